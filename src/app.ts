@@ -1,0 +1,57 @@
+/**
+ * createApp(deps): mounts the routers in flow order — discovery, registration, authorize, consent, upstream
+ * callback, token, revocation, then the protected MCP endpoints. One onError turns `OAuthError`s into
+ * responses; anything else is a generic `server_error` without detail (invariant 7: no stack traces).
+ */
+import { Hono } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import type { AuthorizationServerDeps } from './authorization-server/deps.js';
+import type { Forwarder } from './proxy/forwarder.js';
+import { OAuthError } from './oauth/errors.js';
+import { metadataRoutes } from './authorization-server/metadata.js';
+import { registerRoutes } from './authorization-server/register.js';
+import { authorizeRoutes } from './authorization-server/authorize.js';
+import { consentRoutes } from './authorization-server/consent.js';
+import { callbackRoutes } from './authorization-server/callback.js';
+import { tokenRoutes } from './authorization-server/token.js';
+import { revokeRoutes } from './authorization-server/revoke.js';
+import { mcpRoutes } from './proxy/mcp-route.js';
+import { publicCors } from './proxy/cors.js';
+import { oauthBodyLimit } from './http/body-limit.js';
+
+export interface AppDeps extends AuthorizationServerDeps {
+  forwarder: Forwarder;
+  /** Where unexpected errors are reported (never to the client). */
+  logError?: (err: unknown) => void;
+}
+
+export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  const limit = oauthBodyLimit(Math.min(deps.config.maxBodyBytes, 64 * 1024));
+  for (const path of ['/register', '/token', '/revoke']) app.use(path, publicCors());
+  for (const path of ['/register', '/token', '/revoke', '/consent']) app.use(path, limit);
+
+  app.route('/', metadataRoutes(deps.config));
+  app.route('/', registerRoutes(deps));
+  app.route('/', authorizeRoutes(deps));
+  app.route('/', consentRoutes(deps));
+  app.route('/', callbackRoutes(deps));
+  app.route('/', tokenRoutes(deps));
+  app.route('/', revokeRoutes(deps));
+  app.route('/', mcpRoutes(deps));
+
+  app.get('/', (c) => c.json({ name: 'keyhole', issuer: deps.config.publicUrl, servers: Object.keys(deps.config.servers).map((s) => `${deps.config.publicUrl}/mcp/${s}`) }));
+  app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));
+  app.onError((err, c) => {
+    if (err instanceof OAuthError) {
+      if (err.status === 401 && c.req.header('authorization')?.toLowerCase().startsWith('basic ')) {
+        // https://www.rfc-editor.org/rfc/rfc6749#section-5.2 — answer Basic auth failures with a Basic challenge.
+        c.header('WWW-Authenticate', 'Basic realm="keyhole"');
+      }
+      return c.json(err.toJSON(), err.status as 400);
+    }
+    (deps.logError ?? ((e) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'keyhole.unhandled', error: (e as Error)?.name ?? 'Error' })}\n`)))(err);
+    return c.json({ error: 'server_error', error_description: 'internal error' }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,89 @@
+/**
+ * GET /authorize — validates the client's request in two phases, records a pending authorization (≤ 10 min)
+ * and shows keyhole's own consent page. Nothing goes upstream before consent (invariant 6).
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
+ */
+import { Hono } from 'hono';
+import type { AuthorizationServerDeps } from './deps.js';
+import { readQuery } from '../http/read-form.js';
+import { AuthorizePageError, AuthorizeRedirectError, checkAuthorizationParams, checkClientAndRedirect } from './authorize-checks.js';
+import { clientRedirectUrl, formActionSource } from './client-redirect.js';
+import { OAuthError } from '../oauth/errors.js';
+import { randomId } from '../store/crypto/hash.js';
+import { consentCsrf } from './consent-csrf.js';
+import { pageNonce, renderPage } from '../http/render-page.js';
+import { ConsentPage } from '../../views/consent.js';
+import { ErrorPage } from '../../views/error.js';
+import { describeScope } from './scopes.js';
+import { isLoopbackHttp, redirectHost } from '../oauth/redirect-uri.js';
+
+export const PENDING_TTL_SECONDS = 600;
+
+export function authorizeRoutes(deps: AuthorizationServerDeps): Hono {
+  const app = new Hono();
+  const csrf = consentCsrf(deps.config.publicUrl, deps.csrfKey);
+  const { config, store, clock } = deps;
+
+  app.get('/authorize', async (c) => {
+    const nonce = pageNonce();
+    try {
+      const q = readQuery(new URL(c.req.url));
+      const v = checkClientAndRedirect(store, q);
+      const r = checkAuthorizationParams(config, deps.resources, v, q);
+      const server = config.servers[r.server]!;
+      const now = clock();
+      const pendingId = randomId('p');
+      store.deleteExpiredPending(now);
+      store.createPending({
+        id: pendingId,
+        request: { clientId: v.client.clientId, redirectUri: v.redirectUri, codeChallenge: r.codeChallenge, state: r.state ?? null, scopes: r.scopes, resource: r.resource, server: r.server },
+        upstreamStateHash: null,
+        upstreamVerifier: null,
+        upstreamScopes: [],
+        grantId: null,
+        createdAt: now,
+        expiresAt: now + PENDING_TTL_SECONDS,
+      });
+      const upstream = deps.upstreamClients.get(r.server)!;
+      const as = await upstream.metadata().catch(() => undefined);
+      const upstreamAuthorize = as?.authorization_endpoint ?? server.oauth.authorizationEndpoint ?? server.oauth.issuer ?? '';
+      const upstreamHost = upstreamAuthorize ? new URL(upstreamAuthorize).host : 'the upstream service';
+      const token = csrf.issue(c, pendingId, v.client.clientId);
+      let loopback = false;
+      try {
+        loopback = isLoopbackHttp(new URL(v.redirectUri));
+      } catch {
+        loopback = false;
+      }
+      return renderPage(
+        c,
+        ConsentPage({
+          nonce,
+          pendingId,
+          csrf: token,
+          clientName: typeof v.client.metadata.client_name === 'string' ? v.client.metadata.client_name : null,
+          clientId: v.client.clientId,
+          clientKind: v.client.kind,
+          redirectHost: redirectHost(v.redirectUri),
+          redirectIsLoopback: loopback,
+          serverName: server.displayName ?? r.server,
+          resource: r.resource,
+          upstreamHost,
+          scopes: r.scopes.map((s) => ({ name: s, description: describeScope(server, s) })),
+          alreadyGranted: [],
+        }),
+        // Chromium applies form-action to the redirects that follow the POST: allow the upstream and the client.
+        { nonce, formAction: [...(upstreamAuthorize ? [new URL(upstreamAuthorize).origin] : []), formActionSource(v.redirectUri)] },
+      );
+    } catch (e) {
+      if (e instanceof AuthorizeRedirectError) {
+        return c.redirect(clientRedirectUrl(e.redirectUri, config.publicUrl, { error: e.error, state: e.state }), 302);
+      }
+      const err = e instanceof AuthorizePageError ? e.error : e instanceof OAuthError ? e : undefined;
+      if (!err) throw e;
+      return renderPage(c, ErrorPage({ nonce, title: 'This authorization request cannot continue', error: err.errorCode, description: err.message }), { nonce, status: 400 });
+    }
+  });
+  return app;
+}

@@ -1,0 +1,87 @@
+/**
+ * GET /oauth/callback — the upstream's authorization response.
+ * 1. Find the pending authorization by the hash of `state` (single use, ≤ 10 min).
+ * 2. Exchange the upstream code (oauth4webapi validates state and RFC 9207 `iss`; PKCE verifier sent).
+ * 3. Create or widen the grant (same client, server and upstream subject → same grant), seal and store the
+ *    upstream tokens.
+ * 4. Issue keyhole's own single-use code (≤ 60 s, stored hashed) and 302 to the client with code, state, iss.
+ * Upstream failures become an OAuth error redirect to the client; an unknown state is an error page.
+ */
+import { Hono } from 'hono';
+import * as oauth from 'oauth4webapi';
+import type { AuthorizationServerDeps } from './deps.js';
+import { AccessDeniedError, ServerError, TemporarilyUnavailableError, type OAuthError } from '../oauth/errors.js';
+import { clientRedirectUrl } from './client-redirect.js';
+import { pageNonce, renderPage } from '../http/render-page.js';
+import { ErrorPage } from '../../views/error.js';
+import { fingerprint, randomId, randomToken, sha256Hex } from '../store/crypto/hash.js';
+import { sealContext } from '../upstream/seal-context.js';
+import { UpstreamGrantError, UpstreamUnavailableError } from '../upstream/errors.js';
+import { union } from '../oauth/scope.js';
+import type { UpstreamAuthorization } from '../upstream/oauth-client.js';
+
+export const CODE_TTL_SECONDS = 60;
+
+export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
+  const app = new Hono();
+  const { store, events, config, clock, cipher } = deps;
+
+  app.get('/oauth/callback', async (c) => {
+    const url = new URL(c.req.url);
+    const state = url.searchParams.get('state');
+    const now = clock();
+    const pending = state ? store.takePendingByUpstreamState(sha256Hex(state), now) : undefined;
+    if (!pending || !pending.upstreamVerifier) {
+      const nonce = pageNonce();
+      return renderPage(c, ErrorPage({ nonce, title: 'Sign-in could not be completed', error: 'invalid_request', description: 'This sign-in response is unknown, expired or was already used.' }), { nonce, status: 400 });
+    }
+    const req = pending.request;
+    const base = { clientId: req.clientId, server: req.server };
+    const toClient = (error: OAuthError) => c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { error, state: req.state }), 302);
+
+    let auth: UpstreamAuthorization;
+    try {
+      const verifier = await cipher.open(pending.upstreamVerifier, sealContext.pendingVerifier(pending.id));
+      // The callback URL as the upstream sent it: oauth4webapi checks state and iss against it.
+      auth = await deps.upstreamClients.get(req.server)!.exchangeCode(url, state!, verifier);
+    } catch (e) {
+      const upstreamError = e instanceof oauth.AuthorizationResponseError ? e.error : undefined;
+      events.record({ type: 'upstream.authorization_failed', ...base, outcome: 'failure', detail: { pending_id: pending.id, upstream_error: upstreamError ?? (e as Error).name } });
+      if (upstreamError === 'access_denied') return toClient(new AccessDeniedError('access was denied at the upstream service'));
+      if (e instanceof UpstreamUnavailableError && (e.kind === 'network' || e.kind === 'timeout')) return toClient(new TemporarilyUnavailableError('the upstream service could not be reached'));
+      if (e instanceof UpstreamGrantError || e instanceof UpstreamUnavailableError || upstreamError) return toClient(new ServerError('the upstream authorization failed'));
+      throw e;
+    }
+
+    let grant = store.findActiveGrant(req.clientId, req.server, auth.subject);
+    if (grant) {
+      const scopes = union(grant.scopes, req.scopes);
+      store.updateGrantScopes(grant.id, scopes);
+      events.record({ type: 'grant.updated', grantId: grant.id, ...base, subject: auth.subject, detail: { scopes, added: req.scopes.filter((s) => !grant!.scopes.includes(s)) } });
+      grant = { ...grant, scopes };
+    } else {
+      grant = {
+        id: randomId('g'), clientId: req.clientId, server: req.server, subject: auth.subject, subjectName: auth.subjectName,
+        scopes: req.scopes, status: 'active', statusReason: null, createdAt: now, lastUsedAt: null, revokedAt: null,
+      };
+      store.createGrant(grant);
+      events.record({ type: 'grant.created', grantId: grant.id, ...base, subject: auth.subject, detail: { scopes: grant.scopes } });
+    }
+    const previous = store.getUpstreamCredential(grant.id);
+    await deps.tokenManager.persist(grant.id, auth, previous, pending.upstreamScopes);
+    events.record({
+      type: 'upstream.authorized', grantId: grant.id, ...base, subject: auth.subject,
+      detail: { access_fp: fingerprint(auth.accessToken), refresh_fp: auth.refreshToken ? fingerprint(auth.refreshToken) : null, expires_in: auth.expiresIn ?? null, upstream_scopes: auth.scopes ?? pending.upstreamScopes },
+    });
+
+    const code = randomToken('kh_code_');
+    const familyId = randomId('f');
+    store.createCode({
+      hash: sha256Hex(code), grantId: grant.id, familyId, clientId: req.clientId, redirectUri: req.redirectUri, codeChallenge: req.codeChallenge,
+      resource: req.resource, scopes: req.scopes, expiresAt: now + CODE_TTL_SECONDS, usedAt: null,
+    });
+    events.record({ type: 'code.issued', grantId: grant.id, ...base, subject: auth.subject, detail: { code_fp: fingerprint(code), family_id: familyId, expires_in: CODE_TTL_SECONDS } });
+    return c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { code, state: req.state }), 302);
+  });
+  return app;
+}

@@ -1,0 +1,48 @@
+/**
+ * Client authentication at the token and revocation endpoints: `none` (public clients, PKCE),
+ * `client_secret_basic` and `client_secret_post`. Exactly one method per request.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ */
+import type { Context } from 'hono';
+import type { ClientRecord, Store } from '../store/types.js';
+import { InvalidClientError, InvalidRequestError } from '../oauth/errors.js';
+import { safeEqual, sha256Hex } from '../store/crypto/hash.js';
+
+function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+  if (!header || !/^basic /i.test(header)) return undefined;
+  let decoded: string;
+  try {
+    decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  } catch {
+    throw new InvalidClientError('malformed Basic credentials');
+  }
+  const i = decoded.indexOf(':');
+  if (i < 0) throw new InvalidClientError('malformed Basic credentials');
+  try {
+    // RFC 6749 §2.3.1: client_id and secret are form-urlencoded before Basic encoding.
+    return { id: decodeURIComponent(decoded.slice(0, i).replace(/\+/g, ' ')), secret: decodeURIComponent(decoded.slice(i + 1).replace(/\+/g, ' ')) };
+  } catch {
+    throw new InvalidClientError('malformed Basic credentials');
+  }
+}
+
+export function authenticateClient(c: Context, form: URLSearchParams, store: Store): ClientRecord {
+  const basic = basicCredentials(c.req.header('authorization'));
+  const formId = form.get('client_id') ?? undefined;
+  const formSecret = form.get('client_secret') ?? undefined;
+  if (basic && formSecret !== undefined) throw new InvalidRequestError('use one client authentication method, not several');
+  if (basic && formId !== undefined && formId !== basic.id) throw new InvalidRequestError('client_id does not match the Basic credentials');
+  const clientId = basic?.id ?? formId;
+  if (!clientId) throw new InvalidClientError('client authentication is required (client_id)');
+  const client = store.getClient(clientId);
+  // Unknown client → invalid_client, so the SDK re-registers (MCP-AUTH-REQUIREMENTS C.13).
+  if (!client) throw new InvalidClientError('unknown client');
+  if (client.blockedAt !== null) throw new InvalidClientError('this client is blocked');
+  const secret = basic?.secret ?? formSecret;
+  if (client.secretHash) {
+    if (secret === undefined || !safeEqual(sha256Hex(secret), client.secretHash)) throw new InvalidClientError('client authentication failed');
+  } else if (secret !== undefined && secret !== '') {
+    throw new InvalidClientError('this is a public client: it has no secret');
+  }
+  return client;
+}

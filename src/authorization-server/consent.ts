@@ -1,0 +1,76 @@
+/**
+ * POST /consent — the user's decision. CSRF-checked (cookie nonce + HMAC bound to pending id and client).
+ * Deny → `access_denied` to the client. Approve → a fresh upstream `state` and PKCE verifier (created only
+ * now, after consent: MCP-AUTH-REQUIREMENTS E.22), then 303 to the upstream authorization endpoint.
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#confused-deputy-problem
+ */
+import { Hono } from 'hono';
+import * as oauth from 'oauth4webapi';
+import type { AuthorizationServerDeps } from './deps.js';
+import { readForm } from '../http/read-form.js';
+import { consentCsrf } from './consent-csrf.js';
+import { AccessDeniedError, InvalidRequestError } from '../oauth/errors.js';
+import { clientRedirectUrl } from './client-redirect.js';
+import { pageNonce, renderPage } from '../http/render-page.js';
+import { ErrorPage } from '../../views/error.js';
+import { sha256Hex } from '../store/crypto/hash.js';
+import { sealContext } from '../upstream/seal-context.js';
+import { upstreamScopesFor } from './scopes.js';
+import { UpstreamUnavailableError } from '../upstream/errors.js';
+
+export function consentRoutes(deps: AuthorizationServerDeps): Hono {
+  const app = new Hono();
+  const csrf = consentCsrf(deps.config.publicUrl, deps.csrfKey);
+  const { store, events, config, clock } = deps;
+
+  app.post('/consent', async (c) => {
+    const nonce = pageNonce();
+    const page = (status: 400 | 403 | 502, error: string, description: string) =>
+      renderPage(c, ErrorPage({ nonce, title: 'Authorization failed', error, description }), { nonce, status });
+    let form: URLSearchParams;
+    try {
+      form = await readForm(c);
+    } catch (e) {
+      return page(400, 'invalid_request', (e as Error).message);
+    }
+    const pendingId = form.get('pending') ?? '';
+    const pending = store.getPending(pendingId);
+    if (!pending || pending.expiresAt <= clock() || pending.upstreamStateHash !== null) {
+      return page(400, 'invalid_request', 'This authorization request has expired or was already answered.');
+    }
+    const req = pending.request;
+    if (!csrf.verify(c, pending.id, req.clientId, form.get('csrf'))) {
+      return page(403, 'invalid_request', 'The consent form could not be verified (missing or invalid CSRF token). Start again from your application.');
+    }
+    const decision = form.get('decision');
+    const base = { clientId: req.clientId, server: req.server };
+    if (decision === 'deny') {
+      store.deletePending(pending.id);
+      events.record({ type: 'consent.denied', ...base, outcome: 'failure', detail: { pending_id: pending.id, scopes: req.scopes } });
+      return c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { error: new AccessDeniedError('the user denied access'), state: req.state }), 302);
+    }
+    if (decision !== 'approve') return page(400, 'invalid_request', 'decision must be approve or deny');
+
+    const server = config.servers[req.server]!;
+    const upstreamScopes = upstreamScopesFor(server, req.scopes);
+    const state = oauth.generateRandomState();
+    const verifier = oauth.generateRandomCodeVerifier();
+    let location: URL;
+    try {
+      location = await deps.upstreamClients.get(req.server)!.authorizationUrl({ state, codeChallenge: await oauth.calculatePKCECodeChallenge(verifier), scopes: upstreamScopes });
+    } catch (e) {
+      if (e instanceof UpstreamUnavailableError) return page(502, 'temporarily_unavailable', 'The upstream sign-in service could not be reached. Try again shortly.');
+      throw e;
+    }
+    // Only the hash of the upstream state is stored; the verifier is sealed.
+    store.updatePendingUpstream(pending.id, sha256Hex(state), await deps.cipher.seal(verifier, sealContext.pendingVerifier(pending.id)), upstreamScopes);
+    events.record({ type: 'consent.approved', ...base, detail: { pending_id: pending.id, scopes: req.scopes, upstream_scopes: upstreamScopes } });
+    return c.redirect(location.toString(), 303);
+  });
+
+  // Anything else on /consent is a mistake, not a crash.
+  app.all('/consent', () => {
+    throw new InvalidRequestError('use the consent form');
+  });
+  return app;
+}

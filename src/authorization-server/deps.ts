@@ -1,0 +1,23 @@
+/** What the authorization-server endpoints share. Built once in app.ts. */
+import type { KeyholeConfig } from '../config/schema.js';
+import type { Store } from '../store/types.js';
+import type { VaultCipher } from '../store/crypto/vault-cipher.js';
+import type { EventRecorder } from '../events/recorder.js';
+import type { UpstreamOAuthClient } from '../upstream/oauth-client.js';
+import type { UpstreamTokenManager } from '../upstream/token-manager.js';
+import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
+import type { ResourceIndex } from '../oauth/resource.js';
+
+export interface AuthorizationServerDeps {
+  config: KeyholeConfig;
+  store: Store;
+  cipher: VaultCipher;
+  events: EventRecorder;
+  upstreamClients: ReadonlyMap<string, UpstreamOAuthClient>;
+  tokenManager: UpstreamTokenManager;
+  revoker: GrantRevoker;
+  resources: ResourceIndex;
+  /** HMAC key for consent CSRF tokens (derived from the master key). */
+  csrfKey: Buffer;
+  clock: () => number;
+}

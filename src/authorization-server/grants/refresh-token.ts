@@ -1,0 +1,56 @@
+/**
+ * grant_type=refresh_token with rotation (OAuth 2.1 §4.3.1 for public clients).
+ * - A fresh refresh token is exchanged once for a new pair; the old one is marked used.
+ * - Real clients race (two tabs, two processes): a token used within `refreshGraceSeconds` still works and
+ *   yields another pair in the same family.
+ * - Beyond the grace window a used token is a replay: the whole family is revoked (invariant 5).
+ * - `scope` may only narrow (RFC 6749 §6): a wider scope is `invalid_scope`, never a silent widening.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2
+ */
+import type { GrantTypeHandler } from './grant-type.js';
+import { InvalidGrantError, InvalidRequestError, InvalidScopeError, InvalidTargetError } from '../../oauth/errors.js';
+import { fingerprint, sha256Hex } from '../../store/crypto/hash.js';
+import { isSubset, parseScope } from '../../oauth/scope.js';
+import { resolveResource } from '../../oauth/resource.js';
+import { issueTokenPair } from '../issue-tokens.js';
+
+export const refreshTokenGrant: GrantTypeHandler = (deps, _c, form, client) => {
+  const { store, events, clock, config } = deps;
+  const token = form.get('refresh_token');
+  if (!token) throw new InvalidRequestError('refresh_token is required');
+  const now = clock();
+  const hash = sha256Hex(token);
+  const record = store.getRefreshToken(hash);
+  if (!record) throw new InvalidGrantError('the refresh token is invalid');
+  if (record.clientId !== client.clientId) throw new InvalidGrantError('the refresh token was issued to another client');
+  if (record.revokedAt !== null) throw new InvalidGrantError('the refresh token has been revoked');
+  if (record.expiresAt <= now) throw new InvalidGrantError('the refresh token has expired');
+  const grant = store.getGrant(record.grantId);
+  if (!grant || grant.status !== 'active') throw new InvalidGrantError('the grant has been revoked');
+  const base = { grantId: grant.id, clientId: client.clientId, server: grant.server, subject: grant.subject };
+
+  const requested = parseScope(form.get('scope'));
+  if (requested.length && !isSubset(requested, record.scopes)) {
+    throw new InvalidScopeError('a refresh cannot widen the scope: authorize again to add scopes');
+  }
+  const scopes = requested.length ? requested : record.scopes;
+  const resourceParam = form.get('resource');
+  if (resourceParam !== null && resolveResource(deps.resources, resourceParam, grant.server).resource !== record.resource) {
+    throw new InvalidTargetError('resource does not match the refresh token');
+  }
+
+  let grace = false;
+  if (!store.markRefreshTokenUsed(hash, now)) {
+    const usedAt = store.getRefreshToken(hash)?.usedAt ?? now;
+    if (now - usedAt > config.tokens.refreshGraceSeconds) {
+      store.revokeFamily(record.familyId, now);
+      events.record({ type: 'refresh.replay_detected', ...base, outcome: 'failure', detail: { refresh_fp: fingerprint(token), family_id: record.familyId, used_seconds_ago: now - usedAt } });
+      throw new InvalidGrantError('the refresh token was already used');
+    }
+    grace = true;
+  }
+  const { response, fingerprints } = issueTokenPair(deps, { grantId: grant.id, familyId: record.familyId, clientId: client.clientId, resource: record.resource, scopes });
+  events.record({ type: 'token.refreshed', ...base, detail: { ...fingerprints, previous_fp: fingerprint(token), family_id: record.familyId, grace } });
+  return response;
+};

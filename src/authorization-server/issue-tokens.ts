@@ -1,0 +1,34 @@
+/**
+ * Mints keyhole's own access and refresh tokens. Values are random (256 bits) and prefixed for secret
+ * scanners; only their SHA-256 is stored (invariant 1).
+ */
+import type { AuthorizationServerDeps } from './deps.js';
+import { fingerprint, randomToken, sha256Hex } from '../store/crypto/hash.js';
+import { formatScope } from '../oauth/scope.js';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  scope: string;
+}
+
+export function issueTokenPair(
+  deps: Pick<AuthorizationServerDeps, 'store' | 'config' | 'clock'>,
+  p: { grantId: string; familyId: string; clientId: string; resource: string; scopes: string[] },
+): { response: TokenResponse; fingerprints: { access_fp: string; refresh_fp: string } } {
+  const { store, config, clock } = deps;
+  const now = clock();
+  const access = randomToken('kh_at_');
+  const refresh = randomToken('kh_rt_');
+  const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = config.tokens;
+  store.transaction(() => {
+    store.createAccessToken({ hash: sha256Hex(access), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.scopes, expiresAt: now + accessTokenTtlSeconds, revokedAt: null });
+    store.createRefreshToken({ hash: sha256Hex(refresh), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.scopes, expiresAt: now + refreshTokenTtlSeconds, usedAt: null, revokedAt: null });
+  });
+  return {
+    response: { access_token: access, token_type: 'Bearer', expires_in: accessTokenTtlSeconds, refresh_token: refresh, scope: formatScope(p.scopes) },
+    fingerprints: { access_fp: fingerprint(access), refresh_fp: fingerprint(refresh) },
+  };
+}

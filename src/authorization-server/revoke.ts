@@ -1,0 +1,42 @@
+/**
+ * POST /revoke — RFC 7009. Unknown or already revoked tokens answer 200 (§2.2).
+ * Revoking a refresh token ends the whole grant: keyhole's tokens, the sealed upstream tokens, and the
+ * upstream refresh token at the upstream (§2.1: "SHOULD also invalidate all access tokens based on the same
+ * authorization grant"). Revoking an access token ends that token.
+ * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
+ */
+import { Hono } from 'hono';
+import type { AuthorizationServerDeps } from './deps.js';
+import { readForm } from '../http/read-form.js';
+import { noStore } from '../http/no-store.js';
+import { authenticateClient } from './client-auth.js';
+import { InvalidRequestError, UnsupportedTokenTypeError } from '../oauth/errors.js';
+import { fingerprint, sha256Hex } from '../store/crypto/hash.js';
+
+export function revokeRoutes(deps: AuthorizationServerDeps): Hono {
+  const app = new Hono();
+  const { store, events, clock } = deps;
+  app.post('/revoke', noStore, async (c) => {
+    const form = await readForm(c);
+    const client = authenticateClient(c, form, store);
+    const token = form.get('token');
+    if (!token) throw new InvalidRequestError('token is required');
+    const hint = form.get('token_type_hint');
+    if (hint !== null && hint !== 'access_token' && hint !== 'refresh_token') throw new UnsupportedTokenTypeError('token_type_hint must be access_token or refresh_token');
+    const hash = sha256Hex(token);
+    const refresh = store.getRefreshToken(hash);
+    const access = refresh ? undefined : store.lookupAccessToken(hash);
+    const owner = refresh?.clientId ?? access?.clientId;
+    if (owner === undefined) return c.body(null, 200);
+    // §2.1: the server verifies the token was issued to the client making the request.
+    if (owner !== client.clientId) throw new InvalidRequestError('this token was not issued to this client');
+    if (refresh) {
+      await deps.revoker.revoke(refresh.grantId, 'client_revoked', `client:${client.clientId}`);
+    } else if (access && access.revokedAt === null) {
+      store.revokeAccessToken(hash, clock());
+      events.record({ type: 'token.revoked', grantId: access.grantId, clientId: client.clientId, server: access.server, subject: access.subject, detail: { access_fp: fingerprint(token), actor: `client:${client.clientId}` } });
+    }
+    return c.body(null, 200);
+  });
+  return app;
+}

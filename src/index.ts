@@ -1,0 +1,7 @@
+/** Public API of mcp-keyhole (for embedding and tests). */
+export { createKeyhole, keyringFromEnv, MissingMasterKeyError, type Keyhole, type KeyholeOptions } from './keyhole.js';
+export { createApp, type AppDeps } from './app.js';
+export { parseConfig, loadConfigFile, ConfigError } from './config/load-config.js';
+export { configSchema, type KeyholeConfig, type ServerConfig } from './config/schema.js';
+export type { Store } from './store/types.js';
+export { openSqliteStore } from './store/sqlite/sqlite-store.js';

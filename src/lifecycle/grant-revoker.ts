@@ -1,0 +1,73 @@
+/**
+ * Ends a grant everywhere, whoever asks (client /revoke, admin, upstream invalid_grant, refresh replay):
+ * 1. one store transaction: grant revoked, its codes/tokens revoked, its sealed upstream credential deleted;
+ * 2. in-memory caches dropped and open SSE streams closed (listeners), so the very next request gets 401;
+ * 3. the upstream refresh (or access) token revoked at the upstream (RFC 7009) when it has an endpoint;
+ * 4. events for each step, with fingerprints only.
+ * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
+ */
+import type { Store } from '../store/types.js';
+import type { VaultCipher } from '../store/crypto/vault-cipher.js';
+import { fingerprint } from '../store/crypto/hash.js';
+import type { EventRecorder } from '../events/recorder.js';
+import type { UpstreamOAuthClient } from '../upstream/oauth-client.js';
+import { sealContext } from '../upstream/seal-context.js';
+
+export type GrantEndedListener = (grantId: string) => void;
+
+export class GrantRevoker {
+  private readonly listeners: GrantEndedListener[] = [];
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      cipher: VaultCipher;
+      events: EventRecorder;
+      upstreamClients: ReadonlyMap<string, UpstreamOAuthClient>;
+      clock: () => number;
+    },
+  ) {}
+
+  onGrantEnded(listener: GrantEndedListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Returns false when the grant was unknown or already revoked. Never throws for upstream failures. */
+  async revoke(grantId: string, reason: string, actor: string): Promise<boolean> {
+    const { store, cipher, events, upstreamClients, clock } = this.deps;
+    const grant = store.getGrant(grantId);
+    if (!grant || grant.status !== 'active') return false;
+    const credential = store.getUpstreamCredential(grantId);
+    // Open the upstream token before the row is deleted; it is only held in memory for the revocation call.
+    let upstreamToken: { value: string; hint: 'refresh_token' | 'access_token' } | undefined;
+    try {
+      if (credential?.refreshToken) upstreamToken = { value: await cipher.open(credential.refreshToken, sealContext.refresh(grantId)), hint: 'refresh_token' };
+      else if (credential) upstreamToken = { value: await cipher.open(credential.accessToken, sealContext.access(grantId)), hint: 'access_token' };
+    } catch {
+      upstreamToken = undefined; // undecryptable: nothing to revoke upstream, the local revocation still proceeds
+    }
+    if (!store.revokeGrant(grantId, reason, clock())) return false;
+    for (const l of this.listeners) l(grantId);
+    events.record({ type: 'grant.revoked', grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject, detail: { reason, actor } });
+
+    const client = upstreamClients.get(grant.server);
+    if (!upstreamToken || !client) return true;
+    try {
+      const outcome = await client.revoke(upstreamToken.value, upstreamToken.hint);
+      events.record({
+        type: 'upstream.revocation',
+        grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject,
+        outcome: 'success',
+        detail: { result: outcome, token_type: upstreamToken.hint, token_fp: fingerprint(upstreamToken.value) },
+      });
+    } catch (e) {
+      events.record({
+        type: 'upstream.revocation',
+        grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject,
+        outcome: 'failure',
+        detail: { result: 'failed', error: (e as Error).name, token_type: upstreamToken.hint, token_fp: fingerprint(upstreamToken.value) },
+      });
+    }
+    return true;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * SQLite schema, as ordered migrations tracked by `PRAGMA user_version`.
+ *
+ * Rules: never edit a shipped migration; append a new one. Each migration runs in its own transaction together
+ * with the `user_version` bump, so a failure leaves the database at the previous version.
+ *
+ * ## Tables (migration 1)
+ * Times are INTEGER seconds since the epoch. Scope lists are space-separated strings (RFC 6749 §3.3 scope-tokens
+ * cannot contain spaces). JSON columns hold objects serialized with JSON.stringify.
+ *
+ * - `clients` — registered MCP clients. `client_id`: `c_<22 base64url>` for DCR, the https URL for CIMD,
+ *   the configured name for static clients. `metadata` JSON (RFC 7591 names), `secret_hash` SHA-256 hex or NULL.
+ * - `pending_authorizations` — a client's authorization request kept during consent and the upstream round trip
+ *   (≤10 min). `id`: `p_<22>`. `request` JSON (ClientAuthorizationRequest), `client_id` copied out of it for
+ *   clean-up. `upstream_state_hash` SHA-256 hex of the upstream `state` (unique when set), `upstream_verifier` a
+ *   vault ciphertext. `grant_id` the grant a step-up widens (FK, cascade).
+ * - `grants` — one per (client, server, upstream subject) authorization. `id`: `g_<22>`. `status` 'active' | 'revoked'.
+ *   Grants are never deleted: they are the audit history. `client_id` has NO foreign key to `clients`: a client can be
+ *   deleted while its grants remain as history, and static clients (from config) need not have a row.
+ * - `upstream_credentials` — per grant, the upstream tokens as vault ciphertexts. PK `grant_id` (FK grants, cascade).
+ *   The row is deleted when the grant is revoked.
+ * - `codes` — keyhole authorization codes, by `hash` (SHA-256 hex of the code value; the value is never stored).
+ *   `family_id`: `f_<22>`, shared by the code and every access/refresh token issued from it. FK grants.
+ * - `access_tokens`, `refresh_tokens` — keyhole tokens by `hash` (SHA-256 hex). FK grants. Indexed by family and grant.
+ * - `events` — lifecycle events. `id` INTEGER autoincrement (never reused). No foreign keys: events outlive
+ *   everything they mention. `detail` JSON of ids, fingerprints and reasons; never a token value.
+ */
+import type { Database } from 'better-sqlite3';
+
+export type Migration = string | ((db: Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE clients (
+    client_id    TEXT PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('dcr', 'cimd', 'static')),
+    metadata     TEXT NOT NULL DEFAULT '{}',
+    secret_hash  TEXT,
+    created_at   INTEGER NOT NULL,
+    blocked_at   INTEGER
+  );
+  CREATE INDEX idx_clients_created ON clients (created_at);
+
+  CREATE TABLE grants (
+    id             TEXT PRIMARY KEY,
+    client_id      TEXT NOT NULL,
+    server         TEXT NOT NULL,
+    subject        TEXT NOT NULL,
+    subject_name   TEXT,
+    scopes         TEXT NOT NULL DEFAULT '',
+    status         TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+    status_reason  TEXT,
+    created_at     INTEGER NOT NULL,
+    last_used_at   INTEGER,
+    revoked_at     INTEGER
+  );
+  CREATE INDEX idx_grants_client_server_subject ON grants (client_id, server, subject, status);
+  CREATE INDEX idx_grants_server ON grants (server);
+  CREATE INDEX idx_grants_subject ON grants (subject);
+  CREATE INDEX idx_grants_status ON grants (status);
+  CREATE INDEX idx_grants_created ON grants (created_at);
+
+  CREATE TABLE pending_authorizations (
+    id                   TEXT PRIMARY KEY,
+    client_id            TEXT NOT NULL,
+    request              TEXT NOT NULL,
+    upstream_state_hash  TEXT,
+    upstream_verifier    TEXT,
+    upstream_scopes      TEXT NOT NULL DEFAULT '',
+    grant_id             TEXT REFERENCES grants (id) ON DELETE CASCADE,
+    created_at           INTEGER NOT NULL,
+    expires_at           INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX idx_pending_upstream_state ON pending_authorizations (upstream_state_hash)
+    WHERE upstream_state_hash IS NOT NULL;
+  CREATE INDEX idx_pending_expires ON pending_authorizations (expires_at);
+  CREATE INDEX idx_pending_client ON pending_authorizations (client_id);
+
+  CREATE TABLE upstream_credentials (
+    grant_id               TEXT PRIMARY KEY REFERENCES grants (id) ON DELETE CASCADE,
+    access_token           TEXT NOT NULL,
+    access_expires_at      INTEGER,
+    refresh_token          TEXT,
+    scopes                 TEXT NOT NULL DEFAULT '',
+    updated_at             INTEGER NOT NULL,
+    refresh_failing_since  INTEGER
+  );
+
+  CREATE TABLE codes (
+    hash            TEXT PRIMARY KEY,
+    grant_id        TEXT NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+    family_id       TEXT NOT NULL,
+    client_id       TEXT NOT NULL,
+    redirect_uri    TEXT NOT NULL,
+    code_challenge  TEXT NOT NULL,
+    resource        TEXT NOT NULL,
+    scopes          TEXT NOT NULL DEFAULT '',
+    expires_at      INTEGER NOT NULL,
+    used_at         INTEGER
+  );
+  CREATE INDEX idx_codes_family ON codes (family_id);
+  CREATE INDEX idx_codes_grant ON codes (grant_id);
+
+  CREATE TABLE access_tokens (
+    hash        TEXT PRIMARY KEY,
+    grant_id    TEXT NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+    family_id   TEXT NOT NULL,
+    client_id   TEXT NOT NULL,
+    resource    TEXT NOT NULL,
+    scopes      TEXT NOT NULL DEFAULT '',
+    expires_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+  );
+  CREATE INDEX idx_access_tokens_family ON access_tokens (family_id);
+  CREATE INDEX idx_access_tokens_grant ON access_tokens (grant_id);
+
+  CREATE TABLE refresh_tokens (
+    hash        TEXT PRIMARY KEY,
+    grant_id    TEXT NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+    family_id   TEXT NOT NULL,
+    client_id   TEXT NOT NULL,
+    resource    TEXT NOT NULL,
+    scopes      TEXT NOT NULL DEFAULT '',
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER,
+    revoked_at  INTEGER
+  );
+  CREATE INDEX idx_refresh_tokens_family ON refresh_tokens (family_id);
+  CREATE INDEX idx_refresh_tokens_grant ON refresh_tokens (grant_id);
+
+  CREATE TABLE events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         INTEGER NOT NULL,
+    type       TEXT NOT NULL,
+    grant_id   TEXT,
+    client_id  TEXT,
+    server     TEXT,
+    subject    TEXT,
+    outcome    TEXT NOT NULL CHECK (outcome IN ('success', 'failure')),
+    detail     TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX idx_events_type ON events (type);
+  CREATE INDEX idx_events_at ON events (at);
+  CREATE INDEX idx_events_grant ON events (grant_id);
+  CREATE INDEX idx_events_client ON events (client_id);
+  `,
+];
+
+/** Raised when the database was written by a newer keyhole (more migrations than this build knows). */
+export class SchemaVersionError extends Error {
+  override name = 'SchemaVersionError';
+}
+
+/**
+ * Applies every migration the database has not seen yet, each in its own transaction with its `user_version` bump.
+ * Idempotent. Returns the resulting schema version (= MIGRATIONS.length).
+ */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new SchemaVersionError(
+      `database schema version ${current} is newer than this keyhole knows (${migrations.length}); upgrade keyhole`,
+    );
+  }
+  for (let version = current + 1; version <= migrations.length; version++) {
+    const migration = migrations[version - 1] as Migration;
+    db.transaction(() => {
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
+      // user_version lives in the database header and is part of the transaction.
+      db.pragma(`user_version = ${version}`);
+    }).immediate();
+  }
+  return migrations.length;
+}

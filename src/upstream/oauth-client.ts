@@ -1,0 +1,198 @@
+/**
+ * keyhole as ONE confidential OAuth client of each upstream authorization server, through oauth4webapi.
+ * Discovery (RFC 8414, then OpenID) or explicit endpoints; authorization code + PKCE S256 + state;
+ * refresh; RFC 7009 revocation. Never logs or returns token values in errors.
+ * @see https://www.rfc-editor.org/rfc/rfc6749
+ * @see https://www.rfc-editor.org/rfc/rfc7009
+ */
+import * as oauth from 'oauth4webapi';
+import type { UpstreamOAuthConfig } from '../config/schema.js';
+import { UpstreamGrantError, UpstreamUnavailableError } from './errors.js';
+
+export interface UpstreamTokens {
+  accessToken: string;
+  refreshToken: string | undefined;
+  /** Seconds until the access token expires, when the upstream said. */
+  expiresIn: number | undefined;
+  scopes: string[] | undefined;
+}
+
+export interface UpstreamAuthorization extends UpstreamTokens {
+  subject: string;
+  subjectName: string | null;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+function isLoopbackHttp(u: string): boolean {
+  const url = new URL(u);
+  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+}
+
+/** Map oauth4webapi / network failures to keyhole's two kinds: the grant is gone, or try again later. */
+export function classifyUpstreamError(err: unknown): Error {
+  if (err instanceof oauth.ResponseBodyError) {
+    // Only these end a grant: https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+    if (err.error === 'invalid_grant' || err.error === 'invalid_client' || err.error === 'unauthorized_client') return new UpstreamGrantError(err.error);
+    return new UpstreamUnavailableError(err.status >= 500 ? 'server' : 'protocol');
+  }
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return new UpstreamUnavailableError('timeout');
+  if (err instanceof oauth.OperationProcessingError || err instanceof oauth.WWWAuthenticateChallengeError) return new UpstreamUnavailableError('protocol');
+  return new UpstreamUnavailableError('network');
+}
+
+export class UpstreamOAuthClient {
+  private asPromise: Promise<oauth.AuthorizationServer> | undefined;
+  private readonly client: oauth.Client;
+  private readonly clientAuth: oauth.ClientAuth;
+  private readonly insecure: boolean;
+
+  constructor(
+    readonly server: string,
+    private readonly cfg: UpstreamOAuthConfig,
+    readonly redirectUri: string,
+  ) {
+    this.client = { client_id: cfg.clientId };
+    this.clientAuth =
+      cfg.tokenEndpointAuthMethod === 'none' || !cfg.clientSecret
+        ? oauth.None()
+        : cfg.tokenEndpointAuthMethod === 'client_secret_post'
+          ? oauth.ClientSecretPost(cfg.clientSecret)
+          : oauth.ClientSecretBasic(cfg.clientSecret);
+    // Plain http is allowed only towards loopback upstreams (the demo and the tests); anything else must be https.
+    const urls = [cfg.issuer, cfg.authorizationEndpoint, cfg.tokenEndpoint].filter((u): u is string => !!u);
+    this.insecure = urls.every(isLoopbackHttp);
+  }
+
+  private options(): { signal: () => AbortSignal; [oauth.allowInsecureRequests]?: boolean } {
+    return { signal: () => AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(this.insecure ? { [oauth.allowInsecureRequests]: true } : {}) };
+  }
+
+  /** Discovered (or explicitly configured) authorization server metadata, fetched once and cached. */
+  metadata(): Promise<oauth.AuthorizationServer> {
+    this.asPromise ??= this.resolveMetadata().catch((e) => {
+      this.asPromise = undefined; // retry discovery next time
+      throw e;
+    });
+    return this.asPromise;
+  }
+
+  private async resolveMetadata(): Promise<oauth.AuthorizationServer> {
+    const { cfg } = this;
+    let as: oauth.AuthorizationServer | undefined;
+    if (cfg.issuer) {
+      const issuer = new URL(cfg.issuer);
+      try {
+        // RFC 8414 first, then OpenID Connect Discovery.
+        let res = await oauth.discoveryRequest(issuer, { ...this.options(), algorithm: 'oauth2' });
+        if (res.status === 404) res = await oauth.discoveryRequest(issuer, { ...this.options(), algorithm: 'oidc' });
+        as = await oauth.processDiscoveryResponse(issuer, res);
+      } catch (e) {
+        throw classifyUpstreamError(e);
+      }
+    }
+    return {
+      ...(as ?? { issuer: cfg.authorizationEndpoint ? new URL(cfg.authorizationEndpoint).origin : 'urn:unknown' }),
+      ...(cfg.authorizationEndpoint ? { authorization_endpoint: cfg.authorizationEndpoint } : {}),
+      ...(cfg.tokenEndpoint ? { token_endpoint: cfg.tokenEndpoint } : {}),
+      ...(cfg.revocationEndpoint ? { revocation_endpoint: cfg.revocationEndpoint } : {}),
+      ...(cfg.userinfoEndpoint ? { userinfo_endpoint: cfg.userinfoEndpoint } : {}),
+    } as oauth.AuthorizationServer;
+  }
+
+  async authorizationUrl(p: { state: string; codeChallenge: string; scopes: string[] }): Promise<URL> {
+    const as = await this.metadata();
+    if (!as.authorization_endpoint) throw new UpstreamUnavailableError('protocol');
+    const url = new URL(as.authorization_endpoint);
+    const q = url.searchParams;
+    q.set('response_type', 'code');
+    q.set('client_id', this.cfg.clientId);
+    q.set('redirect_uri', this.redirectUri);
+    if (p.scopes.length) q.set('scope', p.scopes.join(' '));
+    q.set('state', p.state);
+    // PKCE S256 towards the upstream too (invariant 4). https://www.rfc-editor.org/rfc/rfc7636#section-4.3
+    q.set('code_challenge', p.codeChallenge);
+    q.set('code_challenge_method', 'S256');
+    if (this.cfg.resource) q.set('resource', this.cfg.resource);
+    for (const [k, v] of Object.entries(this.cfg.extraAuthorizationParams)) q.set(k, v);
+    return url;
+  }
+
+  /** Validate the callback (state, iss, error) and exchange the code. Throws AuthorizationResponseError for upstream `error=`. */
+  async exchangeCode(callback: URL, expectedState: string, verifier: string): Promise<UpstreamAuthorization> {
+    const as = await this.metadata();
+    // Validates state and, when the upstream advertises RFC 9207, `iss`. Throws AuthorizationResponseError on `error=`.
+    const params = oauth.validateAuthResponse(as, this.client, callback, expectedState);
+    let result: oauth.TokenEndpointResponse;
+    try {
+      const res = await oauth.authorizationCodeGrantRequest(as, this.client, this.clientAuth, params, this.redirectUri, verifier, {
+        ...this.options(),
+        ...(this.cfg.resource ? { additionalParameters: { resource: this.cfg.resource } } : {}),
+      });
+      result = await oauth.processAuthorizationCodeResponse(as, this.client, res);
+    } catch (e) {
+      throw classifyUpstreamError(e);
+    }
+    const tokens = this.toTokens(result);
+    const { subject, subjectName } = await this.identify(as, result, tokens.accessToken);
+    return { ...tokens, subject, subjectName };
+  }
+
+  async refresh(refreshToken: string): Promise<UpstreamTokens> {
+    const as = await this.metadata();
+    try {
+      const res = await oauth.refreshTokenGrantRequest(as, this.client, this.clientAuth, refreshToken, {
+        ...this.options(),
+        ...(this.cfg.resource ? { additionalParameters: { resource: this.cfg.resource } } : {}),
+      });
+      return this.toTokens(await oauth.processRefreshTokenResponse(as, this.client, res));
+    } catch (e) {
+      throw classifyUpstreamError(e);
+    }
+  }
+
+  /** RFC 7009 revocation, when the upstream has an endpoint. Returns 'unsupported' when it has none. */
+  async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<'revoked' | 'unsupported'> {
+    const as = await this.metadata();
+    if (!as.revocation_endpoint) return 'unsupported';
+    try {
+      const res = await oauth.revocationRequest(as, this.client, this.clientAuth, token, { ...this.options(), additionalParameters: { token_type_hint: hint } });
+      await oauth.processRevocationResponse(res);
+      return 'revoked';
+    } catch (e) {
+      throw classifyUpstreamError(e);
+    }
+  }
+
+  private toTokens(r: oauth.TokenEndpointResponse): UpstreamTokens {
+    return {
+      accessToken: r.access_token,
+      refreshToken: r.refresh_token,
+      expiresIn: typeof r.expires_in === 'number' ? r.expires_in : undefined,
+      scopes: typeof r.scope === 'string' ? r.scope.split(' ').filter(Boolean) : undefined,
+    };
+  }
+
+  /** The upstream account: the id_token's claims when there is one, else the userinfo endpoint. */
+  private async identify(as: oauth.AuthorizationServer, result: oauth.TokenEndpointResponse, accessToken: string): Promise<{ subject: string; subjectName: string | null }> {
+    const { subjectClaim, nameClaim } = this.cfg;
+    let claims: Record<string, unknown> | undefined = oauth.getValidatedIdTokenClaims(result) as Record<string, unknown> | undefined;
+    if ((!claims || claims[subjectClaim] === undefined) && as.userinfo_endpoint) {
+      // A plain JSON GET rather than oauth4webapi's userinfo processing: non-OIDC APIs (GitHub's /user) have no `sub`.
+      try {
+        const res = await fetch(as.userinfo_endpoint, {
+          headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        if (!res.ok) throw new UpstreamUnavailableError(res.status >= 500 ? 'server' : 'protocol');
+        claims = (await res.json()) as Record<string, unknown>;
+      } catch (e) {
+        throw e instanceof UpstreamUnavailableError ? e : classifyUpstreamError(e);
+      }
+    }
+    const subject = claims?.[subjectClaim];
+    if (typeof subject !== 'string' && typeof subject !== 'number') throw new UpstreamUnavailableError('protocol');
+    const name = claims?.[nameClaim];
+    return { subject: String(subject), subjectName: typeof name === 'string' ? name : null };
+  }
+}

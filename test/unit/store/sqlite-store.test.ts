@@ -1,0 +1,145 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomId, sha256Hex } from '../../../src/store/crypto/hash.js';
+import { MIGRATIONS, SchemaVersionError, migrate } from '../../../src/store/sqlite/migrations.js';
+import { ACCESS_TOKEN_LOOKUP_SQL, openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { makeAccess, makeCode, makeCredential, makeGrant, makeRefresh, runStoreContract } from './store-contract.js';
+
+runStoreContract('SqliteStore (file)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'keyhole-store-'));
+  const store = openSqliteStore(join(dir, 'keyhole.db'));
+  return {
+    store,
+    cleanup: async () => {
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+runStoreContract('SqliteStore (:memory:)', async () => {
+  const store = openSqliteStore(':memory:');
+  return { store, cleanup: async () => store.close() };
+});
+
+describe('SqliteStore', () => {
+  let dir: string;
+  let file: string;
+  let store: SqliteStore | undefined;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'keyhole-sqlite-'));
+    file = join(dir, 'keyhole.db');
+  });
+  afterEach(async () => {
+    store?.close();
+    store = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('turns on WAL, foreign keys, busy timeout and synchronous NORMAL', () => {
+    store = openSqliteStore(file);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    // WAL is persistent: another connection sees it too.
+    const other = new Database(file, { readonly: true });
+    try {
+      expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      other.close();
+    }
+  });
+
+  it('sets user_version to the number of migrations', () => {
+    store = openSqliteStore(file);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  });
+
+  it('reopens a file idempotently and keeps its data', () => {
+    store = openSqliteStore(file);
+    const g = makeGrant();
+    store.createGrant(g);
+    store.close();
+    store = openSqliteStore(file);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(store.getGrant(g.id)).toEqual(g);
+    expect(migrate(store.db)).toBe(MIGRATIONS.length);
+  });
+
+  it('creates the database file owner-only', async () => {
+    store = openSqliteStore(file);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('applies migrations in order, each with its version, and stops at a failing one', () => {
+    const db = new Database(':memory:');
+    try {
+      const seen: number[] = [];
+      const ms = [
+        'CREATE TABLE a (x INTEGER)',
+        (d: Database.Database) => {
+          seen.push(d.pragma('user_version', { simple: true }) as number);
+          d.exec('CREATE TABLE b (x INTEGER)');
+        },
+      ];
+      expect(migrate(db, ms)).toBe(2);
+      expect(seen).toEqual([1]);
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      const failing = [...ms, 'CREATE TABLE c (x INTEGER); CREATE TABLE a (x INTEGER)'];
+      expect(() => migrate(db, failing)).toThrow();
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'c'").get()).toBeUndefined();
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database from a newer keyhole', () => {
+    store = openSqliteStore(file);
+    store.db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    store.close();
+    store = undefined;
+    expect(() => openSqliteStore(file)).toThrow(SchemaVersionError);
+  });
+
+  it('refuses codes and tokens for an unknown grant (foreign keys)', () => {
+    store = openSqliteStore(':memory:');
+    const ghost = makeGrant();
+    expect(() => store!.createCode(makeCode(ghost))).toThrow(/FOREIGN KEY/);
+    expect(() => store!.createAccessToken(makeAccess(ghost, randomId('f')))).toThrow(/FOREIGN KEY/);
+    expect(() => store!.createRefreshToken(makeRefresh(ghost, randomId('f')))).toThrow(/FOREIGN KEY/);
+    store.putUpstreamCredential(makeCredential(ghost)); // no-op: the grant is not active
+    expect(store.getUpstreamCredential(ghost.id)).toBeUndefined();
+  });
+
+  it('refuses a scope containing whitespace (scopes are stored space-separated)', () => {
+    store = openSqliteStore(':memory:');
+    expect(() => store!.createGrant(makeGrant({ scopes: ['a b'] }))).toThrow(TypeError);
+    expect(() => store!.createGrant(makeGrant({ scopes: [''] }))).toThrow(TypeError);
+  });
+
+  it('stores only what it is given: no token value reaches the database file', async () => {
+    store = openSqliteStore(file);
+    const g = makeGrant();
+    store.createGrant(g);
+    const value = 'kh_at_' + randomId('secret');
+    store.createAccessToken(makeAccess(g, randomId('f'), { hash: sha256Hex(value) }));
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const { readFile } = await import('node:fs/promises');
+    const bytes = await readFile(file);
+    expect(bytes.includes(Buffer.from(value))).toBe(false);
+    expect(bytes.includes(Buffer.from(sha256Hex(value)))).toBe(true);
+  });
+
+  it('answers the access-token lookup with primary-key searches only', () => {
+    store = openSqliteStore(':memory:');
+    const plan = store.db.prepare(`EXPLAIN QUERY PLAN ${ACCESS_TOKEN_LOOKUP_SQL}`).all({ hash: 'x' }) as { detail: string }[];
+    expect(plan).toHaveLength(2);
+    for (const row of plan) expect(row.detail).toMatch(/^SEARCH \w+ USING INDEX sqlite_autoindex_\w+ \((hash|id)=\?\)$/);
+  });
+});

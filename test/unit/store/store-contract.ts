@@ -1,0 +1,641 @@
+/**
+ * The store contract: one suite every Store implementation must pass (node-oidc-provider adapter tests,
+ * oauth2-proxy `RunSessionStoreTests`). Usage, in a `*.test.ts`:
+ *
+ *   runStoreContract('SqliteStore', async () => { const store = …; return { store, cleanup: async () => … }; });
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomId, sha256Hex } from '../../../src/store/crypto/hash.js';
+import type {
+  AccessTokenRecord,
+  ClientRecord,
+  CodeRecord,
+  GrantRecord,
+  NewEvent,
+  PendingAuthorization,
+  RefreshTokenRecord,
+  Store,
+  UpstreamCredential,
+} from '../../../src/store/types.js';
+
+export interface StoreHandle {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+const T0 = 1_700_000_000;
+const RESOURCE = 'http://127.0.0.1:8787/mcp/demo';
+
+export function makeClient(over: Partial<ClientRecord> = {}): ClientRecord {
+  return {
+    clientId: randomId('c'),
+    kind: 'dcr',
+    metadata: { client_name: 'Test client', redirect_uris: ['http://127.0.0.1:33418/callback'], x_unknown: { a: [1] } },
+    secretHash: null,
+    createdAt: T0,
+    blockedAt: null,
+    ...over,
+  };
+}
+
+export function makeGrant(over: Partial<GrantRecord> = {}): GrantRecord {
+  return {
+    id: randomId('g'),
+    clientId: 'c_client',
+    server: 'demo',
+    subject: 'user-1',
+    subjectName: 'User One',
+    scopes: ['mcp:tools', 'read'],
+    status: 'active',
+    statusReason: null,
+    createdAt: T0,
+    lastUsedAt: null,
+    revokedAt: null,
+    ...over,
+  };
+}
+
+export function makePending(over: Partial<PendingAuthorization> = {}): PendingAuthorization {
+  return {
+    id: randomId('p'),
+    request: {
+      clientId: 'c_client',
+      redirectUri: 'http://127.0.0.1:33418/callback',
+      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      state: 'client-state',
+      scopes: ['mcp:tools'],
+      resource: RESOURCE,
+      server: 'demo',
+    },
+    upstreamStateHash: null,
+    upstreamVerifier: null,
+    upstreamScopes: [],
+    grantId: null,
+    createdAt: T0,
+    expiresAt: T0 + 600,
+    ...over,
+  };
+}
+
+export function makeCode(grant: GrantRecord, over: Partial<CodeRecord> = {}): CodeRecord {
+  return {
+    hash: sha256Hex(randomId('code')),
+    grantId: grant.id,
+    familyId: randomId('f'),
+    clientId: grant.clientId,
+    redirectUri: 'http://127.0.0.1:33418/callback',
+    codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    resource: RESOURCE,
+    scopes: ['mcp:tools'],
+    expiresAt: T0 + 60,
+    usedAt: null,
+    ...over,
+  };
+}
+
+export function makeAccess(grant: GrantRecord, familyId: string, over: Partial<AccessTokenRecord> = {}): AccessTokenRecord {
+  return {
+    hash: sha256Hex(randomId('at')),
+    grantId: grant.id,
+    familyId,
+    clientId: grant.clientId,
+    resource: RESOURCE,
+    scopes: ['mcp:tools'],
+    expiresAt: T0 + 3600,
+    revokedAt: null,
+    ...over,
+  };
+}
+
+export function makeRefresh(grant: GrantRecord, familyId: string, over: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
+  return {
+    hash: sha256Hex(randomId('rt')),
+    grantId: grant.id,
+    familyId,
+    clientId: grant.clientId,
+    resource: RESOURCE,
+    scopes: ['mcp:tools'],
+    expiresAt: T0 + 86_400,
+    usedAt: null,
+    revokedAt: null,
+    ...over,
+  };
+}
+
+export function makeCredential(grant: GrantRecord, over: Partial<UpstreamCredential> = {}): UpstreamCredential {
+  return {
+    grantId: grant.id,
+    accessToken: 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..sealed-access',
+    accessExpiresAt: T0 + 3600,
+    refreshToken: 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..sealed-refresh',
+    scopes: ['openid', 'offline_access', 'mcp:tools'],
+    updatedAt: T0,
+    refreshFailingSince: null,
+    ...over,
+  };
+}
+
+export function makeEvent(over: Partial<NewEvent> = {}): NewEvent {
+  return {
+    at: T0,
+    type: 'grant.created',
+    grantId: null,
+    clientId: null,
+    server: null,
+    subject: null,
+    outcome: 'success',
+    detail: {},
+    ...over,
+  };
+}
+
+export function runStoreContract(name: string, makeStore: () => Promise<StoreHandle>): void {
+  describe(`Store contract: ${name}`, () => {
+    let handle: StoreHandle;
+    let store: Store;
+
+    beforeEach(async () => {
+      handle = await makeStore();
+      store = handle.store;
+    });
+    afterEach(async () => {
+      await handle.cleanup();
+    });
+
+    /** A grant plus one family with a code, an access token and a refresh token. */
+    function seedFamily(grant: GrantRecord) {
+      const code = makeCode(grant);
+      const access = makeAccess(grant, code.familyId);
+      const refresh = makeRefresh(grant, code.familyId);
+      store.createCode(code);
+      store.createAccessToken(access);
+      store.createRefreshToken(refresh);
+      return { code, access, refresh, familyId: code.familyId };
+    }
+
+    describe('clients', () => {
+      it('round-trips a client, metadata JSON included', () => {
+        const c = makeClient({ secretHash: sha256Hex('secret'), kind: 'static', clientId: 'my-static' });
+        store.createClient(c);
+        expect(store.getClient('my-static')).toEqual(c);
+        expect(store.getClient('nope')).toBeUndefined();
+      });
+
+      it('keeps a CIMD URL as client id', () => {
+        const c = makeClient({ kind: 'cimd', clientId: 'https://app.example.com/oauth/client.json' });
+        store.createClient(c);
+        expect(store.getClient(c.clientId)?.kind).toBe('cimd');
+      });
+
+      it('rejects a duplicate client id', () => {
+        const c = makeClient();
+        store.createClient(c);
+        expect(() => store.createClient(c)).toThrow();
+      });
+
+      it('lists newest first and counts', () => {
+        const a = makeClient({ createdAt: T0 });
+        const b = makeClient({ createdAt: T0 + 10 });
+        const c = makeClient({ createdAt: T0 + 5 });
+        for (const x of [a, b, c]) store.createClient(x);
+        expect(store.listClients().map((x) => x.clientId)).toEqual([b.clientId, c.clientId, a.clientId]);
+        expect(store.countClients()).toBe(3);
+      });
+
+      it('blocks a client and keeps the first block time', () => {
+        const c = makeClient();
+        store.createClient(c);
+        store.blockClient(c.clientId, T0 + 1);
+        store.blockClient(c.clientId, T0 + 2);
+        expect(store.getClient(c.clientId)?.blockedAt).toBe(T0 + 1);
+        expect(() => store.blockClient('unknown', T0)).not.toThrow();
+      });
+
+      it('deletes a client, its pending authorizations, and keeps its grants as history', () => {
+        const c = makeClient();
+        store.createClient(c);
+        const g = makeGrant({ clientId: c.clientId });
+        store.createGrant(g);
+        const p = makePending({ request: { ...makePending().request, clientId: c.clientId } });
+        store.createPending(p);
+        store.deleteClient(c.clientId);
+        expect(store.getClient(c.clientId)).toBeUndefined();
+        expect(store.countClients()).toBe(0);
+        expect(store.getPending(p.id)).toBeUndefined();
+        expect(store.getGrant(g.id)).toEqual(g);
+        expect(() => store.deleteClient('unknown')).not.toThrow();
+      });
+
+      it('accepts grants for a client that has no row (static clients from config)', () => {
+        const g = makeGrant({ clientId: 'configured-static-client' });
+        store.createGrant(g);
+        expect(store.getGrant(g.id)?.clientId).toBe('configured-static-client');
+      });
+    });
+
+    describe('pending authorizations', () => {
+      it('round-trips, then attaches the upstream state', () => {
+        const p = makePending({ request: { ...makePending().request, state: null } });
+        store.createPending(p);
+        expect(store.getPending(p.id)).toEqual(p);
+        const stateHash = sha256Hex('upstream-state');
+        store.updatePendingUpstream(p.id, stateHash, 'sealed-verifier', ['openid', 'offline_access']);
+        expect(store.getPending(p.id)).toEqual({
+          ...p,
+          upstreamStateHash: stateHash,
+          upstreamVerifier: 'sealed-verifier',
+          upstreamScopes: ['openid', 'offline_access'],
+        });
+        expect(store.getPending('p_unknown')).toBeUndefined();
+      });
+
+      it('keeps a step-up grant id', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const p = makePending({ grantId: g.id });
+        store.createPending(p);
+        expect(store.getPending(p.id)?.grantId).toBe(g.id);
+      });
+
+      it('takes by upstream state exactly once', () => {
+        const p = makePending();
+        store.createPending(p);
+        const stateHash = sha256Hex('s1');
+        store.updatePendingUpstream(p.id, stateHash, 'v', ['openid']);
+        const taken = store.takePendingByUpstreamState(stateHash, T0 + 1);
+        expect(taken?.id).toBe(p.id);
+        expect(taken?.upstreamVerifier).toBe('v');
+        expect(store.takePendingByUpstreamState(stateHash, T0 + 1)).toBeUndefined();
+        expect(store.getPending(p.id)).toBeUndefined();
+        expect(store.takePendingByUpstreamState(sha256Hex('unknown'), T0)).toBeUndefined();
+      });
+
+      it('deletes and refuses an expired pending authorization when taken', () => {
+        const p = makePending({ expiresAt: T0 + 600 });
+        store.createPending(p);
+        const stateHash = sha256Hex('s2');
+        store.updatePendingUpstream(p.id, stateHash, 'v', []);
+        expect(store.takePendingByUpstreamState(stateHash, T0 + 600)).toBeUndefined();
+        expect(store.getPending(p.id)).toBeUndefined();
+      });
+
+      it('deletes one, and deletes the expired ones', () => {
+        const a = makePending({ expiresAt: T0 + 10 });
+        const b = makePending({ expiresAt: T0 + 20 });
+        const c = makePending({ expiresAt: T0 + 30 });
+        for (const x of [a, b, c]) store.createPending(x);
+        store.deletePending(c.id);
+        expect(store.getPending(c.id)).toBeUndefined();
+        expect(store.deleteExpiredPending(T0 + 10)).toBe(1);
+        expect(store.getPending(a.id)).toBeUndefined();
+        expect(store.getPending(b.id)).toBeDefined();
+        expect(store.deleteExpiredPending(T0 + 10)).toBe(0);
+      });
+    });
+
+    describe('grants', () => {
+      it('round-trips a grant', () => {
+        const g = makeGrant({ subjectName: null, scopes: [] });
+        store.createGrant(g);
+        expect(store.getGrant(g.id)).toEqual(g);
+        expect(store.getGrant('g_unknown')).toBeUndefined();
+      });
+
+      it('finds the active grant for (client, server, subject) only', () => {
+        const revoked = makeGrant({ status: 'revoked', statusReason: 'admin_revoked', revokedAt: T0 });
+        const active = makeGrant({ createdAt: T0 + 1 });
+        store.createGrant(revoked);
+        store.createGrant(active);
+        store.createGrant(makeGrant({ subject: 'user-2' }));
+        store.createGrant(makeGrant({ server: 'other' }));
+        store.createGrant(makeGrant({ clientId: 'c_other' }));
+        expect(store.findActiveGrant('c_client', 'demo', 'user-1')?.id).toBe(active.id);
+        store.revokeGrant(active.id, 'client_revoked', T0 + 2);
+        expect(store.findActiveGrant('c_client', 'demo', 'user-1')).toBeUndefined();
+        expect(store.findActiveGrant('c_nobody', 'demo', 'user-1')).toBeUndefined();
+      });
+
+      it('updates scopes and touches last use (never backwards)', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        store.updateGrantScopes(g.id, ['a', 'b', 'c']);
+        store.touchGrant(g.id, T0 + 100);
+        store.touchGrant(g.id, T0 + 50);
+        const got = store.getGrant(g.id);
+        expect(got?.scopes).toEqual(['a', 'b', 'c']);
+        expect(got?.lastUsedAt).toBe(T0 + 100);
+      });
+
+      it('revokes a grant: status, reason, time, tokens, codes and credential, once', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        store.putUpstreamCredential(makeCredential(g));
+        const fam1 = seedFamily(g);
+        const fam2 = seedFamily(g);
+        const used = makeCode(g, { familyId: fam1.familyId, usedAt: T0 + 3 });
+        store.createCode(used);
+
+        expect(store.revokeGrant(g.id, 'admin_revoked', T0 + 10)).toBe(true);
+
+        const got = store.getGrant(g.id);
+        expect(got).toMatchObject({ status: 'revoked', statusReason: 'admin_revoked', revokedAt: T0 + 10 });
+        expect(store.getUpstreamCredential(g.id)).toBeUndefined();
+        for (const fam of [fam1, fam2]) {
+          expect(store.lookupAccessToken(fam.access.hash)).toMatchObject({ revokedAt: T0 + 10, grantStatus: 'revoked' });
+          expect(store.getRefreshToken(fam.refresh.hash)?.revokedAt).toBe(T0 + 10);
+          expect(store.consumeCode(fam.code.hash, T0 + 20)?.usedAt).toBe(T0 + 10);
+        }
+        expect(store.consumeCode(used.hash, T0 + 20)?.usedAt).toBe(T0 + 3);
+
+        // Already revoked: false, and the first reason/time stay.
+        expect(store.revokeGrant(g.id, 'client_revoked', T0 + 99)).toBe(false);
+        expect(store.getGrant(g.id)).toMatchObject({ statusReason: 'admin_revoked', revokedAt: T0 + 10 });
+        expect(store.revokeGrant('g_unknown', 'admin_revoked', T0)).toBe(false);
+      });
+
+      it('revoking one grant leaves other grants alone', () => {
+        const a = makeGrant();
+        const b = makeGrant({ subject: 'user-2' });
+        store.createGrant(a);
+        store.createGrant(b);
+        store.putUpstreamCredential(makeCredential(b));
+        const famB = seedFamily(b);
+        store.revokeGrant(a.id, 'admin_revoked', T0 + 1);
+        expect(store.getGrant(b.id)?.status).toBe('active');
+        expect(store.getUpstreamCredential(b.id)).toBeDefined();
+        expect(store.lookupAccessToken(famB.access.hash)?.revokedAt).toBeNull();
+        expect(store.getRefreshToken(famB.refresh.hash)?.revokedAt).toBeNull();
+      });
+
+      describe('listGrants / countGrants', () => {
+        let grants: GrantRecord[];
+        beforeEach(() => {
+          grants = [
+            makeGrant({ createdAt: T0 + 1, clientId: 'c_a', server: 's1', subject: 'u1' }),
+            makeGrant({ createdAt: T0 + 2, clientId: 'c_a', server: 's2', subject: 'u1' }),
+            makeGrant({ createdAt: T0 + 3, clientId: 'c_b', server: 's1', subject: 'u2' }),
+            makeGrant({ createdAt: T0 + 4, clientId: 'c_b', server: 's1', subject: 'u1', status: 'revoked', revokedAt: T0 + 5 }),
+            makeGrant({ createdAt: T0 + 4, clientId: 'c_a', server: 's1', subject: 'u2' }),
+          ];
+          for (const g of grants) store.createGrant(g);
+        });
+        const ids = (list: GrantRecord[]) => list.map((g) => g.id);
+
+        it('lists newest first (ties in insertion order, newest first)', () => {
+          const g = grants as [GrantRecord, GrantRecord, GrantRecord, GrantRecord, GrantRecord];
+          expect(ids(store.listGrants({}))).toEqual([g[4].id, g[3].id, g[2].id, g[1].id, g[0].id]);
+          expect(store.countGrants({})).toBe(5);
+        });
+
+        it('honours every filter field, alone and combined', () => {
+          const g = grants as [GrantRecord, GrantRecord, GrantRecord, GrantRecord, GrantRecord];
+          expect(ids(store.listGrants({ clientId: 'c_a' }))).toEqual([g[4].id, g[1].id, g[0].id]);
+          expect(ids(store.listGrants({ server: 's2' }))).toEqual([g[1].id]);
+          expect(ids(store.listGrants({ subject: 'u2' }))).toEqual([g[4].id, g[2].id]);
+          expect(ids(store.listGrants({ status: 'revoked' }))).toEqual([g[3].id]);
+          expect(ids(store.listGrants({ status: 'active', server: 's1', subject: 'u1' }))).toEqual([g[0].id]);
+          expect(ids(store.listGrants({ clientId: 'c_b', server: 's1', subject: 'u1', status: 'revoked' }))).toEqual([g[3].id]);
+          expect(store.countGrants({ clientId: 'c_a' })).toBe(3);
+          expect(store.countGrants({ status: 'active' })).toBe(4);
+          expect(store.countGrants({ server: 's1', subject: 'u2' })).toBe(2);
+          expect(store.countGrants({ clientId: 'c_nobody' })).toBe(0);
+        });
+
+        it('paginates with limit and offset; count ignores them', () => {
+          const all = ids(store.listGrants({}));
+          expect(ids(store.listGrants({ limit: 2 }))).toEqual(all.slice(0, 2));
+          expect(ids(store.listGrants({ limit: 2, offset: 2 }))).toEqual(all.slice(2, 4));
+          expect(ids(store.listGrants({ limit: 2, offset: 4 }))).toEqual(all.slice(4));
+          expect(store.listGrants({ offset: 10 })).toEqual([]);
+          expect(store.countGrants({ limit: 1, offset: 3 })).toBe(5);
+        });
+
+        it('defaults the limit to 50 and caps it at 500', () => {
+          for (let i = 0; i < 600; i++) store.createGrant(makeGrant({ createdAt: T0 - i }));
+          expect(store.listGrants({})).toHaveLength(50);
+          expect(store.listGrants({ limit: 10_000 })).toHaveLength(500);
+          expect(store.listGrants({ limit: 500, offset: 500 })).toHaveLength(105);
+        });
+      });
+    });
+
+    describe('upstream credentials', () => {
+      it('round-trips and replaces (upsert)', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const c = makeCredential(g, { accessExpiresAt: null });
+        store.putUpstreamCredential(c);
+        expect(store.getUpstreamCredential(g.id)).toEqual(c);
+        const next = makeCredential(g, { accessToken: 'sealed-2', refreshToken: null, updatedAt: T0 + 5, scopes: [] });
+        store.putUpstreamCredential(next);
+        expect(store.getUpstreamCredential(g.id)).toEqual(next);
+        expect(store.getUpstreamCredential('g_unknown')).toBeUndefined();
+      });
+
+      it('marks and clears a failing refresh', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        store.putUpstreamCredential(makeCredential(g));
+        store.markUpstreamRefreshFailing(g.id, T0 + 7);
+        expect(store.getUpstreamCredential(g.id)?.refreshFailingSince).toBe(T0 + 7);
+        store.markUpstreamRefreshFailing(g.id, null);
+        expect(store.getUpstreamCredential(g.id)?.refreshFailingSince).toBeNull();
+      });
+
+      it('does not store a credential for a revoked grant (a late refresh cannot bring it back)', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        store.putUpstreamCredential(makeCredential(g));
+        store.revokeGrant(g.id, 'client_revoked', T0 + 1);
+        store.putUpstreamCredential(makeCredential(g, { updatedAt: T0 + 2 }));
+        expect(store.getUpstreamCredential(g.id)).toBeUndefined();
+      });
+    });
+
+    describe('codes', () => {
+      it('consumes a code once; a replay returns the earlier usedAt', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const code = makeCode(g);
+        store.createCode(code);
+        expect(store.consumeCode(code.hash, T0 + 5)).toEqual(code);
+        const replay = store.consumeCode(code.hash, T0 + 9);
+        expect(replay).toEqual({ ...code, usedAt: T0 + 5 });
+        expect(store.consumeCode(code.hash, T0 + 12)?.usedAt).toBe(T0 + 5);
+        expect(store.consumeCode(sha256Hex('unknown'), T0)).toBeUndefined();
+      });
+
+      it('rejects a duplicate code hash', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const code = makeCode(g);
+        store.createCode(code);
+        expect(() => store.createCode(code)).toThrow();
+      });
+    });
+
+    describe('access and refresh tokens', () => {
+      it('looks up an access token joined with its grant', () => {
+        const g = makeGrant({ server: 'demo', subject: 'user-42' });
+        store.createGrant(g);
+        const at = makeAccess(g, randomId('f'));
+        store.createAccessToken(at);
+        expect(store.lookupAccessToken(at.hash)).toEqual({ ...at, grantStatus: 'active', server: 'demo', subject: 'user-42' });
+        expect(store.lookupAccessToken(sha256Hex('unknown'))).toBeUndefined();
+      });
+
+      it('revokes one access token and keeps the first revocation time', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const fam = randomId('f');
+        const a = makeAccess(g, fam);
+        const b = makeAccess(g, fam);
+        store.createAccessToken(a);
+        store.createAccessToken(b);
+        store.revokeAccessToken(a.hash, T0 + 3);
+        store.revokeAccessToken(a.hash, T0 + 4);
+        expect(store.lookupAccessToken(a.hash)?.revokedAt).toBe(T0 + 3);
+        expect(store.lookupAccessToken(b.hash)?.revokedAt).toBeNull();
+        expect(() => store.revokeAccessToken(sha256Hex('unknown'), T0)).not.toThrow();
+      });
+
+      it('round-trips a refresh token', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const rt = makeRefresh(g, randomId('f'));
+        store.createRefreshToken(rt);
+        expect(store.getRefreshToken(rt.hash)).toEqual(rt);
+        expect(store.getRefreshToken(sha256Hex('unknown'))).toBeUndefined();
+      });
+
+      it('marks a refresh token used exactly once (compare-and-set)', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const rt = makeRefresh(g, randomId('f'));
+        store.createRefreshToken(rt);
+        expect(store.markRefreshTokenUsed(rt.hash, T0 + 1)).toBe(true);
+        expect(store.markRefreshTokenUsed(rt.hash, T0 + 2)).toBe(false);
+        expect(store.getRefreshToken(rt.hash)?.usedAt).toBe(T0 + 1);
+        expect(store.markRefreshTokenUsed(sha256Hex('unknown'), T0)).toBe(false);
+      });
+
+      it('revokes a whole family and leaves other families alone', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const target = seedFamily(g);
+        const rotated = makeRefresh(g, target.familyId, { usedAt: T0 + 1 });
+        store.createRefreshToken(rotated);
+        const other = seedFamily(g);
+
+        store.revokeFamily(target.familyId, T0 + 30);
+
+        expect(store.lookupAccessToken(target.access.hash)?.revokedAt).toBe(T0 + 30);
+        expect(store.getRefreshToken(target.refresh.hash)?.revokedAt).toBe(T0 + 30);
+        expect(store.getRefreshToken(rotated.hash)).toMatchObject({ revokedAt: T0 + 30, usedAt: T0 + 1 });
+        expect(store.consumeCode(target.code.hash, T0 + 40)?.usedAt).toBe(T0 + 30);
+
+        expect(store.lookupAccessToken(other.access.hash)?.revokedAt).toBeNull();
+        expect(store.getRefreshToken(other.refresh.hash)?.revokedAt).toBeNull();
+        expect(store.consumeCode(other.code.hash, T0 + 40)?.usedAt).toBeNull();
+        expect(store.getGrant(g.id)?.status).toBe('active');
+      });
+    });
+
+    describe('events', () => {
+      it('appends with increasing ids and round-trips detail JSON', () => {
+        const detail = { fingerprint: 'fp_0123456789ab', reason: 'ok', nested: { list: [1, 'two', null], flag: true } };
+        const e = makeEvent({ grantId: 'g_1', clientId: 'c_1', server: 'demo', subject: 'user-1', outcome: 'failure', detail });
+        const id1 = store.appendEvent(e);
+        const id2 = store.appendEvent(makeEvent());
+        expect(id2).toBeGreaterThan(id1);
+        const [latest, first] = store.listEvents({});
+        expect(first).toEqual({ ...e, id: id1 });
+        expect(latest).toEqual({ ...makeEvent(), id: id2 });
+      });
+
+      describe('listEvents / countEvents', () => {
+        let ids: number[];
+        beforeEach(() => {
+          ids = [
+            store.appendEvent(makeEvent({ at: T0 + 1, type: 'grant.created', grantId: 'g_1', clientId: 'c_1', server: 's1' })),
+            store.appendEvent(makeEvent({ at: T0 + 2, type: 'token.issued', grantId: 'g_1', clientId: 'c_1', server: 's1' })),
+            store.appendEvent(makeEvent({ at: T0 + 3, type: 'token.issued', grantId: 'g_2', clientId: 'c_2', server: 's2' })),
+            store.appendEvent(makeEvent({ at: T0 + 3, type: 'grant.revoked', grantId: 'g_1', clientId: 'c_1', server: 's1' })),
+            store.appendEvent(makeEvent({ at: T0 + 5, type: 'client.registered', clientId: 'c_3' })),
+          ];
+        });
+        const listIds = (f: Parameters<Store['listEvents']>[0]) => store.listEvents(f).map((e) => e.id);
+
+        it('lists newest first (same time: higher id first)', () => {
+          const [a, b, c, d, e] = ids as [number, number, number, number, number];
+          expect(listIds({})).toEqual([e, d, c, b, a]);
+          expect(store.countEvents({})).toBe(5);
+        });
+
+        it('honours every filter field; since and until are inclusive', () => {
+          const [a, b, c, d, e] = ids as [number, number, number, number, number];
+          expect(listIds({ type: 'token.issued' })).toEqual([c, b]);
+          expect(listIds({ grantId: 'g_1' })).toEqual([d, b, a]);
+          expect(listIds({ clientId: 'c_3' })).toEqual([e]);
+          expect(listIds({ server: 's2' })).toEqual([c]);
+          expect(listIds({ since: T0 + 3 })).toEqual([e, d, c]);
+          expect(listIds({ until: T0 + 2 })).toEqual([b, a]);
+          expect(listIds({ since: T0 + 2, until: T0 + 3 })).toEqual([d, c, b]);
+          expect(listIds({ type: 'token.issued', grantId: 'g_1', clientId: 'c_1', server: 's1', since: T0, until: T0 + 9 })).toEqual([b]);
+          expect(store.countEvents({ grantId: 'g_1' })).toBe(3);
+          expect(store.countEvents({ since: T0 + 3, server: 's1' })).toBe(1);
+          expect(store.countEvents({ type: 'nothing' })).toBe(0);
+        });
+
+        it('paginates with limit and offset; count ignores them', () => {
+          const all = listIds({});
+          expect(listIds({ limit: 2 })).toEqual(all.slice(0, 2));
+          expect(listIds({ limit: 2, offset: 2 })).toEqual(all.slice(2, 4));
+          expect(listIds({ offset: 4 })).toEqual(all.slice(4));
+          expect(store.countEvents({ limit: 1, offset: 1 })).toBe(5);
+        });
+
+        it('defaults the limit to 50 and caps it at 500', () => {
+          for (let i = 0; i < 600; i++) store.appendEvent(makeEvent({ at: T0 - i }));
+          expect(store.listEvents({})).toHaveLength(50);
+          expect(store.listEvents({ limit: 9999 })).toHaveLength(500);
+        });
+      });
+    });
+
+    describe('transaction', () => {
+      it('commits and returns the value', () => {
+        const g = makeGrant();
+        const out = store.transaction(() => {
+          store.createGrant(g);
+          return 42;
+        });
+        expect(out).toBe(42);
+        expect(store.getGrant(g.id)).toBeDefined();
+      });
+
+      it('rolls back everything when fn throws', () => {
+        const g = makeGrant();
+        expect(() =>
+          store.transaction(() => {
+            store.createGrant(g);
+            store.appendEvent(makeEvent({ grantId: g.id }));
+            throw new Error('boom');
+          }),
+        ).toThrow('boom');
+        expect(store.getGrant(g.id)).toBeUndefined();
+        expect(store.countEvents({})).toBe(0);
+      });
+
+      it('nests (store methods that use transactions inside one)', () => {
+        const g = makeGrant();
+        store.transaction(() => {
+          store.createGrant(g);
+          seedFamily(g);
+          expect(store.revokeGrant(g.id, 'admin_revoked', T0 + 1)).toBe(true);
+        });
+        expect(store.getGrant(g.id)?.status).toBe('revoked');
+      });
+    });
+  });
+}
