@@ -9,6 +9,7 @@
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#security-warning
  * @see https://fetch.spec.whatwg.org/#http-cors-protocol
  */
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context, MiddlewareHandler } from 'hono';
 
 const MCP_ALLOW_METHODS = 'GET, POST, DELETE, OPTIONS';
@@ -39,9 +40,14 @@ function canonicalOrigin(value: string, what: string): string {
   return url.origin;
 }
 
+/** Header of @hono/node-server's "the route wrote to the socket itself" marker (x-hono-already-sent). */
+const ALREADY_SENT = [...RESPONSE_ALREADY_SENT.headers.keys()][0] ?? 'x-hono-already-sent';
+
 /** Set headers on the response a later handler produced, whatever way it built it (c.json, new Response, …). */
 function applyAfter(c: Context, headers: Record<string, string>, vary: boolean): void {
   const h = c.res.headers;
+  // The forwarder already sent these headers (it copies the prepared ones); the marker needs nothing more.
+  if (h.has(ALREADY_SENT)) return;
   for (const [name, value] of Object.entries(headers)) if (!h.has(name)) c.header(name, value);
   if (vary) {
     const current = c.res.headers.get('vary');

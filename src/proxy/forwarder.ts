@@ -366,11 +366,21 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   /** Headers other middleware set on the Hono context before the route ran (CORS, request id, …). */
   function contextHeaders(c: Context): Array<[string, string]> {
     const out: Array<[string, string]> = [];
-    c.res.headers.forEach((value, name) => {
+    const h = c.res.headers;
+    h.forEach((value, name) => {
       if (name === 'content-type' || name === 'content-length' || name === 'set-cookie') return;
       out.push([name, value]);
     });
+    for (const cookie of h.getSetCookie()) out.push(['set-cookie', cookie]);
     return out;
+  }
+
+  function report(grantId: string, kind: 'timeout' | 'unreachable'): void {
+    try {
+      opts.onUpstreamError?.({ grantId, kind });
+    } catch {
+      /* a failing observer must not turn a 502/504 into a 500 */
+    }
   }
 
   function relay(c: Context, outgoing: ServerResponse, upstream: URL, grantId: string, req: ClientRequest, res: IncomingMessage): Response | null {
@@ -463,6 +473,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       const ctx = c as unknown as Context;
       const method = (incoming.method ?? 'GET').toUpperCase();
       if (!METHODS.has(method)) return ctx.json(METHOD_NOT_ALLOWED, 405, { Allow: 'GET, POST, DELETE' });
+      if (body && body.length > opts.maxBodyBytes) throw new BodyTooLargeError(opts.maxBodyBytes);
       const url = target.url;
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new TypeError('forward(): the upstream URL must be http(s)');
@@ -492,10 +503,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         case 'client-gone':
           return responseAlreadySent();
         case 'timeout':
-          opts.onUpstreamError?.({ grantId: auth.grantId, kind: 'timeout' });
+          report(auth.grantId, 'timeout');
           return ctx.json(UPSTREAM_TIMEOUT, 504);
         case 'unreachable':
-          opts.onUpstreamError?.({ grantId: auth.grantId, kind: 'unreachable' });
+          report(auth.grantId, 'unreachable');
           return ctx.json(UPSTREAM_UNREACHABLE, 502);
         case 'response': {
           if (clientGone(outgoing)) {

@@ -82,6 +82,11 @@ beforeAll(async () => {
 
   forwarder = createForwarder({ maxBodyBytes: MAX_BODY, onUpstreamError: (info) => upstreamErrors.push(info) });
   const app = new Hono<{ Bindings: HttpBindings }>();
+  // Middleware that touches the response headers after next(), as hono/secure-headers does.
+  app.use('/cors/*', async (c, next) => {
+    await next();
+    c.res.headers.set('X-After-Next', '1');
+  });
   app.use('/cors/*', mcpCors({ publicOrigin: 'http://kh.test', allowedOrigins: ['http://app.test'] }));
   app.on(['GET', 'POST', 'DELETE', 'PUT'], '*', async (c) => {
     let body: Buffer | null = null;
@@ -389,6 +394,24 @@ describe('forwarder', () => {
       expect(r.headers['access-control-expose-headers']).toBe('Mcp-Session-Id, WWW-Authenticate, MCP-Protocol-Version');
       expect(r.headers.vary).toBe('Accept, Origin');
       expect(seen[0]!.headers.origin).toBeUndefined();
+    });
+
+    it('keeps an SSE stream intact when middleware sets headers after next()', async () => {
+      const sawFirst = deferred();
+      handler = (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.write('data: 1\n\n');
+        void sawFirst.promise.then(() => setTimeout(() => res.end('data: 2\n\n'), 30));
+      };
+      const s = await openStream('GET', '/cors/mcp', ['Origin', 'http://app.test']);
+      expect(s.res.headers['access-control-allow-origin']).toBe('http://app.test');
+      expect(await s.next()).toBe('data: 1\n\n');
+      sawFirst.resolve();
+      const rest: string[] = [];
+      for (let chunk = await s.next(); chunk !== null; chunk = await s.next()) rest.push(chunk);
+      expect(rest.join('')).toBe('data: 2\n\n');
+      expect(await s.ended).toBe('end');
+      await waitFor(() => forwarder.openStreamCount() === 0);
     });
   });
 
