@@ -9,5 +9,4 @@ export default defineConfig({
     pool: 'forks',
     reporters: ['default'],
   },
-  esbuild: { jsx: 'automatic', jsxImportSource: 'hono/jsx' },
 });
