@@ -15,6 +15,8 @@ import { z } from 'zod';
 export interface UpstreamMcpOptions {
   /** Issuer of the upstream authorization server, e.g. http://127.0.0.1:PORT. */
   issuer: string;
+  /** Answer POSTs with plain JSON instead of SSE (the SDK's enableJsonResponse). Default false. */
+  jsonResponse?: boolean;
   /** Port on 127.0.0.1; 0 (default) picks an ephemeral one. */
   port?: number;
 }
@@ -257,6 +259,7 @@ export async function startUpstreamMcpServer(opts: UpstreamMcpOptions): Promise<
       if (!sid && isInitializeRequest(body)) {
         const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
+          enableJsonResponse: opts.jsonResponse ?? false,
           onsessioninitialized: (id) => {
             transports.set(id, transport);
           },

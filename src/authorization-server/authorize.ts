@@ -12,6 +12,7 @@ import { clientRedirectUrl, formActionSource } from './client-redirect.js';
 import { OAuthError } from '../oauth/errors.js';
 import { randomId } from '../store/crypto/hash.js';
 import { consentCsrf } from './consent-csrf.js';
+import { browserGrants } from './browser-grants.js';
 import { pageNonce, renderPage } from '../http/render-page.js';
 import { ConsentPage } from '../../views/consent.js';
 import { ErrorPage } from '../../views/error.js';
@@ -23,6 +24,7 @@ export const PENDING_TTL_SECONDS = 600;
 export function authorizeRoutes(deps: AuthorizationServerDeps): Hono {
   const app = new Hono();
   const csrf = consentCsrf(deps.config.publicUrl, deps.csrfKey);
+  const remembered = browserGrants(deps.config.publicUrl, deps.csrfKey);
   const { config, store, clock } = deps;
 
   app.get('/authorize', async (c) => {
@@ -35,13 +37,18 @@ export function authorizeRoutes(deps: AuthorizationServerDeps): Hono {
       const now = clock();
       const pendingId = randomId('p');
       store.deleteExpiredPending(now);
+      // Step-up: this browser already holds an active grant for the same client and server.
+      const stepUp = remembered
+        .read(c)
+        .map((id) => store.getGrant(id))
+        .find((g) => g?.status === 'active' && g.clientId === v.client.clientId && g.server === r.server);
       store.createPending({
         id: pendingId,
         request: { clientId: v.client.clientId, redirectUri: v.redirectUri, codeChallenge: r.codeChallenge, state: r.state ?? null, scopes: r.scopes, resource: r.resource, server: r.server },
         upstreamStateHash: null,
         upstreamVerifier: null,
         upstreamScopes: [],
-        grantId: null,
+        grantId: stepUp?.id ?? null,
         createdAt: now,
         expiresAt: now + PENDING_TTL_SECONDS,
       });
@@ -71,7 +78,7 @@ export function authorizeRoutes(deps: AuthorizationServerDeps): Hono {
           resource: r.resource,
           upstreamHost,
           scopes: r.scopes.map((s) => ({ name: s, description: describeScope(server, s) })),
-          alreadyGranted: [],
+          alreadyGranted: stepUp?.scopes ?? [],
         }),
         // Chromium applies form-action to the redirects that follow the POST: allow the upstream and the client.
         { nonce, formAction: [...(upstreamAuthorize ? [new URL(upstreamAuthorize).origin] : []), formActionSource(v.redirectUri)] },

@@ -18,6 +18,7 @@ import { fingerprint, randomId, randomToken, sha256Hex } from '../store/crypto/h
 import { sealContext } from '../upstream/seal-context.js';
 import { UpstreamGrantError, UpstreamUnavailableError } from '../upstream/errors.js';
 import { union } from '../oauth/scope.js';
+import { browserGrants } from './browser-grants.js';
 import type { UpstreamAuthorization } from '../upstream/oauth-client.js';
 
 export const CODE_TTL_SECONDS = 60;
@@ -25,6 +26,7 @@ export const CODE_TTL_SECONDS = 60;
 export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
   const app = new Hono();
   const { store, events, config, clock, cipher } = deps;
+  const remembered = browserGrants(config.publicUrl, deps.csrfKey);
 
   app.get('/oauth/callback', async (c) => {
     const url = new URL(c.req.url);
@@ -53,7 +55,12 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
       throw e;
     }
 
-    let grant = store.findActiveGrant(req.clientId, req.server, auth.subject);
+    // The same client, server and upstream account keep one grant: a step-up widens it (same grant id).
+    const stepUp = pending.grantId ? store.getGrant(pending.grantId) : undefined;
+    let grant =
+      stepUp?.status === 'active' && stepUp.subject === auth.subject && stepUp.clientId === req.clientId && stepUp.server === req.server
+        ? stepUp
+        : store.findActiveGrant(req.clientId, req.server, auth.subject);
     if (grant) {
       const scopes = union(grant.scopes, req.scopes);
       store.updateGrantScopes(grant.id, scopes);
@@ -81,6 +88,7 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
       resource: req.resource, scopes: req.scopes, expiresAt: now + CODE_TTL_SECONDS, usedAt: null,
     });
     events.record({ type: 'code.issued', grantId: grant.id, ...base, subject: auth.subject, detail: { code_fp: fingerprint(code), family_id: familyId, expires_in: CODE_TTL_SECONDS } });
+    remembered.remember(c, grant.id);
     return c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { code, state: req.state }), 302);
   });
   return app;

@@ -16,6 +16,7 @@ import { ErrorPage } from '../../views/error.js';
 import { sha256Hex } from '../store/crypto/hash.js';
 import { sealContext } from '../upstream/seal-context.js';
 import { upstreamScopesFor } from './scopes.js';
+import { union } from '../oauth/scope.js';
 import { UpstreamUnavailableError } from '../upstream/errors.js';
 
 export function consentRoutes(deps: AuthorizationServerDeps): Hono {
@@ -52,7 +53,13 @@ export function consentRoutes(deps: AuthorizationServerDeps): Hono {
     if (decision !== 'approve') return page(400, 'invalid_request', 'decision must be approve or deny');
 
     const server = config.servers[req.server]!;
-    const upstreamScopes = upstreamScopesFor(server, req.scopes);
+    // Incremental consent: for a step-up, ask the upstream only for the upstream scopes that are added
+    // (plus the base scopes every authorization needs, e.g. openid and offline_access).
+    const widened = pending.grantId ? store.getGrant(pending.grantId) : undefined;
+    const already = widened?.status === 'active' ? upstreamScopesFor(server, widened.scopes) : [];
+    const upstreamScopes = widened?.status === 'active'
+      ? union(server.oauth.scopes, upstreamScopesFor(server, req.scopes).filter((s) => !already.includes(s)))
+      : upstreamScopesFor(server, req.scopes);
     const state = oauth.generateRandomState();
     const verifier = oauth.generateRandomCodeVerifier();
     let location: URL;

@@ -20,6 +20,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Transform } from 'node:stream';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
@@ -31,6 +32,12 @@ export interface ForwardTarget {
   timeoutMs: number;
   /** keyhole's own `WWW-Authenticate` value, sent when the upstream rejects a freshly refreshed token. */
   challenge401?: string;
+  /**
+   * Optional rewrite of a successful response body (used to filter `tools/list` results by scope). Called with
+   * whether the upstream answers in SSE; returning a Transform pipes the body through it (the upstream
+   * `Content-Length` is dropped), returning null leaves the bytes untouched.
+   */
+  transformResponse?: (kind: { sse: boolean; status: number }) => Transform | null;
 }
 
 export interface ForwardAuth {
@@ -383,7 +390,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     }
   }
 
-  function relay(c: Context, outgoing: ServerResponse, upstream: URL, grantId: string, req: ClientRequest, res: IncomingMessage): Response | null {
+  function relay(c: Context, outgoing: ServerResponse, upstream: URL, grantId: string, req: ClientRequest, res: IncomingMessage, transform?: ForwardTarget['transformResponse']): Response | null {
     const raw = res.rawHeaders;
     const status = res.statusCode ?? 0;
     const named = connectionTokens(raw);
@@ -413,6 +420,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       rewrittenLocation = check.rewritten;
     }
 
+    const rewrite = status >= 200 && status < 300 ? (transform?.({ sse: isSse, status }) ?? null) : null;
+    if (rewrite) lengthDelimited = false;
     const fromContext = contextHeaders(c);
     const overridden = new Set<string>();
     for (const [name] of fromContext) if (name !== 'vary') overridden.add(name);
@@ -421,6 +430,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       const name = raw[i]!;
       const lower = name.toLowerCase();
       if (RESPONSE_DROP.has(lower) || lower.startsWith('access-control-') || named?.has(lower) || overridden.has(lower)) continue;
+      if (rewrite && lower === 'content-length') continue;
       if (isSse && (lower === 'cache-control' || lower === 'x-accel-buffering')) continue;
       if (lower === 'location' && rewrittenLocation !== undefined) {
         headers.push(name, rewrittenLocation);
@@ -459,7 +469,12 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       untrack(s);
       if (!res.complete) req.destroy();
     });
-    res.pipe(outgoing);
+    if (rewrite) {
+      rewrite.on('error', () => outgoing.destroy());
+      res.pipe(rewrite).pipe(outgoing);
+    } else {
+      res.pipe(outgoing);
+    }
     return null;
   }
 
@@ -513,7 +528,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
             outcome.req.destroy();
             return responseAlreadySent();
           }
-          return relay(ctx, outgoing, url, auth.grantId, outcome.req, outcome.res) ?? responseAlreadySent();
+          return relay(ctx, outgoing, url, auth.grantId, outcome.req, outcome.res, target.transformResponse) ?? responseAlreadySent();
         }
       }
     },

@@ -17,7 +17,11 @@ import { prmUrl } from '../authorization-server/metadata.js';
 import { serverScopes } from '../authorization-server/scopes.js';
 import { createBearerCheck } from './bearer-check.js';
 import { mcpCors } from './cors.js';
-import { BodyTooLargeError, readRequestBody, type Forwarder } from './forwarder.js';
+import { BodyTooLargeError, readRequestBody, type Forwarder, type ForwardTarget } from './forwarder.js';
+import { createToolPolicy } from './tool-policy.js';
+import { inspectJsonRpc } from './jsonrpc-inspect.js';
+import { jsonToolsListFilter, sseToolsListFilter } from './tools-list-filter.js';
+import { union } from '../oauth/scope.js';
 
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -32,6 +36,7 @@ export function mcpRoutes(deps: { config: KeyholeConfig; store: Store; tokenMana
   const prm = (server: string) => prmUrl(config.publicUrl, server);
   const checkBearer = createBearerCheck({ store, clock, prmUrl: prm, scope: scopeOf });
   const lastTouched = new Map<string, number>();
+  const policies = new Map(Object.entries(config.servers).map(([name, s]) => [name, createToolPolicy(s)]));
   const targets = new Map(Object.entries(config.servers).map(([name, s]) => [name, { url: new URL(s.upstream), timeoutMs: s.upstreamTimeoutMs }]));
 
   app.use('/mcp/*', mcpCors({ publicOrigin: new URL(config.publicUrl).origin, allowedOrigins: config.allowedOrigins }));
@@ -62,10 +67,37 @@ export function mcpRoutes(deps: { config: KeyholeConfig; store: Store; tokenMana
         throw e;
       }
     }
+    // Delegated scopes: refuse tools outside the grant, filter tools/list (MCP-AUTH-REQUIREMENTS A.4).
+    const policy = policies.get(server)!;
+    let transformResponse: ForwardTarget['transformResponse'];
+    if (policy.filters && body) {
+      const inspected = inspectJsonRpc(body);
+      if (!inspected.ok) return c.json(jsonRpcError(-32700, 'Parse error: keyhole enforces tool scopes and could not read this request'), 400);
+      for (const call of inspected.info.toolCalls) {
+        if (typeof call.name !== 'string') return c.json({ jsonrpc: '2.0', error: { code: -32602, message: 'tools/call needs params.name' }, id: call.id ?? null }, 400);
+        if (!policy.allows(token.scopes, call.name)) {
+          const needed = policy.scopesFor(call.name);
+          // RFC 6750 §3.1 insufficient_scope; the scope lists everything needed (granted + new), since the SDK
+          // retries once per distinct challenge. A tool no scope names cannot be stepped up to.
+          c.header('WWW-Authenticate', bearerChallenge({
+            error: 'insufficient_scope',
+            errorDescription: needed.length ? `the tool ${call.name} needs the scope ${needed.join(' or ')}` : `the tool ${call.name} is not available through keyhole`,
+            resourceMetadata: prm(server),
+            scope: formatScope(union(token.scopes, needed.slice(0, 1))),
+          }));
+          return c.json({ jsonrpc: '2.0', error: { code: -32003, message: `insufficient scope for tool ${call.name}` }, id: call.id ?? null }, 403);
+        }
+      }
+      const ids = inspected.info.toolListIds;
+      if (ids.size) {
+        const keep = (tool: string) => policy.allows(token.scopes, tool);
+        transformResponse = ({ sse }) => (sse ? sseToolsListFilter(ids, keep) : jsonToolsListFilter(ids, keep));
+      }
+    }
     const challenge = bearerChallenge({ error: 'invalid_token', errorDescription: 'the upstream authorization has ended', resourceMetadata: prm(server), scope: scopeOf(server) });
     const grant = { id: token.grantId, server, clientId: token.clientId, subject: token.subject };
     try {
-      return await forwarder.forward(c, { ...target, challenge401: challenge }, { grantId: token.grantId, getAccessToken: (force) => tokenManager.getAccessToken(grant, force) }, body);
+      return await forwarder.forward(c, { ...target, challenge401: challenge, ...(transformResponse ? { transformResponse } : {}) }, { grantId: token.grantId, getAccessToken: (force) => tokenManager.getAccessToken(grant, force) }, body);
     } catch (e) {
       if (e instanceof GrantEndedError) {
         // MCP-AUTH-REQUIREMENTS E.25: upstream invalid_grant → 401 with the challenge, so the client re-authorizes.

@@ -23,6 +23,15 @@ export interface StackOptions {
   server?: Record<string, unknown>;
   masterKey?: string;
   dir?: string;
+  /** More servers, each with its own oidc-provider and SDK MCP server (audience isolation tests). */
+  extraServers?: Record<string, { jsonResponse?: boolean; server?: Record<string, unknown> }>;
+  /** The demo upstream answers in plain JSON instead of SSE. */
+  jsonResponse?: boolean;
+}
+
+export interface Upstream {
+  as: UpstreamAs;
+  mcp: UpstreamMcp;
 }
 
 export interface Stack {
@@ -38,7 +47,20 @@ export interface Stack {
   dbPath: string;
   /** Every JSON log line keyhole wrote. */
   logs: string[];
+  /** The extra servers' upstreams, by server name. */
+  extra: Record<string, Upstream>;
   close(): Promise<void>;
+}
+
+async function startUpstream(publicUrl: string, client: { clientId: string; clientSecret: string }, ttl: number, jsonResponse: boolean): Promise<Upstream> {
+  const as = await startUpstreamAuthorizationServer({ clients: [{ ...client, redirectUris: [`${publicUrl}/oauth/callback`] }], accessTokenTtlSeconds: ttl });
+  const mcp = await startUpstreamMcpServer({ issuer: as.issuer, jsonResponse });
+  as.addResource(mcp.url);
+  return { as, mcp };
+}
+
+function oauthFor(u: Upstream, client: { clientId: string; clientSecret: string }) {
+  return { issuer: u.as.issuer, ...client, scopes: ['openid', 'offline_access', 'mcp:tools'], resource: u.mcp.url };
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -46,12 +68,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const upstreamClient = { clientId: 'keyhole', clientSecret: randomBytes(24).toString('base64url') };
-  const as = await startUpstreamAuthorizationServer({
-    clients: [{ ...upstreamClient, redirectUris: [`${publicUrl}/oauth/callback`] }],
-    accessTokenTtlSeconds: opts.upstreamAccessTokenTtlSeconds ?? 300,
-  });
-  const mcp = await startUpstreamMcpServer({ issuer: as.issuer });
-  as.addResource(mcp.url);
+  const ttl = opts.upstreamAccessTokenTtlSeconds ?? 300;
+  const main = await startUpstream(publicUrl, upstreamClient, ttl, opts.jsonResponse ?? false);
+  const extra: Record<string, Upstream> = {};
+  for (const [name, o] of Object.entries(opts.extraServers ?? {})) extra[name] = await startUpstream(publicUrl, upstreamClient, ttl, o.jsonResponse ?? false);
   const dbPath = join(dir, 'keyhole.db');
   const config = parseConfig({
     publicUrl,
@@ -60,12 +80,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     admin: { token: 'admin-token-for-tests-0123456789' },
     ...opts.config,
     servers: {
-      demo: {
-        displayName: 'Demo',
-        upstream: mcp.url,
-        oauth: { issuer: as.issuer, ...upstreamClient, scopes: ['openid', 'offline_access', 'mcp:tools'], resource: mcp.url },
-        ...opts.server,
-      },
+      demo: { displayName: 'Demo', upstream: main.mcp.url, oauth: oauthFor(main, upstreamClient), ...opts.server },
+      ...Object.fromEntries(Object.entries(extra).map(([name, u]) => [name, { upstream: u.mcp.url, oauth: oauthFor(u, upstreamClient), ...opts.extraServers?.[name]?.server }])),
     },
   });
   const masterKey = opts.masterKey ?? randomBytes(32).toString('base64url');
@@ -73,11 +89,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const keyhole = createKeyhole({ config, keyring: keyringFromMasterKey(masterKey), log: (l) => logs.push(l) });
   await keyhole.listen();
   return {
-    keyhole, config, publicUrl, mcpUrl: `${publicUrl}/mcp/demo`, as, mcp, upstreamClient, masterKey, dir, dbPath, logs,
+    keyhole, config, publicUrl, mcpUrl: `${publicUrl}/mcp/demo`, as: main.as, mcp: main.mcp, upstreamClient, masterKey, dir, dbPath, logs, extra,
     async close() {
       await keyhole.close();
-      await mcp.close();
-      await as.close();
+      for (const u of [main, ...Object.values(extra)]) {
+        await u.mcp.close();
+        await u.as.close();
+      }
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
