@@ -51,7 +51,10 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
       events.record({ type: 'upstream.authorization_failed', ...base, outcome: 'failure', detail: { pending_id: pending.id, upstream_error: upstreamError ?? (e as Error).name } });
       if (upstreamError === 'access_denied') return toClient(new AccessDeniedError('access was denied at the upstream service'));
       if (e instanceof UpstreamUnavailableError && (e.kind === 'network' || e.kind === 'timeout')) return toClient(new TemporarilyUnavailableError('the upstream service could not be reached'));
-      if (e instanceof UpstreamGrantError || e instanceof UpstreamUnavailableError || upstreamError) return toClient(new ServerError('the upstream authorization failed'));
+      // A malformed upstream response (wrong `iss` — RFC 9207 §2.4 mix-up defence —, implicit-flow parameters, …) is refused
+      // by oauth4webapi's validateAuthResponse: an error for the client, never a 500 (invariant 7).
+      const invalidResponse = e instanceof oauth.OperationProcessingError || e instanceof oauth.UnsupportedOperationError;
+      if (e instanceof UpstreamGrantError || e instanceof UpstreamUnavailableError || upstreamError || invalidResponse) return toClient(new ServerError('the upstream authorization failed'));
       throw e;
     }
 

@@ -10,27 +10,28 @@ import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { safeEqual } from '../store/crypto/hash.js';
 
-function cookieName(secure: boolean): string {
-  return secure ? '__Host-keyhole-consent' : 'keyhole-consent';
-}
+/** Base name; on https hono adds the `__Host-` prefix itself (setCookie `prefix: 'host'`, getCookie third argument). */
+const COOKIE = 'keyhole-consent';
 
 export function consentCsrf(publicUrl: string, key: Buffer) {
   const secure = publicUrl.startsWith('https://');
-  const name = cookieName(secure);
+  // https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#section-4.1.3.2 — `__Host-` cookies: Secure, Path=/, no Domain.
+  // Passing a pre-prefixed name to hono as well would set `__Host-__Host-…`, which the check below never reads.
+  const prefix = secure ? ('host' as const) : undefined;
   const mac = (nonce: string, pendingId: string, clientId: string) =>
     createHmac('sha256', key).update(`consent\0${nonce}\0${pendingId}\0${clientId}`).digest('base64url');
   return {
     /** Ensure the browser has a nonce cookie and return the form token for this pending authorization. */
     issue(c: Context, pendingId: string, clientId: string): string {
-      let nonce = getCookie(c, name);
+      let nonce = getCookie(c, COOKIE, prefix);
       if (!nonce || !/^[A-Za-z0-9_-]{32,64}$/.test(nonce)) {
         nonce = randomBytes(32).toString('base64url');
-        setCookie(c, name, nonce, { path: '/', httpOnly: true, sameSite: 'Lax', secure, maxAge: 600, ...(secure ? { prefix: 'host' as const } : {}) });
+        setCookie(c, COOKIE, nonce, { path: '/', httpOnly: true, sameSite: 'Lax', secure, maxAge: 600, ...(prefix ? { prefix } : {}) });
       }
       return mac(nonce, pendingId, clientId);
     },
     verify(c: Context, pendingId: string, clientId: string, token: string | null): boolean {
-      const nonce = getCookie(c, name);
+      const nonce = getCookie(c, COOKIE, prefix);
       if (!nonce || !token) return false;
       return safeEqual(mac(nonce, pendingId, clientId), token);
     },

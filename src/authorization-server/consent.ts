@@ -43,6 +43,12 @@ export function consentRoutes(deps: AuthorizationServerDeps): Hono {
     if (!csrf.verify(c, pending.id, req.clientId, form.get('csrf'))) {
       return page(403, 'invalid_request', 'The consent form could not be verified (missing or invalid CSRF token). Start again from your application.');
     }
+    // The client may have been blocked or deleted since /authorize: nothing goes upstream for it.
+    const client = store.getClient(req.clientId);
+    if (!client || client.blockedAt !== null) {
+      store.deletePending(pending.id);
+      return page(400, 'invalid_client', 'This application is no longer allowed to request access.');
+    }
     const decision = form.get('decision');
     const base = { clientId: req.clientId, server: req.server };
     if (decision === 'deny') {

@@ -16,7 +16,13 @@ export interface TokenResponse {
 
 export function issueTokenPair(
   deps: Pick<AuthorizationServerDeps, 'store' | 'config' | 'clock'>,
-  p: { grantId: string; familyId: string; clientId: string; resource: string; scopes: string[] },
+  p: {
+    grantId: string; familyId: string; clientId: string; resource: string;
+    /** Scopes of the access token (and of the response's `scope`). */
+    scopes: string[];
+    /** Scopes of the refresh token when they differ: a refresh that narrows the access token keeps the refresh token's scope. */
+    refreshScopes?: string[];
+  },
 ): { response: TokenResponse; fingerprints: { access_fp: string; refresh_fp: string } } {
   const { store, config, clock } = deps;
   const now = clock();
@@ -25,7 +31,7 @@ export function issueTokenPair(
   const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = config.tokens;
   store.transaction(() => {
     store.createAccessToken({ hash: sha256Hex(access), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.scopes, expiresAt: now + accessTokenTtlSeconds, revokedAt: null });
-    store.createRefreshToken({ hash: sha256Hex(refresh), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.scopes, expiresAt: now + refreshTokenTtlSeconds, usedAt: null, revokedAt: null });
+    store.createRefreshToken({ hash: sha256Hex(refresh), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.refreshScopes ?? p.scopes, expiresAt: now + refreshTokenTtlSeconds, usedAt: null, revokedAt: null });
   });
   return {
     response: { access_token: access, token_type: 'Bearer', expires_in: accessTokenTtlSeconds, refresh_token: refresh, scope: formatScope(p.scopes) },

@@ -15,6 +15,8 @@ import { noStore } from '../http/no-store.js';
 
 const MAX_REGISTRATION_BYTES = 16 * 1024;
 const shortText = z.string().max(500);
+/** Fields only the authorization server assigns (RFC 7591 §3.2.1, RFC 7592 §3). */
+const SERVER_ASSIGNED = new Set(['client_id', 'client_secret', 'client_id_issued_at', 'client_secret_expires_at', 'registration_access_token', 'registration_client_uri']);
 
 const registrationSchema = z.looseObject({
   redirect_uris: z.array(z.string()).min(1, 'at least one redirect URI is required').max(20, 'at most 20 redirect URIs'),
@@ -69,8 +71,11 @@ export function registerRoutes(deps: AuthorizationServerDeps, opts: { perMinute?
     const now = deps.clock();
     const clientId = randomId('c');
     const secret = authMethod === 'none' ? undefined : randomToken('kh_cs_');
+    // RFC 7591 §3.2.1: client_id, client_secret, their issue/expiry times and the registration management fields are
+    // issued by the server — never taken from (or echoed back out of) the request.
+    const clientFields = Object.fromEntries(Object.entries(raw).filter(([k]) => !SERVER_ASSIGNED.has(k)));
     const metadata: Record<string, unknown> = {
-      ...raw,
+      ...clientFields,
       token_endpoint_auth_method: authMethod,
       grant_types: grantTypes,
       response_types: ['code'],

@@ -5,7 +5,10 @@ import { PayloadTooLargeError } from '../oauth/errors.js';
 export function oauthBodyLimit(maxSize: number) {
   return bodyLimit({
     maxSize,
-    onError: () => {
+    onError: (c) => {
+      // The route's no-store middleware never runs for a refused body: https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+      c.header('Cache-Control', 'no-store');
+      c.header('Pragma', 'no-cache');
       throw new PayloadTooLargeError(`the request body is larger than ${maxSize} bytes`);
     },
   });

@@ -41,7 +41,8 @@ export function redirectUriProblem(uri: string): string | undefined {
 export function matchRedirectUri(registered: readonly string[], requested: string): boolean {
   if (registered.includes(requested)) return true;
   const req = parse(requested);
-  if (!req || !isLoopbackHttp(req)) return false;
+  // Only the port may differ (RFC 8252 §7.3); a fragment is never allowed: https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2
+  if (!req || !isLoopbackHttp(req) || requested.includes('#')) return false;
   return registered.some((r) => {
     const reg = parse(r);
     if (!reg || !isLoopbackHttp(reg)) return false;

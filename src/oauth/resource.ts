@@ -42,6 +42,7 @@ export function resolveResource(index: ResourceIndex, requested: string | undefi
   // https://www.rfc-editor.org/rfc/rfc8707#section-2 — "MUST NOT include a fragment component".
   if (url.hash || requested.includes('#')) throw new InvalidTargetError('resource must not contain a fragment');
   if (url.search) throw new InvalidTargetError('resource must not contain a query');
+  if (url.username || url.password) throw new InvalidTargetError('resource must not contain user information');
   const canonical = `${url.protocol}//${url.host.toLowerCase()}${url.pathname.replace(/\/+$/, '')}`;
   const exact = index.byResource.get(canonical);
   if (exact) return { resource: canonical, server: exact };

@@ -4,7 +4,8 @@
  * - Real clients race (two tabs, two processes): a token used within `refreshGraceSeconds` still works and
  *   yields another pair in the same family.
  * - Beyond the grace window a used token is a replay: the whole family is revoked (invariant 5).
- * - `scope` may only narrow (RFC 6749 §6): a wider scope is `invalid_scope`, never a silent widening.
+ * - `scope` may only narrow (RFC 6749 §6): a wider scope is `invalid_scope`, never a silent widening. Narrowing applies
+ *   to the new access token only; the new refresh token keeps the scope of the one presented.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2
  */
@@ -50,7 +51,9 @@ export const refreshTokenGrant: GrantTypeHandler = (deps, _c, form, client) => {
     }
     grace = true;
   }
-  const { response, fingerprints } = issueTokenPair(deps, { grantId: grant.id, familyId: record.familyId, clientId: client.clientId, resource: record.resource, scopes });
+  // https://www.rfc-editor.org/rfc/rfc6749#section-6 — "If a new refresh token is issued, the refresh token scope MUST be
+  // identical to that of the refresh token included by the client in the request": only the access token narrows.
+  const { response, fingerprints } = issueTokenPair(deps, { grantId: grant.id, familyId: record.familyId, clientId: client.clientId, resource: record.resource, scopes, refreshScopes: record.scopes });
   events.record({ type: 'token.refreshed', ...base, detail: { ...fingerprints, previous_fp: fingerprint(token), family_id: record.familyId, grace } });
   return response;
 };

@@ -1,0 +1,177 @@
+/**
+ * Invariant 7: bad input gets a clear 4xx (OAuth JSON, JSON-RPC JSON or an HTML page), never a 500 or a stack trace,
+ * and loses no stored data. A table of garbage bodies, queries and headers over every endpoint.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClientRecord, GrantRecord } from '../../../src/store/types.js';
+import { CHALLENGE, CLIENT_REDIRECT, createHarness, RESOURCE_A, type Harness } from './harness.js';
+
+const GARBAGE_BODIES: Array<[string, BodyInit]> = [
+  ['empty', ''],
+  ['NUL bytes', '\u0000\u0000\u0000'],
+  ['invalid UTF-8', new Uint8Array([0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1])],
+  ['lone percent', '%'],
+  ['bad percent escapes', 'grant_type=%ZZ&code=%E0%A4%A&token=%&client_id=%C0%AF'],
+  ['only separators', '&&&===&&'],
+  ['keys without values', 'grant_type&code&client_id&token&pending&csrf&decision'],
+  ['duplicated everything', 'grant_type=a&grant_type=b&token=x&token=y&pending=p&pending=q'],
+  ['JSON object', '{"grant_type":"authorization_code","redirect_uris":["https://x.example/cb"]}'],
+  ['JSON array', '[1,2,3]'],
+  ['JSON null', 'null'],
+  ['JSON proto pollution', '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},"redirect_uris":["https://x.example/cb"]}'],
+  ['deep JSON', `${'['.repeat(5000)}${']'.repeat(5000)}`],
+  ['XML', '<?xml version="1.0"?><a>&lt;</a>'],
+  ['huge key', `${'k'.repeat(30_000)}=v`],
+  ['form with arrays', 'redirect_uris[]=https://x.example/cb&client_id[]=x&scope[0]=a'],
+  ['form with unicode', 'client_id=%F0%9F%92%A9&token=%E2%80%AE&scope=%C3%A9'],
+];
+
+const CONTENT_TYPES = [
+  undefined,
+  'application/x-www-form-urlencoded',
+  'application/x-www-form-urlencoded; charset=utf-8',
+  'application/json',
+  'text/plain',
+  'multipart/form-data; boundary=----x',
+  'application/x-www-form-urlencoded;;;=;',
+  '*/*',
+];
+
+const AUTH_HEADERS = [undefined, 'Basic', 'Basic !!!', 'Basic Og==', `Basic ${Buffer.from('%zz:%zz').toString('base64')}`, 'Bearer x', 'Digest abc', `Basic ${'A'.repeat(8000)}`];
+
+const POST_PATHS = ['/register', '/token', '/revoke', '/consent', '/authorize', '/oauth/callback', '/mcp/a', '/mcp/nope', '/.well-known/oauth-authorization-server', '/'];
+
+const GARBAGE_QUERIES = [
+  '',
+  '%',
+  '%ZZ=%ZZ',
+  'client_id',
+  'client_id=',
+  'client_id=%00',
+  'client_id[]=x',
+  'client_id=a&client_id=b',
+  'response_type=code&response_type=token',
+  'redirect_uri=javascript:alert(1)',
+  `client_id=${'x'.repeat(8000)}`,
+  'state=%F0%9F%92%A9&code=%E0%A4%A&iss=http://evil',
+  'error=access_denied&state=x',
+  'resource=%3Cscript%3E',
+];
+
+const GET_PATHS = [
+  '/authorize',
+  '/oauth/callback',
+  '/token',
+  '/revoke',
+  '/register',
+  '/consent',
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/oauth-protected-resource',
+  '/.well-known/oauth-protected-resource/mcp/a',
+  '/.well-known/oauth-protected-resource/mcp/%2e%2e',
+  '/.well-known/oauth-protected-resource/mcp/a%2Fb',
+  '/mcp/a',
+  '/mcp/%00',
+  '/mcp/a/extra',
+  '/nope',
+];
+
+describe('malformed input', () => {
+  let h: Harness;
+  let client: ClientRecord;
+  let grant: GrantRecord;
+  let snapshot: string;
+
+  const dump = () =>
+    JSON.stringify(['clients', 'grants', 'codes', 'access_tokens', 'refresh_tokens', 'upstream_credentials'].map((t) => h.store.db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
+
+  beforeAll(async () => {
+    h = createHarness();
+    client = h.seedClient({ metadata: { client_name: 'Victim', redirect_uris: [CLIENT_REDIRECT] } });
+    grant = h.seedGrant(client);
+    await h.seedUpstreamCredential(grant);
+    h.seedCode(grant);
+    h.seedTokens(grant);
+    snapshot = dump();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  /** < 500, a JSON / HTML / empty body, no stack frame, no internal error names. */
+  async function expectClean(res: Response, what: string) {
+    expect(res.status, what).toBeLessThan(500);
+    expect(res.status, what).toBeGreaterThanOrEqual(200);
+    const type = res.headers.get('content-type') ?? '';
+    const body = await res.text();
+    if (body.length > 0) expect(type, `${what}: content-type`).toMatch(/application\/json|text\/html/);
+    if (type.includes('application/json')) expect(() => JSON.parse(body), what).not.toThrow();
+    expect(body, what).not.toMatch(/\n\s+at \S/);
+    expect(body, what).not.toMatch(/\bat [\w.<>]+ \(.*:\d+:\d+\)/);
+    expect(body, what).not.toMatch(/TypeError|ReferenceError|SyntaxError|SqliteError|node_modules/);
+  }
+
+  it('never answers a garbage body on any endpoint with a 5xx', async () => {
+    for (const path of POST_PATHS) {
+      for (const [name, body] of GARBAGE_BODIES) {
+        for (const type of CONTENT_TYPES) {
+          const headers: Record<string, string> = type ? { 'content-type': type } : {};
+          const res = await h.request(path, { method: 'POST', headers, body });
+          await expectClean(res, `POST ${path} ${name} ${type}`);
+        }
+      }
+    }
+  });
+
+  it('never answers a garbage query on any endpoint with a 5xx', async () => {
+    for (const path of GET_PATHS) {
+      for (const q of GARBAGE_QUERIES) {
+        const res = await h.request(`${path}?${q}`);
+        await expectClean(res, `GET ${path}?${q}`);
+      }
+    }
+  });
+
+  it('never answers garbage Authorization or Cookie headers with a 5xx', async () => {
+    const cookies = [undefined, 'keyhole-consent=%E0%A4%A', 'keyhole-consent', '=;=;=', `keyhole-consent=${'a'.repeat(5000)}`, '__Host-keyhole-consent=x; keyhole-consent="quoted"'];
+    for (const path of ['/token', '/revoke', '/consent', '/mcp/a']) {
+      for (const authorization of AUTH_HEADERS) {
+        for (const cookie of cookies) {
+          const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+          if (authorization) headers.authorization = authorization;
+          if (cookie) headers.cookie = cookie;
+          const res = await h.request(path, { method: 'POST', headers, body: `grant_type=refresh_token&refresh_token=x&token=x&client_id=${client.clientId}&pending=p_x&csrf=x&decision=approve` });
+          await expectClean(res, `POST ${path} auth=${authorization?.slice(0, 20)} cookie=${cookie?.slice(0, 20)}`);
+        }
+      }
+    }
+  });
+
+  it('never answers an authorize request with garbage parameter values with a 5xx', async () => {
+    const good = {
+      response_type: 'code', client_id: client.clientId, redirect_uri: CLIENT_REDIRECT, code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's', resource: RESOURCE_A, scope: 'mcp',
+    };
+    const values = ['', '%', '\u0000', '\u202e', 'x'.repeat(5000), '"><svg onload=alert(1)>', 'javascript:alert(1)', 'http://[::1', '🙂'];
+    for (const key of Object.keys(good)) {
+      for (const v of values) {
+        const res = await h.request(`/authorize?${new URLSearchParams({ ...good, [key]: v }).toString()}`);
+        await expectClean(res, `authorize ${key}=${v.slice(0, 20)}`);
+      }
+    }
+  });
+
+  it('never answers unusual methods with a 5xx', async () => {
+    for (const path of ['/register', '/token', '/revoke', '/consent', '/authorize', '/oauth/callback', '/mcp/a', '/.well-known/oauth-authorization-server']) {
+      for (const method of ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']) {
+        const res = await h.request(path, { method });
+        expect(res.status, `${method} ${path}`).toBeLessThan(500);
+      }
+    }
+  });
+
+  it('lost and changed no stored data, and reported no unhandled error', () => {
+    expect(dump()).toBe(snapshot);
+    expect(h.logs.filter((l) => l.includes('keyhole.unhandled'))).toEqual([]);
+    expect(h.count('pending_authorizations')).toBeLessThanOrEqual(1_000);
+  });
+});
