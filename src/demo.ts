@@ -62,6 +62,12 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
         displayName: 'Demo issue tracker',
         upstream: mcp.url,
         oauth: { issuer: as.issuer, clientId: 'keyhole', clientSecret, scopes: ['openid', 'offline_access', 'mcp:tools'], resource: mcp.url },
+        // Delegated scopes: a client granted only `read` sees and calls only the read tools.
+        scopes: {
+          read: { description: 'Read issues and use the harmless tools', upstreamScopes: ['mcp:read'], tools: ['whoami', 'echo', 'count', 'list_*'] },
+          write: { description: 'Create and delete issues', upstreamScopes: ['mcp:write'], tools: ['create_issue', 'delete_issue'] },
+        },
+        defaultPolicy: 'deny',
       },
     },
   });
@@ -88,6 +94,7 @@ export function demoBanner(d: RunningDemo): string {
     `  MCP endpoint (connect your client here):  ${d.mcpUrl}`,
     `  Upstream authorization server (oidc-provider): ${d.issuer}   — sign in with ANY username and password`,
     `  Upstream MCP server (only keyhole talks to it): ${d.upstreamMcpUrl}`,
+    `  Admin page (grants, clients, events, revoke): ${d.mcpUrl.replace(/\/mcp\/demo$/, '/admin')}   — admin token: ${d.adminToken}`,
     '',
     'Connect a client:',
     `  Claude Code:     claude mcp add --transport http keyhole-demo ${d.mcpUrl}`,
@@ -96,7 +103,8 @@ export function demoBanner(d: RunningDemo): string {
     `  VS Code:         .vscode/mcp.json → { "servers": { "keyhole-demo": { "type": "http", "url": "${d.mcpUrl}" } } }`,
     '',
     'Your client opens a browser: approve on keyhole\'s consent page, sign in upstream, then call the tools',
-    '(whoami, echo, count, list_issues, create_issue, delete_issue). Lifecycle events are printed below as JSON lines.',
+    '(whoami, echo, count, list_issues; create_issue and delete_issue need the `write` scope). Lifecycle events are',
+    'printed below as JSON lines.',
     'Press Ctrl+C to stop. Everything (database, keys) is thrown away on exit.',
     '',
   ].join('\n');
