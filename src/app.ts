@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import type { AuthorizationServerDeps } from './authorization-server/deps.js';
 import type { Forwarder } from './proxy/forwarder.js';
+import type { UpstreamCredentialSource } from './upstream/credential-source.js';
 import { OAuthError } from './oauth/errors.js';
 import { metadataRoutes } from './authorization-server/metadata.js';
 import { registerRoutes } from './authorization-server/register.js';
@@ -16,11 +17,14 @@ import { callbackRoutes } from './authorization-server/callback.js';
 import { tokenRoutes } from './authorization-server/token.js';
 import { revokeRoutes } from './authorization-server/revoke.js';
 import { mcpRoutes } from './proxy/mcp-route.js';
+import { adminRoutes } from './admin/admin-routes.js';
 import { publicCors } from './proxy/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
 
 export interface AppDeps extends AuthorizationServerDeps {
   forwarder: Forwarder;
+  /** Per server, the credential injected upstream (src/upstream/upstream-kinds.ts); absent → the upstream OAuth token. */
+  credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
   /** Where unexpected errors are reported (never to the client). */
   logError?: (err: unknown) => void;
 }
@@ -38,6 +42,7 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   app.route('/', callbackRoutes(deps));
   app.route('/', tokenRoutes(deps));
   app.route('/', revokeRoutes(deps));
+  app.route('/', adminRoutes(deps));
   app.route('/', mcpRoutes(deps));
 
   app.get('/', (c) => c.json({ name: 'keyhole', issuer: deps.config.publicUrl, servers: Object.keys(deps.config.servers).map((s) => `${deps.config.publicUrl}/mcp/${s}`) }));

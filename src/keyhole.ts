@@ -1,6 +1,8 @@
 /**
  * Assembles a keyhole instance from a validated config, in data-flow order:
- * store → vault cipher → events → upstream clients → grant revoker → upstream token manager → forwarder → app.
+ * store → vault cipher (+ check that the keyring opens every stored entry) → upstream vault (sqlite | keychain)
+ * → events → upstream clients → grant revoker → upstream token manager → forwarder → app.
+ * `listen()` first checks the OS keychain when the vault needs it (no silent fallback).
  */
 import { hkdfSync } from 'node:crypto';
 import { serve, type ServerType } from '@hono/node-server';
@@ -8,30 +10,34 @@ import type { AddressInfo } from 'node:net';
 import type { KeyholeConfig } from './config/schema.js';
 import type { Store } from './store/types.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
-import { VaultCipher, keyringFromMasterKey, type Keyring } from './store/crypto/vault-cipher.js';
+import { VaultCipher, type Keyring } from './store/crypto/vault-cipher.js';
+import { UpstreamVault } from './vault/upstream-vault.js';
+import { keychainService, KeytarSecretStore, type SecretStore } from './vault/secret-store.js';
+import { keyringFromEnvVars, keySourceFor } from './vault/key-sources.js';
+import { assertKeyringCovers, sealedUsageByKid } from './vault/key-rotation.js';
+import { KeySourceError } from './vault/errors.js';
 import { EventRecorder, type LogSink } from './events/recorder.js';
 import { UpstreamOAuthClient } from './upstream/oauth-client.js';
 import { UpstreamTokenManager } from './upstream/token-manager.js';
+import { createUpstreamKinds } from './upstream/upstream-kinds.js';
 import { GrantRevoker } from './lifecycle/grant-revoker.js';
 import { createForwarder } from './proxy/forwarder.js';
 import { buildResourceIndex } from './oauth/resource.js';
 import { createApp } from './app.js';
+import { ClientIdMetadataResolver } from './authorization-server/client-id-metadata.js';
+import { syncStaticClients } from './authorization-server/static-clients.js';
 
-export const MASTER_KEY_HELP =
-  'KEYHOLE_MASTER_KEY is not set. It must hold 32 random bytes in base64url; make one with:\n' +
-  `  node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`;
-
-export class MissingMasterKeyError extends Error {
-  constructor() {
-    super(MASTER_KEY_HELP);
-    this.name = 'MissingMasterKeyError';
-  }
-}
+export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
 
 export interface KeyholeOptions {
   config: KeyholeConfig;
-  /** Defaults to KEYHOLE_MASTER_KEY. */
+  /**
+   * Defaults to KEYHOLE_MASTER_KEY (+ KEYHOLE_MASTER_KEYS_OLD) when `keys.source` is "env"; other sources are async:
+   * load them with `loadKeyring(config)` (src/vault/key-sources.ts) and pass the result.
+   */
   keyring?: Keyring;
+  /** The OS keychain service for refresh tokens; defaults to keytar with service `mcp-keyhole/<instanceName>`. */
+  keychain?: SecretStore;
   /** Defaults to the SQLite file of the config. */
   store?: Store;
   log?: LogSink;
@@ -44,42 +50,71 @@ export interface Keyhole {
   events: EventRecorder;
   revoker: GrantRevoker;
   tokenManager: UpstreamTokenManager;
+  vault: UpstreamVault;
+  /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
+  rotateSigningKey(): Promise<string>;
+  /** Checks the OS keychain when the vault needs it, then listens. */
   listen(): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
 }
 
+/** KEYHOLE_MASTER_KEY (current key) plus the older keys in KEYHOLE_MASTER_KEYS_OLD (comma-separated). */
 export function keyringFromEnv(env: NodeJS.ProcessEnv = process.env): Keyring {
-  const key = env.KEYHOLE_MASTER_KEY;
-  if (!key) throw new MissingMasterKeyError();
-  return keyringFromMasterKey(key);
+  return keyringFromEnvVars(env);
 }
 
 export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const { config } = opts;
   const clock = opts.clock ?? (() => Math.floor(Date.now() / 1000));
+  if (!opts.keyring && config.keys.source !== 'env') {
+    throw new KeySourceError(`keys.source is "${config.keys.source}": load the keyring with loadKeyring(config) and pass it as the keyring option`);
+  }
   const keyring = opts.keyring ?? keyringFromEnv();
   const store = opts.store ?? openSqliteStore(config.storage.sqlite);
+  try {
+    // Fail now, naming the counts, rather than request by request later.
+    assertKeyringCovers(store, keyring, keySourceFor(config).description);
+  } catch (e) {
+    if (!opts.store) store.close();
+    throw e;
+  }
   const cipher = new VaultCipher(keyring);
+  const keychain = opts.keychain ?? new KeytarSecretStore(keychainService.vault(config.instanceName));
+  const vault = new UpstreamVault({ store, cipher, backend: config.storage.vault, keychain });
   const events = new EventRecorder(store, opts.log, clock);
+  syncStaticClients(store, config.clients, events, clock());
+  const clientIdMetadata = new ClientIdMetadataResolver({ store, events, clock, config: config.cimd });
   const redirectUri = `${config.publicUrl}/oauth/callback`;
-  const upstreamClients = new Map(Object.entries(config.servers).map(([name, s]) => [name, new UpstreamOAuthClient(name, s.oauth, redirectUri)]));
-  const revoker = new GrantRevoker({ store, cipher, events, upstreamClients, clock });
-  const tokenManager = new UpstreamTokenManager({ store, cipher, events, revoker, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock });
+  // Every kind of upstream: MCP auto-registration, identity JWTs, static credentials (src/upstream/upstream-kinds.ts).
+  const kinds = createUpstreamKinds({ config, store, cipher, events, clock });
+  const upstreamClients = new Map(Object.entries(config.servers).map(([name, s]) => [name, new UpstreamOAuthClient(name, s.oauth, redirectUri, kinds.clientSource(name))]));
+  const revoker = new GrantRevoker({ store, vault, events, upstreamClients, clock });
+  const tokenManager = new UpstreamTokenManager({ store, vault, events, revoker, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock });
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
   // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
+  revoker.onGrantEnded((grantId) => kinds.forget(grantId));
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
-    config, store, cipher, events, upstreamClients, tokenManager, revoker, forwarder, clock, csrfKey,
+    config, store, cipher, events, upstreamClients, tokenManager, revoker, forwarder, clock, csrfKey, clientIdMetadata,
+    credentialSources: kinds.credentialSources(tokenManager),
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logError: (e) => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(JSON.stringify({ level: 'error', msg: 'keyhole.unhandled', error: (e as Error)?.name ?? 'Error' })),
   });
 
+  app.route('/', kinds.routes()); // /.well-known/jwks.json, /oauth/client-metadata.json (when a server needs them)
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const warnings = vaultWarnings(store, keyring, config.storage.vault);
+
   let server: ServerType | undefined;
   return {
-    app, store, events, revoker, tokenManager,
-    listen() {
+    app, store, events, revoker, tokenManager, vault,
+    rotateSigningKey: () => kinds.rotateSigningKey(),
+    async listen() {
+      await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
+      await kinds.ready(); // seal static credentials, load or create the identity signing keys
+      for (const w of warnings) log(JSON.stringify({ level: 'warn', msg: 'keyhole.vault', warning: w }));
       return new Promise((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, (info: AddressInfo) => {
           resolve({ url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`, port: info.port });
@@ -100,4 +135,20 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
       store.close();
     },
   };
+}
+
+/** Things worth a warning at startup (never a reason to refuse): unreadable ciphertexts, a half-done move or rotation. */
+function vaultWarnings(store: Store, keyring: Keyring, backend: 'sqlite' | 'keychain'): string[] {
+  const warnings: string[] = [];
+  const usage = sealedUsageByKid(store);
+  const unreadable = usage.find((u) => u.kid === null);
+  if (unreadable) warnings.push(`${unreadable.total} stored vault entries are not readable vault ciphertexts (no kid)`);
+  const old = usage.filter((u) => u.kid !== null && u.kid !== keyring.current).reduce((n, u) => n + u.total, 0);
+  if (old > 0) warnings.push(`${old} vault entries are sealed under an older key; finish the rotation with: keyhole keys rotate`);
+  const where = store.countRefreshLocations();
+  const elsewhere = backend === 'keychain' ? where.sqlite : where.keychain;
+  if (elsewhere > 0) {
+    warnings.push(`storage.vault is "${backend}" but ${elsewhere} refresh tokens are in the ${backend === 'keychain' ? 'SQLite vault' : 'OS keychain'}; they keep working; move them with: keyhole vault migrate --to ${backend}`);
+  }
+  return warnings;
 }

@@ -19,6 +19,13 @@ export interface UpstreamMcpOptions {
   jsonResponse?: boolean;
   /** Port on 127.0.0.1; 0 (default) picks an ephemeral one. */
   port?: number;
+  /**
+   * Trust JWTs from another issuer instead of `issuer`'s authorization server (keyhole's identity mode): each token
+   * must be `typ: at+jwt`, signed by a key of `jwksUrl`, with this `issuer` and `audience` (default: `url`).
+   */
+  trust?: { jwksUrl: string; issuer: string; audience?: string };
+  /** Accept this static API key in `header` instead of a bearer token (keyhole's static credentials). */
+  apiKey?: { header: string; value: string };
 }
 
 export interface UpstreamMcpCall {
@@ -116,11 +123,19 @@ export async function startUpstreamMcpServer(opts: UpstreamMcpOptions): Promise<
       },
     );
 
-  const verify = async (authorization: string | undefined): Promise<AuthInfo> => {
+  const trustedJwks = opts.trust ? createRemoteJWKSet(new URL(opts.trust.jwksUrl)) : undefined;
+  const verify = async (authorization: string | undefined, req: IncomingMessage): Promise<AuthInfo> => {
+    if (opts.apiKey) {
+      const presented = req.headers[opts.apiKey.header.toLowerCase()];
+      if (presented !== opts.apiKey.value) throw new Error('missing or wrong API key');
+      return { token: presented, clientId: '', scopes: [], resource: new URL(url), extra: { sub: 'api-key', claims: { sub: 'api-key' } } };
+    }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match?.[1]) throw new Error('missing bearer token');
     const token = match[1];
-    const { payload } = await jwtVerify(token, await getJwks(), { issuer, audience: url });
+    const { payload } = trustedJwks
+      ? await jwtVerify(token, trustedJwks, { issuer: opts.trust!.issuer, audience: opts.trust!.audience ?? url, typ: 'at+jwt', algorithms: ['ES256'] })
+      : await jwtVerify(token, await getJwks(), { issuer, audience: url });
     if (typeof payload.sub !== 'string') throw new Error('token has no sub');
     const p = payload as JWTPayload & { client_id?: unknown; scope?: unknown };
     return {
@@ -234,7 +249,7 @@ export async function startUpstreamMcpServer(opts: UpstreamMcpOptions): Promise<
     if (authorization !== undefined) seenAuthorizationHeaders.push(authorization);
 
     try {
-      req.auth = await verify(authorization);
+      req.auth = await verify(authorization, req);
     } catch (err) {
       unauthorized(res, err instanceof Error ? err.message : 'invalid token');
       return;

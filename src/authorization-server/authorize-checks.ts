@@ -13,6 +13,7 @@ import { assertCodeChallenge } from '../oauth/pkce.js';
 import { resolveResource, type ResourceIndex } from '../oauth/resource.js';
 import { parseScope } from '../oauth/scope.js';
 import { grantableScopes } from './scopes.js';
+import { isMetadataDocumentClientId, type ClientIdMetadataResolver } from './client-id-metadata.js';
 
 export interface ValidatedClient {
   client: ClientRecord;
@@ -36,6 +37,22 @@ export class AuthorizeRedirectError extends Error {
 export function registeredRedirectUris(client: ClientRecord): string[] {
   const uris = client.metadata.redirect_uris;
   return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === 'string') : [];
+}
+
+/**
+ * Phase 1, first step for a URL client_id: fetch, validate and persist its client ID metadata document, so that
+ * checkClientAndRedirect finds the client. A refusal is a page, never a redirect (the redirect URIs are unverified).
+ * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-client-id-metadata-document#section-4
+ */
+export async function resolveMetadataDocumentClient(resolver: ClientIdMetadataResolver | undefined, q: Map<string, string>): Promise<void> {
+  const clientId = q.get('client_id');
+  if (!resolver || !clientId || !isMetadataDocumentClientId(clientId)) return;
+  try {
+    await resolver.resolve(clientId, 'authorize');
+  } catch (e) {
+    if (e instanceof OAuthError) throw new AuthorizePageError(e);
+    throw e;
+  }
 }
 
 export function checkClientAndRedirect(store: Store, q: Map<string, string>): ValidatedClient {

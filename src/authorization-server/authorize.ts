@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import type { AuthorizationServerDeps } from './deps.js';
 import { readQuery } from '../http/read-form.js';
-import { AuthorizePageError, AuthorizeRedirectError, checkAuthorizationParams, checkClientAndRedirect } from './authorize-checks.js';
+import { AuthorizePageError, AuthorizeRedirectError, checkAuthorizationParams, checkClientAndRedirect, resolveMetadataDocumentClient } from './authorize-checks.js';
 import { clientRedirectUrl, formActionSource } from './client-redirect.js';
 import { OAuthError } from '../oauth/errors.js';
 import { randomId } from '../store/crypto/hash.js';
@@ -31,6 +31,7 @@ export function authorizeRoutes(deps: AuthorizationServerDeps): Hono {
     const nonce = pageNonce();
     try {
       const q = readQuery(new URL(c.req.url));
+      await resolveMetadataDocumentClient(deps.clientIdMetadata, q);
       const v = checkClientAndRedirect(store, q);
       const r = checkAuthorizationParams(config, deps.resources, v, q);
       const server = config.servers[r.server]!;

@@ -7,6 +7,8 @@ import type { Context } from 'hono';
 import type { ClientRecord, Store } from '../store/types.js';
 import { InvalidClientError, InvalidRequestError } from '../oauth/errors.js';
 import { safeEqual, sha256Hex } from '../store/crypto/hash.js';
+import type { AuthorizationServerDeps } from './deps.js';
+import { isMetadataDocumentClientId } from './client-id-metadata.js';
 
 function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
   if (!header || !/^basic /i.test(header)) return undefined;
@@ -45,4 +47,15 @@ export function authenticateClient(c: Context, form: URLSearchParams, store: Sto
     throw new InvalidClientError('this is a public client: it has no secret');
   }
   return client;
+}
+
+/**
+ * authenticateClient, after resolving a URL client_id (client ID metadata document, public client) through
+ * `deps.clientIdMetadata`: the cached document, or a re-fetch when it is stale. Refusals are `invalid_client`.
+ * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-client-id-metadata-document#section-4
+ */
+export async function authenticateRequestClient(c: Context, form: URLSearchParams, deps: Pick<AuthorizationServerDeps, 'store' | 'clientIdMetadata'>): Promise<ClientRecord> {
+  const clientId = basicCredentials(c.req.header('authorization'))?.id ?? form.get('client_id') ?? undefined;
+  if (clientId && deps.clientIdMetadata && isMetadataDocumentClientId(clientId)) await deps.clientIdMetadata.resolve(clientId, 'token');
+  return authenticateClient(c, form, deps.store);
 }

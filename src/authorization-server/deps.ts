@@ -7,6 +7,7 @@ import type { UpstreamOAuthClient } from '../upstream/oauth-client.js';
 import type { UpstreamTokenManager } from '../upstream/token-manager.js';
 import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
 import type { ResourceIndex } from '../oauth/resource.js';
+import type { ClientIdMetadataResolver } from './client-id-metadata.js';
 
 export interface AuthorizationServerDeps {
   config: KeyholeConfig;
@@ -20,4 +21,6 @@ export interface AuthorizationServerDeps {
   /** HMAC key for consent CSRF tokens (derived from the master key). */
   csrfKey: Buffer;
   clock: () => number;
+  /** Resolves URL client ids (client ID metadata documents). Absent: URL client ids are looked up like any other. */
+  clientIdMetadata?: ClientIdMetadataResolver;
 }

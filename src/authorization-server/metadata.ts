@@ -49,7 +49,8 @@ export function authorizationServerMetadata(config: KeyholeConfig): Record<strin
     scopes_supported: scopes,
     // RFC 9207: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,
-    client_id_metadata_document_supported: false,
+    // draft-ietf-oauth-client-id-metadata-document §5: URL client ids are resolved (client-id-metadata.ts).
+    client_id_metadata_document_supported: config.cimd.enabled,
     service_documentation: 'https://www.npmjs.com/package/mcp-keyhole',
   };
 }

@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import type { AuthorizationServerDeps } from './deps.js';
 import { readForm } from '../http/read-form.js';
 import { noStore } from '../http/no-store.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateRequestClient } from './client-auth.js';
 import { InvalidRequestError, UnsupportedTokenTypeError } from '../oauth/errors.js';
 import { fingerprint, sha256Hex } from '../store/crypto/hash.js';
 
@@ -18,7 +18,7 @@ export function revokeRoutes(deps: AuthorizationServerDeps): Hono {
   const { store, events, clock } = deps;
   app.post('/revoke', noStore, async (c) => {
     const form = await readForm(c);
-    const client = authenticateClient(c, form, store);
+    const client = await authenticateRequestClient(c, form, deps);
     const token = form.get('token');
     if (!token) throw new InvalidRequestError('token is required');
     const hint = form.get('token_type_hint');

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import type { AuthorizationServerDeps } from './deps.js';
 import { readForm } from '../http/read-form.js';
 import { noStore } from '../http/no-store.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateRequestClient } from './client-auth.js';
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../oauth/errors.js';
 import type { GrantTypeHandler } from './grants/grant-type.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
@@ -26,7 +26,7 @@ export function tokenRoutes(deps: AuthorizationServerDeps): Hono {
     if (!grantType) throw new InvalidRequestError('grant_type is required');
     const handler = Object.hasOwn(GRANT_TYPES, grantType) ? GRANT_TYPES[grantType] : undefined;
     if (!handler) throw new UnsupportedGrantTypeError(`grant_type ${JSON.stringify(grantType.slice(0, 64))} is not supported`);
-    const client = authenticateClient(c, form, deps.store);
+    const client = await authenticateRequestClient(c, form, deps);
     const allowed = client.metadata.grant_types;
     if (Array.isArray(allowed) && !allowed.includes(grantType)) throw new UnauthorizedClientError(`this client may not use ${grantType}`);
     return c.json(await handler(deps, c, form, client));

@@ -4,6 +4,8 @@
  * @see ../shared/DESIGN.md "Public surface"
  */
 import { z } from 'zod';
+import { redirectUriProblem } from '../oauth/redirect-uri.js';
+import { identityTokensSchema, upstreamCredentialSchema } from './upstream-credential-schema.js';
 
 const url = z.string().url();
 const httpUrl = url.refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
@@ -20,13 +22,20 @@ export const scopeDefinitionSchema = z.strictObject({
 
 export const upstreamOAuthSchema = z
   .strictObject({
+    /**
+     * "mcp": the upstream implements MCP authorization. keyhole reads its protected resource metadata (RFC 9728),
+     * discovers the authorization server, and registers itself (DCR or a client ID metadata document); no clientId
+     * needed. `issuer`, when also given, pins the authorization server it must find.
+     */
+    discovery: z.literal('mcp').optional(),
     /** Discover endpoints from this issuer (RFC 8414 / OpenID discovery). */
     issuer: httpUrl.optional(),
     authorizationEndpoint: httpUrl.optional(),
     tokenEndpoint: httpUrl.optional(),
     revocationEndpoint: httpUrl.optional(),
     userinfoEndpoint: httpUrl.optional(),
-    clientId: z.string().min(1),
+    /** Required unless `discovery` is "mcp" (then keyhole registers itself). */
+    clientId: z.string().min(1).optional(),
     clientSecret: z.string().min(1).optional(),
     tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),
     scopes: z.array(z.string().min(1)).default([]),
@@ -39,8 +48,13 @@ export const upstreamOAuthSchema = z
     /** Claim used as a display name where known. */
     nameClaim: z.string().min(1).default('name'),
   })
-  .refine((o) => o.issuer || (o.authorizationEndpoint && o.tokenEndpoint), {
-    message: 'needs either "issuer" (discovery) or both "authorizationEndpoint" and "tokenEndpoint"',
+  .refine((o) => o.discovery === 'mcp' || o.issuer || (o.authorizationEndpoint && o.tokenEndpoint), {
+    message: 'needs either "issuer" (discovery) or both "authorizationEndpoint" and "tokenEndpoint" (or "discovery": "mcp")',
+  })
+  .refine((o) => o.discovery === 'mcp' || o.clientId, { message: 'is required (unless "discovery" is "mcp")', path: ['clientId'] })
+  .refine((o) => o.discovery !== 'mcp' || !(o.authorizationEndpoint || o.tokenEndpoint || o.revocationEndpoint), {
+    message: 'explicit endpoints cannot be combined with "discovery": "mcp" (they are discovered)',
+    path: ['discovery'],
   });
 
 export const serverSchema = z.strictObject({
@@ -53,7 +67,64 @@ export const serverSchema = z.strictObject({
   defaultPolicy: z.enum(['deny', 'allow']).default('deny'),
   /** Milliseconds before an upstream request without response headers fails with 504. */
   upstreamTimeoutMs: z.number().int().positive().default(30_000),
+  /** What keyhole injects upstream instead of the upstream OAuth token: an identity JWT or a static API key. */
+  credential: upstreamCredentialSchema.optional(),
+}).refine((s) => !(s.credential && s.oauth.discovery === 'mcp'), {
+  message: 'an identity-jwt or static credential needs "oauth" to be the identity provider, not "discovery": "mcp"',
+  path: ['credential'],
 });
+
+/**
+ * Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document): a client_id that is an https URL
+ * is resolved by fetching it under an SSRF guard (src/http/guarded-fetch.ts).
+ */
+export const cimdSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Allow documents on private, loopback and link-local addresses. For tests and closed networks only. */
+  allowPrivateAddresses: z.boolean().default(false),
+  /** Path to a PEM file of extra CA certificates trusted for the fetch (added to Node's bundled roots). */
+  extraCa: z.string().min(1).optional(),
+  /** Overall fetch deadline (DNS, connect, TLS, body). */
+  timeoutMs: z.number().int().min(100).max(30_000).default(5_000),
+  /** Largest accepted document. */
+  maxBytes: z.number().int().min(512).max(64 * 1024).default(5 * 1024),
+  /** Freshness when the document's response says nothing (Cache-Control / Expires). */
+  defaultCacheSeconds: z.number().int().min(0).max(86_400).default(300),
+  /** Upper bound on any freshness the document's response asks for. */
+  maxCacheSeconds: z.number().int().min(0).max(7 * 86_400).default(86_400),
+  maxCacheEntries: z.number().int().min(1).max(100_000).default(1_000),
+});
+
+/**
+ * A pre-registered client (kind 'static'), e.g. a CI agent. Its secret is kept only as a SHA-256 hash: give
+ * `clientSecret` (usually `${ENV}`) or `clientSecretSha256` (hex). Without either it is a public client (PKCE only).
+ */
+export const staticClientSchema = z
+  .strictObject({
+    clientId: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\x21-\x7e]+$/, 'must be visible ASCII without spaces')
+      .refine((id) => !/^[a-z][a-z0-9+.-]*:/i.test(id), 'must not look like a URL (URL client ids are client ID metadata documents)')
+      .refine((id) => !id.startsWith('c_'), 'must not start with "c_" (reserved for dynamically registered clients)'),
+    clientName: z.string().min(1).max(200),
+    redirectUris: z
+      .array(z.string().superRefine((uri, ctx) => {
+        const problem = redirectUriProblem(uri);
+        if (problem) ctx.addIssue({ code: 'custom', message: `redirect URI ${problem}` });
+      }))
+      .min(1, 'at least one redirect URI is required')
+      .max(20),
+    clientSecret: z.string().min(16, 'must be at least 16 characters (use `openssl rand -base64 32`)').optional(),
+    clientSecretSha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (SHA-256 of the secret)').optional(),
+    grantTypes: z
+      .array(z.enum(['authorization_code', 'refresh_token']))
+      .min(1)
+      .refine((g) => g.includes('authorization_code'), 'must include authorization_code')
+      .default(['authorization_code', 'refresh_token']),
+  })
+  .refine((c) => !(c.clientSecret && c.clientSecretSha256), { message: 'give clientSecret or clientSecretSha256, not both' });
 
 export const configSchema = z.strictObject({
   /** The issuer and the base of every resource URL. No trailing slash. */
@@ -66,6 +137,19 @@ export const configSchema = z.strictObject({
     sqlite: z.string().min(1).default('./keyhole.db'),
     vault: z.enum(['sqlite', 'keychain']).default('sqlite'),
   }).default({ sqlite: './keyhole.db', vault: 'sqlite' }),
+  /**
+   * Names this keyhole in the OS keychain: refresh tokens under service `mcp-keyhole/<instanceName>` (account = grant
+   * id), a keychain-held master keyring under `mcp-keyhole/<instanceName>/keys`. Give each keyhole on a machine its own.
+   */
+  instanceName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-" (at most 63), starting with a letter or digit').default('default'),
+  /**
+   * Where the master keyring comes from (docs/vault-and-keys.md): "env" = KEYHOLE_MASTER_KEY (+ KEYHOLE_MASTER_KEYS_OLD),
+   * "file" = a keyring file of mode 0600 at `file`, "keychain" = the OS keychain.
+   */
+  keys: z.strictObject({
+    source: z.enum(['env', 'file', 'keychain']).default('env'),
+    file: z.string().min(1).default('./keyhole.key'),
+  }).default({ source: 'env', file: './keyhole.key' }),
   admin: z.strictObject({
     token: z.string().min(24, 'must be at least 24 characters (use `openssl rand -base64 32`)'),
   }).optional(),
@@ -83,9 +167,18 @@ export const configSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(1_024).max(64 * 1_048_576).default(4 * 1_048_576),
   servers: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'server names are lowercase letters, digits and dashes'), serverSchema)
     .refine((s) => Object.keys(s).length > 0, 'at least one server is required'),
+  cimd: cimdSchema.default(cimdSchema.parse({})),
+  /** Signing keys of the identity JWTs (servers with `credential.type` "identity-jwt"); JWKS at /.well-known/jwks.json. */
+  identityTokens: identityTokensSchema.default(identityTokensSchema.parse({})),
+  /** Pre-registered clients, upserted into the store at startup (kind 'static'). */
+  clients: z.array(staticClientSchema)
+    .refine((cs) => new Set(cs.map((c) => c.clientId)).size === cs.length, 'client ids must be unique')
+    .default([]),
 });
 
 export type KeyholeConfig = z.infer<typeof configSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
 export type UpstreamOAuthConfig = z.infer<typeof upstreamOAuthSchema>;
 export type ScopeDefinition = z.infer<typeof scopeDefinitionSchema>;
+export type CimdConfig = z.infer<typeof cimdSchema>;
+export type StaticClientConfig = z.infer<typeof staticClientSchema>;

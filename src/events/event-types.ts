@@ -18,5 +18,13 @@ export const EVENT_TYPES = [
   'upstream.token_refreshed',
   'upstream.refresh_failed',
   'upstream.revocation',
+  'upstream.client_registered',
+  'upstream.credential_rejected',
+  'identity.signing_key_rotated',
+  'client.blocked',
+  'client.deleted',
+  'admin.signed_in',
+  'admin.sign_in_failed',
+  'admin.signed_out',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,17 +1,17 @@
 /**
  * Ends a grant everywhere, whoever asks (client /revoke, admin, upstream invalid_grant, refresh replay):
- * 1. one store transaction: grant revoked, its codes/tokens revoked, its sealed upstream credential deleted;
+ * 1. one store transaction: grant revoked, its codes/tokens revoked, its sealed upstream credential deleted; then
+ *    the vault's entry outside the store (the OS keychain entry holding the refresh token) deleted;
  * 2. in-memory caches dropped and open SSE streams closed (listeners), so the very next request gets 401;
  * 3. the upstream refresh (or access) token revoked at the upstream (RFC 7009) when it has an endpoint;
  * 4. events for each step, with fingerprints only.
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
  */
 import type { Store } from '../store/types.js';
-import type { VaultCipher } from '../store/crypto/vault-cipher.js';
+import type { UpstreamVault } from '../vault/upstream-vault.js';
 import { fingerprint } from '../store/crypto/hash.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { UpstreamOAuthClient } from '../upstream/oauth-client.js';
-import { sealContext } from '../upstream/seal-context.js';
 
 export type GrantEndedListener = (grantId: string) => void;
 
@@ -21,7 +21,7 @@ export class GrantRevoker {
   constructor(
     private readonly deps: {
       store: Store;
-      cipher: VaultCipher;
+      vault: UpstreamVault;
       events: EventRecorder;
       upstreamClients: ReadonlyMap<string, UpstreamOAuthClient>;
       clock: () => number;
@@ -34,21 +34,27 @@ export class GrantRevoker {
 
   /** Returns false when the grant was unknown or already revoked. Never throws for upstream failures. */
   async revoke(grantId: string, reason: string, actor: string): Promise<boolean> {
-    const { store, cipher, events, upstreamClients, clock } = this.deps;
+    const { store, vault, events, upstreamClients, clock } = this.deps;
     const grant = store.getGrant(grantId);
     if (!grant || grant.status !== 'active') return false;
-    const credential = store.getUpstreamCredential(grantId);
+    const entry = await vault.get(grantId);
     // Open the upstream token before the row is deleted; it is only held in memory for the revocation call.
     let upstreamToken: { value: string; hint: 'refresh_token' | 'access_token' } | undefined;
     try {
-      if (credential?.refreshToken) upstreamToken = { value: await cipher.open(credential.refreshToken, sealContext.refresh(grantId)), hint: 'refresh_token' };
-      else if (credential) upstreamToken = { value: await cipher.open(credential.accessToken, sealContext.access(grantId)), hint: 'access_token' };
+      const refresh = entry?.hasRefreshToken ? await entry.openRefreshToken() : null;
+      if (refresh !== null) upstreamToken = { value: refresh, hint: 'refresh_token' };
+      else if (entry) upstreamToken = { value: await entry.openAccessToken(), hint: 'access_token' };
     } catch {
-      upstreamToken = undefined; // undecryptable: nothing to revoke upstream, the local revocation still proceeds
+      upstreamToken = undefined; // undecryptable or keychain unreachable: nothing to revoke upstream, the local revocation still proceeds
     }
     if (!store.revokeGrant(grantId, reason, clock())) return false;
     for (const l of this.listeners) l(grantId);
-    events.record({ type: 'grant.revoked', grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject, detail: { reason, actor } });
+    // The keychain entry goes with the row (the row was the only pointer to it).
+    let keychain: 'deleted' | 'failed' | undefined;
+    if (entry?.credential.refreshInKeychain || vault.backend === 'keychain') {
+      keychain = await vault.delete(grantId, entry?.credential).then(() => 'deleted' as const, () => 'failed' as const);
+    }
+    events.record({ type: 'grant.revoked', grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject, detail: keychain ? { reason, actor, keychain } : { reason, actor } });
 
     const client = upstreamClients.get(grant.server);
     if (!upstreamToken || !client) return true;

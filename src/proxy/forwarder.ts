@@ -42,8 +42,12 @@ export interface ForwardTarget {
 
 export interface ForwardAuth {
   grantId: string;
-  /** Returns the upstream access token; force=true means "the upstream said 401, refresh now". May throw. */
-  getAccessToken(force: boolean): Promise<string>;
+  /**
+   * Returns the upstream credential; force=true means "the upstream said 401, refresh now". May throw.
+   * A string is an access token sent as `Authorization: Bearer <token>`; `{ header, value }` is sent as that header
+   * (identity JWTs, static API keys), replacing any client header of the same name.
+   */
+  getAccessToken(force: boolean): Promise<string | { header: string; value: string }>;
 }
 
 export interface ForwarderOptions {
@@ -226,6 +230,14 @@ function connectionTokens(raw: string[]): Set<string> | null {
   return tokens;
 }
 
+/** A flat raw header array without `name` (case-insensitive): a client must not supply the upstream credential's header. */
+function withoutHeader(raw: string[], name: string): string[] {
+  const lower = name.toLowerCase();
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() !== lower) out.push(raw[i]!, raw[i + 1]!);
+  return out;
+}
+
 /** Client request headers → upstream headers (flat raw array, original casing), without Authorization. */
 function upstreamRequestHeaders(raw: string[], url: URL, body: Buffer | null): string[] {
   const named = connectionTokens(raw);
@@ -279,7 +291,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     if (!agent) {
       const agentOpts = {
         keepAlive: true,
-        maxSockets: 256,
+        // No cap on sockets in use: each open SSE stream holds one for its whole life, so a cap of N would make
+        // stream N+1 wait in the agent's queue until the upstream timeout (504). Only the idle pool is bounded.
+        maxSockets: Infinity,
         maxFreeSockets: 256,
         scheduling: 'lifo' as const,
         // Idle keep-alive sockets are dropped after 4 s, before the usual 5 s server keepAliveTimeout. Sockets
@@ -495,10 +509,12 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       }
       const base = upstreamRequestHeaders(incoming.rawHeaders, url, body);
       const attempt = async (force: boolean): Promise<Outcome> => {
-        const token = await auth.getAccessToken(force);
+        const credential = await auth.getAccessToken(force);
         if (clientGone(outgoing)) return { kind: 'client-gone' };
         // Only the upstream credential goes upstream (no token passthrough).
-        const headers = base.concat('Authorization', `Bearer ${token}`);
+        const headers = typeof credential === 'string'
+          ? base.concat('Authorization', `Bearer ${credential}`)
+          : withoutHeader(base, credential.header).concat(credential.header, credential.value);
         return send(url, method, headers, body, target.timeoutMs, outgoing, true);
       };
 

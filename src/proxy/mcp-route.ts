@@ -9,6 +9,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { KeyholeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';
 import type { UpstreamTokenManager } from '../upstream/token-manager.js';
+import type { UpstreamCredentialSource } from '../upstream/credential-source.js';
 import { GrantEndedError, UpstreamUnavailableError } from '../upstream/errors.js';
 import { resourceUrl } from '../oauth/resource.js';
 import { formatScope } from '../oauth/scope.js';
@@ -29,7 +30,11 @@ function jsonRpcError(code: number, message: string) {
   return { jsonrpc: '2.0' as const, error: { code, message }, id: null };
 }
 
-export function mcpRoutes(deps: { config: KeyholeConfig; store: Store; tokenManager: UpstreamTokenManager; forwarder: Forwarder; clock: () => number }): Hono<{ Bindings: HttpBindings }> {
+export function mcpRoutes(deps: {
+  config: KeyholeConfig; store: Store; tokenManager: UpstreamTokenManager; forwarder: Forwarder; clock: () => number;
+  /** Per server, what to inject upstream (identity JWT, static key); absent → the upstream OAuth token. */
+  credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
+}): Hono<{ Bindings: HttpBindings }> {
   const { config, store, tokenManager, forwarder, clock } = deps;
   const app = new Hono<{ Bindings: HttpBindings }>();
   const scopeOf = (server: string) => formatScope(serverScopes(config.servers[server]!));
@@ -95,9 +100,10 @@ export function mcpRoutes(deps: { config: KeyholeConfig; store: Store; tokenMana
       }
     }
     const challenge = bearerChallenge({ error: 'invalid_token', errorDescription: 'the upstream authorization has ended', resourceMetadata: prm(server), scope: scopeOf(server) });
-    const grant = { id: token.grantId, server, clientId: token.clientId, subject: token.subject };
+    const grant = { id: token.grantId, server, clientId: token.clientId, subject: token.subject, scopes: token.scopes };
+    const source = deps.credentialSources?.get(server);
     try {
-      return await forwarder.forward(c, { ...target, challenge401: challenge, ...(transformResponse ? { transformResponse } : {}) }, { grantId: token.grantId, getAccessToken: (force) => tokenManager.getAccessToken(grant, force) }, body);
+      return await forwarder.forward(c, { ...target, challenge401: challenge, ...(transformResponse ? { transformResponse } : {}) }, { grantId: token.grantId, getAccessToken: (force) => (source ? source.getCredential(grant, force) : tokenManager.getAccessToken(grant, force)) }, body);
     } catch (e) {
       if (e instanceof GrantEndedError) {
         // MCP-AUTH-REQUIREMENTS E.25: upstream invalid_grant → 401 with the challenge, so the client re-authorizes.

@@ -86,6 +86,67 @@ export interface UpstreamCredential {
   updatedAt: number;
   /** Set when the last upstream refresh failed with a transient error. */
   refreshFailingSince: number | null;
+  /**
+   * True when the upstream refresh token lives in the OS keychain (vault "keychain", account = grant id) instead of
+   * `refreshToken`, which is then null. The row is authoritative about where the refresh token is, whatever
+   * `storage.vault` says: that is what makes `keyhole vault migrate` safe to interrupt.
+   */
+  refreshInKeychain: boolean;
+}
+
+/** What `putUpstreamCredential` takes: `refreshInKeychain` defaults to false (the refresh token, if any, is sealed here). */
+export type UpstreamCredentialWrite = Omit<UpstreamCredential, 'refreshInKeychain'> & { refreshInKeychain?: boolean };
+
+/**
+ * Where a vault ciphertext is stored, for key rotation. EVERY `Sealed` value the store holds is one of these (a new
+ * sealed column must be added here, to the store's sealed-entry queries and to src/vault/key-rotation.ts):
+ * - `pending_verifier` = pending_authorizations.upstream_verifier (id = pending id);
+ * - `upstream_access` / `upstream_refresh` = upstream_credentials.access_token / refresh_token (id = grant id);
+ * - `registration_client_secret` / `registration_token` = upstream_registrations.client_secret /
+ *   registration_access_token (id = JSON `["<server>","<issuer>"]`);
+ * - `signing_key` = signing_keys.private_key (id = the signing key's kid);
+ * - `sealed_secret` = sealed_secrets.sealed (id = its name, which is also its ctx).
+ */
+export type SealedField =
+  | 'pending_verifier'
+  | 'upstream_access'
+  | 'upstream_refresh'
+  | 'registration_client_secret'
+  | 'registration_token'
+  | 'signing_key'
+  | 'sealed_secret';
+
+export interface SealedEntry {
+  field: SealedField;
+  /** Pending id or grant id (see SealedField). */
+  id: string;
+  /** The key id from the ciphertext's header; null when the value is not a readable vault ciphertext. */
+  kid: string | null;
+  sealed: Sealed;
+}
+
+export interface SealedKidCount {
+  field: SealedField;
+  kid: string | null;
+  count: number;
+}
+
+export interface SealedEntryFilter {
+  /** Only entries under this kid. */
+  kid?: string;
+  /** Only entries NOT under this kid (entries whose kid is null included). */
+  notKid?: string;
+  /** Cursor: only entries after this one in (field, id) order. */
+  after?: { field: SealedField; id: string };
+  /** At most this many (1…1000). */
+  limit: number;
+}
+
+/** Where the upstream refresh tokens are: sealed in the store, in the OS keychain, or absent. */
+export interface RefreshLocationCounts {
+  sqlite: number;
+  keychain: number;
+  none: number;
 }
 
 export interface CodeRecord {
@@ -167,10 +228,25 @@ export interface EventFilter {
   offset?: number;
 }
 
+/** Grant usage of one client id (admin clients page). */
+export interface ClientGrantStats {
+  clientId: string;
+  /** Every grant of the client, revoked ones included. */
+  grantCount: number;
+  activeGrantCount: number;
+  /** The latest `lastUsedAt` over the client's grants; null when none was used. */
+  lastUsedAt: number | null;
+}
+
 export interface Store {
   // clients
   createClient(client: ClientRecord): void;
   getClient(clientId: string): ClientRecord | undefined;
+  /**
+   * Creates the client, or replaces kind, metadata and secret hash of an existing one (createdAt and blockedAt stay).
+   * For clients whose metadata lives elsewhere: CIMD documents (re-fetched) and static clients (config).
+   */
+  upsertClient(client: ClientRecord): void;
   listClients(): ClientRecord[];
   countClients(): number;
   blockClient(clientId: string, at: number): void;
@@ -198,9 +274,27 @@ export interface Store {
   countGrants(filter: GrantFilter): number;
 
   // upstream credentials (sealed)
-  putUpstreamCredential(c: UpstreamCredential): void;
+  putUpstreamCredential(c: UpstreamCredentialWrite): void;
   getUpstreamCredential(grantId: string): UpstreamCredential | undefined;
   markUpstreamRefreshFailing(grantId: string, since: number | null): void;
+
+  // vault ciphertexts by key id (key rotation) and refresh-token location (vault migration)
+  /** How many sealed values each kid holds, per field. Fields/kids with no entries are absent. */
+  countSealedByKid(): SealedKidCount[];
+  /** Sealed values in (field, id) order, filtered by kid, from a cursor: the batches of a rotation. */
+  listSealedEntries(filter: SealedEntryFilter): SealedEntry[];
+  /**
+   * Compare-and-set one sealed value: replaces it with `next` only if it still equals `expected` (a concurrent
+   * write wins). Returns true when replaced. The stored kid follows `next`.
+   */
+  replaceSealed(field: SealedField, id: string, expected: Sealed, next: Sealed): boolean;
+  countRefreshLocations(): RefreshLocationCounts;
+  /** Grant ids whose upstream refresh token is in `location`, in id order after `afterId`, at most `limit` (1…1000). */
+  listRefreshIdsIn(location: 'sqlite' | 'keychain', afterId: string | null, limit: number): string[];
+  /** The refresh token moved to the keychain: clears the sealed copy, only if it still equals `expected`. */
+  markRefreshInKeychain(grantId: string, expected: Sealed): boolean;
+  /** The refresh token moved back from the keychain: stores `sealed`, only if the row still says keychain. */
+  markRefreshInStore(grantId: string, sealed: Sealed): boolean;
 
   // keyhole codes
   createCode(c: CodeRecord): void;
@@ -226,7 +320,77 @@ export interface Store {
   listEvents(filter: EventFilter): EventRecord[];
   countEvents(filter: EventFilter): number;
 
+  // admin views (added for the admin page; read-only)
+  /** Grant counts and last use per client id that has at least one grant (clients without grants are absent). */
+  clientGrantStats(): ClientGrantStats[];
+  /**
+   * Events matching `filter` with `id > afterId`, oldest first (id order), at most `limit` (1…500) rows.
+   * `filter.limit`/`offset` are ignored. A cursor for exports: rows appended meanwhile are neither skipped nor repeated.
+   */
+  scanEvents(filter: EventFilter, afterId: number, limit: number): EventRecord[];
+
+  // upstream kinds (issue 5): auto-registration, identity-JWT signing keys, sealed static secrets
+  /** Insert or replace keyhole's registration at an upstream authorization server (one per server + issuer). */
+  putUpstreamRegistration(r: UpstreamRegistration): void;
+  getUpstreamRegistration(server: string, issuer: string): UpstreamRegistration | undefined;
+  deleteUpstreamRegistration(server: string, issuer: string): void;
+  createSigningKey(k: SigningKeyRecord): void;
+  /** Every signing key, oldest first (createdAt, then insertion order). */
+  listSigningKeys(): SigningKeyRecord[];
+  /** Makes `kid` the signing key (activatedAt = at) and retires every other active key (retiredAt = at), atomically. */
+  activateSigningKey(kid: string, at: number): void;
+  /** Retires a key without activating another (e.g. its private key can no longer be opened). */
+  retireSigningKey(kid: string, at: number): void;
+  /** Deletes keys retired at or before `before`; returns how many. */
+  deleteSigningKeysRetiredBefore(before: number): number;
+  /** Insert or replace a sealed secret by name (the name is also the vault ctx it was sealed for). */
+  putSealedSecret(name: string, sealed: Sealed, at: number): void;
+  getSealedSecret(name: string): Sealed | undefined;
+  deleteSealedSecret(name: string): void;
+
   /** Run `fn` in one transaction. */
   transaction<T>(fn: () => T): T;
   close(): void;
+}
+
+/**
+ * keyhole's own client registration at an upstream authorization server found through MCP authorization
+ * discovery (RFC 9728 → RFC 8414), by dynamic registration (RFC 7591) or a client ID metadata document.
+ * Secrets are vault ciphertexts sealed for ctx `upstream-client-secret:<server>:<issuer>` and
+ * `upstream-registration-token:<server>:<issuer>`.
+ */
+export interface UpstreamRegistration {
+  server: string;
+  /** The authorization server's issuer, as in its metadata. */
+  issuer: string;
+  /** 'dcr' (RFC 7591) or 'cimd' (client_id is keyhole's client metadata document URL). */
+  kind: 'dcr' | 'cimd';
+  clientId: string;
+  clientSecret: Sealed | null;
+  /** When the client secret expires (RFC 7591 `client_secret_expires_at`); null when it does not. */
+  clientSecretExpiresAt: number | null;
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  /** RFC 7592 management: the registration access token (sealed) and the client configuration endpoint. */
+  registrationAccessToken: Sealed | null;
+  registrationClientUri: string | null;
+  /** Registered metadata as the AS returned it, secrets removed. */
+  metadata: Record<string, unknown>;
+  createdAt: number;
+}
+
+/**
+ * A key that signs identity JWTs (ES256). Lifecycle: created as the *next* key (published in the JWKS, not used),
+ * activated (signing), retired (still published until every token it signed has expired), deleted.
+ * `privateKey` is the private JWK as JSON, sealed for ctx `signing-key:<kid>`.
+ */
+export interface SigningKeyRecord {
+  /** RFC 7638 thumbprint of the public key. */
+  kid: string;
+  alg: 'ES256';
+  /** Public JWK (no private members). */
+  publicJwk: Record<string, unknown>;
+  privateKey: Sealed;
+  createdAt: number;
+  activatedAt: number | null;
+  retiredAt: number | null;
 }

@@ -22,6 +22,26 @@ export interface UpstreamAuthorization extends UpstreamTokens {
   subjectName: string | null;
 }
 
+/** keyhole's own client credentials at the upstream authorization server. */
+export interface UpstreamClientCredentials {
+  clientId: string;
+  clientSecret?: string | undefined;
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+}
+
+/**
+ * Where a client takes its authorization server and its own credentials when they are not in the config: an
+ * upstream that implements MCP authorization (src/upstream/auto-registration.ts). `discover` is cheap after the
+ * first call and registers nothing; `credentials` may register keyhole (once, persisted).
+ */
+export interface UpstreamClientSource {
+  /** `scopes`: the upstream's `scopes_supported` (PRM), asked for when the config names no upstream scopes. */
+  discover(): Promise<{ as: oauth.AuthorizationServer; resource: string | undefined; scopes?: string[] | undefined; allowInsecure: boolean }>;
+  credentials(): Promise<UpstreamClientCredentials>;
+  /** The token endpoint answered invalid_client (e.g. the registration was deleted upstream): register again next time. */
+  invalidate?(): void;
+}
+
 const REQUEST_TIMEOUT_MS = 10_000;
 
 function isLoopbackHttp(u: string): boolean {
@@ -41,27 +61,48 @@ export function classifyUpstreamError(err: unknown): Error {
   return new UpstreamUnavailableError('network');
 }
 
+function clientOf(c: UpstreamClientCredentials): { client: oauth.Client; clientAuth: oauth.ClientAuth } {
+  const clientAuth =
+    c.tokenEndpointAuthMethod === 'none' || !c.clientSecret
+      ? oauth.None()
+      : c.tokenEndpointAuthMethod === 'client_secret_post'
+        ? oauth.ClientSecretPost(c.clientSecret)
+        : oauth.ClientSecretBasic(c.clientSecret);
+  return { client: { client_id: c.clientId }, clientAuth };
+}
+
 export class UpstreamOAuthClient {
   private asPromise: Promise<oauth.AuthorizationServer> | undefined;
-  private readonly client: oauth.Client;
-  private readonly clientAuth: oauth.ClientAuth;
-  private readonly insecure: boolean;
+  private readonly configured: { client: oauth.Client; clientAuth: oauth.ClientAuth } | undefined;
+  private insecure: boolean;
+  /** RFC 8707 resource sent upstream (from the config, or from the upstream's protected resource metadata). */
+  private resource: string | undefined;
+  /** Upstream scopes to ask for when none are configured (discovery "mcp": the PRM's scopes_supported). */
+  private defaultScopes: string[] = [];
 
+  /** @param source where the AS and the client credentials come from when the config does not name them (discovery "mcp"). */
   constructor(
     readonly server: string,
     private readonly cfg: UpstreamOAuthConfig,
     readonly redirectUri: string,
+    private readonly source?: UpstreamClientSource,
   ) {
-    this.client = { client_id: cfg.clientId };
-    this.clientAuth =
-      cfg.tokenEndpointAuthMethod === 'none' || !cfg.clientSecret
-        ? oauth.None()
-        : cfg.tokenEndpointAuthMethod === 'client_secret_post'
-          ? oauth.ClientSecretPost(cfg.clientSecret)
-          : oauth.ClientSecretBasic(cfg.clientSecret);
+    if (!source && !cfg.clientId) throw new TypeError(`server ${server}: oauth.clientId is required without discovery "mcp"`);
+    this.resource = cfg.resource;
+    this.configured = cfg.clientId ? clientOf({ clientId: cfg.clientId, clientSecret: cfg.clientSecret, tokenEndpointAuthMethod: cfg.tokenEndpointAuthMethod }) : undefined;
     // Plain http is allowed only towards loopback upstreams (the demo and the tests); anything else must be https.
     const urls = [cfg.issuer, cfg.authorizationEndpoint, cfg.tokenEndpoint].filter((u): u is string => !!u);
-    this.insecure = urls.every(isLoopbackHttp);
+    this.insecure = !source && urls.every(isLoopbackHttp);
+  }
+
+  /** keyhole's client id and authentication at the upstream: from the config, or registered through the source. */
+  private async clientAuth(): Promise<{ client: oauth.Client; clientAuth: oauth.ClientAuth }> {
+    if (this.configured) return this.configured;
+    try {
+      return clientOf(await this.source!.credentials());
+    } catch (e) {
+      throw e instanceof UpstreamUnavailableError || e instanceof UpstreamGrantError ? e : classifyUpstreamError(e);
+    }
   }
 
   private options(): { signal: () => AbortSignal; [oauth.allowInsecureRequests]?: boolean } {
@@ -79,6 +120,18 @@ export class UpstreamOAuthClient {
 
   private async resolveMetadata(): Promise<oauth.AuthorizationServer> {
     const { cfg } = this;
+    if (this.source) {
+      let found: Awaited<ReturnType<UpstreamClientSource['discover']>>;
+      try {
+        found = await this.source.discover();
+      } catch (e) {
+        throw e instanceof UpstreamUnavailableError ? e : classifyUpstreamError(e);
+      }
+      this.insecure = found.allowInsecure;
+      this.resource = cfg.resource ?? found.resource;
+      this.defaultScopes = found.scopes ?? [];
+      return found.as;
+    }
     let as: oauth.AuthorizationServer | undefined;
     if (cfg.issuer) {
       const issuer = new URL(cfg.issuer);
@@ -103,17 +156,19 @@ export class UpstreamOAuthClient {
   async authorizationUrl(p: { state: string; codeChallenge: string; scopes: string[] }): Promise<URL> {
     const as = await this.metadata();
     if (!as.authorization_endpoint) throw new UpstreamUnavailableError('protocol');
+    const { client } = await this.clientAuth();
     const url = new URL(as.authorization_endpoint);
     const q = url.searchParams;
     q.set('response_type', 'code');
-    q.set('client_id', this.cfg.clientId);
+    q.set('client_id', client.client_id);
     q.set('redirect_uri', this.redirectUri);
-    if (p.scopes.length) q.set('scope', p.scopes.join(' '));
+    const scopes = p.scopes.length ? p.scopes : this.defaultScopes;
+    if (scopes.length) q.set('scope', scopes.join(' '));
     q.set('state', p.state);
     // PKCE S256 towards the upstream too (invariant 4). https://www.rfc-editor.org/rfc/rfc7636#section-4.3
     q.set('code_challenge', p.codeChallenge);
     q.set('code_challenge_method', 'S256');
-    if (this.cfg.resource) q.set('resource', this.cfg.resource);
+    if (this.resource) q.set('resource', this.resource);
     for (const [k, v] of Object.entries(this.cfg.extraAuthorizationParams)) q.set(k, v);
     return url;
   }
@@ -121,17 +176,18 @@ export class UpstreamOAuthClient {
   /** Validate the callback (state, iss, error) and exchange the code. Throws AuthorizationResponseError for upstream `error=`. */
   async exchangeCode(callback: URL, expectedState: string, verifier: string): Promise<UpstreamAuthorization> {
     const as = await this.metadata();
+    const { client, clientAuth } = await this.clientAuth();
     // Validates state and, when the upstream advertises RFC 9207, `iss`. Throws AuthorizationResponseError on `error=`.
-    const params = oauth.validateAuthResponse(as, this.client, callback, expectedState);
+    const params = oauth.validateAuthResponse(as, client, callback, expectedState);
     let result: oauth.TokenEndpointResponse;
     try {
-      const res = await oauth.authorizationCodeGrantRequest(as, this.client, this.clientAuth, params, this.redirectUri, verifier, {
+      const res = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, this.redirectUri, verifier, {
         ...this.options(),
-        ...(this.cfg.resource ? { additionalParameters: { resource: this.cfg.resource } } : {}),
+        ...(this.resource ? { additionalParameters: { resource: this.resource } } : {}),
       });
-      result = await oauth.processAuthorizationCodeResponse(as, this.client, res);
+      result = await oauth.processAuthorizationCodeResponse(as, client, res);
     } catch (e) {
-      throw classifyUpstreamError(e);
+      throw this.tokenEndpointError(e);
     }
     const tokens = this.toTokens(result);
     const { subject, subjectName } = await this.identify(as, result, tokens.accessToken);
@@ -140,23 +196,32 @@ export class UpstreamOAuthClient {
 
   async refresh(refreshToken: string): Promise<UpstreamTokens> {
     const as = await this.metadata();
+    const { client, clientAuth } = await this.clientAuth();
     try {
-      const res = await oauth.refreshTokenGrantRequest(as, this.client, this.clientAuth, refreshToken, {
+      const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth, refreshToken, {
         ...this.options(),
-        ...(this.cfg.resource ? { additionalParameters: { resource: this.cfg.resource } } : {}),
+        ...(this.resource ? { additionalParameters: { resource: this.resource } } : {}),
       });
-      return this.toTokens(await oauth.processRefreshTokenResponse(as, this.client, res));
+      return this.toTokens(await oauth.processRefreshTokenResponse(as, client, res));
     } catch (e) {
-      throw classifyUpstreamError(e);
+      throw this.tokenEndpointError(e);
     }
+  }
+
+  /** classifyUpstreamError, and a registered client the AS no longer knows is dropped so the next sign-in registers anew. */
+  private tokenEndpointError(e: unknown): Error {
+    const err = classifyUpstreamError(e);
+    if (err instanceof UpstreamGrantError && err.oauthError === 'invalid_client' && !this.configured) this.source?.invalidate?.();
+    return err;
   }
 
   /** RFC 7009 revocation, when the upstream has an endpoint. Returns 'unsupported' when it has none. */
   async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<'revoked' | 'unsupported'> {
     const as = await this.metadata();
     if (!as.revocation_endpoint) return 'unsupported';
+    const { client, clientAuth } = await this.clientAuth();
     try {
-      const res = await oauth.revocationRequest(as, this.client, this.clientAuth, token, { ...this.options(), additionalParameters: { token_type_hint: hint } });
+      const res = await oauth.revocationRequest(as, client, clientAuth, token, { ...this.options(), additionalParameters: { token_type_hint: hint } });
       await oauth.processRevocationResponse(res);
       return 'revoked';
     } catch (e) {

@@ -5,15 +5,16 @@
  * - A rotated refresh token is sealed and persisted BEFORE the new access token is handed out (invariant 8;
  *   Atlassian-style single-use refresh tokens would otherwise be lost on a crash).
  * - Upstream invalid_grant/invalid_client ends the grant everywhere; other failures are transient.
+ * - Upstream secrets are read and written only through the UpstreamVault (sealed in SQLite, or the refresh token in
+ *   the OS keychain).
  */
 import type { Store, UpstreamCredential } from '../store/types.js';
-import type { VaultCipher } from '../store/crypto/vault-cipher.js';
+import type { UpstreamVault, VaultEntry } from '../vault/upstream-vault.js';
 import { fingerprint } from '../store/crypto/hash.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
 import type { UpstreamOAuthClient, UpstreamTokens } from './oauth-client.js';
 import { GrantEndedError, UpstreamGrantError, UpstreamUnavailableError } from './errors.js';
-import { sealContext } from './seal-context.js';
 
 export interface GrantRef {
   id: string;
@@ -34,7 +35,7 @@ export class UpstreamTokenManager {
   constructor(
     private readonly deps: {
       store: Store;
-      cipher: VaultCipher;
+      vault: UpstreamVault;
       events: EventRecorder;
       revoker: GrantRevoker;
       clients: ReadonlyMap<string, UpstreamOAuthClient>;
@@ -51,20 +52,18 @@ export class UpstreamTokenManager {
 
   /** Seal and persist tokens from an upstream token response (after the code exchange or a refresh). */
   async persist(grantId: string, tokens: UpstreamTokens, previous: UpstreamCredential | undefined, askedScopes: string[]): Promise<void> {
-    const { cipher, store, clock } = this.deps;
+    const { vault, clock } = this.deps;
     const now = clock();
-    const credential: UpstreamCredential = {
-      grantId,
-      accessToken: await cipher.seal(tokens.accessToken, sealContext.access(grantId)),
-      accessExpiresAt: tokens.expiresIn !== undefined ? now + tokens.expiresIn : null,
-      // Keep the old refresh token when the upstream did not rotate it (RFC 6749 §6: it MAY issue a new one).
-      refreshToken: tokens.refreshToken !== undefined ? await cipher.seal(tokens.refreshToken, sealContext.refresh(grantId)) : (previous?.refreshToken ?? null),
+    const accessExpiresAt = tokens.expiresIn !== undefined ? now + tokens.expiresIn : null;
+    await vault.put(grantId, {
+      accessToken: tokens.accessToken,
+      accessExpiresAt,
+      // undefined keeps the old refresh token when the upstream did not rotate it (RFC 6749 §6: it MAY issue a new one).
+      refreshToken: tokens.refreshToken,
       scopes: tokens.scopes ?? previous?.scopes ?? askedScopes,
       updatedAt: now,
-      refreshFailingSince: null,
-    };
-    store.putUpstreamCredential(credential);
-    this.cache.set(grantId, { token: tokens.accessToken, expiresAt: credential.accessExpiresAt });
+    }, previous);
+    this.cache.set(grantId, { token: tokens.accessToken, expiresAt: accessExpiresAt });
   }
 
   private fresh(expiresAt: number | null): boolean {
@@ -87,36 +86,40 @@ export class UpstreamTokenManager {
   }
 
   private async load(grant: GrantRef, force: boolean, staleToken: string | undefined): Promise<string> {
-    const { store, cipher } = this.deps;
-    const credential = store.getUpstreamCredential(grant.id);
-    if (!credential) throw new GrantEndedError(grant.id, 'no upstream credential');
+    const entry = await this.deps.vault.get(grant.id);
+    if (!entry) throw new GrantEndedError(grant.id, 'no upstream credential');
+    const { credential } = entry;
     if (!force && this.fresh(credential.accessExpiresAt)) {
-      const token = await cipher.open(credential.accessToken, sealContext.access(grant.id));
+      const token = await entry.openAccessToken();
       this.cache.set(grant.id, { token, expiresAt: credential.accessExpiresAt });
       return token;
     }
     if (force && staleToken !== undefined) {
       // Another caller may have refreshed already: if the stored token differs from the one the upstream refused, use it.
-      const stored = await cipher.open(credential.accessToken, sealContext.access(grant.id));
+      const stored = await entry.openAccessToken();
       if (stored !== staleToken && this.fresh(credential.accessExpiresAt)) {
         this.cache.set(grant.id, { token: stored, expiresAt: credential.accessExpiresAt });
         return stored;
       }
     }
-    return this.refresh(grant, credential);
+    return this.refresh(grant, entry);
   }
 
-  private async refresh(grant: GrantRef, credential: UpstreamCredential): Promise<string> {
-    const { store, cipher, events, revoker, clients, clock } = this.deps;
+  private async refresh(grant: GrantRef, entry: VaultEntry): Promise<string> {
+    const { store, events, revoker, clients, clock } = this.deps;
+    const { credential } = entry;
     const base = { grantId: grant.id, clientId: grant.clientId, server: grant.server, subject: grant.subject };
-    if (!credential.refreshToken) {
-      events.record({ type: 'upstream.refresh_failed', ...base, outcome: 'failure', detail: { reason: 'no_refresh_token' } });
+    const client = clients.get(grant.server);
+    if (entry.hasRefreshToken && !client) throw new GrantEndedError(grant.id, 'server no longer configured');
+    // From SQLite (sealed) or the OS keychain; null when there is none or its keychain entry is gone.
+    const refreshToken = entry.hasRefreshToken ? await entry.openRefreshToken() : null;
+    if (refreshToken === null) {
+      const reason = entry.hasRefreshToken ? 'refresh_token_missing_from_keychain' : 'no_refresh_token';
+      events.record({ type: 'upstream.refresh_failed', ...base, outcome: 'failure', detail: { reason } });
       await revoker.revoke(grant.id, 'upstream_token_expired', 'keyhole');
       throw new GrantEndedError(grant.id, 'upstream access token expired and there is no refresh token');
     }
-    const client = clients.get(grant.server);
     if (!client) throw new GrantEndedError(grant.id, 'server no longer configured');
-    const refreshToken = await cipher.open(credential.refreshToken, sealContext.refresh(grant.id));
     let tokens: UpstreamTokens;
     try {
       tokens = await client.refresh(refreshToken);

@@ -24,8 +24,26 @@
  * - `access_tokens`, `refresh_tokens` — keyhole tokens by `hash` (SHA-256 hex). FK grants. Indexed by family and grant.
  * - `events` — lifecycle events. `id` INTEGER autoincrement (never reused). No foreign keys: events outlive
  *   everything they mention. `detail` JSON of ids, fingerprints and reasons; never a token value.
+ *
+ * ## Migration 2: vault key ids and the refresh-token location (key rotation, OS keychain vault)
+ * - `upstream_credentials.access_kid`, `.refresh_kid`, `pending_authorizations.verifier_kid` — the `kid` named by the
+ *   ciphertext beside it (NULL when there is none or it is unreadable); written by the store on every write, so that
+ *   rotation can count and select entries by key. Existing rows are backfilled.
+ * - `upstream_credentials.refresh_in_keychain` — 1 when the upstream refresh token lives in the OS keychain
+ *   (account = grant id) and `refresh_token` is NULL; the row is authoritative about where the token is.
+ *
+ * ## Migration 3: upstream kinds (MCP auto-registration, identity mode, static credentials)
+ * - `upstream_registrations` — keyhole's own client at an upstream authorization server it discovered through the
+ *   upstream's protected resource metadata. PK (`server`, `issuer`). `kind` 'dcr' | 'cimd'. `client_secret` and
+ *   `registration_access_token` are vault ciphertexts (ctx `upstream-client-secret:<server>:<issuer>`,
+ *   `upstream-registration-token:<server>:<issuer>`); `metadata` JSON as registered, secrets removed.
+ * - `signing_keys` — ES256 keys of keyhole's identity JWTs. `kid` RFC 7638 thumbprint; `public_jwk` JSON;
+ *   `private_key` the private JWK, a vault ciphertext (ctx `signing-key:<kid>`). `activated_at` NULL = the next key
+ *   (published, not signing yet); `retired_at` set = no longer signing, published until its tokens have expired.
+ * - `sealed_secrets` — other vault ciphertexts by `name`, which is also their ctx (e.g. `static-credential:<server>`).
  */
 import type { Database } from 'better-sqlite3';
+import { sealedKid } from './sealed-kid.js';
 
 export type Migration = string | ((db: Database) => void);
 
@@ -144,6 +162,63 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX idx_events_at ON events (at);
   CREATE INDEX idx_events_grant ON events (grant_id);
   CREATE INDEX idx_events_client ON events (client_id);
+  `,
+
+  // 2: vault key ids beside each ciphertext; where the upstream refresh token lives (sealed here or OS keychain)
+  (db) => {
+    db.exec(`
+    ALTER TABLE upstream_credentials ADD COLUMN access_kid TEXT;
+    ALTER TABLE upstream_credentials ADD COLUMN refresh_kid TEXT;
+    ALTER TABLE upstream_credentials ADD COLUMN refresh_in_keychain INTEGER NOT NULL DEFAULT 0
+      CHECK (refresh_in_keychain IN (0, 1) AND NOT (refresh_in_keychain = 1 AND refresh_token IS NOT NULL));
+    ALTER TABLE pending_authorizations ADD COLUMN verifier_kid TEXT;
+    CREATE INDEX idx_upstream_credentials_access_kid ON upstream_credentials (access_kid);
+    CREATE INDEX idx_upstream_credentials_refresh_kid ON upstream_credentials (refresh_kid);
+    CREATE INDEX idx_pending_verifier_kid ON pending_authorizations (verifier_kid);
+    `);
+    const setCredentialKids = db.prepare('UPDATE upstream_credentials SET access_kid = ?, refresh_kid = ? WHERE grant_id = ?');
+    // .all(), not .iterate(): better-sqlite3 runs no other statement while an iterator is open.
+    for (const r of db.prepare('SELECT grant_id, access_token, refresh_token FROM upstream_credentials').all() as Array<{ grant_id: string; access_token: string; refresh_token: string | null }>) {
+      setCredentialKids.run(sealedKid(r.access_token), sealedKid(r.refresh_token), r.grant_id);
+    }
+    const setVerifierKid = db.prepare('UPDATE pending_authorizations SET verifier_kid = ? WHERE id = ?');
+    for (const r of db.prepare('SELECT id, upstream_verifier FROM pending_authorizations WHERE upstream_verifier IS NOT NULL').all() as Array<{ id: string; upstream_verifier: string }>) {
+      setVerifierKid.run(sealedKid(r.upstream_verifier), r.id);
+    }
+  },
+
+  // 3: upstream kinds — keyhole's registrations at upstream authorization servers, identity-JWT signing keys, sealed secrets
+  `
+  CREATE TABLE upstream_registrations (
+    server                     TEXT NOT NULL,
+    issuer                     TEXT NOT NULL,
+    kind                       TEXT NOT NULL CHECK (kind IN ('dcr', 'cimd')),
+    client_id                  TEXT NOT NULL,
+    client_secret              TEXT,
+    client_secret_expires_at   INTEGER,
+    token_endpoint_auth_method TEXT NOT NULL CHECK (token_endpoint_auth_method IN ('client_secret_basic', 'client_secret_post', 'none')),
+    registration_access_token  TEXT,
+    registration_client_uri    TEXT,
+    metadata                   TEXT NOT NULL DEFAULT '{}',
+    created_at                 INTEGER NOT NULL,
+    PRIMARY KEY (server, issuer)
+  );
+
+  CREATE TABLE signing_keys (
+    kid           TEXT PRIMARY KEY,
+    alg           TEXT NOT NULL CHECK (alg IN ('ES256')),
+    public_jwk    TEXT NOT NULL,
+    private_key   TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    activated_at  INTEGER,
+    retired_at    INTEGER
+  );
+
+  CREATE TABLE sealed_secrets (
+    name        TEXT PRIMARY KEY,
+    sealed      TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
   `,
 ];
 

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type {
   AccessTokenLookup,
   AccessTokenRecord,
+  ClientGrantStats,
   ClientKind,
   ClientRecord,
   CodeRecord,
@@ -17,13 +18,22 @@ import type {
   GrantStatus,
   NewEvent,
   PendingAuthorization,
+  RefreshLocationCounts,
   RefreshTokenRecord,
   Sealed,
+  SealedEntry,
+  SealedEntryFilter,
+  SealedField,
+  SealedKidCount,
   Store,
   TokenHash,
   UpstreamCredential,
+  UpstreamCredentialWrite,
 } from '../types.js';
+import type { SigningKeyRecord, UpstreamRegistration } from '../types.js';
+import { UpstreamKindsTables } from './upstream-kinds-tables.js';
 import { migrate } from './migrations.js';
+import { sealedKid } from './sealed-kid.js';
 
 /** The request hot path: a primary-key point query on access_tokens joined to grants by primary key. */
 export const ACCESS_TOKEN_LOOKUP_SQL = `SELECT a.*, g.status AS grant_status, g.server AS grant_server,
@@ -102,6 +112,7 @@ interface CredentialRow {
   scopes: string;
   updated_at: number;
   refresh_failing_since: number | null;
+  refresh_in_keychain: number;
 }
 interface CodeRow {
   hash: string;
@@ -211,6 +222,7 @@ function credentialFromRow(r: CredentialRow): UpstreamCredential {
     scopes: splitScopes(r.scopes),
     updatedAt: r.updated_at,
     refreshFailingSince: r.refresh_failing_since,
+    refreshInKeychain: r.refresh_in_keychain === 1,
   };
 }
 function codeFromRow(r: CodeRow): CodeRecord {
@@ -279,6 +291,23 @@ export function pageOf(filter: { limit?: number; offset?: number }): { limit: nu
 }
 
 type Params = Record<string, string | number | null>;
+
+/**
+ * The sealed values of the small tables (migration 3), as (field, id, kid, sealed) rows; the kid is read from the
+ * ciphertext's header by the `keyhole_sealed_kid` SQL function each connection registers.
+ */
+const SMALL_SEALED_SQL = `
+  SELECT 'registration_client_secret' AS field, json_array(server, issuer) AS id,
+    keyhole_sealed_kid(client_secret) AS kid, client_secret AS sealed FROM upstream_registrations WHERE client_secret IS NOT NULL
+  UNION ALL SELECT 'registration_token', json_array(server, issuer), keyhole_sealed_kid(registration_access_token),
+    registration_access_token FROM upstream_registrations WHERE registration_access_token IS NOT NULL
+  UNION ALL SELECT 'signing_key', kid, keyhole_sealed_kid(private_key), private_key FROM signing_keys
+  UNION ALL SELECT 'sealed_secret', name, keyhole_sealed_kid(sealed), sealed FROM sealed_secrets`;
+
+/** Batch sizes for the rotation/migration scans: 1…1000. */
+function clampBatch(limit: number): number {
+  return Number.isFinite(limit) ? Math.min(1000, Math.max(1, Math.floor(limit))) : 100;
+}
 
 function grantWhere(filter: GrantFilter): { where: string; params: Params } {
   const clauses: string[] = [];
@@ -350,15 +379,21 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   readonly #s;
   readonly #pageStatements = new Map<string, Database.Statement<[Params]>>();
+  readonly #kinds: UpstreamKindsTables;
 
   constructor(db: Database.Database) {
     this.db = db;
+    db.function('keyhole_sealed_kid', { deterministic: true }, (sealed: unknown) => sealedKid(typeof sealed === 'string' ? sealed : null));
+    this.#kinds = new UpstreamKindsTables(db);
     const p = <Row = unknown>(sql: string) => db.prepare<[Params?], Row>(sql);
     this.#s = {
       // clients
       insertClient: p(`INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at)
         VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt)`),
       getClient: p<ClientRow>('SELECT * FROM clients WHERE client_id = @clientId'),
+      upsertClient: p(`INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at)
+        VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt)
+        ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, metadata = excluded.metadata, secret_hash = excluded.secret_hash`),
       listClients: p<ClientRow>('SELECT * FROM clients ORDER BY created_at DESC, rowid DESC'),
       countClients: p<{ n: number }>('SELECT count(*) AS n FROM clients'),
       blockClient: p('UPDATE clients SET blocked_at = @at WHERE client_id = @clientId AND blocked_at IS NULL'),
@@ -367,12 +402,13 @@ export class SqliteStore implements Store {
 
       // pending
       insertPending: p(`INSERT INTO pending_authorizations
-        (id, client_id, request, upstream_state_hash, upstream_verifier, upstream_scopes, grant_id, created_at, expires_at)
-        VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @upstreamScopes, @grantId, @createdAt, @expiresAt)`),
+        (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, created_at, expires_at)
+        VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @createdAt, @expiresAt)`),
       getPending: p<PendingRow>('SELECT * FROM pending_authorizations WHERE id = @id'),
       getPendingByState: p<PendingRow>('SELECT * FROM pending_authorizations WHERE upstream_state_hash = @stateHash'),
       updatePendingUpstream: p(`UPDATE pending_authorizations
-        SET upstream_state_hash = @stateHash, upstream_verifier = @verifier, upstream_scopes = @scopes WHERE id = @id`),
+        SET upstream_state_hash = @stateHash, upstream_verifier = @verifier, verifier_kid = @verifierKid, upstream_scopes = @scopes
+        WHERE id = @id`),
       deletePending: p('DELETE FROM pending_authorizations WHERE id = @id'),
       deleteExpiredPending: p('DELETE FROM pending_authorizations WHERE expires_at <= @now'),
 
@@ -395,15 +431,63 @@ export class SqliteStore implements Store {
 
       // upstream credentials
       putCredential: p(`INSERT INTO upstream_credentials
-        (grant_id, access_token, access_expires_at, refresh_token, scopes, updated_at, refresh_failing_since)
-        SELECT @grantId, @accessToken, @accessExpiresAt, @refreshToken, @scopes, @updatedAt, @refreshFailingSince
+        (grant_id, access_token, access_kid, access_expires_at, refresh_token, refresh_kid, refresh_in_keychain, scopes,
+         updated_at, refresh_failing_since)
+        SELECT @grantId, @accessToken, @accessKid, @accessExpiresAt, @refreshToken, @refreshKid, @refreshInKeychain, @scopes,
+          @updatedAt, @refreshFailingSince
         WHERE EXISTS (SELECT 1 FROM grants WHERE id = @grantId AND status = 'active')
         ON CONFLICT (grant_id) DO UPDATE SET
-          access_token = excluded.access_token, access_expires_at = excluded.access_expires_at,
-          refresh_token = excluded.refresh_token, scopes = excluded.scopes, updated_at = excluded.updated_at,
+          access_token = excluded.access_token, access_kid = excluded.access_kid, access_expires_at = excluded.access_expires_at,
+          refresh_token = excluded.refresh_token, refresh_kid = excluded.refresh_kid,
+          refresh_in_keychain = excluded.refresh_in_keychain, scopes = excluded.scopes, updated_at = excluded.updated_at,
           refresh_failing_since = excluded.refresh_failing_since`),
       getCredential: p<CredentialRow>('SELECT * FROM upstream_credentials WHERE grant_id = @grantId'),
       markRefreshFailing: p('UPDATE upstream_credentials SET refresh_failing_since = @since WHERE grant_id = @grantId'),
+
+      // vault ciphertexts by kid (rotation) and refresh-token location (vault migration)
+      // The big tables keep the kid in a column; the small ones (a few rows per server) read it from the header.
+      countSealedByKid: p<{ field: SealedField; kid: string | null; n: number }>(`
+        SELECT 'pending_verifier' AS field, verifier_kid AS kid, count(*) AS n FROM pending_authorizations
+          WHERE upstream_verifier IS NOT NULL GROUP BY verifier_kid
+        UNION ALL SELECT 'upstream_access', access_kid, count(*) FROM upstream_credentials GROUP BY access_kid
+        UNION ALL SELECT 'upstream_refresh', refresh_kid, count(*) FROM upstream_credentials
+          WHERE refresh_token IS NOT NULL GROUP BY refresh_kid
+        UNION ALL SELECT field, kid, count(*) FROM (${SMALL_SEALED_SQL}) GROUP BY field, kid`),
+      listSealed: p<SealedEntry>(`SELECT field, id, kid, sealed FROM (
+          SELECT 'pending_verifier' AS field, id, verifier_kid AS kid, upstream_verifier AS sealed FROM pending_authorizations
+            WHERE upstream_verifier IS NOT NULL
+          UNION ALL SELECT 'upstream_access', grant_id, access_kid, access_token FROM upstream_credentials
+          UNION ALL SELECT 'upstream_refresh', grant_id, refresh_kid, refresh_token FROM upstream_credentials
+            WHERE refresh_token IS NOT NULL
+          UNION ALL ${SMALL_SEALED_SQL})
+        WHERE (@kid IS NULL OR kid = @kid) AND (@notKid IS NULL OR kid IS NULL OR kid <> @notKid)
+          AND (@afterField IS NULL OR (field, id) > (@afterField, @afterId))
+        ORDER BY field, id LIMIT @limit`),
+      replaceVerifier: p(`UPDATE pending_authorizations SET upstream_verifier = @next, verifier_kid = @kid
+        WHERE id = @id AND upstream_verifier = @expected`),
+      replaceAccess: p(`UPDATE upstream_credentials SET access_token = @next, access_kid = @kid
+        WHERE grant_id = @id AND access_token = @expected`),
+      replaceRefresh: p(`UPDATE upstream_credentials SET refresh_token = @next, refresh_kid = @kid
+        WHERE grant_id = @id AND refresh_token = @expected`),
+      replaceRegistrationSecret: p(`UPDATE upstream_registrations SET client_secret = @next
+        WHERE server = json_extract(@id, '$[0]') AND issuer = json_extract(@id, '$[1]') AND client_secret = @expected`),
+      replaceRegistrationToken: p(`UPDATE upstream_registrations SET registration_access_token = @next
+        WHERE server = json_extract(@id, '$[0]') AND issuer = json_extract(@id, '$[1]') AND registration_access_token = @expected`),
+      replaceSigningKey: p('UPDATE signing_keys SET private_key = @next WHERE kid = @id AND private_key = @expected'),
+      replaceSealedSecret: p('UPDATE sealed_secrets SET sealed = @next WHERE name = @id AND sealed = @expected'),
+      countRefreshLocations: p<{ sqlite: number | null; keychain: number | null; none: number | null }>(`SELECT
+          sum(CASE WHEN refresh_token IS NOT NULL THEN 1 ELSE 0 END) AS sqlite,
+          sum(CASE WHEN refresh_in_keychain = 1 THEN 1 ELSE 0 END) AS keychain,
+          sum(CASE WHEN refresh_token IS NULL AND refresh_in_keychain = 0 THEN 1 ELSE 0 END) AS none
+        FROM upstream_credentials`),
+      listRefreshInStore: p<{ grant_id: string }>(`SELECT grant_id FROM upstream_credentials
+        WHERE refresh_token IS NOT NULL AND grant_id > @after ORDER BY grant_id LIMIT @limit`),
+      listRefreshInKeychain: p<{ grant_id: string }>(`SELECT grant_id FROM upstream_credentials
+        WHERE refresh_in_keychain = 1 AND grant_id > @after ORDER BY grant_id LIMIT @limit`),
+      markRefreshInKeychain: p(`UPDATE upstream_credentials SET refresh_token = NULL, refresh_kid = NULL, refresh_in_keychain = 1
+        WHERE grant_id = @grantId AND refresh_token = @expected`),
+      markRefreshInStore: p(`UPDATE upstream_credentials SET refresh_token = @sealed, refresh_kid = @kid, refresh_in_keychain = 0
+        WHERE grant_id = @grantId AND refresh_in_keychain = 1`),
 
       // codes
       insertCode: p(`INSERT INTO codes
@@ -448,6 +532,17 @@ export class SqliteStore implements Store {
     });
   }
 
+  upsertClient(client: ClientRecord): void {
+    this.#s.upsertClient.run({
+      clientId: client.clientId,
+      kind: client.kind,
+      metadata: toJson(client.metadata),
+      secretHash: client.secretHash,
+      createdAt: client.createdAt,
+      blockedAt: client.blockedAt,
+    });
+  }
+
   getClient(clientId: string): ClientRecord | undefined {
     const row = this.#s.getClient.get({ clientId });
     return row && clientFromRow(row);
@@ -483,6 +578,7 @@ export class SqliteStore implements Store {
       request: JSON.stringify(pa.request),
       upstreamStateHash: pa.upstreamStateHash,
       upstreamVerifier: pa.upstreamVerifier,
+      verifierKid: sealedKid(pa.upstreamVerifier),
       upstreamScopes: joinScopes(pa.upstreamScopes),
       grantId: pa.grantId,
       createdAt: pa.createdAt,
@@ -500,6 +596,7 @@ export class SqliteStore implements Store {
       id,
       stateHash: upstreamStateHash,
       verifier: upstreamVerifier,
+      verifierKid: sealedKid(upstreamVerifier),
       scopes: joinScopes(upstreamScopes),
     });
   }
@@ -586,13 +683,23 @@ export class SqliteStore implements Store {
 
   // ---- upstream credentials -------------------------------------------------------------------------------
 
-  /** Inserts or replaces the grant's credential; a no-op unless the grant exists and is active. */
-  putUpstreamCredential(c: UpstreamCredential): void {
+  /**
+   * Inserts or replaces the grant's credential; a no-op unless the grant exists and is active.
+   * A refresh token both sealed here and marked as in the keychain is refused (TypeError).
+   */
+  putUpstreamCredential(c: UpstreamCredentialWrite): void {
+    const inKeychain = c.refreshInKeychain === true;
+    if (inKeychain && c.refreshToken !== null) {
+      throw new TypeError('refreshToken must be null when the refresh token is in the keychain (refreshInKeychain)');
+    }
     this.#s.putCredential.run({
       grantId: c.grantId,
       accessToken: c.accessToken,
+      accessKid: sealedKid(c.accessToken),
       accessExpiresAt: c.accessExpiresAt,
       refreshToken: c.refreshToken,
+      refreshKid: sealedKid(c.refreshToken),
+      refreshInKeychain: inKeychain ? 1 : 0,
       scopes: joinScopes(c.scopes),
       updatedAt: c.updatedAt,
       refreshFailingSince: c.refreshFailingSince,
@@ -606,6 +713,67 @@ export class SqliteStore implements Store {
 
   markUpstreamRefreshFailing(grantId: string, since: number | null): void {
     this.#s.markRefreshFailing.run({ grantId, since });
+  }
+
+  // ---- vault ciphertexts by kid (rotation), refresh-token location (vault migration) -------------------------
+
+  /** Per field, per kid (null = not a readable vault ciphertext), ordered by field then kid. */
+  countSealedByKid(): SealedKidCount[] {
+    return this.#s.countSealedByKid
+      .all()
+      .map((r) => ({ field: r.field, kid: r.kid, count: r.n }))
+      .sort((a, b) => (a.field === b.field ? String(a.kid).localeCompare(String(b.kid)) : a.field.localeCompare(b.field)));
+  }
+
+  listSealedEntries(filter: SealedEntryFilter): SealedEntry[] {
+    return this.#s.listSealed.all({
+      kid: filter.kid ?? null,
+      notKid: filter.notKid ?? null,
+      afterField: filter.after?.field ?? null,
+      afterId: filter.after?.id ?? null,
+      limit: clampBatch(filter.limit),
+    });
+  }
+
+  replaceSealed(field: SealedField, id: string, expected: Sealed, next: Sealed): boolean {
+    const params = { id, expected, next, kid: sealedKid(next) };
+    const plain = { id, expected, next }; // tables without a kid column
+    switch (field) {
+      case 'pending_verifier':
+        return this.#s.replaceVerifier.run(params).changes === 1;
+      case 'upstream_access':
+        return this.#s.replaceAccess.run(params).changes === 1;
+      case 'upstream_refresh':
+        return this.#s.replaceRefresh.run(params).changes === 1;
+      case 'registration_client_secret':
+        return this.#s.replaceRegistrationSecret.run(plain).changes === 1;
+      case 'registration_token':
+        return this.#s.replaceRegistrationToken.run(plain).changes === 1;
+      case 'signing_key':
+        return this.#s.replaceSigningKey.run(plain).changes === 1;
+      case 'sealed_secret':
+        return this.#s.replaceSealedSecret.run(plain).changes === 1;
+      default:
+        throw new TypeError(`unknown sealed field ${JSON.stringify(field)}`);
+    }
+  }
+
+  countRefreshLocations(): RefreshLocationCounts {
+    const r = this.#s.countRefreshLocations.get();
+    return { sqlite: r?.sqlite ?? 0, keychain: r?.keychain ?? 0, none: r?.none ?? 0 };
+  }
+
+  listRefreshIdsIn(location: 'sqlite' | 'keychain', afterId: string | null, limit: number): string[] {
+    const stmt = location === 'keychain' ? this.#s.listRefreshInKeychain : this.#s.listRefreshInStore;
+    return stmt.all({ after: afterId ?? '', limit: clampBatch(limit) }).map((r) => r.grant_id);
+  }
+
+  markRefreshInKeychain(grantId: string, expected: Sealed): boolean {
+    return this.#s.markRefreshInKeychain.run({ grantId, expected }).changes === 1;
+  }
+
+  markRefreshInStore(grantId: string, sealed: Sealed): boolean {
+    return this.#s.markRefreshInStore.run({ grantId, sealed, kid: sealedKid(sealed) }).changes === 1;
   }
 
   // ---- codes ----------------------------------------------------------------------------------------------
@@ -720,6 +888,40 @@ export class SqliteStore implements Store {
     const { where, params } = eventWhere(filter);
     return (this.#page(`SELECT count(*) AS n FROM events ${where}`).get(params) as { n: number }).n;
   }
+
+  // ---- admin views ----------------------------------------------------------------------------------------
+
+  /** One row per client id found in `grants` (grants of deleted clients included), by client id. */
+  clientGrantStats(): ClientGrantStats[] {
+    const sql = `SELECT client_id, count(*) AS n, sum(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active,
+      max(last_used_at) AS last_used FROM grants GROUP BY client_id ORDER BY client_id`;
+    const rows = this.#page(sql).all({}) as Array<{ client_id: string; n: number; active: number; last_used: number | null }>;
+    return rows.map((r) => ({ clientId: r.client_id, grantCount: r.n, activeGrantCount: r.active, lastUsedAt: r.last_used }));
+  }
+
+  /** Oldest first by id, after the cursor; `limit` clamped to 1…500. */
+  scanEvents(filter: EventFilter, afterId: number, limit: number): EventRecord[] {
+    const { where, params } = eventWhere(filter);
+    const cursor = where ? `${where} AND id > @afterId` : 'WHERE id > @afterId';
+    const sql = `SELECT * FROM events ${cursor} ORDER BY id ASC LIMIT @limit`;
+    const page = pageOf({ limit });
+    const after = Number.isFinite(afterId) ? Math.floor(afterId) : 0;
+    return (this.#page(sql).all({ ...params, afterId: after, limit: page.limit }) as EventRow[]).map(eventFromRow);
+  }
+
+  // ---- upstream kinds: registrations, signing keys, sealed secrets (./upstream-kinds-tables.ts) ----------------
+
+  putUpstreamRegistration(r: UpstreamRegistration): void { this.#kinds.putUpstreamRegistration(r); }
+  getUpstreamRegistration(server: string, issuer: string): UpstreamRegistration | undefined { return this.#kinds.getUpstreamRegistration(server, issuer); }
+  deleteUpstreamRegistration(server: string, issuer: string): void { this.#kinds.deleteUpstreamRegistration(server, issuer); }
+  createSigningKey(k: SigningKeyRecord): void { this.#kinds.createSigningKey(k); }
+  listSigningKeys(): SigningKeyRecord[] { return this.#kinds.listSigningKeys(); }
+  activateSigningKey(kid: string, at: number): void { this.#kinds.activateSigningKey(kid, at); }
+  retireSigningKey(kid: string, at: number): void { this.#kinds.retireSigningKey(kid, at); }
+  deleteSigningKeysRetiredBefore(before: number): number { return this.#kinds.deleteSigningKeysRetiredBefore(before); }
+  putSealedSecret(name: string, sealed: Sealed, at: number): void { this.#kinds.putSealedSecret(name, sealed, at); }
+  getSealedSecret(name: string): Sealed | undefined { return this.#kinds.getSealedSecret(name); }
+  deleteSealedSecret(name: string): void { this.#kinds.deleteSealedSecret(name); }
 
   // ---- plumbing -------------------------------------------------------------------------------------------
 

@@ -14,9 +14,11 @@ import type {
   NewEvent,
   PendingAuthorization,
   RefreshTokenRecord,
+  SealedField,
   Store,
   UpstreamCredential,
 } from '../../../src/store/types.js';
+import { upstreamKindsContract } from './upstream-kinds-contract.js';
 
 export interface StoreHandle {
   store: Store;
@@ -131,6 +133,7 @@ export function makeCredential(grant: GrantRecord, over: Partial<UpstreamCredent
     scopes: ['openid', 'offline_access', 'mcp:tools'],
     updatedAt: T0,
     refreshFailingSince: null,
+    refreshInKeychain: false,
     ...over,
   };
 }
@@ -185,6 +188,16 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         const c = makeClient({ kind: 'cimd', clientId: 'https://app.example.com/oauth/client.json' });
         store.createClient(c);
         expect(store.getClient(c.clientId)?.kind).toBe('cimd');
+      });
+
+      it('upserts a client: creates it, then replaces kind, metadata and secret hash but keeps createdAt and blockedAt', () => {
+        const c = makeClient({ kind: 'cimd', clientId: 'https://app.example.com/oauth/upsert.json', metadata: { client_name: 'v1' }, createdAt: T0 });
+        store.upsertClient(c);
+        expect(store.getClient(c.clientId)).toEqual(c);
+        store.blockClient(c.clientId, T0 + 1);
+        store.upsertClient({ ...c, metadata: { client_name: 'v2' }, secretHash: sha256Hex('s'), createdAt: T0 + 5, blockedAt: null });
+        expect(store.getClient(c.clientId)).toEqual({ ...c, metadata: { client_name: 'v2' }, secretHash: sha256Hex('s'), createdAt: T0, blockedAt: T0 + 1 });
+        expect(store.countClients()).toBe(1);
       });
 
       it('rejects a duplicate client id', () => {
@@ -602,6 +615,255 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         });
       });
     });
+
+    describe('admin views', () => {
+      it('clientGrantStats counts all and active grants and takes the latest use, per client id', () => {
+        store.createGrant(makeGrant({ clientId: 'c_a', createdAt: T0, lastUsedAt: T0 + 10 }));
+        store.createGrant(makeGrant({ clientId: 'c_a', subject: 'user-2', lastUsedAt: T0 + 30 }));
+        const revoked = makeGrant({ clientId: 'c_a', subject: 'user-3', lastUsedAt: null });
+        store.createGrant(revoked);
+        store.revokeGrant(revoked.id, 'admin_revoked', T0 + 40);
+        store.createGrant(makeGrant({ clientId: 'c_b', lastUsedAt: null }));
+        store.createClient(makeClient({ clientId: 'c_without_grants' }));
+        expect(store.clientGrantStats()).toEqual([
+          { clientId: 'c_a', grantCount: 3, activeGrantCount: 2, lastUsedAt: T0 + 30 },
+          { clientId: 'c_b', grantCount: 1, activeGrantCount: 1, lastUsedAt: null },
+        ]);
+      });
+
+      it('clientGrantStats is empty without grants', () => {
+        expect(store.clientGrantStats()).toEqual([]);
+      });
+
+      it('scanEvents walks oldest first after a cursor, with the filter, ignoring limit/offset of the filter', () => {
+        const ids = [
+          store.appendEvent(makeEvent({ at: T0 + 5, type: 'grant.created', server: 's1' })),
+          store.appendEvent(makeEvent({ at: T0 + 1, type: 'token.issued', server: 's1' })),
+          store.appendEvent(makeEvent({ at: T0 + 2, type: 'token.issued', server: 's2' })),
+          store.appendEvent(makeEvent({ at: T0 + 3, type: 'token.issued', server: 's1' })),
+        ];
+        const [a, b, c, d] = ids as [number, number, number, number];
+        const scan = (f: Parameters<Store['scanEvents']>[0], after: number, limit: number) => store.scanEvents(f, after, limit).map((e) => e.id);
+        expect(scan({}, 0, 10)).toEqual([a, b, c, d]);
+        expect(scan({}, a, 2)).toEqual([b, c]);
+        expect(scan({}, c, 2)).toEqual([d]);
+        expect(scan({}, d, 2)).toEqual([]);
+        expect(scan({ type: 'token.issued', server: 's1' }, 0, 10)).toEqual([b, d]);
+        expect(scan({ since: T0 + 2, until: T0 + 3 }, 0, 10)).toEqual([c, d]);
+        expect(scan({ limit: 1, offset: 3 }, 0, 10)).toEqual([a, b, c, d]);
+        expect(store.scanEvents({}, 0, 1)[0]).toEqual({ ...makeEvent({ at: T0 + 5, type: 'grant.created', server: 's1' }), id: a });
+      });
+
+      it('scanEvents clamps the limit to 1…500', () => {
+        for (let i = 0; i < 600; i++) store.appendEvent(makeEvent());
+        expect(store.scanEvents({}, 0, 9999)).toHaveLength(500);
+        expect(store.scanEvents({}, 0, 0)).toHaveLength(1);
+      });
+    });
+
+    describe('vault ciphertexts by key id (rotation)', () => {
+      /** A string shaped like a vault ciphertext (compact JWE) whose header names `kid`; enough for the store. */
+      const sealedUnder = (kid: string, tag = randomId('x')) =>
+        `${Buffer.from(JSON.stringify({ alg: 'dir', enc: 'A256GCM', kid, ctx: 'c', crit: ['ctx'] })).toString('base64url')}..iv.${tag}.tag`;
+
+      function seedSealed() {
+        const g1 = makeGrant();
+        const g2 = makeGrant({ subject: 'user-2' });
+        store.createGrant(g1);
+        store.createGrant(g2);
+        store.putUpstreamCredential(makeCredential(g1, { accessToken: sealedUnder('k_A'), refreshToken: sealedUnder('k_A') }));
+        store.putUpstreamCredential(makeCredential(g2, { accessToken: sealedUnder('k_B'), refreshToken: null }));
+        const p1 = makePending({ upstreamVerifier: sealedUnder('k_A') });
+        store.createPending(p1);
+        const p2 = makePending();
+        store.createPending(p2);
+        store.updatePendingUpstream(p2.id, sha256Hex(randomId('s')), sealedUnder('k_B'), ['openid']);
+        store.createPending(makePending()); // no verifier yet: not an entry
+        return { g1, g2, p1, p2 };
+      }
+
+      it('counts entries per field and kid, from every write path', () => {
+        seedSealed();
+        expect(store.countSealedByKid()).toEqual([
+          { field: 'pending_verifier', kid: 'k_A', count: 1 },
+          { field: 'pending_verifier', kid: 'k_B', count: 1 },
+          { field: 'upstream_access', kid: 'k_A', count: 1 },
+          { field: 'upstream_access', kid: 'k_B', count: 1 },
+          { field: 'upstream_refresh', kid: 'k_A', count: 1 },
+        ]);
+      });
+
+      it('counts a value that is not a vault ciphertext under kid null', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        store.putUpstreamCredential(makeCredential(g, { accessToken: 'not-a-jwe', refreshToken: null }));
+        expect(store.countSealedByKid()).toEqual([{ field: 'upstream_access', kid: null, count: 1 }]);
+        expect(store.listSealedEntries({ notKid: 'k_A', limit: 10 })).toEqual([{ field: 'upstream_access', id: g.id, kid: null, sealed: 'not-a-jwe' }]);
+      });
+
+      it('lists entries by kid, not by kid, in (field, id) order, from a cursor, at most limit', () => {
+        const { g1, g2, p1, p2 } = seedSealed();
+        const key = (e: { field: string; id: string }) => `${e.field}:${e.id}`;
+        const all = store.listSealedEntries({ limit: 100 });
+        expect(all.map(key)).toEqual(
+          [`pending_verifier:${p1.id}`, `pending_verifier:${p2.id}`, `upstream_access:${g1.id}`, `upstream_access:${g2.id}`, `upstream_refresh:${g1.id}`]
+            .sort((a, b) => {
+              const [fa, ia] = a.split(':') as [string, string];
+              const [fb, ib] = b.split(':') as [string, string];
+              return fa === fb ? (ia < ib ? -1 : 1) : fa < fb ? -1 : 1;
+            }),
+        );
+        expect(all.find((e) => e.field === 'upstream_refresh')).toEqual({
+          field: 'upstream_refresh', id: g1.id, kid: 'k_A', sealed: store.getUpstreamCredential(g1.id)!.refreshToken,
+        });
+        expect(store.listSealedEntries({ kid: 'k_B', limit: 100 }).map(key).sort()).toEqual([`pending_verifier:${p2.id}`, `upstream_access:${g2.id}`].sort());
+        expect(store.listSealedEntries({ notKid: 'k_B', limit: 100 }).map((e) => e.kid)).toEqual(['k_A', 'k_A', 'k_A']);
+        // Paging with the cursor walks every entry exactly once.
+        const seen: string[] = [];
+        let after: { field: SealedField; id: string } | undefined;
+        for (;;) {
+          const page = store.listSealedEntries({ limit: 2, ...(after ? { after } : {}) });
+          if (page.length === 0) break;
+          expect(page.length).toBeLessThanOrEqual(2);
+          seen.push(...page.map(key));
+          const last = page[page.length - 1]!;
+          after = { field: last.field, id: last.id };
+        }
+        expect(seen).toEqual(all.map(key));
+      });
+
+      it('replaces a sealed value only if it is unchanged (compare-and-set); the kid follows', () => {
+        const { g1, p1 } = seedSealed();
+        const oldRefresh = store.getUpstreamCredential(g1.id)!.refreshToken!;
+        const next = sealedUnder('k_C');
+        expect(store.replaceSealed('upstream_refresh', g1.id, 'stale-value', next)).toBe(false);
+        expect(store.replaceSealed('upstream_refresh', g1.id, oldRefresh, next)).toBe(true);
+        expect(store.getUpstreamCredential(g1.id)!.refreshToken).toBe(next);
+        expect(store.replaceSealed('upstream_refresh', g1.id, oldRefresh, sealedUnder('k_D'))).toBe(false);
+        const oldAccess = store.getUpstreamCredential(g1.id)!.accessToken;
+        expect(store.replaceSealed('upstream_access', g1.id, oldAccess, sealedUnder('k_C'))).toBe(true);
+        expect(store.replaceSealed('pending_verifier', p1.id, p1.upstreamVerifier!, sealedUnder('k_C'))).toBe(true);
+        expect(store.getPending(p1.id)!.upstreamVerifier).toMatch(/\.tag$/);
+        expect(store.replaceSealed('upstream_access', 'g_unknown', oldAccess, next)).toBe(false);
+        expect(store.countSealedByKid().filter((c) => c.kid === 'k_C').map((c) => [c.field, c.count])).toEqual([
+          ['pending_verifier', 1], ['upstream_access', 1], ['upstream_refresh', 1],
+        ]);
+        // Other columns are untouched.
+        expect(store.getUpstreamCredential(g1.id)).toMatchObject({ scopes: ['openid', 'offline_access', 'mcp:tools'], accessExpiresAt: T0 + 3600 });
+      });
+
+      it('runs replacements of one batch in one transaction', () => {
+        const { g1 } = seedSealed();
+        const before = store.getUpstreamCredential(g1.id)!;
+        expect(() =>
+          store.transaction(() => {
+            store.replaceSealed('upstream_access', g1.id, before.accessToken, sealedUnder('k_C'));
+            throw new Error('interrupted');
+          }),
+        ).toThrow('interrupted');
+        expect(store.getUpstreamCredential(g1.id)!.accessToken).toBe(before.accessToken);
+      });
+
+      it('covers every other sealed column: registrations, signing keys, sealed secrets', () => {
+        const reg = (server: string, secret: string | null, token: string | null) => ({
+          server, issuer: 'https://as.example.com', kind: 'dcr' as const, clientId: `client-${server}`, clientSecret: secret,
+          clientSecretExpiresAt: null, tokenEndpointAuthMethod: 'client_secret_basic' as const, registrationAccessToken: token,
+          registrationClientUri: null, metadata: {}, createdAt: T0,
+        });
+        store.putUpstreamRegistration(reg('s1', sealedUnder('k_A'), sealedUnder('k_B')));
+        store.putUpstreamRegistration(reg('s2', null, null));
+        store.createSigningKey({ kid: 'sig-1', alg: 'ES256', publicJwk: { kty: 'EC' }, privateKey: sealedUnder('k_A'), createdAt: T0, activatedAt: T0, retiredAt: null });
+        store.putSealedSecret('static-credential:s1', sealedUnder('k_A'), T0);
+        expect(store.countSealedByKid()).toEqual([
+          { field: 'registration_client_secret', kid: 'k_A', count: 1 },
+          { field: 'registration_token', kid: 'k_B', count: 1 },
+          { field: 'sealed_secret', kid: 'k_A', count: 1 },
+          { field: 'signing_key', kid: 'k_A', count: 1 },
+        ]);
+        const underA = store.listSealedEntries({ kid: 'k_A', limit: 10 });
+        expect(underA.map((e) => [e.field, e.id])).toEqual([
+          ['registration_client_secret', JSON.stringify(['s1', 'https://as.example.com'])],
+          ['sealed_secret', 'static-credential:s1'],
+          ['signing_key', 'sig-1'],
+        ]);
+        for (const e of underA) expect(store.replaceSealed(e.field, e.id, e.sealed, sealedUnder('k_C'))).toBe(true);
+        const token = store.listSealedEntries({ kid: 'k_B', limit: 10 })[0]!;
+        expect(store.replaceSealed(token.field, token.id, 'stale', sealedUnder('k_C'))).toBe(false);
+        expect(store.replaceSealed(token.field, token.id, token.sealed, sealedUnder('k_C'))).toBe(true);
+        expect(store.countSealedByKid().map((c) => c.kid)).toEqual(['k_C', 'k_C', 'k_C', 'k_C']);
+        expect(store.getUpstreamRegistration('s1', 'https://as.example.com')?.clientId).toBe('client-s1');
+        expect(store.listSigningKeys()[0]?.activatedAt).toBe(T0);
+      });
+
+      it('forgets the entries of a revoked grant and of a taken pending authorization', () => {
+        const { g1, p2 } = seedSealed();
+        store.revokeGrant(g1.id, 'admin_revoked', T0 + 1);
+        const taken = store.takePendingByUpstreamState(store.getPending(p2.id)!.upstreamStateHash!, T0 + 1);
+        expect(taken?.id).toBe(p2.id);
+        expect(store.listSealedEntries({ limit: 100 }).map((e) => e.id)).not.toContain(g1.id);
+        expect(store.listSealedEntries({ limit: 100 }).map((e) => e.id)).not.toContain(p2.id);
+      });
+    });
+
+    describe('upstream refresh token location (vault migration)', () => {
+      it('round-trips a credential whose refresh token is in the keychain, and refuses one that is both', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const c = makeCredential(g, { refreshToken: null, refreshInKeychain: true });
+        store.putUpstreamCredential(c);
+        expect(store.getUpstreamCredential(g.id)).toEqual(c);
+        expect(() => store.putUpstreamCredential(makeCredential(g, { refreshInKeychain: true }))).toThrow(TypeError);
+        expect(store.getUpstreamCredential(g.id)).toEqual(c);
+      });
+
+      it('defaults refreshInKeychain to false when the writer does not say', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const { refreshInKeychain: _omitted, ...write } = makeCredential(g);
+        store.putUpstreamCredential(write);
+        expect(store.getUpstreamCredential(g.id)?.refreshInKeychain).toBe(false);
+      });
+
+      it('counts and lists where the refresh tokens are, in id order from a cursor', () => {
+        const ids = Array.from({ length: 5 }, () => makeGrant({ subject: randomId('u') }));
+        ids.forEach((g) => store.createGrant(g));
+        const [a, b, c, d, e] = ids as [GrantRecord, GrantRecord, GrantRecord, GrantRecord, GrantRecord];
+        store.putUpstreamCredential(makeCredential(a));
+        store.putUpstreamCredential(makeCredential(b));
+        store.putUpstreamCredential(makeCredential(c, { refreshToken: null, refreshInKeychain: true }));
+        store.putUpstreamCredential(makeCredential(d, { refreshToken: null, refreshInKeychain: true }));
+        store.putUpstreamCredential(makeCredential(e, { refreshToken: null }));
+        expect(store.countRefreshLocations()).toEqual({ sqlite: 2, keychain: 2, none: 1 });
+        const inSqlite = [a.id, b.id].sort();
+        const inKeychain = [c.id, d.id].sort();
+        expect(store.listRefreshIdsIn('sqlite', null, 10)).toEqual(inSqlite);
+        expect(store.listRefreshIdsIn('keychain', null, 10)).toEqual(inKeychain);
+        expect(store.listRefreshIdsIn('keychain', null, 1)).toEqual([inKeychain[0]]);
+        expect(store.listRefreshIdsIn('keychain', inKeychain[0]!, 10)).toEqual([inKeychain[1]]);
+        expect(store.listRefreshIdsIn('keychain', inKeychain[1]!, 10)).toEqual([]);
+      });
+
+      it('moves a refresh token to the keychain only if the sealed copy is unchanged, and back only if it says keychain', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const c = makeCredential(g);
+        store.putUpstreamCredential(c);
+        expect(store.markRefreshInKeychain(g.id, 'another-value')).toBe(false);
+        expect(store.markRefreshInKeychain(g.id, c.refreshToken!)).toBe(true);
+        expect(store.getUpstreamCredential(g.id)).toEqual({ ...c, refreshToken: null, refreshInKeychain: true });
+        expect(store.countSealedByKid().some((x) => x.field === 'upstream_refresh')).toBe(false);
+        expect(store.markRefreshInKeychain(g.id, c.refreshToken!)).toBe(false);
+
+        const sealed = `${Buffer.from(JSON.stringify({ kid: 'k_Z' })).toString('base64url')}..a.b.c`;
+        expect(store.markRefreshInStore(g.id, sealed)).toBe(true);
+        expect(store.getUpstreamCredential(g.id)).toEqual({ ...c, refreshToken: sealed, refreshInKeychain: false });
+        expect(store.countSealedByKid()).toContainEqual({ field: 'upstream_refresh', kid: 'k_Z', count: 1 });
+        expect(store.markRefreshInStore(g.id, 'again')).toBe(false);
+        expect(store.markRefreshInStore('g_unknown', sealed)).toBe(false);
+      });
+    });
+
+    upstreamKindsContract(() => store);
 
     describe('transaction', () => {
       it('commits and returns the value', () => {

@@ -1,0 +1,94 @@
+/**
+ * Admin client pages: every registered client with grant counts and last use; block (refuses future
+ * authorizations and token requests, ends its grants) and delete, each behind a confirmation page.
+ */
+import { Hono, type Context } from 'hono';
+import type { AdminContext } from './admin-context.js';
+import { adminBodyLimit, csrfProtect, type FormEnv } from './csrf.js';
+import { requireSession } from './session.js';
+import { adminMessage, adminPage } from './page.js';
+import { AdminInputError, parsePage } from './filters.js';
+import { buildClientViews } from './client-view.js';
+import { ClientsPage } from '../../views/admin/clients.js';
+import { ConfirmPage } from '../../views/admin/confirm.js';
+
+const ACTIONS = {
+  block: {
+    title: 'Block this client?',
+    note: 'A blocked client can no longer get authorizations or tokens from keyhole.',
+    confirm: 'Block client and revoke its grants',
+  },
+  delete: {
+    title: 'Delete this client?',
+    note: 'The registration is removed: the application must register again. Its grants stay in the history as revoked.',
+    confirm: 'Delete client and revoke its grants',
+  },
+} as const;
+
+function clientIdOf(value: string | null): string | undefined {
+  return value !== null && value !== '' && value.length <= 2048 ? value : undefined;
+}
+
+export function clientsRoutes(ctx: AdminContext): Hono<FormEnv> {
+  const app = new Hono<FormEnv>();
+  const session = requireSession(ctx.sessions, ctx.cookie);
+  const csrf = csrfProtect(ctx.config.publicUrl);
+  const { store, actions } = ctx;
+
+  app.get('/admin/clients', session, (c) => {
+    const token = c.get('session').csrf;
+    const query = new URL(c.req.url).searchParams;
+    let page;
+    try {
+      page = parsePage(query, ctx.pageSize);
+    } catch (e) {
+      if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid page', e.message, token);
+      throw e;
+    }
+    const all = buildClientViews(store);
+    const done = query.get('done');
+    const revoked = query.get('revoked');
+    const n = revoked !== null && /^\d{1,9}$/.test(revoked) ? Number(revoked) : undefined;
+    const notice =
+      (done === 'blocked' || done === 'deleted') && n !== undefined ? `Client ${done}; ${n} grant${n === 1 ? '' : 's'} revoked.` : undefined;
+    return adminPage(c, (nonce) =>
+      ClientsPage({ nonce, csrf: token, clients: all.slice(page.offset, page.offset + page.limit), page: page.page, pageSize: page.limit, total: all.length, notice }),
+    );
+  });
+
+  for (const action of ['block', 'delete'] as const) {
+    const text = ACTIONS[action];
+    app.get(`/admin/clients/${action}`, session, (c) => {
+      const token = c.get('session').csrf;
+      const clientId = clientIdOf(new URL(c.req.url).searchParams.get('client_id'));
+      const client = clientId === undefined ? undefined : store.getClient(clientId);
+      if (!client) return adminMessage(c, 404, 'No such client', 'There is no registered client with this id.', token);
+      const name = typeof client.metadata.client_name === 'string' ? client.metadata.client_name : '(unnamed)';
+      return adminPage(c, (nonce) =>
+        ConfirmPage({
+          nonce,
+          csrf: token,
+          active: 'clients',
+          title: text.title,
+          target: [['Client', client.clientId], ['Name', name], ['Kind', client.kind]],
+          count: actions.countActive({ clientId: client.clientId }),
+          note: text.note,
+          action: `/admin/clients/${action}`,
+          fields: { client_id: client.clientId },
+          confirmLabel: text.confirm,
+          cancelHref: '/admin/clients',
+        }),
+      );
+    });
+
+    app.post(`/admin/clients/${action}`, session, adminBodyLimit, csrf, async (c: Context<FormEnv>) => {
+      const token = c.get('session').csrf;
+      const clientId = clientIdOf(c.get('form').get('client_id'));
+      const result = clientId === undefined ? undefined : action === 'block' ? await actions.blockClient(clientId, 'admin:page') : await actions.deleteClient(clientId, 'admin:page');
+      if (!result) return adminMessage(c, 404, 'No such client', 'There is no registered client with this id.', token);
+      return c.redirect(`/admin/clients?done=${action === 'block' ? 'blocked' : 'deleted'}&revoked=${result.revoked.length}`, 303);
+    });
+  }
+
+  return app;
+}

@@ -1,0 +1,132 @@
+/**
+ * What the admin page and API show of a grant: the grant joined with its client and the state of its sealed
+ * upstream credential. Never a token value: the credential's ciphertexts are not even read into the view,
+ * only their expiry and failure times.
+ */
+import type { ClientKind, ClientRecord, GrantRecord, GrantStatus, Store, UpstreamCredential } from '../store/types.js';
+import { redirectHost } from '../oauth/redirect-uri.js';
+
+export interface ClientSummary {
+  clientId: string;
+  /** `client_name` from the registration; null when absent. Untrusted text: always rendered escaped. */
+  name: string | null;
+  /** null when the client row no longer exists (deleted), or never existed (static client from config). */
+  kind: ClientKind | null;
+  redirectHosts: string[];
+  blockedAt: number | null;
+  createdAt: number | null;
+  exists: boolean;
+}
+
+export type UpstreamTokenState =
+  | { state: 'revoked'; at: number | null }
+  | { state: 'refresh_failing'; since: number; validUntil: number | null; refreshable: boolean }
+  | { state: 'valid'; validUntil: number | null; refreshable: boolean }
+  | { state: 'expired'; validUntil: number; refreshable: boolean }
+  | { state: 'missing' };
+
+export interface GrantView {
+  id: string;
+  status: GrantStatus;
+  statusReason: string | null;
+  revokedAt: number | null;
+  subject: string;
+  subjectName: string | null;
+  client: ClientSummary;
+  server: string;
+  scopes: string[];
+  createdAt: number;
+  lastUsedAt: number | null;
+  upstream: UpstreamTokenState;
+}
+
+export function redirectHostsOf(client: ClientRecord): string[] {
+  const uris = Array.isArray(client.metadata.redirect_uris) ? client.metadata.redirect_uris : [];
+  return [...new Set(uris.filter((u): u is string => typeof u === 'string').map(redirectHost))];
+}
+
+export function clientSummary(clientId: string, record: ClientRecord | undefined): ClientSummary {
+  if (!record) return { clientId, name: null, kind: null, redirectHosts: [], blockedAt: null, createdAt: null, exists: false };
+  const name = record.metadata.client_name;
+  return {
+    clientId,
+    name: typeof name === 'string' && name.trim() !== '' ? name : null,
+    kind: record.kind,
+    redirectHosts: redirectHostsOf(record),
+    blockedAt: record.blockedAt,
+    createdAt: record.createdAt,
+    exists: true,
+  };
+}
+
+export function upstreamTokenState(grant: GrantRecord, credential: UpstreamCredential | undefined, now: number): UpstreamTokenState {
+  if (grant.status === 'revoked') return { state: 'revoked', at: grant.revokedAt };
+  if (!credential) return { state: 'missing' };
+  const refreshable = credential.refreshToken !== null;
+  if (credential.refreshFailingSince !== null) return { state: 'refresh_failing', since: credential.refreshFailingSince, validUntil: credential.accessExpiresAt, refreshable };
+  if (credential.accessExpiresAt !== null && credential.accessExpiresAt <= now) return { state: 'expired', validUntil: credential.accessExpiresAt, refreshable };
+  return { state: 'valid', validUntil: credential.accessExpiresAt, refreshable };
+}
+
+/** Joins grants with their clients (one lookup per distinct client) and upstream credential states. */
+export function buildGrantViews(store: Store, grants: GrantRecord[], now: number): GrantView[] {
+  const clients = new Map<string, ClientSummary>();
+  return grants.map((g) => {
+    let client = clients.get(g.clientId);
+    if (!client) {
+      client = clientSummary(g.clientId, store.getClient(g.clientId));
+      clients.set(g.clientId, client);
+    }
+    return {
+      id: g.id,
+      status: g.status,
+      statusReason: g.statusReason,
+      revokedAt: g.revokedAt,
+      subject: g.subject,
+      subjectName: g.subjectName,
+      client,
+      server: g.server,
+      scopes: g.scopes,
+      createdAt: g.createdAt,
+      lastUsedAt: g.lastUsedAt,
+      upstream: upstreamTokenState(g, g.status === 'active' ? store.getUpstreamCredential(g.id) : undefined, now),
+    };
+  });
+}
+
+// ---- JSON (admin API): snake_case, epoch seconds -------------------------------------------------------------
+
+export function clientSummaryJson(c: ClientSummary) {
+  return { client_id: c.clientId, client_name: c.name, kind: c.kind, redirect_hosts: c.redirectHosts, blocked_at: c.blockedAt, exists: c.exists };
+}
+
+export function upstreamTokenJson(u: UpstreamTokenState) {
+  switch (u.state) {
+    case 'revoked':
+      return { status: 'revoked' as const, revoked_at: u.at };
+    case 'missing':
+      return { status: 'missing' as const };
+    case 'refresh_failing':
+      return { status: 'refresh_failing' as const, refresh_failing_since: u.since, valid_until: u.validUntil, has_refresh_token: u.refreshable };
+    case 'expired':
+    case 'valid':
+      return { status: u.state, valid_until: u.validUntil, has_refresh_token: u.refreshable };
+  }
+}
+
+export function grantJson(v: GrantView) {
+  return {
+    id: v.id,
+    status: v.status,
+    status_reason: v.statusReason,
+    revoked_at: v.revokedAt,
+    subject: v.subject,
+    subject_name: v.subjectName,
+    client: clientSummaryJson(v.client),
+    server: v.server,
+    scopes: v.scopes,
+    created_at: v.createdAt,
+    last_used_at: v.lastUsedAt,
+    upstream_token: upstreamTokenJson(v.upstream),
+  };
+}

@@ -1,0 +1,17 @@
+/** Renders admin pages through the shared strict-CSP renderer (no scripts, nonce'd styles, no framing). */
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { JSX } from 'hono/jsx/jsx-runtime';
+import { pageNonce, renderPage } from '../http/render-page.js';
+import { AdminMessagePage } from '../../views/admin/message.js';
+
+/** Builds the page with a fresh nonce and renders it. */
+export function adminPage(c: Context, build: (nonce: string) => JSX.Element, status: ContentfulStatusCode = 200): Response {
+  const nonce = pageNonce();
+  return renderPage(c, build(nonce), { nonce, status });
+}
+
+/** A short page for refusals and errors (400, 403, 404, 413, 429). `csrf` adds the signed-in navigation. */
+export function adminMessage(c: Context, status: ContentfulStatusCode, title: string, message: string, csrf?: string): Response {
+  return adminPage(c, (nonce) => AdminMessagePage({ nonce, title, message, csrf }), status);
+}

@@ -1,0 +1,130 @@
+/**
+ * Admin sessions: a random id in a cookie, the state server-side in memory (a restart signs everyone out).
+ * The cookie is HttpOnly and SameSite=Strict. On an https publicUrl it is `__Host-keyhole-admin` with Secure
+ * (the `__Host-` prefix requires `Path=/`); on plain http (local use) it is `keyhole-admin` with `Path=/admin`.
+ * Each session has its own CSRF token (see csrf.ts), an absolute lifetime and an idle timeout.
+ * @see https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html
+ * @see https://www.rfc-editor.org/rfc/rfc6265bis-14#section-4.1.3.2 (the __Host- prefix)
+ */
+import { randomBytes } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { sha256Hex } from '../store/crypto/hash.js';
+
+export interface AdminSession {
+  /** SHA-256 of the cookie value: the map key (the cookie value itself is not kept). */
+  key: string;
+  /** Per-session CSRF token, put in a hidden field of every state-changing form. */
+  csrf: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Absolute end (ms since the epoch). */
+  expiresAt: number;
+}
+
+export interface AdminSessionOptions {
+  /** Absolute lifetime, ms. Default 8 hours. */
+  ttlMs?: number;
+  /** Ends a session unused for this long, ms. Default 1 hour. */
+  idleMs?: number;
+  /** At most this many live sessions; the oldest is dropped beyond it. Default 1000. */
+  maxSessions?: number;
+  now?: () => number;
+}
+
+const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
+
+export class AdminSessions {
+  private readonly sessions = new Map<string, AdminSession>();
+  readonly ttlMs: number;
+  readonly idleMs: number;
+  private readonly maxSessions: number;
+  private readonly now: () => number;
+
+  constructor(opts: AdminSessionOptions = {}) {
+    this.ttlMs = opts.ttlMs ?? 8 * 3_600_000;
+    this.idleMs = opts.idleMs ?? 3_600_000;
+    this.maxSessions = opts.maxSessions ?? 1_000;
+    this.now = opts.now ?? Date.now;
+    if (this.ttlMs <= 0 || this.idleMs <= 0 || this.maxSessions < 1) throw new RangeError('AdminSessions: lifetimes and maxSessions must be positive');
+  }
+
+  /** A new session; returns the cookie value (256 random bits) to send once. */
+  create(): { cookieValue: string; session: AdminSession } {
+    const now = this.now();
+    this.sweep(now);
+    while (this.sessions.size >= this.maxSessions) {
+      const oldest = this.sessions.keys().next().value as string;
+      this.sessions.delete(oldest);
+    }
+    const cookieValue = randomBytes(32).toString('base64url');
+    const session: AdminSession = { key: sha256Hex(cookieValue), csrf: randomBytes(32).toString('base64url'), createdAt: now, lastSeenAt: now, expiresAt: now + this.ttlMs };
+    this.sessions.set(session.key, session);
+    return { cookieValue, session };
+  }
+
+  /** The live session for a cookie value (and marks it used), or undefined. */
+  get(cookieValue: string | undefined): AdminSession | undefined {
+    if (!cookieValue || !COOKIE_VALUE.test(cookieValue)) return undefined;
+    const key = sha256Hex(cookieValue);
+    const s = this.sessions.get(key);
+    if (!s) return undefined;
+    const now = this.now();
+    if (now >= s.expiresAt || now - s.lastSeenAt >= this.idleMs) {
+      this.sessions.delete(key);
+      return undefined;
+    }
+    s.lastSeenAt = now;
+    return s;
+  }
+
+  destroy(session: AdminSession): void {
+    this.sessions.delete(session.key);
+  }
+
+  size(): number {
+    return this.sessions.size;
+  }
+
+  private sweep(now: number): void {
+    for (const [k, s] of this.sessions) if (now >= s.expiresAt || now - s.lastSeenAt >= this.idleMs) this.sessions.delete(k);
+  }
+}
+
+/** The admin session cookie for a publicUrl: name and attributes, read, write and clear. */
+export function adminCookie(publicUrl: string, maxAgeSeconds: number) {
+  const secure = publicUrl.startsWith('https://');
+  const name = secure ? '__Host-keyhole-admin' : 'keyhole-admin';
+  const base = secure
+    ? ({ httpOnly: true, sameSite: 'Strict', secure: true, path: '/' } as const)
+    : ({ httpOnly: true, sameSite: 'Strict', path: '/admin' } as const);
+  return {
+    name,
+    read(c: Context): string | undefined {
+      return getCookie(c, name);
+    },
+    write(c: Context, value: string): void {
+      setCookie(c, name, value, { ...base, maxAge: maxAgeSeconds });
+    },
+    clear(c: Context): void {
+      setCookie(c, name, '', { ...base, maxAge: 0 });
+    },
+  };
+}
+
+export type AdminCookie = ReturnType<typeof adminCookie>;
+
+export type SessionEnv = { Variables: { session: AdminSession } };
+
+/** Pages that need a signed-in admin: without a live session, a 303 to the sign-in page. */
+export function requireSession(sessions: AdminSessions, cookie: AdminCookie): MiddlewareHandler<SessionEnv> {
+  return async function requireAdminSession(c, next) {
+    const session = sessions.get(cookie.read(c));
+    if (!session) {
+      c.header('Cache-Control', 'no-store');
+      return c.redirect('/admin/login', 303);
+    }
+    c.set('session', session);
+    await next();
+  };
+}

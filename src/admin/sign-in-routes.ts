@@ -1,0 +1,61 @@
+/**
+ * Admin sign-in and sign-out. The admin token (config `admin.token`) is compared in constant time; failed
+ * attempts are limited per client address (FailureLimiter: 5 a minute by default, then 429 until the window
+ * ends, even for the right token). Success starts a server-side session (session.ts).
+ */
+import { Hono } from 'hono';
+import { clientAddress } from '../http/rate-limit.js';
+import { safeEqual } from '../store/crypto/hash.js';
+import type { AdminContext } from './admin-context.js';
+import { adminBodyLimit, csrfProtect, isSameOrigin, type FormEnv } from './csrf.js';
+import { requireSession } from './session.js';
+import { adminMessage, adminPage } from './page.js';
+import { LoginPage } from '../../views/admin/login.js';
+
+export function signInRoutes(ctx: AdminContext): Hono<FormEnv> {
+  const app = new Hono<FormEnv>();
+  const session = requireSession(ctx.sessions, ctx.cookie);
+  const csrf = csrfProtect(ctx.config.publicUrl);
+  const publicOrigin = new URL(ctx.config.publicUrl).origin;
+
+  app.get('/admin', session, (c) => c.redirect('/admin/grants', 303));
+
+  app.get('/admin/login', (c) => {
+    if (ctx.sessions.get(ctx.cookie.read(c))) return c.redirect('/admin/grants', 303);
+    return adminPage(c, (nonce) => LoginPage({ nonce }));
+  });
+
+  app.post('/admin/login', adminBodyLimit, async (c) => {
+    if (!isSameOrigin({ origin: c.req.header('origin'), fetchSite: c.req.header('sec-fetch-site') }, publicOrigin)) {
+      return adminMessage(c, 403, 'Forbidden', 'This sign-in form was sent from another site and was refused.');
+    }
+    const address = clientAddress(c);
+    const wait = ctx.limiter.retryAfter(address);
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return adminMessage(c, 429, 'Too many attempts', `Too many failed sign-in attempts from this address. Try again in ${wait} seconds.`);
+    }
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const form = type === 'application/x-www-form-urlencoded' ? new URLSearchParams(await c.req.text()) : new URLSearchParams();
+    const given = form.getAll('token').length === 1 ? form.get('token')! : '';
+    if (given === '' || !safeEqual(given, ctx.token)) {
+      ctx.limiter.fail(address);
+      ctx.events.record({ type: 'admin.sign_in_failed', outcome: 'failure', detail: { via: 'page', address } });
+      return adminPage(c, (nonce) => LoginPage({ nonce, error: 'That admin token is not right.' }), 401);
+    }
+    const { cookieValue } = ctx.sessions.create();
+    ctx.cookie.write(c, cookieValue);
+    ctx.events.record({ type: 'admin.signed_in', detail: { via: 'page', address } });
+    c.header('Cache-Control', 'no-store');
+    return c.redirect('/admin/grants', 303);
+  });
+
+  app.post('/admin/logout', adminBodyLimit, session, csrf, (c) => {
+    ctx.sessions.destroy(c.get('session'));
+    ctx.cookie.clear(c);
+    ctx.events.record({ type: 'admin.signed_out', detail: { via: 'page' } });
+    return c.redirect('/admin/login', 303);
+  });
+
+  return app;
+}

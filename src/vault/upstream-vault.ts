@@ -1,0 +1,175 @@
+/**
+ * The upstream vault: where a grant's upstream secrets live. The Store interface is synchronous (SQLite); the OS
+ * keychain (keytar) is not, so everything that reads or writes an upstream token goes through this async layer.
+ *
+ * Backends (`storage.vault`):
+ * - `sqlite`: the access and refresh tokens are sealed (VaultCipher) in the upstream_credentials row.
+ * - `keychain`: the refresh token lives in the OS keychain (service `mcp-keyhole/<instance>`, account = grant id);
+ *   the row keeps only metadata and the sealed, short-lived access token (`refreshToken` null, `refreshInKeychain`).
+ *
+ * The row, not the config, says where each refresh token is. Reads follow the row, so every state an interrupted
+ * `keyhole vault migrate` (or a backend change) can leave is readable; the backend only decides where NEW refresh
+ * tokens are written. Write order keeps a crash harmless:
+ * - keychain, token already in the keychain (or a new grant): keychain first, then the row. A crash in between
+ *   leaves the new refresh token in the keychain (where the row points) or an orphan entry for a row never written.
+ * - keychain, token still sealed in the row: the row first (sealed, atomic), then moved to the keychain with a
+ *   compare-and-set, exactly like `vault migrate`.
+ * - sqlite, token was in the keychain: the row first (sealed), then the keychain entry is deleted (best effort: an
+ *   orphan entry is never read, since the row no longer points to it).
+ */
+import type { Store, UpstreamCredential } from '../store/types.js';
+import type { VaultCipher } from '../store/crypto/vault-cipher.js';
+import { sealContext } from '../upstream/seal-context.js';
+import type { SecretStore } from './secret-store.js';
+import { KeychainUnavailableError } from './errors.js';
+
+export type VaultBackend = 'sqlite' | 'keychain';
+
+export interface UpstreamSecretsInput {
+  accessToken: string;
+  /** Absolute expiry of the access token; null when the upstream did not say. */
+  accessExpiresAt: number | null;
+  /** A new refresh token, or undefined to keep the previous one (RFC 6749 §6: the upstream MAY rotate it). */
+  refreshToken: string | undefined;
+  scopes: string[];
+  updatedAt: number;
+}
+
+export interface VaultEntry {
+  /** The stored metadata (and ciphertexts). */
+  credential: UpstreamCredential;
+  /** Whether a refresh token is stored (sealed here or in the keychain). */
+  hasRefreshToken: boolean;
+  openAccessToken(): Promise<string>;
+  /** The refresh token, or null when there is none (or its keychain entry is gone). */
+  openRefreshToken(): Promise<string | null>;
+}
+
+export interface UpstreamVaultDeps {
+  store: Store;
+  cipher: VaultCipher;
+  backend: VaultBackend;
+  /** The OS keychain service for refresh tokens; needed for the keychain backend and for rows that point to it. */
+  keychain: SecretStore | undefined;
+}
+
+export class UpstreamVault {
+  readonly backend: VaultBackend;
+
+  constructor(private readonly deps: UpstreamVaultDeps) {
+    this.backend = deps.backend;
+  }
+
+  #keychain(): SecretStore {
+    if (!this.deps.keychain) throw new Error('the OS keychain is not configured for this vault');
+    return this.deps.keychain;
+  }
+
+  /** Whether this keyhole needs the OS keychain: the keychain backend, or rows whose refresh token is there. */
+  needsKeychain(): boolean {
+    return this.backend === 'keychain' || this.deps.store.countRefreshLocations().keychain > 0;
+  }
+
+  /** Startup check: when the keychain is needed, it must answer (KeychainUnavailableError says what to install). */
+  async check(): Promise<void> {
+    if (!this.needsKeychain()) return;
+    try {
+      await this.#keychain().probe();
+    } catch (e) {
+      if (!(e instanceof KeychainUnavailableError)) throw e;
+      const inKeychain = this.deps.store.countRefreshLocations().keychain;
+      const why = this.backend === 'keychain'
+        ? 'storage.vault is "keychain"'
+        : `${inKeychain} grants keep their upstream refresh token in the OS keychain (move them with keyhole vault migrate --to sqlite)`;
+      throw new KeychainUnavailableError(`${why}, but ${e.message} keyhole does not fall back to another storage.`);
+    }
+  }
+
+  /**
+   * Seals and stores a grant's upstream tokens (after the code exchange or a refresh). `previous` is the credential
+   * read before (defaults to the stored one). Returns the stored credential, or undefined when the grant is no
+   * longer active (nothing is kept then, keychain included).
+   */
+  async put(grantId: string, input: UpstreamSecretsInput, previous?: UpstreamCredential): Promise<UpstreamCredential | undefined> {
+    const { store, cipher } = this.deps;
+    const prev = previous ?? store.getUpstreamCredential(grantId);
+    const base = {
+      grantId,
+      accessToken: await cipher.seal(input.accessToken, sealContext.access(grantId)),
+      accessExpiresAt: input.accessExpiresAt,
+      scopes: input.scopes,
+      updatedAt: input.updatedAt,
+      refreshFailingSince: null,
+    };
+
+    if (input.refreshToken === undefined) {
+      // Not rotated: the refresh token stays where it is.
+      store.putUpstreamCredential({ ...base, refreshToken: prev?.refreshToken ?? null, refreshInKeychain: prev?.refreshInKeychain ?? false });
+      return store.getUpstreamCredential(grantId);
+    }
+
+    const sealedRefresh = () => cipher.seal(input.refreshToken as string, sealContext.refresh(grantId));
+    if (this.backend === 'sqlite') {
+      store.putUpstreamCredential({ ...base, refreshToken: await sealedRefresh(), refreshInKeychain: false });
+      if (prev?.refreshInKeychain) await this.#keychain().delete(grantId).catch(() => false); // orphan otherwise; never read
+      return store.getUpstreamCredential(grantId);
+    }
+
+    // keychain backend
+    if (prev && !prev.refreshInKeychain && prev.refreshToken !== null) {
+      // The row holds a sealed refresh token (written before the switch): replace it there first, then move it.
+      const sealed = await sealedRefresh();
+      store.putUpstreamCredential({ ...base, refreshToken: sealed, refreshInKeychain: false });
+      await this.moveRefreshToKeychain(grantId, input.refreshToken, sealed).catch(() => false); // stays sealed: still valid
+      return store.getUpstreamCredential(grantId);
+    }
+    const keychain = this.#keychain();
+    await keychain.set(grantId, input.refreshToken);
+    store.putUpstreamCredential({ ...base, refreshToken: null, refreshInKeychain: true });
+    const stored = store.getUpstreamCredential(grantId);
+    if (!stored) await keychain.delete(grantId).catch(() => false); // the grant ended meanwhile: keep nothing
+    return stored;
+  }
+
+  /**
+   * Copies a refresh token into the keychain, then (compare-and-set) clears the sealed copy in the row. False when
+   * the row changed meanwhile (then the keychain copy is removed again; the row's own token stays valid).
+   */
+  async moveRefreshToKeychain(grantId: string, refreshToken: string, expectedSealed: string): Promise<boolean> {
+    const keychain = this.#keychain();
+    await keychain.set(grantId, refreshToken);
+    if ((await keychain.get(grantId)) !== refreshToken) throw new Error(`the keychain did not keep the refresh token of ${grantId}`);
+    if (this.deps.store.markRefreshInKeychain(grantId, expectedSealed)) return true;
+    const now = this.deps.store.getUpstreamCredential(grantId);
+    if (!now?.refreshInKeychain) await keychain.delete(grantId).catch(() => false);
+    return false;
+  }
+
+  /** The stored credential with openers, or undefined when the grant has none. */
+  async get(grantId: string): Promise<VaultEntry | undefined> {
+    const { store, cipher } = this.deps;
+    const credential = store.getUpstreamCredential(grantId);
+    if (!credential) return undefined;
+    return {
+      credential,
+      hasRefreshToken: credential.refreshInKeychain || credential.refreshToken !== null,
+      openAccessToken: () => cipher.open(credential.accessToken, sealContext.access(grantId)),
+      openRefreshToken: async () => {
+        if (credential.refreshInKeychain) return this.#keychain().get(grantId);
+        if (credential.refreshToken === null) return null;
+        return cipher.open(credential.refreshToken, sealContext.refresh(grantId));
+      },
+    };
+  }
+
+  /**
+   * Deletes what the vault keeps outside the store for a grant (its keychain entry). Call it after
+   * `store.revokeGrant`, which deletes the row in the same transaction as the revocation. `credential` is the row as
+   * it was; without it, the keychain is asked whenever this vault uses it. Returns true when an entry was deleted.
+   */
+  async delete(grantId: string, credential?: UpstreamCredential): Promise<boolean> {
+    const inKeychain = credential ? credential.refreshInKeychain : this.backend === 'keychain';
+    if (!inKeychain && this.backend !== 'keychain') return false;
+    return this.#keychain().delete(grantId);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Store contract, upstream kinds part (issue 5): keyhole's registrations at upstream authorization servers,
+ * identity-JWT signing keys, sealed secrets. Called from runStoreContract (store-contract.ts) for every store.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SigningKeyRecord, Store, UpstreamRegistration } from '../../../src/store/types.js';
+
+const T0 = 1_700_000_000;
+
+export function makeRegistration(over: Partial<UpstreamRegistration> = {}): UpstreamRegistration {
+  return {
+    server: 'demo',
+    issuer: 'https://as.example.com',
+    kind: 'dcr',
+    clientId: 'upstream-client-1',
+    clientSecret: 'eyJhbGciOiJkaXIifQ..iv.ct.tag',
+    clientSecretExpiresAt: null,
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    registrationAccessToken: 'eyJhbGciOiJkaXIifQ..iv2.ct2.tag2',
+    registrationClientUri: 'https://as.example.com/reg/upstream-client-1',
+    metadata: { client_name: 'keyhole (https://kh.example.com)', redirect_uris: ['https://kh.example.com/oauth/callback'], x: { y: [1] } },
+    createdAt: T0,
+    ...over,
+  };
+}
+
+export function makeSigningKey(kid: string, over: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  return {
+    kid,
+    alg: 'ES256',
+    publicJwk: { kty: 'EC', crv: 'P-256', x: `x-${kid}`, y: `y-${kid}` },
+    privateKey: `eyJ.sealed.${kid}`,
+    createdAt: T0,
+    activatedAt: null,
+    retiredAt: null,
+    ...over,
+  };
+}
+
+export function upstreamKindsContract(store: () => Store): void {
+  describe('upstream registrations', () => {
+    it('round-trips a registration per server and issuer', () => {
+      const a = makeRegistration();
+      const b = makeRegistration({ server: 'other', kind: 'cimd', clientId: 'https://kh.example.com/oauth/client-metadata.json', clientSecret: null, registrationAccessToken: null, registrationClientUri: null, tokenEndpointAuthMethod: 'none' });
+      store().putUpstreamRegistration(a);
+      store().putUpstreamRegistration(b);
+      expect(store().getUpstreamRegistration('demo', a.issuer)).toEqual(a);
+      expect(store().getUpstreamRegistration('other', a.issuer)).toEqual(b);
+      expect(store().getUpstreamRegistration('demo', 'https://another-as.example.com')).toBeUndefined();
+    });
+
+    it('replaces the registration of the same server and issuer', () => {
+      store().putUpstreamRegistration(makeRegistration());
+      const next = makeRegistration({ clientId: 'upstream-client-2', clientSecretExpiresAt: T0 + 3600, createdAt: T0 + 5 });
+      store().putUpstreamRegistration(next);
+      expect(store().getUpstreamRegistration('demo', next.issuer)).toEqual(next);
+    });
+
+    it('deletes a registration', () => {
+      const r = makeRegistration();
+      store().putUpstreamRegistration(r);
+      store().deleteUpstreamRegistration('demo', r.issuer);
+      expect(store().getUpstreamRegistration('demo', r.issuer)).toBeUndefined();
+    });
+  });
+
+  describe('signing keys', () => {
+    it('lists keys oldest first, as created', () => {
+      const a = makeSigningKey('kid-a');
+      const b = makeSigningKey('kid-b', { createdAt: T0 + 1 });
+      store().createSigningKey(b);
+      store().createSigningKey(a);
+      expect(store().listSigningKeys()).toEqual([a, b]);
+    });
+
+    it('refuses a duplicate kid', () => {
+      store().createSigningKey(makeSigningKey('kid-a'));
+      expect(() => store().createSigningKey(makeSigningKey('kid-a'))).toThrow();
+    });
+
+    it('activating a key retires the active one, not the next ones', () => {
+      store().createSigningKey(makeSigningKey('kid-a'));
+      store().createSigningKey(makeSigningKey('kid-b', { createdAt: T0 + 1 }));
+      store().createSigningKey(makeSigningKey('kid-c', { createdAt: T0 + 2 }));
+      store().activateSigningKey('kid-a', T0 + 10);
+      store().activateSigningKey('kid-b', T0 + 20);
+      const byKid = new Map(store().listSigningKeys().map((k) => [k.kid, k]));
+      expect(byKid.get('kid-a')).toMatchObject({ activatedAt: T0 + 10, retiredAt: T0 + 20 });
+      expect(byKid.get('kid-b')).toMatchObject({ activatedAt: T0 + 20, retiredAt: null });
+      expect(byKid.get('kid-c')).toMatchObject({ activatedAt: null, retiredAt: null });
+    });
+
+    it('retires a key once, and deletes keys retired at or before a time', () => {
+      store().createSigningKey(makeSigningKey('kid-a'));
+      store().createSigningKey(makeSigningKey('kid-b'));
+      store().createSigningKey(makeSigningKey('kid-c'));
+      store().retireSigningKey('kid-a', T0 + 10);
+      store().retireSigningKey('kid-a', T0 + 99); // keeps the first retirement
+      store().retireSigningKey('kid-b', T0 + 20);
+      expect(store().listSigningKeys().find((k) => k.kid === 'kid-a')?.retiredAt).toBe(T0 + 10);
+      expect(store().deleteSigningKeysRetiredBefore(T0 + 10)).toBe(1);
+      expect(store().listSigningKeys().map((k) => k.kid)).toEqual(['kid-b', 'kid-c']);
+      expect(store().deleteSigningKeysRetiredBefore(T0 + 100)).toBe(1);
+      expect(store().listSigningKeys().map((k) => k.kid)).toEqual(['kid-c']);
+    });
+  });
+
+  describe('sealed secrets', () => {
+    it('puts, replaces, gets and deletes by name', () => {
+      expect(store().getSealedSecret('static-credential:demo')).toBeUndefined();
+      store().putSealedSecret('static-credential:demo', 'eyJ.one', T0);
+      store().putSealedSecret('static-credential:other', 'eyJ.other', T0);
+      store().putSealedSecret('static-credential:demo', 'eyJ.two', T0 + 1);
+      expect(store().getSealedSecret('static-credential:demo')).toBe('eyJ.two');
+      store().deleteSealedSecret('static-credential:demo');
+      expect(store().getSealedSecret('static-credential:demo')).toBeUndefined();
+      expect(store().getSealedSecret('static-credential:other')).toBe('eyJ.other');
+    });
+  });
+}

@@ -1,0 +1,187 @@
+/** The grants table: who has access to what, through which client; filters, paging, revoke and bulk revoke. */
+import { AdminLayout } from './admin-layout.js';
+import { ClientCell, Pager, PostButton, StatusBadge, Time, UpstreamStatus } from './components.js';
+import type { GrantView } from '../../src/admin/grant-view.js';
+import type { GrantQueryFilter } from '../../src/admin/filters.js';
+
+export interface GrantsPageProps {
+  nonce: string;
+  csrf: string;
+  grants: GrantView[];
+  filter: GrantQueryFilter;
+  serverNames: string[];
+  page: number;
+  pageSize: number;
+  total: number;
+  /** Active grants a bulk revocation with this filter would end (when the filter names a user, client or server). */
+  bulkCount: number | null;
+  notice?: string | undefined;
+}
+
+export function UserCell(p: { subject: string; name: string | null }) {
+  return (
+    <div>
+      {p.name ? <div data-testid="subject-name">{p.name}</div> : null}
+      <a href={`/admin/grants?subject=${encodeURIComponent(p.subject)}`}>
+        <code>{p.subject}</code>
+      </a>
+    </div>
+  );
+}
+
+export function GrantsPage(p: GrantsPageProps) {
+  const f = p.filter;
+  const bulkQuery = new URLSearchParams();
+  if (f.subject) bulkQuery.set('subject', f.subject);
+  if (f.clientId) bulkQuery.set('client_id', f.clientId);
+  if (f.server) bulkQuery.set('server', f.server);
+  return (
+    <AdminLayout title="Grants" nonce={p.nonce} csrf={p.csrf} active="grants">
+      <h1>Grants</h1>
+      {p.notice ? (
+        <p class="notice" role="status">
+          {p.notice}
+        </p>
+      ) : null}
+      <section class="card" aria-labelledby="filter-heading">
+        <h2 id="filter-heading" class="sr-only">
+          Filter grants
+        </h2>
+        <form method="get" action="/admin/grants" class="filters">
+          <div class="field">
+            <label for="f-subject">User (upstream subject)</label>
+            <input id="f-subject" name="subject" value={f.subject ?? ''} />
+          </div>
+          <div class="field">
+            <label for="f-client">Client ID</label>
+            <input id="f-client" name="client_id" value={f.clientId ?? ''} />
+          </div>
+          <div class="field">
+            <label for="f-server">Server</label>
+            <select id="f-server" name="server">
+              <option value="">Any server</option>
+              {p.serverNames.map((s) => (
+                <option value={s} selected={f.server === s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="field">
+            <label for="f-status">Status</label>
+            <select id="f-status" name="status">
+              <option value="">Any status</option>
+              <option value="active" selected={f.status === 'active'}>
+                active
+              </option>
+              <option value="revoked" selected={f.status === 'revoked'}>
+                revoked
+              </option>
+            </select>
+          </div>
+          <div class="actions">
+            <button type="submit" class="primary">
+              Filter
+            </button>
+            <a class="button" href="/admin/grants">
+              Clear
+            </a>
+          </div>
+        </form>
+        {p.bulkCount !== null ? (
+          <p class="actions">
+            <a class="button" href={`/admin/grants/revoke?${bulkQuery.toString()}`} data-testid="bulk-revoke-link">
+              Revoke all {p.bulkCount} active grants of this {describeFilter(f)}…
+            </a>
+          </p>
+        ) : (
+          <p class="muted small">To revoke in bulk, filter by user, client or server first.</p>
+        )}
+      </section>
+
+      <div class="table-wrap">
+        <table class="responsive" data-testid="grants-table">
+          <caption>
+            {p.total} grant{p.total === 1 ? '' : 's'}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">User</th>
+              <th scope="col">Client</th>
+              <th scope="col">Server</th>
+              <th scope="col">Scopes</th>
+              <th scope="col">Created</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Upstream token</th>
+              <th scope="col">Status</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {p.grants.length === 0 ? (
+              <tr>
+                <td colspan={9} class="muted">
+                  No grants match.
+                </td>
+              </tr>
+            ) : null}
+            {p.grants.map((g) => (
+              <tr data-grant-id={g.id}>
+                <td data-label="User">
+                  <UserCell subject={g.subject} name={g.subjectName} />
+                </td>
+                <td data-label="Client">
+                  <ClientCell client={g.client} />
+                </td>
+                <td data-label="Server">
+                  <a href={`/admin/grants?server=${encodeURIComponent(g.server)}`}>{g.server}</a>
+                </td>
+                <td data-label="Scopes">
+                  <code>{g.scopes.join(' ') || '—'}</code>
+                </td>
+                <td data-label="Created">
+                  <Time at={g.createdAt} />
+                </td>
+                <td data-label="Last used">
+                  <Time at={g.lastUsedAt} />
+                </td>
+                <td data-label="Upstream token">
+                  <UpstreamStatus state={g.upstream} />
+                </td>
+                <td data-label="Status">
+                  <StatusBadge status={g.status} reason={g.statusReason} />
+                </td>
+                <td data-label="Actions">
+                  <div class="actions">
+                    <a href={`/admin/grants/${encodeURIComponent(g.id)}`} aria-label={`Details of grant ${g.id}`}>
+                      Details
+                    </a>
+                    {g.status === 'active' ? (
+                      <PostButton action={`/admin/grants/${encodeURIComponent(g.id)}/revoke`} csrf={p.csrf} label="Revoke" ariaLabel={`Revoke grant ${g.id}`} danger />
+                    ) : null}
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Pager
+        basePath="/admin/grants"
+        params={{ subject: f.subject, client_id: f.clientId, server: f.server, status: f.status }}
+        page={p.page}
+        pageSize={p.pageSize}
+        total={p.total}
+        label="grants"
+      />
+    </AdminLayout>
+  );
+}
+
+export function describeFilter(f: { subject?: string | undefined; clientId?: string | undefined; server?: string | undefined }): string {
+  const parts: string[] = [];
+  if (f.subject) parts.push(`user ${f.subject}`);
+  if (f.clientId) parts.push(`client ${f.clientId}`);
+  if (f.server) parts.push(`server ${f.server}`);
+  return parts.join(' and ');
+}
