@@ -94,17 +94,17 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
   revoker.onGrantEnded((grantId) => kinds.forget(grantId));
+  const log: LogSink = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
     config, store, cipher, events, upstreamClients, tokenManager, revoker, forwarder, clock, csrfKey, clientIdMetadata,
     credentialSources: kinds.credentialSources(tokenManager),
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
-    logError: (e) => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(JSON.stringify({ level: 'error', msg: 'keyhole.unhandled', error: (e as Error)?.name ?? 'Error' })),
+    logError: (e) => log(JSON.stringify({ level: 'error', msg: 'keyhole.unhandled', error: (e as Error)?.name ?? 'Error' })),
   });
 
   app.route('/', kinds.routes()); // /.well-known/jwks.json, /oauth/client-metadata.json (when a server needs them)
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const warnings = vaultWarnings(store, keyring, config.storage.vault);
 
   let server: ServerType | undefined;

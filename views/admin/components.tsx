@@ -124,3 +124,20 @@ export function EventDetail(p: { detail: Record<string, unknown> }) {
     </dl>
   );
 }
+
+/** A labelled filter <select> whose first option ("Any …") clears the filter. */
+export function SelectField(p: { id: string; name: string; label: string; anyLabel: string; options: readonly string[]; selected: string | undefined }) {
+  return (
+    <div class="field">
+      <label for={p.id}>{p.label}</label>
+      <select id={p.id} name={p.name}>
+        <option value="">{p.anyLabel}</option>
+        {p.options.map((o) => (
+          <option value={o} selected={p.selected === o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

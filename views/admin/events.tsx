@@ -1,6 +1,6 @@
 /** The lifecycle events: filter by type, server and time; page; export as JSON Lines. */
 import { AdminLayout } from './admin-layout.js';
-import { EventDetail, Pager, Time } from './components.js';
+import { EventDetail, Pager, SelectField, Time } from './components.js';
 import type { EventRecord } from '../../src/store/types.js';
 import type { EventQueryFilter } from '../../src/admin/filters.js';
 
@@ -35,28 +35,8 @@ export function EventsPage(p: EventsPageProps) {
           Filter events
         </h2>
         <form method="get" action="/admin/events" class="filters">
-          <div class="field">
-            <label for="f-type">Type</label>
-            <select id="f-type" name="type">
-              <option value="">Any type</option>
-              {p.eventTypes.map((t) => (
-                <option value={t} selected={f.type === t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="f-server">Server</label>
-            <select id="f-server" name="server">
-              <option value="">Any server</option>
-              {p.serverNames.map((s) => (
-                <option value={s} selected={f.server === s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField id="f-type" name="type" label="Type" anyLabel="Any type" options={p.eventTypes} selected={f.type} />
+          <SelectField id="f-server" name="server" label="Server" anyLabel="Any server" options={p.serverNames} selected={f.server} />
           <div class="field">
             <label for="f-since">From (UTC)</label>
             <input id="f-since" name="since" type="datetime-local" value={localValue(f.since)} />

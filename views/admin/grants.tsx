@@ -1,6 +1,6 @@
 /** The grants table: who has access to what, through which client; filters, paging, revoke and bulk revoke. */
 import { AdminLayout } from './admin-layout.js';
-import { ClientCell, Pager, PostButton, StatusBadge, Time, UpstreamStatus } from './components.js';
+import { ClientCell, Pager, PostButton, SelectField, StatusBadge, Time, UpstreamStatus } from './components.js';
 import type { GrantView } from '../../src/admin/grant-view.js';
 import type { GrantQueryFilter } from '../../src/admin/filters.js';
 
@@ -56,29 +56,8 @@ export function GrantsPage(p: GrantsPageProps) {
             <label for="f-client">Client ID</label>
             <input id="f-client" name="client_id" value={f.clientId ?? ''} />
           </div>
-          <div class="field">
-            <label for="f-server">Server</label>
-            <select id="f-server" name="server">
-              <option value="">Any server</option>
-              {p.serverNames.map((s) => (
-                <option value={s} selected={f.server === s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="f-status">Status</label>
-            <select id="f-status" name="status">
-              <option value="">Any status</option>
-              <option value="active" selected={f.status === 'active'}>
-                active
-              </option>
-              <option value="revoked" selected={f.status === 'revoked'}>
-                revoked
-              </option>
-            </select>
-          </div>
+          <SelectField id="f-server" name="server" label="Server" anyLabel="Any server" options={p.serverNames} selected={f.server} />
+          <SelectField id="f-status" name="status" label="Status" anyLabel="Any status" options={['active', 'revoked']} selected={f.status} />
           <div class="actions">
             <button type="submit" class="primary">
               Filter

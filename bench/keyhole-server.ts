@@ -1,0 +1,45 @@
+/**
+ * keyhole itself, as a child process of the benchmark: `createKeyhole` with the real app, store, vault cipher,
+ * token manager and forwarder, in front of the fast upstream. Its SQLite file is seeded beforehand by bench/seed.ts.
+ * The upstream OAuth config uses explicit endpoints on a closed port: the seeded upstream access tokens are valid
+ * for years, so the token endpoint is never called on the hot path (a call would fail and show up as errors).
+ *
+ * Environment: KEYHOLE_MASTER_KEY, and BENCH_KEYHOLE = JSON { dbPath, upstreamUrl, port, server }.
+ */
+import { parseConfig } from '../src/config/load-config.js';
+import { createKeyhole } from '../src/keyhole.js';
+import { isChildEntry, serveChildProtocol } from './lib/child.js';
+
+export interface KeyholeChildSpec {
+  dbPath: string;
+  upstreamUrl: string;
+  port: number;
+  server: string;
+}
+
+export function benchConfig(spec: KeyholeChildSpec) {
+  return parseConfig({
+    publicUrl: `http://127.0.0.1:${spec.port}`,
+    listen: { host: '127.0.0.1', port: spec.port },
+    storage: { sqlite: spec.dbPath, vault: 'sqlite' },
+    servers: {
+      [spec.server]: {
+        upstream: spec.upstreamUrl,
+        oauth: {
+          authorizationEndpoint: 'http://127.0.0.1:9/authorize',
+          tokenEndpoint: 'http://127.0.0.1:9/token',
+          clientId: 'keyhole-bench',
+          clientSecret: 'bench-upstream-client-secret',
+          scopes: ['read'],
+        },
+      },
+    },
+  });
+}
+
+if (isChildEntry(import.meta.url)) {
+  const spec = JSON.parse(process.env.BENCH_KEYHOLE ?? '{}') as KeyholeChildSpec;
+  const keyhole = createKeyhole({ config: benchConfig(spec) });
+  const { port } = await keyhole.listen();
+  serveChildProtocol(port, () => keyhole.close());
+}

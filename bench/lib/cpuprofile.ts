@@ -1,0 +1,141 @@
+/**
+ * Summarises a V8 `.cpuprofile` (from `node --cpu-prof`): self time per function, self time per package/area,
+ * and inclusive time of keyhole's own functions.
+ */
+import { readFileSync } from 'node:fs';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+export interface ProfileRow {
+  name: string;
+  ms: number;
+  /** Share of non-idle time. */
+  pct: number;
+}
+
+export interface ProfileSummary {
+  totalMs: number;
+  busyMs: number;
+  topSelf: ProfileRow[];
+  byArea: ProfileRow[];
+  /** Inclusive time of keyhole's functions (src/), i.e. with everything they call. */
+  keyholeInclusive: ProfileRow[];
+}
+
+function shortUrl(url: string): string {
+  if (!url) return '';
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) return url.slice(nm + 14);
+  const src = url.indexOf('/dist-bench/');
+  if (src >= 0) return url.slice(src + 12);
+  return url.replace(/^file:\/\//, '');
+}
+
+export function areaOf(cf: CallFrame): string {
+  const u = cf.url;
+  if (!u) {
+    if (cf.functionName.startsWith('(')) return cf.functionName; // (garbage collector), (program), (idle), (root)
+    return '(native: V8 builtins, addons)';
+  }
+  if (u.includes('/node_modules/@hono/node-server/')) return '@hono/node-server';
+  if (u.includes('/node_modules/hono/')) return 'hono';
+  if (u.includes('/node_modules/better-sqlite3/')) return 'better-sqlite3 (JS)';
+  if (u.includes('/node_modules/jose/')) return 'jose';
+  if (u.includes('/node_modules/zod/')) return 'zod';
+  if (u.includes('/node_modules/')) return 'other packages';
+  if (u.includes('/dist-bench/src/')) return 'keyhole src/';
+  if (u.includes('/dist-bench/')) return 'bench/';
+  if (/^node:(internal\/)?(_http|http)|internal\/http/.test(u)) return 'node: http';
+  if (/internal\/streams|node:stream/.test(u)) return 'node: streams';
+  if (/node:net|stream_base_commons|internal\/net/.test(u)) return 'node: net';
+  if (/internal\/url|node:url/.test(u)) return 'node: url';
+  if (/internal\/(process\/task_queues|timers)|node:timers/.test(u)) return 'node: timers/microtasks';
+  if (/internal\/webstreams|internal\/deps\/undici|node:internal\/fetch/.test(u)) return 'node: web streams/undici';
+  if (/internal\/crypto|node:crypto/.test(u)) return 'node: crypto';
+  if (u.startsWith('node:')) return 'node: other';
+  return 'other';
+}
+
+function keyOf(cf: CallFrame): string {
+  return `${cf.functionName || '(anonymous)'} ${shortUrl(cf.url)}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
+}
+
+export function summariseCpuProfile(file: string, top = 25): ProfileSummary {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map<number, ProfileNode>();
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
+  const self = new Map<string, number>();
+  const area = new Map<string, number>();
+  const incl = new Map<string, number>();
+  let totalUs = 0;
+  let idleUs = 0;
+  // timeDeltas[i] is the time since the previous sample: attribute timeDeltas[i+1] to sample i.
+  for (let i = 0; i < p.samples.length; i++) {
+    const dt = p.timeDeltas[i + 1] ?? 0;
+    const node = byId.get(p.samples[i]!);
+    if (!node) continue;
+    totalUs += dt;
+    const cf = node.callFrame;
+    if (cf.functionName === '(idle)') {
+      idleUs += dt;
+      continue;
+    }
+    const k = keyOf(cf);
+    self.set(k, (self.get(k) ?? 0) + dt);
+    const a = areaOf(cf);
+    area.set(a, (area.get(a) ?? 0) + dt);
+    const seen = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      if (!f.url.includes('/dist-bench/src/')) continue;
+      const fk = keyOf(f);
+      if (seen.has(fk)) continue;
+      seen.add(fk);
+      incl.set(fk, (incl.get(fk) ?? 0) + dt);
+    }
+  }
+  const busyUs = totalUs - idleUs;
+  const rows = (m: Map<string, number>, n: number): ProfileRow[] =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, us]) => ({ name, ms: Math.round(us / 100) / 10, pct: Math.round((us / busyUs) * 1000) / 10 }));
+  return { totalMs: totalUs / 1000, busyMs: busyUs / 1000, topSelf: rows(self, top), byArea: rows(area, 40), keyholeInclusive: rows(incl, top) };
+}
+
+export function formatProfile(s: ProfileSummary): string {
+  const lines: string[] = [];
+  const pad = (x: string, n: number) => (x.length >= n ? x : x + ' '.repeat(n - x.length));
+  lines.push(`profile: ${s.totalMs.toFixed(0)} ms sampled, ${s.busyMs.toFixed(0)} ms busy (percentages are of busy time)`);
+  lines.push('', 'self time by area:');
+  for (const r of s.byArea) lines.push(`  ${pad(r.name, 34)} ${r.pct.toFixed(1).padStart(5)} %  ${r.ms.toFixed(0).padStart(6)} ms`);
+  lines.push('', 'top self-time functions:');
+  for (const r of s.topSelf) lines.push(`  ${r.pct.toFixed(1).padStart(5)} %  ${r.name}`);
+  lines.push('', 'keyhole functions, inclusive time:');
+  for (const r of s.keyholeInclusive) lines.push(`  ${r.pct.toFixed(1).padStart(5)} %  ${r.name}`);
+  return lines.join('\n');
+}
+
+if (process.argv[1]?.endsWith('cpuprofile.js') && process.argv[2]) {
+  process.stdout.write(`${formatProfile(summariseCpuProfile(process.argv[2]))}\n`);
+}
