@@ -41,6 +41,8 @@ export function mcpRoutes(deps: {
   const prm = (server: string) => prmUrl(config.publicUrl, server);
   const checkBearer = createBearerCheck({ store, clock, prmUrl: prm, scope: scopeOf });
   const lastTouched = new Map<string, number>();
+  // keyhole's challenge when the upstream authorization has ended: constant per server, built once (hot path).
+  const endedChallenges = new Map(Object.keys(config.servers).map((name) => [name, bearerChallenge({ error: 'invalid_token', errorDescription: 'the upstream authorization has ended', resourceMetadata: prm(name), scope: scopeOf(name) })]));
   const policies = new Map(Object.entries(config.servers).map(([name, s]) => [name, createToolPolicy(s)]));
   const targets = new Map(Object.entries(config.servers).map(([name, s]) => [name, { url: new URL(s.upstream), timeoutMs: s.upstreamTimeoutMs }]));
 
@@ -99,7 +101,7 @@ export function mcpRoutes(deps: {
         transformResponse = ({ sse }) => (sse ? sseToolsListFilter(ids, keep) : jsonToolsListFilter(ids, keep));
       }
     }
-    const challenge = bearerChallenge({ error: 'invalid_token', errorDescription: 'the upstream authorization has ended', resourceMetadata: prm(server), scope: scopeOf(server) });
+    const challenge = endedChallenges.get(server)!;
     const grant = { id: token.grantId, server, clientId: token.clientId, subject: token.subject, scopes: token.scopes };
     const source = deps.credentialSources?.get(server);
     try {

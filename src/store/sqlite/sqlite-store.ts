@@ -375,14 +375,27 @@ function eventWhere(filter: EventFilter): { where: string; params: Params } {
  * - Revocation timestamps keep the first revocation (`revoked_at` is set only where NULL).
  * - A pending authorization is expired when `expiresAt <= now`.
  */
+/** Upper bound of the access-token lookup cache (entries). */
+const LOOKUP_CACHE_MAX = 10_000;
+
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   readonly #s;
   readonly #pageStatements = new Map<string, Database.Statement<[Params]>>();
   readonly #kinds: UpstreamKindsTables;
+  /**
+   * Hot-path cache of access-token lookups (hash → result), the largest cost keyhole adds per MCP request (bench/).
+   * It never outlives a revocation: every revoking write of this store clears it, and so does any commit by another
+   * connection or process (`PRAGMA data_version` changes then; it does not for this connection's own commits).
+   * Misses and reads inside a transaction are not cached. Bounded, oldest entry evicted first.
+   */
+  readonly #lookupCache = new Map<TokenHash, AccessTokenLookup>();
+  readonly #dataVersion: Database.Statement<[], number>;
+  #seenDataVersion = -1;
 
   constructor(db: Database.Database) {
     this.db = db;
+    this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     db.function('keyhole_sealed_kid', { deterministic: true }, (sealed: unknown) => sealedKid(typeof sealed === 'string' ? sealed : null));
     this.#kinds = new UpstreamKindsTables(db);
     const p = <Row = unknown>(sql: string) => db.prepare<[Params?], Row>(sql);
@@ -658,6 +671,7 @@ export class SqliteStore implements Store {
   }
 
   revokeGrant(id: string, reason: string, at: number): boolean {
+    this.#lookupCache.clear();
     return this.transaction(() => {
       if (this.#s.revokeGrantRow.run({ id, reason, at }).changes === 0) return false; // unknown or already revoked
       this.#s.revokeGrantAccess.run({ id, at });
@@ -818,13 +832,29 @@ export class SqliteStore implements Store {
   }
 
   lookupAccessToken(hash: TokenHash): AccessTokenLookup | undefined {
+    const cacheable = !this.db.inTransaction;
+    if (cacheable) {
+      const version = this.#dataVersion.get()!;
+      if (version !== this.#seenDataVersion) {
+        this.#lookupCache.clear(); // another connection committed: it may have revoked something
+        this.#seenDataVersion = version;
+      }
+      const hit = this.#lookupCache.get(hash);
+      if (hit) return hit;
+    }
     const row = this.#s.lookupAccess.get({ hash });
     if (!row) return undefined;
-    return { ...accessFromRow(row), grantStatus: row.grant_status, server: row.grant_server, subject: row.grant_subject };
+    const result: AccessTokenLookup = Object.freeze({ ...accessFromRow(row), grantStatus: row.grant_status, server: row.grant_server, subject: row.grant_subject });
+    if (cacheable) {
+      if (this.#lookupCache.size >= LOOKUP_CACHE_MAX) this.#lookupCache.delete(this.#lookupCache.keys().next().value!);
+      this.#lookupCache.set(hash, result);
+    }
+    return result;
   }
 
   revokeAccessToken(hash: TokenHash, at: number): void {
     this.#s.revokeAccess.run({ hash, at });
+    this.#lookupCache.clear();
   }
 
   createRefreshToken(t: RefreshTokenRecord): void {
@@ -853,6 +883,7 @@ export class SqliteStore implements Store {
 
   /** Unused codes of the family are marked used; access and refresh tokens get revoked_at. */
   revokeFamily(familyId: string, at: number): void {
+    this.#lookupCache.clear();
     this.transaction(() => {
       this.#s.revokeFamilyCodes.run({ familyId, at });
       this.#s.revokeFamilyAccess.run({ familyId, at });
