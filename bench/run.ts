@@ -19,7 +19,7 @@ import { Agent } from 'node:http';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { VaultCipher, keyringFromMasterKey } from '../src/store/crypto/vault-cipher.js';
 import { startChild, type ServerChild } from './lib/child.js';
-import { freePort } from './lib/free-port.js';
+import { freePort } from '../test/helpers/free-port.js';
 import { httpLoad, pacedLoad, type HttpLoadResult } from './lib/load.js';
 import { openStreams, sseCall, sseThroughput } from './lib/sse.js';
 import { measureLookup, type LookupSize } from './lib/lookup.js';

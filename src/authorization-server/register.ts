@@ -101,7 +101,8 @@ export function registerRoutes(deps: AuthorizationServerDeps, opts: { perMinute?
 
 function hostOf(uri: string): string {
   try {
-    return new URL(uri).host || new URL(uri).protocol;
+    const url = new URL(uri);
+    return url.host || url.protocol;
   } catch {
     return 'invalid';
   }

@@ -31,13 +31,13 @@ export const authorizationCodeGrant: GrantTypeHandler = (deps, _c, form, client)
   // https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3 — redirect_uri must be identical to the one used at authorize.
   if (form.get('redirect_uri') !== null && form.get('redirect_uri') !== record.redirectUri) throw new InvalidGrantError('redirect_uri does not match the authorization request');
   assertCodeVerifier(form.get('code_verifier') ?? undefined, record.codeChallenge);
+  const grant = store.getGrant(record.grantId);
   const resourceParam = form.get('resource');
   if (resourceParam !== null) {
     // RFC 8707 §2.2: the resource at the token endpoint must be one the grant covers.
-    const { resource } = resolveResource(deps.resources, resourceParam, store.getGrant(record.grantId)?.server);
+    const { resource } = resolveResource(deps.resources, resourceParam, grant?.server);
     if (resource !== record.resource) throw new InvalidTargetError('resource does not match the authorization request');
   }
-  const grant = store.getGrant(record.grantId);
   if (!grant || grant.status !== 'active') throw new InvalidGrantError('the grant has been revoked');
   const { response, fingerprints } = issueTokenPair(deps, { grantId: grant.id, familyId: record.familyId, clientId: client.clientId, resource: record.resource, scopes: record.scopes });
   events.record({ type: 'code.redeemed', ...base, server: grant.server, subject: grant.subject, detail: { code_fp: fingerprint(code), family_id: record.familyId } });

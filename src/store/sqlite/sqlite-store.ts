@@ -375,6 +375,18 @@ function eventWhere(filter: EventFilter): { where: string; params: Params } {
  * - Revocation timestamps keep the first revocation (`revoked_at` is set only where NULL).
  * - A pending authorization is expired when `expiresAt <= now`.
  */
+/** The row parameters of a client, shared by insert and upsert. */
+function clientParams(client: ClientRecord): Params {
+  return {
+    clientId: client.clientId,
+    kind: client.kind,
+    metadata: toJson(client.metadata),
+    secretHash: client.secretHash,
+    createdAt: client.createdAt,
+    blockedAt: client.blockedAt,
+  };
+}
+
 /** Upper bound of the access-token lookup cache (entries). */
 const LOOKUP_CACHE_MAX = 10_000;
 
@@ -535,25 +547,11 @@ export class SqliteStore implements Store {
   // ---- clients ------------------------------------------------------------------------------------------------
 
   createClient(client: ClientRecord): void {
-    this.#s.insertClient.run({
-      clientId: client.clientId,
-      kind: client.kind,
-      metadata: toJson(client.metadata),
-      secretHash: client.secretHash,
-      createdAt: client.createdAt,
-      blockedAt: client.blockedAt,
-    });
+    this.#s.insertClient.run(clientParams(client));
   }
 
   upsertClient(client: ClientRecord): void {
-    this.#s.upsertClient.run({
-      clientId: client.clientId,
-      kind: client.kind,
-      metadata: toJson(client.metadata),
-      secretHash: client.secretHash,
-      createdAt: client.createdAt,
-      blockedAt: client.blockedAt,
-    });
+    this.#s.upsertClient.run(clientParams(client));
   }
 
   getClient(clientId: string): ClientRecord | undefined {

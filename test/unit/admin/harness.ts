@@ -8,8 +8,8 @@ import { parseConfig } from '../../../src/config/load-config.js';
 import { createKeyhole, type Keyhole } from '../../../src/keyhole.js';
 import { keyringFromMasterKey } from '../../../src/store/crypto/vault-cipher.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { randomId } from '../../../src/store/crypto/hash.js';
 import type { ClientRecord, GrantRecord, Store } from '../../../src/store/types.js';
+import * as contract from '../store/store-contract.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-unit-tests-0123456789';
 export const T0 = 1_800_000_000;
@@ -27,33 +27,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The store-contract builders, with this harness's defaults (a plain DCR client; Alice's grant). */
 export function makeClient(over: Partial<ClientRecord> = {}): ClientRecord {
-  return {
-    clientId: randomId('c'),
-    kind: 'dcr',
-    metadata: { client_name: 'Test client', redirect_uris: ['http://127.0.0.1:33418/callback'] },
-    secretHash: null,
-    createdAt: T0,
-    blockedAt: null,
-    ...over,
-  };
+  return contract.makeClient({ createdAt: T0, metadata: { client_name: 'Test client', redirect_uris: ['http://127.0.0.1:33418/callback'] }, ...over });
 }
 
 export function makeGrant(over: Partial<GrantRecord> = {}): GrantRecord {
-  return {
-    id: randomId('g'),
-    clientId: 'c_none',
-    server: 'demo',
-    subject: 'alice',
-    subjectName: 'Alice Example',
-    scopes: ['mcp:tools'],
-    status: 'active',
-    statusReason: null,
-    createdAt: T0,
-    lastUsedAt: null,
-    revokedAt: null,
-    ...over,
-  };
+  return contract.makeGrant({ createdAt: T0, clientId: 'c_none', subject: 'alice', subjectName: 'Alice Example', scopes: ['mcp:tools'], ...over });
 }
 
 export function csrfFrom(html: string): string {
