@@ -3,9 +3,8 @@
  * @see https://www.rfc-editor.org/rfc/rfc7636
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#authorization-code-protection
  */
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { InvalidGrantError, InvalidRequestError } from './errors.js';
-import { safeEqual } from '../store/crypto/hash.js';
 
 /** RFC 7636 §4.1: 43–128 characters of [A-Z a-z 0-9 - . _ ~]. */
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -30,5 +29,12 @@ export function s256(verifier: string): string {
 export function assertCodeVerifier(verifier: string | undefined, challenge: string): void {
   if (!verifier) throw new InvalidRequestError('code_verifier is required');
   if (!VERIFIER.test(verifier)) throw new InvalidGrantError('code_verifier is malformed');
-  if (!safeEqual(s256(verifier), challenge)) throw new InvalidGrantError('PKCE verification failed');
+  if (!sameString(s256(verifier), challenge)) throw new InvalidGrantError('PKCE verification failed');
+}
+
+/** Constant-time comparison of two ASCII strings (the pure layer keeps its own; the store's is for hashes). */
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

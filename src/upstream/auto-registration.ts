@@ -24,10 +24,8 @@ export const CLIENT_METADATA_PATH = '/oauth/client-metadata.json';
 const TIMEOUT_MS = 10_000;
 type AuthMethod = UpstreamClientCredentials['tokenEndpointAuthMethod'];
 
-export const registrationSealContext = {
-  clientSecret: (server: string, issuer: string) => `upstream-client-secret:${server}:${issuer}`,
-  registrationToken: (server: string, issuer: string) => `upstream-registration-token:${server}:${issuer}`,
-} as const;
+import { registrationSealContext } from '../vault/seal-contexts.js';
+export { registrationSealContext };
 
 /** keyhole's client ID metadata document: what an authorization server fetches from the client_id URL. */
 export function keyholeClientMetadata(publicUrl: string): Record<string, unknown> {

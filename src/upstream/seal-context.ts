@@ -1,6 +1,2 @@
-/** The `ctx` bound into each vault ciphertext, so a ciphertext copied to another row or field does not open. */
-export const sealContext = {
-  access: (grantId: string) => `upstream-access:${grantId}`,
-  refresh: (grantId: string) => `upstream-refresh:${grantId}`,
-  pendingVerifier: (pendingId: string) => `pending-verifier:${pendingId}`,
-} as const;
+/** Moved to the vault layer (src/vault/seal-contexts.ts); kept as a re-export for the callers above it. */
+export { sealContext } from '../vault/seal-contexts.js';

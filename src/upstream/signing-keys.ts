@@ -20,7 +20,8 @@ export const SIGNING_ALG = 'ES256';
 /** Extra time a retired key stays published beyond the longest token lifetime (clock skew, caches). */
 const PUBLISH_LEEWAY_SECONDS = 60;
 
-export const signingKeySealContext = (kid: string) => `signing-key:${kid}`;
+import { signingKeySealContext } from '../vault/seal-contexts.js';
+export { signingKeySealContext };
 
 export interface SigningKeysDeps {
   store: Store;

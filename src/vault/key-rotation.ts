@@ -14,9 +14,7 @@
 import type { Keyring } from '../store/crypto/vault-cipher.js';
 import type { VaultCipher } from '../store/crypto/vault-cipher.js';
 import type { SealedEntry, SealedField, Store } from '../store/types.js';
-import { sealContext } from '../upstream/seal-context.js';
-import { registrationSealContext } from '../upstream/auto-registration.js';
-import { signingKeySealContext } from '../upstream/signing-keys.js';
+import { registrationSealContext, sealContext, signingKeySealContext } from './seal-contexts.js';
 import { UndecryptableEntriesError, VaultCommandError } from './errors.js';
 
 export const SEALED_FIELDS: readonly SealedField[] = [

@@ -19,7 +19,7 @@
  */
 import type { Store, UpstreamCredential } from '../store/types.js';
 import type { VaultCipher } from '../store/crypto/vault-cipher.js';
-import { sealContext } from '../upstream/seal-context.js';
+import { sealContext } from './seal-contexts.js';
 import type { SecretStore } from './secret-store.js';
 import { KeychainUnavailableError } from './errors.js';
 

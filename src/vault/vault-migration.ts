@@ -13,7 +13,7 @@
  */
 import type { VaultCipher } from '../store/crypto/vault-cipher.js';
 import type { Store } from '../store/types.js';
-import { sealContext } from '../upstream/seal-context.js';
+import { sealContext } from './seal-contexts.js';
 import type { SecretStore } from './secret-store.js';
 import { UpstreamVault } from './upstream-vault.js';
 
