@@ -32,6 +32,7 @@ describe('UpstreamTokenManager', () => {
   });
 
   it('hands a forced caller naming the refused token the replacement another caller already refreshed (no second refresh)', async () => {
+    h.upstream.expiresIn = 300;
     const m = h.manager();
     await h.seed(m, 300);
     expect(await m.getCredential(h.grant, false)).toEqual(bearerHeader('at-0'));
@@ -45,6 +46,7 @@ describe('UpstreamTokenManager', () => {
   });
 
   it('joins a refresh in flight when forced with the refused token (one refresh for both)', async () => {
+    h.upstream.expiresIn = 300;
     const m = h.manager();
     await h.seed(m, 300);
     let release!: () => void;
@@ -57,7 +59,22 @@ describe('UpstreamTokenManager', () => {
     expect(h.upstream.refreshes).toEqual(['rt-0']);
   });
 
+  it('refreshes when forced with the refused token while a plain load of that same token is in flight', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const vault = { get: async (id: string) => (await gate, h.vault.get(id)), put: h.vault.put.bind(h.vault) };
+    await h.seed(h.manager(), 300);
+    const m = h.manager({ vault }); // a cold cache: the first call loads at-0 from the vault
+    const plain = m.getCredential(h.grant, false);
+    const forced = m.getCredential(h.grant, true, bearerHeader('at-0'));
+    release();
+    expect(await plain).toEqual(bearerHeader('at-0'));
+    expect(await forced).toEqual(bearerHeader('at-1'));
+    expect(h.upstream.refreshes).toEqual(['rt-0']);
+  });
+
   it('uses the token another keyhole on the same database refreshed when forced with its stale one (no second refresh)', async () => {
+    h.upstream.expiresIn = 300;
     const a = h.manager();
     const b = h.manager();
     await h.seed(a, 300);
