@@ -89,7 +89,12 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const kinds = createUpstreamKinds({ config, store, cipher, events, clock });
   const upstreamClients = new Map(Object.entries(config.servers).map(([name, s]) => [name, new UpstreamOAuthClient(name, s.oauth, redirectUri, kinds.clientSource(name))]));
   const revoker = new GrantRevoker({ store, vault, events, upstreamClients, clock });
-  const tokenManager = new UpstreamTokenManager({ store, vault, events, revoker, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock });
+  // The token manager (upstream layer) ends a grant through the revoker (grants layer) without importing it.
+  const tokenManager = new UpstreamTokenManager({
+    store, vault, events, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock,
+    endGrant: (grantId, reason, actor) => revoker.revoke(grantId, reason, actor),
+  });
+  revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
   // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));

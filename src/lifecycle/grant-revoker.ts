@@ -23,7 +23,7 @@ export class GrantRevoker {
       store: Store;
       vault: UpstreamVault;
       events: EventRecorder;
-      upstreamClients: ReadonlyMap<string, UpstreamOAuthClient>;
+      upstreamClients: ReadonlyMap<string, Pick<UpstreamOAuthClient, 'revoke'>>;
       clock: () => number;
     },
   ) {}

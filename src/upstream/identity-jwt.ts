@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Store } from '../store/types.js';
-import type { CredentialGrant, UpstreamAuthHeader, UpstreamCredentialSource } from './credential-source.js';
+import { bearerHeader, type CredentialGrant, type UpstreamAuthHeader, type UpstreamCredentialSource } from './credential-source.js';
 import { SIGNING_ALG, type SigningKeys } from './signing-keys.js';
 
 /** Mint a new JWT when the cached one has less than this many seconds left. */
@@ -50,11 +50,11 @@ export class IdentityJwtSource implements UpstreamCredentialSource {
     const scope = (grant.scopes ?? this.deps.store.getGrant(grant.id)?.scopes ?? []).join(' ');
     const cached = this.cache.get(grant.id);
     if (!force && cached && cached.scope === scope && cached.kid === this.deps.keys.activeKid && cached.exp - IDENTITY_JWT_REUSE_MARGIN_SECONDS > this.deps.clock()) {
-      return { header: 'Authorization', value: `Bearer ${cached.jwt}` };
+      return bearerHeader(cached.jwt);
     }
     const minted = await this.mint(grant, scope);
     this.cache.set(grant.id, minted);
-    return { header: 'Authorization', value: `Bearer ${minted.jwt}` };
+    return bearerHeader(minted.jwt);
   }
 
   private async mint(grant: CredentialGrant, scope: string): Promise<Cached> {

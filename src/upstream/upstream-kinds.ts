@@ -3,7 +3,7 @@
  * - `oauth.discovery: "mcp"` → an UpstreamClientSource that discovers and registers keyhole (./auto-registration.ts);
  * - `credential.type: "identity-jwt"` → keyhole-signed JWTs (./identity-jwt.ts, ./signing-keys.ts);
  * - `credential.type: "static"` → an API key from the vault (./static-credential.ts);
- * - otherwise the upstream OAuth token of the grant (the token manager).
+ * - otherwise the upstream OAuth token of the grant (the token manager, itself an UpstreamCredentialSource).
  * Also the documents keyhole publishes for them: `/.well-known/jwks.json` and `/oauth/client-metadata.json`.
  */
 import { Hono } from 'hono';
@@ -12,8 +12,7 @@ import type { Store } from '../store/types.js';
 import type { VaultCipher } from '../store/crypto/vault-cipher.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { UpstreamClientSource } from './oauth-client.js';
-import type { UpstreamTokenManager } from './token-manager.js';
-import { tokenManagerSource, type UpstreamCredentialSource } from './credential-source.js';
+import type { UpstreamCredentialSource } from './credential-source.js';
 import { McpUpstreamRegistrar, CLIENT_METADATA_PATH, keyholeClientMetadata } from './auto-registration.js';
 import { SigningKeys } from './signing-keys.js';
 import { IdentityJwtSource } from './identity-jwt.js';
@@ -33,8 +32,8 @@ export interface UpstreamKindsDeps {
 export interface UpstreamKinds {
   /** The client source of a server with `oauth.discovery: "mcp"` (for UpstreamOAuthClient), else undefined. */
   clientSource(server: string): UpstreamClientSource | undefined;
-  /** The credential source of every server; servers without `credential` use the token manager. */
-  credentialSources(tokenManager: Pick<UpstreamTokenManager, 'getAccessToken'>): ReadonlyMap<string, UpstreamCredentialSource>;
+  /** The credential source of every server; servers without `credential` use `oauthTokens` (the token manager). */
+  credentialSources(oauthTokens: UpstreamCredentialSource): ReadonlyMap<string, UpstreamCredentialSource>;
   /** GET /.well-known/jwks.json (identity mode) and GET /oauth/client-metadata.json (auto-registration). */
   routes(): Hono;
   /** Seal static credentials and load (or create) the signing keys. Call before serving. */
@@ -73,9 +72,8 @@ export function createUpstreamKinds(deps: UpstreamKindsDeps): UpstreamKinds {
   return {
     signingKeys,
     clientSource: (server) => registrars.get(server),
-    credentialSources(tokenManager) {
-      const fallback = tokenManagerSource(tokenManager);
-      return new Map(servers.map(([name]) => [name, identity.get(name) ?? statics.get(name) ?? fallback]));
+    credentialSources(oauthTokens) {
+      return new Map(servers.map(([name]) => [name, identity.get(name) ?? statics.get(name) ?? oauthTokens]));
     },
     routes() {
       const app = new Hono();
