@@ -158,9 +158,9 @@ export const configSchema = z.strictObject({
     refreshTokenTtlSeconds: z.number().int().min(300).max(31_536_000).default(30 * 86_400),
     /** How long a just-rotated refresh token still works (races between client tabs/processes). */
     refreshGraceSeconds: z.number().int().min(0).max(300).default(30),
-    /** Refresh the upstream access token this many seconds before it expires. */
-    upstreamRefreshSkewSeconds: z.number().int().min(0).max(3_600).default(60),
-  }).default({ accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 30 * 86_400, refreshGraceSeconds: 30, upstreamRefreshSkewSeconds: 60 }),
+    /** Refresh the upstream access token this many seconds before it expires; unset: min(60, a quarter of its lifetime). */
+    upstreamRefreshSkewSeconds: z.number().int().min(0).max(3_600).optional(),
+  }).default({ accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 30 * 86_400, refreshGraceSeconds: 30 }),
   /** Browser origins (besides publicUrl's) allowed to call the MCP endpoints, e.g. the Inspector's. */
   allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'an origin: scheme://host[:port], no path')).default([]),
   /** Largest accepted request body for /mcp and the OAuth endpoints, in bytes. */
