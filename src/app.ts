@@ -8,7 +8,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { AuthorizationServerDeps } from './authorization-server/deps.js';
 import type { Forwarder } from './proxy/forwarder.js';
 import type { UpstreamCredentialSource } from './upstream/credential-source.js';
-import { OAuthError } from './oauth/errors.js';
+import { InvalidRequestError, OAuthError } from './oauth/errors.js';
 import { metadataRoutes } from './authorization-server/metadata.js';
 import { registerRoutes } from './authorization-server/register.js';
 import { authorizeRoutes } from './authorization-server/authorize.js';
@@ -20,13 +20,15 @@ import { mcpRoutes } from './proxy/mcp-route.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { publicCors } from './proxy/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
+import { isClientAbort } from './http/client-abort.js';
+import { createLogger, type Logger } from './http/logger.js';
 
 export interface AppDeps extends AuthorizationServerDeps {
   forwarder: Forwarder;
   /** Per server, the credential injected upstream (src/upstream/upstream-kinds.ts); absent → the upstream OAuth token. */
   credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
-  /** Where unexpected errors are reported (never to the client). */
-  logError?: (err: unknown) => void;
+  /** The operator log: unexpected errors (error level, by name only), client aborts (debug). Default: stderr, info. */
+  logger?: Logger;
 }
 
 export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
@@ -47,7 +49,14 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
 
   app.get('/', (c) => c.json({ name: 'keyhole', issuer: deps.config.publicUrl, servers: Object.keys(deps.config.servers).map((s) => `${deps.config.publicUrl}/mcp/${s}`) }));
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));
-  app.onError((err, c) => {
+  const logger = deps.logger ?? createLogger();
+  app.onError((thrown, c) => {
+    let err = thrown;
+    if (isClientAbort(err, c)) {
+      // The client went away mid-body: its doing, not keyhole's. Nobody reads the answer; the socket is gone.
+      logger.debug('keyhole.client_aborted', { method: c.req.method, path: c.req.path, error: err.name });
+      err = new InvalidRequestError('the request body was not received completely');
+    }
     if (err instanceof OAuthError) {
       if (err.status === 401 && c.req.header('authorization')?.toLowerCase().startsWith('basic ')) {
         // https://www.rfc-editor.org/rfc/rfc6749#section-5.2 — answer Basic auth failures with a Basic challenge.
@@ -55,7 +64,7 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
       }
       return c.json(err.toJSON(), err.status as 400);
     }
-    (deps.logError ?? ((e) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'keyhole.unhandled', error: (e as Error)?.name ?? 'Error' })}\n`)))(err);
+    logger.error('keyhole.unhandled', { error: (err as Error)?.name ?? 'Error' });
     return c.json({ error: 'server_error', error_description: 'internal error' }, 500);
   });
   return app;

@@ -26,6 +26,7 @@ import { buildResourceIndex } from './oauth/resource.js';
 import { createApp } from './app.js';
 import { ClientIdMetadataResolver } from './authorization-server/client-id-metadata.js';
 import { syncStaticClients } from './authorization-server/static-clients.js';
+import { createLogger, type LogLevel } from './http/logger.js';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
 
@@ -41,6 +42,8 @@ export interface KeyholeOptions {
   /** Defaults to the SQLite file of the config. */
   store?: Store;
   log?: LogSink;
+  /** Operator log threshold (src/http/logger.ts). Default `info`: debug lines (client aborts, refusal details) are off. */
+  logLevel?: LogLevel;
   clock?: () => number;
 }
 
@@ -81,9 +84,12 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const cipher = new VaultCipher(keyring);
   const keychain = opts.keychain ?? new KeytarSecretStore(keychainService.vault(config.instanceName));
   const vault = new UpstreamVault({ store, cipher, backend: config.storage.vault, keychain });
-  const events = new EventRecorder(store, opts.log, clock);
+  const log: LogSink = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  // One sink for events and the operator log. A config `logLevel` plugs in here.
+  const logger = createLogger(log, { level: opts.logLevel ?? 'info' });
+  const events = new EventRecorder(store, log, clock);
   syncStaticClients(store, config.clients, events, clock());
-  const clientIdMetadata = new ClientIdMetadataResolver({ store, events, clock, config: config.cimd });
+  const clientIdMetadata = new ClientIdMetadataResolver({ store, events, clock, config: config.cimd, logger });
   const redirectUri = `${config.publicUrl}/oauth/callback`;
   // Every kind of upstream: MCP auto-registration, identity JWTs, static credentials (src/upstream/upstream-kinds.ts).
   const kinds = createUpstreamKinds({ config, store, cipher, events, clock });
@@ -99,14 +105,13 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
   revoker.onGrantEnded((grantId) => kinds.forget(grantId));
-  const log: LogSink = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
     config, store, cipher, events, upstreamClients, tokenManager, revoker, forwarder, clock, csrfKey, clientIdMetadata,
     credentialSources: kinds.credentialSources(tokenManager),
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
-    logError: (e) => log(JSON.stringify({ level: 'error', msg: 'keyhole.unhandled', error: (e as Error)?.name ?? 'Error' })),
+    logger,
   });
 
   app.route('/', kinds.routes()); // /.well-known/jwks.json, /oauth/client-metadata.json (when a server needs them)
@@ -119,7 +124,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
       await kinds.ready(); // seal static credentials, load or create the identity signing keys
-      for (const w of warnings) log(JSON.stringify({ level: 'warn', msg: 'keyhole.vault', warning: w }));
+      for (const w of warnings) logger.warn('keyhole.vault', { warning: w });
       return new Promise((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, (info: AddressInfo) => {
           resolve({ url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`, port: info.port });

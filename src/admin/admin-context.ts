@@ -4,7 +4,7 @@ import type { Store } from '../store/types.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
 import { AdminActions } from './admin-actions.js';
-import { FailureLimiter } from './failure-limiter.js';
+import { AdminAttemptGuard, type AdminAttemptGuardOptions } from './failure-limiter.js';
 import { AdminSessions, adminCookie, type AdminCookie, type AdminSessionOptions } from './session.js';
 
 export interface AdminDeps {
@@ -19,6 +19,8 @@ export interface AdminOptions {
   sessions?: AdminSessionOptions;
   /** Failed sign-ins (page) or bearer attempts (API) per address and minute before 429. Default 5. */
   maxFailuresPerMinute?: number;
+  /** The failure budget shared by all addresses, its backoff and the trusted-address exemption (failure-limiter.ts). */
+  attempts?: Omit<AdminAttemptGuardOptions, 'perAddressPerMinute'>;
   /** Rows per page on the HTML pages. Default 50. */
   pageSize?: number;
 }
@@ -27,7 +29,7 @@ export interface AdminContext extends AdminDeps {
   token: string;
   sessions: AdminSessions;
   cookie: AdminCookie;
-  limiter: FailureLimiter;
+  limiter: AdminAttemptGuard;
   actions: AdminActions;
   pageSize: number;
   /** Server names from the config (for the filter forms). */
@@ -41,7 +43,7 @@ export function createAdminContext(deps: AdminDeps, token: string, opts: AdminOp
     token,
     sessions,
     cookie: adminCookie(deps.config.publicUrl, Math.floor(sessions.ttlMs / 1000)),
-    limiter: new FailureLimiter(opts.maxFailuresPerMinute ?? 5, 60_000),
+    limiter: new AdminAttemptGuard({ ...opts.attempts, perAddressPerMinute: opts.maxFailuresPerMinute ?? 5 }),
     actions: new AdminActions(deps),
     pageSize: opts.pageSize ?? 50,
     serverNames: Object.keys(deps.config.servers),

@@ -1,7 +1,8 @@
 /**
  * Admin sign-in and sign-out. The admin token (config `admin.token`) is compared in constant time; failed
- * attempts are limited per client address (FailureLimiter: 5 a minute by default, then 429 until the window
- * ends, even for the right token). Success starts a server-side session (session.ts).
+ * attempts are limited per client address (5 a minute by default) and across addresses (20 a minute, then a
+ * decaying backoff), with 429 and `Retry-After` before any comparison, even for the right token
+ * (AdminAttemptGuard, failure-limiter.ts). Success starts a server-side session (session.ts).
  */
 import { Hono } from 'hono';
 import { clientAddress } from '../http/rate-limit.js';
@@ -30,19 +31,22 @@ export function signInRoutes(ctx: AdminContext): Hono<FormEnv> {
       return adminMessage(c, 403, 'Forbidden', 'This sign-in form was sent from another site and was refused.');
     }
     const address = clientAddress(c);
-    const wait = ctx.limiter.retryAfter(address);
-    if (wait > 0) {
-      c.header('Retry-After', String(wait));
-      return adminMessage(c, 429, 'Too many attempts', `Too many failed sign-in attempts from this address. Try again in ${wait} seconds.`);
+    const refused = ctx.limiter.refusal(address);
+    if (refused) {
+      // https://www.rfc-editor.org/rfc/rfc6585#section-4 — 429 MAY include Retry-After.
+      c.header('Retry-After', String(refused.retryAfter));
+      const from = refused.scope === 'address' ? ' from this address' : '';
+      return adminMessage(c, 429, 'Too many attempts', `Too many failed sign-in attempts${from}. Try again in ${refused.retryAfter} seconds.`);
     }
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     const form = type === 'application/x-www-form-urlencoded' ? new URLSearchParams(await c.req.text()) : new URLSearchParams();
     const given = form.getAll('token').length === 1 ? form.get('token')! : '';
     if (given === '' || !safeEqual(given, ctx.token)) {
-      ctx.limiter.fail(address);
-      ctx.events.record({ type: 'admin.sign_in_failed', outcome: 'failure', detail: { via: 'page', address } });
+      const lockout = ctx.limiter.fail(address);
+      ctx.events.record({ type: 'admin.sign_in_failed', outcome: 'failure', detail: { via: 'page', address, ...(lockout ? { lockout_seconds: lockout } : {}) } });
       return adminPage(c, (nonce) => LoginPage({ nonce, error: 'That admin token is not right.' }), 401);
     }
+    ctx.limiter.succeed(address);
     const { cookieValue } = ctx.sessions.create();
     ctx.cookie.write(c, cookieValue);
     ctx.events.record({ type: 'admin.signed_in', detail: { via: 'page', address } });

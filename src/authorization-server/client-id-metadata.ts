@@ -15,6 +15,7 @@ import type { EventRecorder } from '../events/recorder.js';
 import { InvalidClientError } from '../oauth/errors.js';
 import { redirectUriProblem } from '../oauth/redirect-uri.js';
 import { GuardedFetchError, guardedGet, type ResolveHost } from '../http/guarded-fetch.js';
+import type { Logger } from '../http/logger.js';
 
 /** A refusal of a client ID metadata document. `transient`: the document could not be fetched right now. */
 export class ClientMetadataDocumentError extends InvalidClientError {
@@ -160,6 +161,8 @@ export interface ClientIdMetadataResolverOptions {
   nowMs?: () => number;
   /** DNS resolution; defaults to dns.lookup. */
   resolve?: ResolveHost;
+  /** Operator log: the full reason for a refused fetch (it may name resolved addresses, which clients never see). */
+  logger?: Logger;
 }
 
 type CacheEntry = { ok: true; freshUntil: number } | { ok: false; error: ClientMetadataDocumentError; freshUntil: number };
@@ -177,6 +180,7 @@ export class ClientIdMetadataResolver {
   readonly #config: CimdConfig;
   readonly #extraCa: string | undefined;
   readonly #resolve: ResolveHost | undefined;
+  readonly #logger: Logger | undefined;
   /** url → freshness of the stored record (insertion order = age, for eviction). */
   readonly #cache = new Map<string, CacheEntry>();
   /** One fetch per URL at a time. */
@@ -189,6 +193,7 @@ export class ClientIdMetadataResolver {
     this.#nowMs = opts.nowMs ?? Date.now;
     this.#config = opts.config;
     this.#resolve = opts.resolve;
+    this.#logger = opts.logger;
     if (opts.config.extraCa) {
       try {
         this.#extraCa = readFileSync(opts.config.extraCa, 'utf8');
@@ -270,6 +275,9 @@ export class ClientIdMetadataResolver {
             ? new ClientMetadataDocumentError(`the client metadata document at ${url} could not be fetched: ${e.message}`, e.transient)
             : undefined;
       if (!err) throw e;
+      if (e instanceof GuardedFetchError) {
+        this.#logger?.[e.transient ? 'debug' : 'warn']('keyhole.cimd_fetch_failed', { client_id: url, reason: e.detail ?? e.message, transient: e.transient });
+      }
       if (!err.transient) this.#remember(url, { ok: false, error: err, freshUntil: this.#nowMs() + NEGATIVE_CACHE_MS });
       else this.#cache.delete(url);
       throw err;

@@ -1,5 +1,6 @@
 /**
- * POST /revoke — RFC 7009. Unknown or already revoked tokens answer 200 (§2.2).
+ * POST /revoke — RFC 7009. Unknown or already revoked tokens answer 200 (§2.2), and so do tokens issued to
+ * another client, which are not revoked (see below).
  * Revoking a refresh token ends the whole grant: keyhole's tokens, the sealed upstream tokens, and the
  * upstream refresh token at the upstream (§2.1: "SHOULD also invalidate all access tokens based on the same
  * authorization grant"). Revoking an access token ends that token.
@@ -12,8 +13,9 @@ import { noStore } from '../http/no-store.js';
 import { authenticateRequestClient } from './client-auth.js';
 import { InvalidRequestError, UnsupportedTokenTypeError } from '../oauth/errors.js';
 import { fingerprint, sha256Hex } from '../store/crypto/hash.js';
+import type { Logger } from '../http/logger.js';
 
-export function revokeRoutes(deps: AuthorizationServerDeps): Hono {
+export function revokeRoutes(deps: AuthorizationServerDeps & { logger?: Logger }): Hono {
   const app = new Hono();
   const { store, events, clock } = deps;
   app.post('/revoke', noStore, async (c) => {
@@ -27,9 +29,19 @@ export function revokeRoutes(deps: AuthorizationServerDeps): Hono {
     const refresh = store.getRefreshToken(hash);
     const access = refresh ? undefined : store.lookupAccessToken(hash);
     const owner = refresh?.clientId ?? access?.clientId;
+    // https://www.rfc-editor.org/rfc/rfc7009#section-2.2 — "invalid tokens do not cause an error response".
     if (owner === undefined) return c.body(null, 200);
-    // §2.1: the server verifies the token was issued to the client making the request.
-    if (owner !== client.clientId) throw new InvalidRequestError('this token was not issued to this client');
+    if (owner !== client.clientId) {
+      // https://www.rfc-editor.org/rfc/rfc7009#section-2.1 — the server "verifies whether the token was issued to
+      // the client making the revocation request"; if not, the request is refused. keyhole refuses it: another
+      // client's token is never revoked (client ids of public clients are public, so a revocation on anyone's
+      // word would let any registered client end other clients' grants). But it answers exactly as for an unknown
+      // token (§2.2), not with an error: to this client the token is invalid, and a distinct answer would confirm
+      // that a guessed or leaked string is a live token of some other client (an oracle; issue 9, F9). The
+      // operator still learns of it: a client holding another client's token suggests a leak.
+      deps.logger?.warn('keyhole.revoke_foreign_token', { client_id: client.clientId, owner_client_id: owner, grant_id: (refresh ?? access)!.grantId, token_fp: fingerprint(token) });
+      return c.body(null, 200);
+    }
     if (refresh) {
       await deps.revoker.revoke(refresh.grantId, 'client_revoked', `client:${client.clientId}`);
     } else if (access && access.revokedAt === null) {

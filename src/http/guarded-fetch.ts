@@ -165,8 +165,12 @@ export function addressProblem(address: string): string | undefined {
 // ---- the fetch ---------------------------------------------------------------------------------------------------
 
 export class GuardedFetchError extends Error {
-  /** transient: worth retrying later (timeouts, connection failures, 5xx); otherwise a refusal. */
-  constructor(message: string, readonly transient: boolean) {
+  /**
+   * transient: worth retrying later (timeouts, connection failures, 5xx); otherwise a refusal.
+   * `message` may be shown to whoever chose the URL; `detail` (when set) is for the operator log only: it can
+   * name what the host resolved to, which a client must not learn (issue 9, F9: no DNS oracle into the network).
+   */
+  constructor(message: string, readonly transient: boolean, readonly detail?: string) {
     super(message);
     this.name = 'GuardedFetchError';
   }
@@ -209,7 +213,7 @@ async function vettedAddresses(url: URL, opts: GuardedGetOptions): Promise<Resol
   if (!opts.allowPrivateAddresses) {
     for (const a of addresses) {
       const problem = addressProblem(a.address);
-      if (problem) throw new GuardedFetchError(`the host ${host} resolves to ${a.address}, ${problem}: refused`, false);
+      if (problem) throw new GuardedFetchError(`the address of ${host} is not allowed: refused`, false, `the host ${host} resolves to ${a.address}, ${problem}`);
     }
   }
   return addresses;
