@@ -25,6 +25,7 @@ describe('consent origin checks', () => {
     const html = await res.text();
     return {
       res,
+      html,
       pending: /name="pending" value="([^"]+)"/.exec(html)![1]!,
       csrf: /name="csrf" value="([^"]+)"/.exec(html)![1]!,
       cookie: res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('keyhole-consent-'))!,
@@ -72,6 +73,8 @@ describe('consent origin checks', () => {
   it('serves the consent page with Referrer-Policy: same-origin, so that browsers send keyhole\'s Origin, not null', async () => {
     const s = await open();
     expect(s.res.headers.get('referrer-policy')).toBe('same-origin');
+    // A <meta name="referrer"> overrides the header in browsers: it must say the same.
+    expect(s.html).toContain('<meta name="referrer" content="same-origin"/>');
   });
 
   it('keeps two consent pages open in one browser working, each with its own fresh nonce', async () => {
