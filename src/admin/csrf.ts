@@ -9,6 +9,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { safeEqual } from '../store/crypto/hash.js';
+import { isSameOriginRequest } from '../http/same-origin.js';
 import type { AdminSession, SessionEnv } from './session.js';
 import { adminMessage } from './page.js';
 
@@ -25,9 +26,7 @@ export type FormEnv = { Variables: SessionEnv['Variables'] & { form: URLSearchPa
  * @see https://www.w3.org/TR/fetch-metadata/#sec-fetch-site-header
  */
 export function isSameOrigin(headers: { origin?: string | undefined; fetchSite?: string | undefined }, publicOrigin: string): boolean {
-  if (headers.fetchSite !== undefined && headers.fetchSite !== 'same-origin' && headers.fetchSite !== 'none') return false;
-  if (headers.origin !== undefined && headers.origin !== 'null' && headers.origin !== publicOrigin) return false;
-  return true;
+  return isSameOriginRequest(headers, publicOrigin, { allowNullOrigin: true });
 }
 
 export function csrfMatches(session: AdminSession, token: string | null | undefined): boolean {

@@ -53,6 +53,11 @@ export interface PendingAuthorization {
   upstreamScopes: string[];
   /** Grant being widened by a step-up, if any. */
   grantId: string | null;
+  /**
+   * SHA-256 of the browser-binding cookie set when consent was approved (src/authorization-server/transaction-binding.ts);
+   * null (or absent on create) until then. The callback refuses a pending authorization without it.
+   */
+  browserBindingHash?: TokenHash | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -255,8 +260,8 @@ export interface Store {
   // pending authorizations (consent + upstream round trip)
   createPending(p: PendingAuthorization): void;
   getPending(id: string): PendingAuthorization | undefined;
-  /** Attach the upstream state/PKCE after consent. */
-  updatePendingUpstream(id: string, upstreamStateHash: TokenHash, upstreamVerifier: Sealed, upstreamScopes: string[]): void;
+  /** Attach the upstream state/PKCE (and the hash of the browser-binding cookie) after consent. */
+  updatePendingUpstream(id: string, upstreamStateHash: TokenHash, upstreamVerifier: Sealed, upstreamScopes: string[], browserBindingHash?: TokenHash): void;
   /** Atomically fetch and delete the pending authorization for an upstream state (single use). */
   takePendingByUpstreamState(stateHash: TokenHash, now: number): PendingAuthorization | undefined;
   deletePending(id: string): void;
@@ -303,6 +308,8 @@ export interface Store {
    * a non-null `usedAt` in the result means this is a replay.
    */
   consumeCode(hash: TokenHash, now: number): CodeRecord | undefined;
+  /** Reads a code without marking it used (the token endpoint checks client, redirect_uri and PKCE first). */
+  getCode(hash: TokenHash): CodeRecord | undefined;
 
   // keyhole access and refresh tokens
   createAccessToken(t: AccessTokenRecord): void;

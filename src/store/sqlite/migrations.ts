@@ -41,6 +41,10 @@
  *   `private_key` the private JWK, a vault ciphertext (ctx `signing-key:<kid>`). `activated_at` NULL = the next key
  *   (published, not signing yet); `retired_at` set = no longer signing, published until its tokens have expired.
  * - `sealed_secrets` — other vault ciphertexts by `name`, which is also their ctx (e.g. `static-credential:<server>`).
+ *
+ * ## Migration 4: browser binding of pending authorizations (issue 9 F1)
+ * - `pending_authorizations.browser_binding_hash` — SHA-256 hex of the random cookie set in the browser that approved
+ *   consent; NULL until approval. The upstream callback completes only with a cookie whose hash matches.
  */
 import type { Database } from 'better-sqlite3';
 import { sealedKid } from './sealed-kid.js';
@@ -219,6 +223,11 @@ export const MIGRATIONS: readonly Migration[] = [
     sealed      TEXT NOT NULL,
     updated_at  INTEGER NOT NULL
   );
+  `,
+
+  // 4 (issue 9 F1): the hash of the cookie binding a pending authorization to the browser that approved consent
+  `
+  ALTER TABLE pending_authorizations ADD COLUMN browser_binding_hash TEXT;
   `,
 ];
 

@@ -88,6 +88,7 @@ interface PendingRow {
   upstream_verifier: string | null;
   upstream_scopes: string;
   grant_id: string | null;
+  browser_binding_hash: string | null;
   created_at: number;
   expires_at: number;
 }
@@ -194,6 +195,7 @@ function pendingFromRow(r: PendingRow): PendingAuthorization {
     upstreamVerifier: r.upstream_verifier,
     upstreamScopes: splitScopes(r.upstream_scopes),
     grantId: r.grant_id,
+    browserBindingHash: r.browser_binding_hash,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
   };
@@ -427,12 +429,13 @@ export class SqliteStore implements Store {
 
       // pending
       insertPending: p(`INSERT INTO pending_authorizations
-        (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, created_at, expires_at)
-        VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @createdAt, @expiresAt)`),
+        (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, browser_binding_hash, created_at, expires_at)
+        VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @browserBindingHash, @createdAt, @expiresAt)`),
       getPending: p<PendingRow>('SELECT * FROM pending_authorizations WHERE id = @id'),
       getPendingByState: p<PendingRow>('SELECT * FROM pending_authorizations WHERE upstream_state_hash = @stateHash'),
       updatePendingUpstream: p(`UPDATE pending_authorizations
-        SET upstream_state_hash = @stateHash, upstream_verifier = @verifier, verifier_kid = @verifierKid, upstream_scopes = @scopes
+        SET upstream_state_hash = @stateHash, upstream_verifier = @verifier, verifier_kid = @verifierKid, upstream_scopes = @scopes,
+          browser_binding_hash = @bindingHash
         WHERE id = @id`),
       deletePending: p('DELETE FROM pending_authorizations WHERE id = @id'),
       deleteExpiredPending: p('DELETE FROM pending_authorizations WHERE expires_at <= @now'),
@@ -592,6 +595,7 @@ export class SqliteStore implements Store {
       verifierKid: sealedKid(pa.upstreamVerifier),
       upstreamScopes: joinScopes(pa.upstreamScopes),
       grantId: pa.grantId,
+      browserBindingHash: pa.browserBindingHash ?? null,
       createdAt: pa.createdAt,
       expiresAt: pa.expiresAt,
     });
@@ -602,13 +606,14 @@ export class SqliteStore implements Store {
     return row && pendingFromRow(row);
   }
 
-  updatePendingUpstream(id: string, upstreamStateHash: TokenHash, upstreamVerifier: Sealed, upstreamScopes: string[]): void {
+  updatePendingUpstream(id: string, upstreamStateHash: TokenHash, upstreamVerifier: Sealed, upstreamScopes: string[], browserBindingHash?: TokenHash): void {
     this.#s.updatePendingUpstream.run({
       id,
       stateHash: upstreamStateHash,
       verifier: upstreamVerifier,
       verifierKid: sealedKid(upstreamVerifier),
       scopes: joinScopes(upstreamScopes),
+      bindingHash: browserBindingHash ?? null,
     });
   }
 
@@ -803,6 +808,11 @@ export class SqliteStore implements Store {
       expiresAt: c.expiresAt,
       usedAt: c.usedAt,
     });
+  }
+
+  getCode(hash: TokenHash): CodeRecord | undefined {
+    const row = this.#s.getCode.get({ hash });
+    return row && codeFromRow(row);
   }
 
   consumeCode(hash: TokenHash, now: number): CodeRecord | undefined {
