@@ -31,7 +31,7 @@ export function registerRoutes(deps: AuthorizationServerDeps): Hono {
   app.post('/register', noStore, async (c) => {
     const now = deps.clock();
     // https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2 — refusals are JSON errors; 429 for rate limits.
-    if (!perAddress.take(clientAddress(c))) throw tooMany(c, 60, 'too many registrations from this address; try again in a minute');
+    if (!perAddress.take(clientAddress(c), now * 1000)) throw tooMany(c, 60, 'too many registrations from this address; try again in a minute');
     const recent = deps.store.dcrRegistrationsSince(now - HOUR + 1);
     if (recent.count >= dcr.globalPerHour) {
       throw tooMany(c, (recent.oldest ?? now) + HOUR - now, 'too many client registrations on this server right now; try again later');
