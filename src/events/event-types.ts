@@ -26,5 +26,6 @@ export const EVENT_TYPES = [
   'admin.signed_in',
   'admin.sign_in_failed',
   'admin.signed_out',
+  'client.expired',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
