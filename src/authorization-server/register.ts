@@ -14,7 +14,7 @@ import { InvalidClientMetadataError, TooManyRequestsError } from '../oauth/error
 import { randomId, randomToken, sha256Hex } from '../store/crypto/hash.js';
 import { FixedWindowLimiter, clientAddress } from '../http/rate-limit.js';
 import { noStore } from '../http/no-store.js';
-import { acceptRegistration, MAX_REGISTRATION_BYTES } from './registration-metadata.js';
+import { acceptRegistration, MAX_REGISTRATION_BYTES, registeredGrantTypes } from './registration-metadata.js';
 
 const HOUR = 3_600;
 
@@ -48,10 +48,8 @@ export function registerRoutes(deps: AuthorizationServerDeps): Hono {
     const { meta, clientFields, redirectUris, dropped, applicationType } = acceptRegistration(body as Record<string, unknown>);
     // RFC 7591 §2: the default token_endpoint_auth_method is client_secret_basic.
     const authMethod = meta.token_endpoint_auth_method ?? 'client_secret_basic';
-    // RFC 7591 §2 defaults to authorization_code alone; clients that omit grant_types still refresh in practice,
-    // so keyhole registers both and echoes what it registered (§3.2.1 lets the server replace values).
-    const grantTypes = meta.grant_types ?? ['authorization_code', 'refresh_token'];
-    if (!grantTypes.includes('authorization_code')) throw new InvalidClientMetadataError('grant_types: must include authorization_code');
+    // RFC 7591 §2 defaults to authorization_code alone; keyhole registers what it supports and echoes it (§3.2.1).
+    const grantTypes = registeredGrantTypes(meta.grant_types);
     const clientId = randomId('c');
     const secret = authMethod === 'none' ? undefined : randomToken('kh_cs_');
     // RFC 7591 §3.2.1: client_id, client_secret, their issue/expiry times and the registration management fields are

@@ -43,7 +43,8 @@ const webUrl = text(1_000).refine((u) => {
 export const registrationSchema = z.looseObject({
   redirect_uris: z.array(text(2_000)).min(1, 'at least one redirect URI is required').max(MAX_REDIRECT_URIS, `at most ${MAX_REDIRECT_URIS} redirect URIs`),
   token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).max(2).optional(),
+  // Grant types keyhole does not support (e.g. VS Code's device_code) are dropped, not refused: RFC 7591 §3.2.1.
+  grant_types: z.array(text(200)).max(10, 'at most 10 grant types').optional(),
   response_types: z.array(z.literal('code')).max(1).optional(),
   application_type: z.enum(['native', 'web']).optional(),
   client_name: text(200).optional(),
@@ -60,6 +61,19 @@ export const registrationSchema = z.looseObject({
 const KNOWN = new Set(Object.keys(registrationSchema.shape));
 
 export type RegistrationMetadata = z.infer<typeof registrationSchema>;
+
+const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+
+/**
+ * The grant types keyhole registers: the supported ones asked for (both when none is asked: clients that omit
+ * grant_types still refresh in practice; RFC 7591 §3.2.1 lets the server replace values). authorization_code is required.
+ */
+export function registeredGrantTypes(asked: readonly string[] | undefined): Array<(typeof SUPPORTED_GRANT_TYPES)[number]> {
+  if (asked === undefined) return [...SUPPORTED_GRANT_TYPES];
+  const kept = SUPPORTED_GRANT_TYPES.filter((g) => asked.includes(g));
+  if (!kept.includes('authorization_code')) throw new InvalidClientMetadataError('grant_types: must include authorization_code (keyhole supports authorization_code and refresh_token)');
+  return kept;
+}
 
 export interface AcceptedRegistration {
   meta: RegistrationMetadata;

@@ -340,6 +340,17 @@ describe('register (hygiene)', () => {
     });
   });
 
+  it('registers the real VS Code payload, device_code grant type included, keeping the grant types keyhole supports', async () => {
+    const vscode: Record<string, unknown> = { ...REAL_PAYLOADS['VS Code']!, grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] };
+    const res = await register(vscode);
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { client_id: string; grant_types: string[]; redirect_uris: string[]; application_type: string };
+    expect(body.grant_types).toEqual(['authorization_code', 'refresh_token']);
+    expect(body.redirect_uris).toEqual(vscode.redirect_uris);
+    expect(body.application_type).toBe('native');
+    expect(h.store.getClient(body.client_id)?.metadata.grant_types).toEqual(['authorization_code', 'refresh_token']);
+  });
+
   describe('field bounds, each refusal naming its field', () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ['client_name', { client_name: 'n'.repeat(201) }, 'invalid_client_metadata'],
