@@ -71,7 +71,13 @@ export class ClientExpiry {
       const client = store.getClient(candidate.clientId);
       // Re-checked one by one: the client may have been used since the batch was listed.
       if (!client || stillExpired(client, this.cutoffs(clock())) !== candidate.reason) continue;
-      done.push(await this.#expire(client, candidate.reason));
+      try {
+        done.push(await this.#expire(client, candidate.reason));
+      } catch (e) {
+        // One client that cannot be expired now (e.g. the keychain is unreachable) must not stop the others; the next
+        // run retries it (it stays blocked meanwhile).
+        this.#deps.log?.(JSON.stringify({ level: 'warn', msg: 'keyhole.client_expiry', client_id: client.clientId, error: (e as Error)?.name ?? 'Error' }));
+      }
     }
     return done;
   }

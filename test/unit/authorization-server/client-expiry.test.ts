@@ -120,6 +120,18 @@ describe('client expiry', () => {
     expect(h.events('client.expired')).toHaveLength(25);
   });
 
+  it('goes on with the other clients when one cannot be expired, and retries it on the next run', async () => {
+    const stuck = h.seedClient({ createdAt: h.clock.now - 3 * DAY, lastUsedAt: h.clock.now - 100 * DAY });
+    h.seedGrant(stuck);
+    const other = h.seedClient({ createdAt: h.clock.now - 2 * DAY });
+    const revoke = vi.spyOn(h.keyhole.revoker, 'revoke').mockRejectedValueOnce(new Error('keychain unreachable'));
+    expect(await h.keyhole.clientExpiry.run()).toEqual([{ clientId: other.clientId, reason: 'never_authorized', revokedGrants: 0 }]);
+    expect(h.store.getClient(stuck.clientId)?.blockedAt).not.toBeNull();
+    expect(h.logs.some((l) => l.includes('keyhole.client_expiry') && l.includes(stuck.clientId))).toBe(true);
+    revoke.mockRestore();
+    expect(await h.keyhole.clientExpiry.run()).toEqual([{ clientId: stuck.clientId, reason: 'unused', revokedGrants: 1 }]);
+  });
+
   it('skips a listed client that was used in the meantime', async () => {
     const client = h.seedClient({ createdAt: h.clock.now - 2 * DAY });
     const listExpired = h.store.listExpiredDcrClients.bind(h.store);

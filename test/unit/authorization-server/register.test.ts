@@ -429,6 +429,21 @@ describe('register (hygiene)', () => {
       expect((await register(ok)).status).toBe(201);
     });
 
+    it('holds against rotating source addresses (the F2 measurement): 25 addresses × 30 attempts store at most 600 clients', async () => {
+      const statuses: number[] = [];
+      for (let a = 0; a < 25; a++) {
+        const env = { incoming: { socket: { remoteAddress: `127.0.0.${a + 2}`, remotePort: 40_000, remoteFamily: 'IPv4' } } };
+        for (let i = 0; i < 30; i++) {
+          const res = await h.app.request(`${h.publicUrl}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(REAL_PAYLOADS['mcp-remote']) }, env);
+          statuses.push(res.status);
+        }
+      }
+      expect(statuses.filter((s) => s === 201)).toHaveLength(600);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(150);
+      expect(statuses.slice(0, 600).every((s) => s === 201)).toBe(true);
+      expect(h.count('clients')).toBe(600);
+    });
+
     it('does not count static or CIMD clients, nor DCR clients older than an hour', async () => {
       h.store.transaction(() => {
         for (let i = 0; i < 600; i++) h.store.createClient(makeDcrClient(h.clock.now - 3_600));
