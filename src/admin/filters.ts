@@ -3,7 +3,7 @@
  * filters. Strict: a repeated or malformed parameter is an `AdminInputError` (400), never a silent default.
  * Empty values (a GET form's blank fields) mean "no filter".
  */
-import type { EventFilter, GrantFilter, GrantStatus } from '../store/types.js';
+import type { ClientKind, EventFilter, GrantFilter, GrantStatus } from '../store/types.js';
 
 export class AdminInputError extends Error {
   override name = 'AdminInputError';
@@ -14,6 +14,8 @@ const MAX_TEXT = 512;
 const SERVER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const EVENT_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
 const STATUSES: readonly GrantStatus[] = ['active', 'revoked'];
+export const CLIENT_KINDS: readonly ClientKind[] = ['dcr', 'cimd', 'static'];
+export const CLIENT_USE: readonly ['never', 'ever'] = ['never', 'ever'];
 
 export interface Page {
   limit: number;
@@ -22,6 +24,17 @@ export interface Page {
 
 export type GrantQueryFilter = Pick<GrantFilter, 'subject' | 'clientId' | 'server' | 'status'>;
 export type EventQueryFilter = Pick<EventFilter, 'type' | 'server' | 'grantId' | 'clientId' | 'since' | 'until'>;
+
+/**
+ * Client filters: `kind` (dcr | cimd | static), `unused_days` (no use — completed authorization, token issued or
+ * refreshed — for at least that many days; never-used clients count from registration: the same notion as the DCR
+ * expiry job), `used` (never | ever).
+ */
+export interface ClientQueryFilter {
+  kind?: ClientKind;
+  unusedDays?: number;
+  used?: 'never' | 'ever';
+}
 
 /** What a bulk revocation targets: every active grant of a user, a client and/or a server (at least one). */
 export interface BulkFilter {
@@ -148,6 +161,23 @@ export function parseEventFilter(src: Source): EventQueryFilter {
   if (since !== undefined) out.since = since;
   if (until !== undefined) out.until = until;
   return out;
+}
+
+export function parseClientFilter(src: Source): ClientQueryFilter {
+  const out: ClientQueryFilter = {};
+  const kind = single(src, 'kind');
+  if (kind !== undefined && !CLIENT_KINDS.includes(kind as ClientKind)) throw new AdminInputError('kind must be dcr, cimd or static');
+  const unusedDays = integer(src, 'unused_days', 1, 36_500);
+  const used = single(src, 'used');
+  if (used !== undefined && used !== 'never' && used !== 'ever') throw new AdminInputError('used must be never or ever');
+  if (kind !== undefined) out.kind = kind as ClientKind;
+  if (unusedDays !== undefined) out.unusedDays = unusedDays;
+  if (used !== undefined) out.used = used;
+  return out;
+}
+
+export function clientFilterParams(f: ClientQueryFilter): Record<string, string | number | undefined> {
+  return { kind: f.kind, unused_days: f.unusedDays, used: f.used };
 }
 
 /** A bulk-revocation filter: at least one of `subject`, `client_id`, `server`; nothing else. */

@@ -27,5 +27,6 @@ export const EVENT_TYPES = [
   'admin.sign_in_failed',
   'admin.signed_out',
   'consent.binding_failed',
+  'client.expired',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

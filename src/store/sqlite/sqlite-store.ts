@@ -7,8 +7,11 @@ import Database from 'better-sqlite3';
 import type {
   AccessTokenLookup,
   AccessTokenRecord,
+  ClientExpiryReason,
+  ClientFilter,
   ClientGrantStats,
   ClientKind,
+  ClientListEntry,
   ClientRecord,
   CodeRecord,
   EventFilter,
@@ -32,6 +35,7 @@ import type {
 } from '../types.js';
 import type { SigningKeyRecord, UpstreamRegistration } from '../types.js';
 import { UpstreamKindsTables } from './upstream-kinds-tables.js';
+import { ClientTables, clientEntryFromRow, clientPageSql, clientWhere, type ClientListRow } from './client-tables.js';
 import { migrate } from './migrations.js';
 import { sealedKid } from './sealed-kid.js';
 
@@ -79,6 +83,7 @@ interface ClientRow {
   secret_hash: string | null;
   created_at: number;
   blocked_at: number | null;
+  last_used_at: number | null;
 }
 interface PendingRow {
   id: string;
@@ -185,6 +190,7 @@ function clientFromRow(r: ClientRow): ClientRecord {
     secretHash: r.secret_hash,
     createdAt: r.created_at,
     blockedAt: r.blocked_at,
+    lastUsedAt: r.last_used_at,
   };
 }
 function pendingFromRow(r: PendingRow): PendingAuthorization {
@@ -386,6 +392,7 @@ function clientParams(client: ClientRecord): Params {
     secretHash: client.secretHash,
     createdAt: client.createdAt,
     blockedAt: client.blockedAt,
+    lastUsedAt: client.lastUsedAt ?? null,
   };
 }
 
@@ -397,6 +404,7 @@ export class SqliteStore implements Store {
   readonly #s;
   readonly #pageStatements = new Map<string, Database.Statement<[Params]>>();
   readonly #kinds: UpstreamKindsTables;
+  readonly #clients: ClientTables;
   /**
    * Hot-path cache of access-token lookups (hash → result), the largest cost keyhole adds per MCP request (bench/).
    * It never outlives a revocation: every revoking write of this store clears it, and so does any commit by another
@@ -412,14 +420,15 @@ export class SqliteStore implements Store {
     this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     db.function('keyhole_sealed_kid', { deterministic: true }, (sealed: unknown) => sealedKid(typeof sealed === 'string' ? sealed : null));
     this.#kinds = new UpstreamKindsTables(db);
+    this.#clients = new ClientTables(db);
     const p = <Row = unknown>(sql: string) => db.prepare<[Params?], Row>(sql);
     this.#s = {
       // clients
-      insertClient: p(`INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at)
-        VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt)`),
+      insertClient: p(`INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at, last_used_at)
+        VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt, @lastUsedAt)`),
       getClient: p<ClientRow>('SELECT * FROM clients WHERE client_id = @clientId'),
-      upsertClient: p(`INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at)
-        VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt)
+      upsertClient: p(`INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at, last_used_at)
+        VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt, @lastUsedAt)
         ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, metadata = excluded.metadata, secret_hash = excluded.secret_hash`),
       listClients: p<ClientRow>('SELECT * FROM clients ORDER BY created_at DESC, rowid DESC'),
       countClients: p<{ n: number }>('SELECT count(*) AS n FROM clients'),
@@ -567,8 +576,30 @@ export class SqliteStore implements Store {
     return this.#s.listClients.all().map(clientFromRow);
   }
 
-  countClients(): number {
-    return this.#s.countClients.get()?.n ?? 0;
+  countClients(filter: ClientFilter = {}): number {
+    const { where, params } = clientWhere(filter);
+    if (!where) return this.#s.countClients.get()?.n ?? 0;
+    return (this.#page(`SELECT count(*) AS n FROM clients ${where}`).get(params) as { n: number }).n;
+  }
+
+  /** Newest first (created_at, then insertion order); the page is cut in SQL, grant stats for its rows only. */
+  listClientPage(filter: ClientFilter): ClientListEntry[] {
+    const { where, params } = clientWhere(filter);
+    const { limit, offset } = pageOf(filter);
+    const rows = this.#page(clientPageSql(where)).all({ ...params, limit, offset }) as ClientListRow[];
+    return rows.map((r) => clientEntryFromRow(r, fromJson(r.metadata)));
+  }
+
+  touchClient(clientId: string, at: number): void {
+    this.#clients.touch(clientId, at);
+  }
+
+  dcrRegistrationsSince(since: number): { count: number; oldest: number | null } {
+    return this.#clients.registrationsSince(since);
+  }
+
+  listExpiredDcrClients(neverUsedCreatedBefore: number, usedBefore: number, limit: number): Array<{ clientId: string; reason: ClientExpiryReason }> {
+    return this.#clients.expired(neverUsedCreatedBefore, usedBefore, limit);
   }
 
   blockClient(clientId: string, at: number): void {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientRecord, GrantRecord } from '../../../src/store/types.js';
 import { CHALLENGE, CLIENT_REDIRECT, createHarness, RESOURCE_A, type Harness } from './harness.js';
+import { CONTROL_REDIRECTS, CSP_INJECTION_REDIRECTS, FORBIDDEN_REDIRECTS } from './garbage-redirects.js';
 
 const GARBAGE_BODIES: Array<[string, BodyInit]> = [
   ['empty', ''],
@@ -157,6 +158,39 @@ describe('malformed input', () => {
         const res = await h.request(`/authorize?${new URLSearchParams({ ...good, [key]: v }).toString()}`);
         await expectClean(res, `authorize ${key}=${v.slice(0, 20)}`);
       }
+    }
+  });
+
+  it('refuses every garbage redirect URI at /register with invalid_redirect_uri and stores nothing (F7)', async () => {
+    const before = h.count('clients');
+    for (const uri of [...FORBIDDEN_REDIRECTS, ...CONTROL_REDIRECTS, ...CSP_INJECTION_REDIRECTS]) {
+      for (const application_type of [undefined, 'native', 'web']) {
+        h.clock.now += 60; // past the per-address minute of dcr.perAddressPerMinute
+        const res = await h.request('/register', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ redirect_uris: [uri], token_endpoint_auth_method: 'none', ...(application_type ? { application_type } : {}) }),
+        });
+        const what = `register ${JSON.stringify(uri)} ${application_type}`;
+        expect(res.status, what).toBe(400);
+        expect(((await res.json()) as { error: string }).error, what).toBe('invalid_redirect_uri');
+      }
+    }
+    expect(h.count('clients')).toBe(before);
+  });
+
+  it('never lets a stored redirect URI inject into the consent page CSP (client stored before the rules)', async () => {
+    for (const uri of ['https://a;b.example/cb', "https://x;script-src-elem'unsafe-inline'.example/cb", 'https://a%3bb.example/cb']) {
+      const legacy = h.seedClient({ metadata: { client_name: 'Legacy', redirect_uris: [uri] } });
+      const res = await h.request(`/authorize?${new URLSearchParams({
+        response_type: 'code', client_id: legacy.clientId, redirect_uri: uri, code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's', resource: RESOURCE_A,
+      }).toString()}`);
+      await expectClean(res.clone(), `authorize ${uri}`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      const directives = csp.split(';').map((d) => d.trim().split(/\s+/)[0]);
+      expect(directives, uri).toEqual(['default-src', 'style-src', 'img-src', 'form-action', 'frame-ancestors', 'base-uri']);
+      expect(csp, uri).not.toContain('a;b');
+      h.store.deleteClient(legacy.clientId);
     }
   });
 

@@ -19,6 +19,7 @@ import type {
   UpstreamCredential,
 } from '../../../src/store/types.js';
 import { upstreamKindsContract } from './upstream-kinds-contract.js';
+import { clientUseContract } from './client-use-contract.js';
 
 export interface StoreHandle {
   store: Store;
@@ -36,6 +37,7 @@ export function makeClient(over: Partial<ClientRecord> = {}): ClientRecord {
     secretHash: null,
     createdAt: T0,
     blockedAt: null,
+    lastUsedAt: null,
     ...over,
   };
 }
@@ -887,6 +889,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
     });
 
     upstreamKindsContract(() => store);
+
+    clientUseContract(() => store);
 
     describe('transaction', () => {
       it('commits and returns the value', () => {
