@@ -99,6 +99,7 @@ export async function authorizeSdk2(mcpUrl: string, opts: { login: string; provi
     if (!(e instanceof UnauthorizedError)) throw e;
   }
   const consent = await approve(provider, opts);
+  provider.scopeOverride = undefined; // later authorizations (step-up) keep the scope the SDK computed
   await transport.finishAuth(consent.clientRedirect.searchParams);
   await transport.close().catch(() => undefined);
   return { ...(await connectSdk2(mcpUrl, provider)), consent };
