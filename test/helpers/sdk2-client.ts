@@ -9,6 +9,7 @@ import {
   Client,
   StreamableHTTPClientTransport,
   UnauthorizedError,
+  type FetchLike,
   type OAuthClientMetadata,
   type OAuthClientProvider,
   type OAuthDiscoveryState,
@@ -69,8 +70,8 @@ export function newSdk2Client(): Client {
 }
 
 /** A new transport + client with the provider's current tokens (connect = `server/discover` probe, or `initialize`). */
-export async function connectSdk2(mcpUrl: string, provider: Sdk2CapturingProvider): Promise<Sdk2Connection> {
-  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider });
+export async function connectSdk2(mcpUrl: string, provider: Sdk2CapturingProvider, opts: { fetch?: FetchLike } = {}): Promise<Sdk2Connection> {
+  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
   const client = newSdk2Client();
   await client.connect(transport);
   return { client, transport, provider };
