@@ -47,7 +47,7 @@ describe('protocol 2026-07-28 through keyhole', () => {
     const discover = await conn.client.discover();
     expect(discover.supportedVersions).toContain(MODERN);
     const list = await conn.client.listTools(undefined, { cacheMode: 'bypass' });
-    expect(list.tools.map((t) => t.name).sort()).toEqual(['echo', 'slow_count', 'whoami', 'write_note']);
+    expect(list.tools.map((t) => t.name).sort()).toEqual(['debug_dump', 'echo', 'purge_notes', 'slow_count', 'whoami', 'write_note']);
     expect(list).toMatchObject({ ttlMs: 60_000, cacheScope: 'public' });
     const echoed = await conn.client.callTool({ name: 'echo', arguments: { text: 'hello 2026' } });
     expect(textOf(echoed)).toBe('hello 2026');

@@ -14,7 +14,7 @@ import { CapturingProvider, connectThroughKeyhole, type ConnectedClient } from '
 import { sha256Hex } from '../../src/store/crypto/hash.js';
 
 const V1_TOOLS = ['count', 'create_issue', 'delete_issue', 'echo', 'list_issues', 'whoami'];
-const V2_TOOLS = ['echo', 'slow_count', 'whoami', 'write_note'];
+const V2_TOOLS = ['debug_dump', 'echo', 'purge_notes', 'slow_count', 'whoami', 'write_note'];
 
 function textOf(result: unknown): string {
   return (result as { content: Array<{ text: string }> }).content.map((c) => c.text).join('');

@@ -4,7 +4,7 @@
  * envelope, `subscriptions/listen`) and falls back to stateless 2025-era serving. Like the 1.x fixture
  * (examples/demo/upstream-mcp-server.ts) it accepts only RFC 9068 JWTs from the upstream authorization server's
  * JWKS whose `aud` is its own URL.
- * Tools: `echo`, `slow_count` (progress notifications), `write_note`, `whoami`.
+ * Tools: `whoami`, `echo`, `slow_count` (progress notifications), `write_note`, `purge_notes`, `debug_dump`.
  * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/transports
  */
 import { createServer, type Server } from 'node:http';
@@ -100,6 +100,14 @@ export async function startSdk2UpstreamMcpServer(opts: { issuer?: string } = {})
       calls.push({ tool: 'write_note', sub: subOf(ctx.http?.authInfo) });
       return text(`noted: ${note}`);
     });
+    mcp.registerTool('purge_notes', { description: 'Delete every note (admin)', annotations: { destructiveHint: true } }, async (ctx) => {
+      calls.push({ tool: 'purge_notes', sub: subOf(ctx.http?.authInfo) });
+      return text('purged');
+    });
+    mcp.registerTool('debug_dump', { description: 'A tool no keyhole scope names', annotations: { readOnlyHint: true } }, async (ctx) => {
+      calls.push({ tool: 'debug_dump', sub: subOf(ctx.http?.authInfo) });
+      return text('dump');
+    });
     return mcp;
   };
   const handler = createMcpHandler(factory, { keepAliveMs: 0 });
@@ -165,7 +173,7 @@ export interface ProtocolStack {
   legacyUrl: string;
   /** `/mcp/modern`: the SDK 2.x upstream, no scope map. */
   modernUrl: string;
-  /** `/mcp/scoped`: the same SDK 2.x upstream with delegated scopes `read` and `write`. */
+  /** `/mcp/scoped`: the same SDK 2.x upstream with delegated scopes `read`, `write` and `admin` (SCOPED). */
   scopedUrl: string;
   as: UpstreamAs;
   v1: UpstreamMcp;
@@ -176,7 +184,9 @@ export interface ProtocolStack {
 export const SCOPED = {
   read: { description: 'Read notes', upstreamScopes: ['mcp:read'], tools: ['whoami', 'echo', 'slow_count'] },
   write: { description: 'Write notes', upstreamScopes: ['mcp:write'], tools: ['write_note'] },
+  admin: { description: 'Purge notes', upstreamScopes: ['mcp:write'], tools: ['purge_notes'] },
 };
+// `debug_dump` is named by no scope: with defaultPolicy "deny" no grant can call it.
 
 /** One oidc-provider, one SDK 1.x and one SDK 2.x upstream, and keyhole in front of them (three servers). */
 export async function startProtocolStack(): Promise<ProtocolStack> {
