@@ -81,9 +81,14 @@ describe('protocol 2026-07-28 through keyhole', () => {
     const res = await fetch(`${stack.publicUrl}/admin/api/grants/${grantId}`, { method: 'DELETE', headers: { authorization: `Bearer ${PROTOCOL_ADMIN_TOKEN}` } });
     expect(res.status).toBe(200);
     const how = await Promise.race([sub.closed, new Promise((r) => setTimeout(() => r('still open'), 1000))]);
-    expect(how).not.toBe('still open');
+    expect(how).toBe('remote'); // keyhole ended the stream; the server never sent a graceful listen result
     expect(Date.now() - started).toBeLessThan(1000);
     // keyhole also tore down its upstream request: the upstream's listen router dropped the stream.
     await expect.poll(upstreamListeners, { timeout: 1000 }).toBe(0);
+    // Listening again meets the revoked grant: keyhole's 401, the refresh token's invalid_grant, no upstream request.
+    const upstreamBefore = stack.v2.requests.length;
+    await expect(conn.client.listen({ toolsListChanged: true })).rejects.toThrow();
+    expect(stack.v2.requests.length).toBe(upstreamBefore);
+    expect(stack.keyhole.store.listEvents({ type: 'grant.revoked', limit: 10 })[0]).toMatchObject({ grantId, detail: { actor: 'admin:api' } });
   });
 });
