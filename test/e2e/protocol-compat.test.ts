@@ -46,9 +46,23 @@ describe('protocol eras side by side', () => {
     expect(fallback.client.getNegotiatedProtocolVersion()).toBe('2025-11-25');
     expect(fallback.client.getProtocolEra()).toBe('legacy');
     expect(fallback.transport.sessionId).toMatch(/^[0-9a-f-]{36}$/);
-    // Session ids pass through keyhole both ways; the 2.x upstream never saw one, nor an initialize.
+    // Session ids pass through keyhole both ways; the 2.x upstream never saw one, nor an initialize (so far).
     expect(stack.v1.seenRequestHeaders.some((h) => h['mcp-session-id'] === fallback.transport.sessionId)).toBe(true);
     expect(stack.v2.requests.some((r) => r.headers['mcp-session-id'] !== undefined || r.rpcMethod === 'initialize')).toBe(false);
+  });
+
+  it('also serves the SDK 1.x client from the 2.x upstream (its stateless 2025 fallback: initialize, no session)', async () => {
+    const old = await connectThroughKeyhole(stack.modernUrl, { login: 'eve', provider: new CapturingProvider('http://127.0.0.1:9/v1-on-v2/callback', 'SDK 1.x on 2.x') });
+    try {
+      expect(old.transport.sessionId).toBeUndefined();
+      expect((await old.client.listTools()).tools.map((t) => t.name).sort()).toEqual(V2_TOOLS);
+      expect(JSON.parse(textOf(await old.client.callTool({ name: 'whoami', arguments: {} }))).sub).toBe('eve');
+      const init = stack.v2.requests.find((r) => r.rpcMethod === 'initialize')!;
+      expect(init.headers['mcp-method']).toBeUndefined();
+      expect(init.headers['authorization']).toMatch(/^Bearer eyJ/);
+    } finally {
+      await old.client.close();
+    }
   });
 
   it('serves all three at once: lists, calls and progress on each, as each user', async () => {
