@@ -93,6 +93,16 @@ describe('protocol eras side by side', () => {
     expect(probe!['authorization']).toMatch(/^Bearer eyJ/);
   });
 
+  it('has upstreams that check the audience: the 2.x upstream refuses a valid upstream JWT minted for the 1.x upstream', async () => {
+    const forV1 = stack.v1.seenAuthorizationHeaders.at(-1)!;
+    const forV2 = stack.v2.requests.map((r) => r.headers['authorization']).filter(Boolean).at(-1)!;
+    const direct = (authorization: string) => fetch(stack.v2.url, { method: 'POST', headers: { authorization, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }) });
+    const refused = await direct(forV1);
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error_description: string }).error_description).toContain('aud');
+    expect((await direct(forV2)).status).toBe(200);
+  });
+
   it('refuses subscriptions/listen on the 2025-era connection (the GET stream is that era\'s channel)', async () => {
     await expect(fallback.client.listen({ toolsListChanged: true })).rejects.toThrow();
   });
