@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProtocolStack, type ProtocolStack } from '../helpers/sdk2-upstream.js';
-import { approve, authorizeSdk2, connectSdk2, Sdk2CapturingProvider, type Sdk2Connection } from '../helpers/sdk2-client.js';
+import { approve, authorizeSdk2, countingFetch, Sdk2CapturingProvider, type Sdk2Connection } from '../helpers/sdk2-client.js';
 import { CookieBrowser } from '../helpers/cookie-browser.js';
 import { sha256Hex } from '../../src/store/crypto/hash.js';
 
@@ -25,10 +25,13 @@ describe('protocol 2026-07-28 delegated scopes', () => {
   const provider = new Sdk2CapturingProvider('http://127.0.0.1:9/scoped/callback', 'Scoped sdk2 client');
   const events = (type: string) => stack.keyhole.store.listEvents({ type, limit: 500 }).filter((e) => e.clientId === provider.clientId);
   const prm = () => `${stack.publicUrl}/.well-known/oauth-protected-resource/mcp/scoped`;
+  let tokenRequests: string[];
 
   beforeAll(async () => {
     stack = await startProtocolStack();
-    conn = await authorizeSdk2(stack.scopedUrl, { login: 'sam', provider, browser, scope: 'openid offline_access read' });
+    const counting = countingFetch(`${stack.publicUrl}/token`);
+    tokenRequests = counting.grantTypes;
+    conn = await authorizeSdk2(stack.scopedUrl, { login: 'sam', provider, browser, scope: 'openid offline_access read', fetch: counting.fetch });
   });
   afterAll(async () => {
     await conn?.client.close().catch(() => undefined);
@@ -71,12 +74,14 @@ describe('protocol 2026-07-28 delegated scopes', () => {
     expect(held.refresh_token).toMatch(/^kh_rt_/);
     const refreshedBefore = events('token.refreshed').length;
     const issuedBefore = events('token.issued').length;
+    expect(tokenRequests).toEqual(['authorization_code']);
     provider.authorizationUrl = undefined;
 
     // The 403 makes the SDK re-authorize with the union of the held and the challenged scope (no refresh).
     await expect(conn.client.callTool({ name: 'write_note', arguments: { note: 'needs write' } })).rejects.toThrow();
     expect(provider.authorizationUrl).toBeDefined();
     expect(provider.authorizationUrl!.searchParams.get('scope')).toBe('read write');
+    expect(tokenRequests).toEqual(['authorization_code']); // not even a refresh attempt keyhole could refuse
     expect(events('token.refreshed')).toHaveLength(refreshedBefore);
     expect(stack.keyhole.store.getRefreshToken(sha256Hex(held.refresh_token!))!.usedAt).toBeNull();
 
@@ -88,6 +93,7 @@ describe('protocol 2026-07-28 delegated scopes', () => {
     expect((await conn.client.listTools(undefined, { cacheMode: 'bypass' })).tools.map((t) => t.name).sort()).toEqual([...READ_TOOLS, 'write_note']);
 
     // One code exchange, no refresh; the same grant, widened; a new refresh token bound to it.
+    expect(tokenRequests).toEqual(['authorization_code', 'authorization_code']);
     expect(events('token.refreshed')).toHaveLength(refreshedBefore);
     expect(events('token.issued')).toHaveLength(issuedBefore + 1);
     const grants = stack.keyhole.store.listGrants({ clientId: provider.clientId });

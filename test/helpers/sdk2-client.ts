@@ -85,14 +85,24 @@ export async function approve(provider: Sdk2CapturingProvider, opts: { login: st
   return consent;
 }
 
+/** A fetch for the SDK transport that records the grant_type of every request to `tokenEndpoint`. */
+export function countingFetch(tokenEndpoint: string): { fetch: FetchLike; grantTypes: string[] } {
+  const grantTypes: string[] = [];
+  const counting: FetchLike = async (input, init) => {
+    if (String(input instanceof Request ? input.url : input) === tokenEndpoint) grantTypes.push(new URLSearchParams(String(init?.body ?? '')).get('grant_type') ?? '');
+    return fetch(input, init);
+  };
+  return { fetch: counting, grantTypes };
+}
+
 /**
  * First connection: 401 → PRM → AS metadata → DCR → authorization URL → consent → upstream login → code (+ iss,
  * checked by the SDK) → tokens → a fresh connection.
  */
-export async function authorizeSdk2(mcpUrl: string, opts: { login: string; provider?: Sdk2CapturingProvider; browser?: CookieBrowser; scope?: string }): Promise<Sdk2Connection & { consent: ConsentResult }> {
+export async function authorizeSdk2(mcpUrl: string, opts: { login: string; provider?: Sdk2CapturingProvider; browser?: CookieBrowser; scope?: string; fetch?: FetchLike }): Promise<Sdk2Connection & { consent: ConsentResult }> {
   const provider = opts.provider ?? new Sdk2CapturingProvider();
   provider.scopeOverride = opts.scope;
-  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider });
+  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
   try {
     await newSdk2Client().connect(transport);
     throw new Error('expected the first connection to need authorization');
@@ -103,5 +113,5 @@ export async function authorizeSdk2(mcpUrl: string, opts: { login: string; provi
   provider.scopeOverride = undefined; // later authorizations (step-up) keep the scope the SDK computed
   await transport.finishAuth(consent.clientRedirect.searchParams);
   await transport.close().catch(() => undefined);
-  return { ...(await connectSdk2(mcpUrl, provider)), consent };
+  return { ...(await connectSdk2(mcpUrl, provider, opts.fetch ? { fetch: opts.fetch } : {})), consent };
 }
