@@ -91,9 +91,8 @@ export class StdioHttpBridge {
   }
 
   #wire(transport: StreamableHTTPClientTransport): StreamableHTTPClientTransport {
-    transport.onmessage = (m) => {
-      if (transport === this.#server || this.#own.has(idOf(m) as RequestId)) this.#fromServer(m);
-    };
+    // Messages of a replaced transport still go to the client: a stream of the old session may yet answer.
+    transport.onmessage = (m) => this.#fromServer(m);
     transport.onerror = (e) => {
       // send() reports its failure here and then throws it: let the sender handle those (next macrotask check).
       setImmediate(() => {
@@ -204,8 +203,6 @@ export class StdioHttpBridge {
     const fresh = this.#wire(this.#opts.newServerTransport());
     await fresh.start();
     this.#server = fresh;
-    stale.onmessage = undefined;
-    stale.onerror = undefined;
     void stale.close().catch(() => undefined);
     const init = this.#lastInitialize!;
     const id = `${OWN_ID_PREFIX}reinitialize-${++this.#ownSeq}`;
