@@ -66,6 +66,7 @@ describe('keyhole connect with the file store', () => {
     const tagged = stack.mcp.seenRequestHeaders.filter((h) => h['x-connect-test'] === 'first-run');
     expect(tagged.length).toBeGreaterThanOrEqual(3); // initialize, tools/list, tools/call at least
     expect(bridge.stderr()).toContain('not in the OS keychain');
+    expect(bridge.clientErrors).toEqual([]); // every stdout line during the sign-in parsed as JSON-RPC
   });
 
   it('keeps the tokens in a 0600 file in a 0700 directory, and never prints a token', () => {
@@ -118,6 +119,7 @@ describe('keyhole connect with the file store', () => {
     expect(bridge.stderr()).toContain('refused the stored tokens');
     // The same session goes on: the next call needs nothing more.
     expect(textOf(await bridge.client.callTool({ name: 'echo', arguments: { text: 'still here' } }))).toContain('still here');
+    expect(bridge.clientErrors).toEqual([]);
   });
 
   it('writes nothing but JSON-RPC on stdout, passes ids, notifications and errors through, and exits 0 when stdin closes', async () => {

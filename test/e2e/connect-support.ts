@@ -20,6 +20,8 @@ export interface SpawnedBridge {
   transport: StdioClientTransport;
   /** Everything the bridge wrote on stderr so far. */
   stderr(): string;
+  /** Errors the client saw, e.g. a stdout line that is not a JSON-RPC message. */
+  clientErrors: Error[];
   close(): Promise<void>;
 }
 
@@ -36,7 +38,9 @@ export function spawnBridge(mcpUrl: string, env: Record<string, string>, args: s
   let stderr = '';
   transport.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new Client({ name: 'connect-e2e', version: '1.0.0' });
-  return { client, transport, stderr: () => stderr, close: () => client.close() };
+  const clientErrors: Error[] = [];
+  client.onerror = (e) => void clientErrors.push(e);
+  return { client, transport, stderr: () => stderr, clientErrors, close: () => client.close() };
 }
 
 /** Resolves with the first authorization URL printed after stderr offset `from`. */
