@@ -45,8 +45,16 @@ export async function runConnect(opts: ConnectOptions, io: ConnectIo): Promise<n
   const credentials = await store.load(serverUrl);
   const callback = await startLoopbackCallback({
     preferredPort: opts.callbackPort ?? registeredCallbackPort(credentials),
+    // --callback-port is a promise to the user: fail rather than listen elsewhere.
     strictPort: opts.callbackPort !== undefined,
   });
+  const registered = registeredCallbackPort(credentials);
+  if (registered !== undefined && registered !== callback.port && !credentials.tokens) {
+    // The registered redirect's port is taken and there are no tokens to keep: register again with this port, for
+    // servers that (against RFC 8252 §7.3) compare loopback ports exactly.
+    log(`the registered redirect URI uses port ${registered}, this run listens on ${callback.port}: registering again`);
+    delete credentials.client;
+  }
   const signIn = new SignIn({ callback, timeoutMs: opts.authTimeoutMs, openBrowser: opts.openBrowser, log });
   const provider = new ConnectOAuthProvider({
     serverUrl,
