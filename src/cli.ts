@@ -1,5 +1,5 @@
 /**
- * The `keyhole` command: `serve --config FILE`, `demo`, `keys …`, `vault …`. Exits non-zero with a readable
+ * The `keyhole` command: `serve --config FILE`, `demo`, `keys …`, `vault …`, `connect URL`. Exits non-zero with a readable
  * message (field path and reason) on a bad config, a missing key or an unusable vault, never with a stack trace.
  */
 import { parseArgs } from 'node:util';
@@ -24,6 +24,8 @@ Usage:
   keyhole vault migrate --to keychain|sqlite --config FILE [--batch-size 200]
                                         move every upstream refresh token (run with keyhole stopped)
   keyhole vault status --config FILE    where the refresh tokens are
+  keyhole connect <mcp-url> [options]   stdio bridge to a remote MCP server with OAuth sign-in, for clients
+                                        that only launch local servers (keyhole connect --help)
   keyhole --version | --help
 
 The keys and vault commands work on the database directly: stop keyhole first, start it again afterwards.
@@ -59,6 +61,30 @@ async function demo(args: string[]): Promise<void> {
   const running = await startDemo({ port, asPort: port + 1, mcpPort: port + 2 });
   process.stdout.write(demoBanner(running) + '\n');
   onSignals(() => running.close());
+}
+
+function readVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** `keyhole connect`: loaded on demand (the SDK client pieces are not needed by serve). stdout is the MCP stream. */
+async function connect(args: string[]): Promise<void> {
+  const { parseConnectArgs, ConnectUsageError, CONNECT_USAGE } = await import('./connect/connect-options.js');
+  let options;
+  try {
+    options = parseConnectArgs(args, process.env);
+  } catch (e) {
+    if (e instanceof ConnectUsageError) fail(`${e.message}\n\n${CONNECT_USAGE}`, 2);
+    throw e;
+  }
+  if (!options) {
+    process.stdout.write(CONNECT_USAGE);
+    return;
+  }
+  const { runConnect } = await import('./connect/run-connect.js');
+  const code = await runConnect(options, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, version: readVersion() });
+  // Open sockets (keep-alive) must not keep a finished bridge alive; stdout and stderr are flushed first.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
 const io: CommandIo = {
@@ -138,10 +164,11 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'demo':
       return demo(rest);
+    case 'connect':
+      return connect(rest);
     case '--version':
     case '-v': {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-      process.stdout.write(`${pkg.version}\n`);
+      process.stdout.write(`${readVersion()}\n`);
       return;
     }
     case undefined:
