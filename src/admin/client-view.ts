@@ -5,16 +5,10 @@
  */
 import type { ClientFilter, ClientListEntry, Store } from '../store/types.js';
 import type { ClientQueryFilter } from './filters.js';
-import { clientSummary, clientSummaryJson, type ClientSummary } from './grant-view.js';
+import type { ClientView } from '../../views/admin/view-models.js';
+import { clientSummary, clientSummaryJson } from './grant-view.js';
 
-export interface ClientView extends ClientSummary {
-  grantCount: number;
-  activeGrantCount: number;
-  /** The latest of the client's own use and its grants' MCP traffic; null when never used. */
-  lastUsedAt: number | null;
-  /** The client's own use: last completed authorization or token issued/refreshed (what filters and expiry go by). */
-  clientLastUsedAt: number | null;
-}
+export type { ClientView } from '../../views/admin/view-models.js';
 
 /** The store filter for an admin query at `now` (`unused_days` becomes a time bound). */
 export function storeClientFilter(f: ClientQueryFilter, now: number): ClientFilter {

@@ -3,7 +3,9 @@
  * filters. Strict: a repeated or malformed parameter is an `AdminInputError` (400), never a silent default.
  * Empty values (a GET form's blank fields) mean "no filter".
  */
-import type { ClientKind, EventFilter, GrantFilter, GrantStatus } from '../store/types.js';
+import type { ClientKind, GrantStatus } from '../store/types.js';
+import { CLIENT_KINDS, type ClientQueryFilter, type EventQueryFilter, type GrantQueryFilter } from '../../views/admin/view-models.js';
+export { CLIENT_KINDS, CLIENT_USE, clientFilterParams, type ClientQueryFilter, type EventQueryFilter, type GrantQueryFilter } from '../../views/admin/view-models.js';
 
 export class AdminInputError extends Error {
   override name = 'AdminInputError';
@@ -14,27 +16,13 @@ const MAX_TEXT = 512;
 const SERVER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const EVENT_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
 const STATUSES: readonly GrantStatus[] = ['active', 'revoked'];
-export const CLIENT_KINDS: readonly ClientKind[] = ['dcr', 'cimd', 'static'];
-export const CLIENT_USE: readonly ['never', 'ever'] = ['never', 'ever'];
 
 export interface Page {
   limit: number;
   offset: number;
 }
 
-export type GrantQueryFilter = Pick<GrantFilter, 'subject' | 'clientId' | 'server' | 'status'>;
-export type EventQueryFilter = Pick<EventFilter, 'type' | 'server' | 'grantId' | 'clientId' | 'since' | 'until'>;
 
-/**
- * Client filters: `kind` (dcr | cimd | static), `unused_days` (no use — completed authorization, token issued or
- * refreshed — for at least that many days; never-used clients count from registration: the same notion as the DCR
- * expiry job), `used` (never | ever).
- */
-export interface ClientQueryFilter {
-  kind?: ClientKind;
-  unusedDays?: number;
-  used?: 'never' | 'ever';
-}
 
 /** What a bulk revocation targets: every active grant of a user, a client and/or a server (at least one). */
 export interface BulkFilter {
@@ -176,9 +164,6 @@ export function parseClientFilter(src: Source): ClientQueryFilter {
   return out;
 }
 
-export function clientFilterParams(f: ClientQueryFilter): Record<string, string | number | undefined> {
-  return { kind: f.kind, unused_days: f.unusedDays, used: f.used };
-}
 
 /** A bulk-revocation filter: at least one of `subject`, `client_id`, `server`; nothing else. */
 export function parseBulkFilter(src: Source): BulkFilter {

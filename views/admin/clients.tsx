@@ -1,8 +1,8 @@
 /** Registered clients (filtered by kind and last use, one page at a time) with grant counts and last use; block and delete. */
 import { AdminLayout } from './admin-layout.js';
 import { ClientCell, Pager, SelectField, Time } from './components.js';
-import type { ClientView } from '../../src/admin/client-view.js';
-import { CLIENT_KINDS, CLIENT_USE, clientFilterParams, type ClientQueryFilter } from '../../src/admin/filters.js';
+import type { ClientView } from './view-models.js';
+import { CLIENT_KINDS, CLIENT_USE, clientFilterParams, type ClientQueryFilter } from './view-models.js';
 
 export interface ClientsPageProps {
   nonce: string;

@@ -1,6 +1,6 @@
 /** Small pieces shared by the admin pages. Text only: nothing here builds HTML from strings. */
 import type { ClientKind } from '../../src/store/types.js';
-import type { ClientSummary, UpstreamTokenState } from '../../src/admin/grant-view.js';
+import type { ClientSummary, UpstreamTokenState } from './view-models.js';
 
 /** `2025-01-31 12:00:00 UTC` in a <time>; a dash for null. */
 export function Time(p: { at: number | null | undefined }) {

@@ -2,7 +2,7 @@
 import { AdminLayout } from './admin-layout.js';
 import { EventDetail, Pager, SelectField, Time } from './components.js';
 import type { EventRecord } from '../../src/store/types.js';
-import type { EventQueryFilter } from '../../src/admin/filters.js';
+import type { EventQueryFilter } from './view-models.js';
 
 export interface EventsPageProps {
   nonce: string;

@@ -2,7 +2,7 @@
 import { AdminLayout } from './admin-layout.js';
 import { ClientCell, EventDetail, PostButton, StatusBadge, Time, UpstreamStatus } from './components.js';
 import { UserCell } from './grants.js';
-import type { GrantView } from '../../src/admin/grant-view.js';
+import type { GrantView } from './view-models.js';
 import type { EventRecord } from '../../src/store/types.js';
 
 export interface GrantDetailProps {

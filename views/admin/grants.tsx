@@ -1,8 +1,8 @@
 /** The grants table: who has access to what, through which client; filters, paging, revoke and bulk revoke. */
 import { AdminLayout } from './admin-layout.js';
 import { ClientCell, Pager, PostButton, SelectField, StatusBadge, Time, UpstreamStatus } from './components.js';
-import type { GrantView } from '../../src/admin/grant-view.js';
-import type { GrantQueryFilter } from '../../src/admin/filters.js';
+import type { GrantView } from './view-models.js';
+import type { GrantQueryFilter } from './view-models.js';
 
 export interface GrantsPageProps {
   nonce: string;
