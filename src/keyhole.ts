@@ -93,6 +93,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
   // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
+  revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId)); // its MCP sessions are bound to it
   revoker.onGrantEnded((grantId) => kinds.forget(grantId));
   const log: LogSink = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const currentKey = keyring.keys.get(keyring.current)!;

@@ -1,6 +1,6 @@
 /**
- * Byte-streaming forwarder for `/mcp/{server}`: swaps the bearer token, strips what must not cross the proxy,
- * and pipes the upstream answer (JSON or SSE) into the client's socket as it arrives.
+ * Byte-streaming forwarder for `/mcp/{server}`: swaps the bearer token, forwards only allow-listed request
+ * headers (request-headers.ts), strips what must not cross back, and pipes the upstream answer (JSON or SSE) into the client's socket as it arrives.
  *
  * Built on `node:http`/`node:https` with one keep-alive Agent per upstream origin: on Node 20 the global
  * `fetch` costs about 4x as much per call (see shared/PERFORMANCE-NOTES.md). Hono stays in charge of routing;
@@ -24,6 +24,9 @@ import type { Transform } from 'node:stream';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
+import { connectionTokens, upstreamRequestHeaders } from './request-headers.js';
+import { jsonRpcErrorBody } from './jsonrpc-errors.js';
+import { createSessionBindings, type SessionBindings } from './session-binding.js';
 
 export interface ForwardTarget {
   /** Upstream MCP endpoint, used as is (path and query). */
@@ -53,6 +56,8 @@ export interface ForwardAuth {
 export interface ForwarderOptions {
   maxBodyBytes: number;
   onUpstreamError?(info: { grantId: string; kind: 'timeout' | 'unreachable' }): void;
+  /** Which grant created which MCP session (session-binding.ts); one bounded map per forwarder by default. */
+  sessions?: SessionBindings;
 }
 
 export interface Forwarder {
@@ -70,6 +75,8 @@ export interface Forwarder {
   ): Promise<Response>;
   /** Close every open response stream of a grant (used when a grant is revoked). Returns how many were closed. */
   closeStreams(grantId: string): number;
+  /** Forget the MCP sessions a grant created (used when a grant is revoked). Returns how many. */
+  forgetSessions(grantId: string): number;
   openStreamCount(): number;
   /** Destroy the upstream agents (and with them every open upstream socket). */
   close(): void;
@@ -136,26 +143,12 @@ export async function readRequestBody(incoming: IncomingMessage, maxBytes: numbe
   });
 }
 
-// RFC 9110 §7.6.1: hop-by-hop fields, plus the legacy ones proxies traditionally drop.
+// RFC 9110 §7.6.1: hop-by-hop fields, plus the legacy ones proxies traditionally drop. (Request headers go
+// through an allow-list instead: request-headers.ts.)
 const HOP_BY_HOP = [
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
   'te', 'trailer', 'transfer-encoding', 'upgrade',
 ];
-
-/** Client request fields that never go upstream (lower-case). `x-forwarded-*` is handled by prefix. */
-const REQUEST_DROP = new Set([
-  ...HOP_BY_HOP,
-  'host', // set to the upstream host
-  // No token passthrough: the client's Authorization (keyhole's token) is replaced by the upstream credential.
-  // https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#access-token-privilege-restriction
-  'authorization',
-  'cookie', // keyhole's cookies never go upstream
-  'content-length', // recomputed from the body
-  'expect', // the body was already read
-  'origin', // validated by keyhole (cors.ts); the upstream never sees the browser's origin
-  'forwarded',
-  'accept-encoding', // replaced by identity: SSE is never compressed upstream
-]);
 
 /**
  * Upstream response fields that never reach the client (lower-case). `access-control-*` is handled by prefix:
@@ -192,13 +185,26 @@ function responseAlreadySent(): Response {
   return marker;
 }
 
-const jsonRpcError = (code: number, message: string) => ({ jsonrpc: '2.0' as const, error: { code, message }, id: null });
-const UPSTREAM_REJECTED = jsonRpcError(-32001, 'upstream rejected the credential');
-const UPSTREAM_UNREACHABLE = jsonRpcError(-32002, 'upstream unreachable');
-const UPSTREAM_TIMEOUT = jsonRpcError(-32002, 'upstream timed out');
-const UPSTREAM_REDIRECT = jsonRpcError(-32002, 'upstream redirect refused');
-const UPSTREAM_BAD_RESPONSE = jsonRpcError(-32002, 'upstream sent an invalid response');
-const METHOD_NOT_ALLOWED = jsonRpcError(-32000, 'method not allowed');
+// keyhole's own errors, from the one table (jsonrpc-errors.ts).
+const UPSTREAM_REJECTED = jsonRpcErrorBody('UPSTREAM_CREDENTIAL_REJECTED');
+const UPSTREAM_UNREACHABLE = jsonRpcErrorBody('UPSTREAM_UNREACHABLE');
+const UPSTREAM_TIMEOUT = jsonRpcErrorBody('UPSTREAM_TIMEOUT');
+const UPSTREAM_REDIRECT = jsonRpcErrorBody('UPSTREAM_REDIRECT_REFUSED');
+const UPSTREAM_BAD_RESPONSE = jsonRpcErrorBody('UPSTREAM_BAD_RESPONSE');
+const METHOD_NOT_ALLOWED = jsonRpcErrorBody('METHOD_NOT_ALLOWED');
+const SESSION_NOT_FOUND = jsonRpcErrorBody('SESSION_NOT_FOUND');
+
+/** Every `Mcp-Session-Id` value the client sent (each field, and each comma-separated part of it). */
+function presentedSessionIds(incoming: IncomingMessage): string[] {
+  const values = incoming.headersDistinct['mcp-session-id'];
+  if (!values) return [];
+  const out: string[] = [];
+  for (const v of values) {
+    out.push(v);
+    if (v.includes(',')) for (const part of v.split(',')) out.push(part.trim());
+  }
+  return out;
+}
 
 type Outcome =
   | { kind: 'response'; req: ClientRequest; res: IncomingMessage }
@@ -216,40 +222,11 @@ interface OpenStream {
   closing: boolean;
 }
 
-/** Names listed in a `Connection` field (RFC 9110 §7.6.1), lower-cased; null when there is none. */
-function connectionTokens(raw: string[]): Set<string> | null {
-  let tokens: Set<string> | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      for (const t of raw[i + 1]!.split(',')) {
-        const name = t.trim().toLowerCase();
-        if (name) (tokens ??= new Set()).add(name);
-      }
-    }
-  }
-  return tokens;
-}
-
 /** A flat raw header array without `name` (case-insensitive): a client must not supply the upstream credential's header. */
 function withoutHeader(raw: string[], name: string): string[] {
   const lower = name.toLowerCase();
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() !== lower) out.push(raw[i]!, raw[i + 1]!);
-  return out;
-}
-
-/** Client request headers → upstream headers (flat raw array, original casing), without Authorization. */
-function upstreamRequestHeaders(raw: string[], url: URL, body: Buffer | null): string[] {
-  const named = connectionTokens(raw);
-  const out: string[] = ['Host', url.host];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (REQUEST_DROP.has(lower) || lower.startsWith('x-forwarded-') || named?.has(lower)) continue;
-    out.push(name, raw[i + 1]!);
-  }
-  out.push('Accept-Encoding', 'identity');
-  if (body) out.push('Content-Length', String(body.length));
   return out;
 }
 
@@ -284,6 +261,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     throw new TypeError('createForwarder: maxBodyBytes must be a non-negative integer');
   }
   const agents = new Map<string, HttpAgent>();
+  const sessions = opts.sessions ?? createSessionBindings();
   const streams = new Map<string, Set<OpenStream>>();
 
   function agentFor(url: URL): HttpAgent {
@@ -507,6 +485,13 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new TypeError('forward(): the upstream URL must be http(s)');
       }
+      // MCP-AUTH-REQUIREMENTS E.24: a session another grant created is unknown to this one: 404, as the
+      // transport answers an unknown session (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management).
+      const presented = presentedSessionIds(incoming);
+      for (const id of presented) {
+        const owner = sessions.owner(id);
+        if (owner !== undefined && owner !== auth.grantId) return ctx.json(SESSION_NOT_FOUND, 404);
+      }
       const base = upstreamRequestHeaders(incoming.rawHeaders, url, body);
       const attempt = async (force: boolean): Promise<Outcome> => {
         const credential = await auth.getAccessToken(force);
@@ -544,9 +529,19 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
             outcome.req.destroy();
             return responseAlreadySent();
           }
+          const status = outcome.res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            const minted = outcome.res.headers['mcp-session-id'];
+            if (typeof minted === 'string' && minted) sessions.bind(minted, auth.grantId);
+            if (method === 'DELETE') for (const id of presented) sessions.forget(id);
+          }
           return relay(ctx, outgoing, url, auth.grantId, outcome.req, outcome.res, target.transformResponse) ?? responseAlreadySent();
         }
       }
+    },
+
+    forgetSessions(grantId) {
+      return sessions.forgetGrant(grantId);
     },
 
     closeStreams(grantId) {
