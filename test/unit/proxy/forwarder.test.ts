@@ -220,7 +220,7 @@ describe('forwarder', () => {
       expect(s.url).toBe('/mcp?x=1');
     });
 
-    it('strips cookies, hop-by-hop, Connection-named, Origin, Forwarded and X-Forwarded-* fields', async () => {
+    it('strips cookies, hop-by-hop, Connection-named, Origin, Forwarded, X-Forwarded-* and unlisted fields', async () => {
       await call('POST', '/mcp/demo', [
         'Authorization', 'Bearer client',
         'Cookie', '__Host-keyhole-consent=secret',
@@ -248,7 +248,7 @@ describe('forwarder', () => {
       expect(h['accept-encoding']).toBe('identity');
       expect(h['content-length']).toBe(String(Buffer.byteLength('{"jsonrpc":"2.0","method":"ping","id":1}')));
       expect(h['content-type']).toBe('application/json');
-      expect(h['x-other']).toBe('kept');
+      expect(h['x-other']).toBeUndefined(); // not on the allow-list
       expect(seen[0]!.body.toString()).toBe('{"jsonrpc":"2.0","method":"ping","id":1}');
     });
 
@@ -380,7 +380,7 @@ describe('forwarder', () => {
       const r = await call('POST', '/mcp/demo', [], '{}');
       expect(r.status).toBe(502);
       expect(r.headers.location).toBeUndefined();
-      expect(JSON.parse(r.body)).toEqual({ jsonrpc: '2.0', error: { code: -32002, message: 'upstream redirect refused' }, id: null });
+      expect(JSON.parse(r.body)).toEqual({ jsonrpc: '2.0', error: { code: -32006, message: 'upstream redirect refused' }, id: null });
     });
 
     it('sends the CORS headers that middleware prepared along with a piped response', async () => {
@@ -467,7 +467,7 @@ describe('forwarder', () => {
       target = { url: new URL(`http://127.0.0.1:${port}/mcp`), timeoutMs: 2_000 };
       const r = await call('POST', '/mcp/demo', [], '{}');
       expect(r.status).toBe(502);
-      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32002,"message":"upstream unreachable"},"id":null}');
+      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32004,"message":"upstream unreachable"},"id":null}');
       expect(r.body).not.toContain(String(port));
       expect(r.body).not.toContain('ECONNREFUSED');
       expect(r.body).not.toContain('127.0.0.1');
@@ -478,7 +478,7 @@ describe('forwarder', () => {
       target = { url: new URL('http://keyhole-no-such-host.invalid/mcp'), timeoutMs: 5_000 };
       const r = await call('GET', '/mcp/demo');
       expect(r.status).toBe(502);
-      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32002,"message":"upstream unreachable"},"id":null}');
+      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32004,"message":"upstream unreachable"},"id":null}');
     });
 
     it('answers 504 when no response headers arrive within timeoutMs', async () => {
@@ -489,7 +489,7 @@ describe('forwarder', () => {
       const r = await call('POST', '/mcp/demo', [], '{}');
       const elapsed = Date.now() - start;
       expect(r.status).toBe(504);
-      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32002,"message":"upstream timed out"},"id":null}');
+      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32005,"message":"upstream timed out"},"id":null}');
       expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
       expect(elapsed).toBeLessThan(TIMEOUT_MS + 700);
       expect(upstreamErrors).toEqual([{ grantId: 'grant-1', kind: 'timeout' }]);
