@@ -6,7 +6,9 @@
  *
  * - Bounded: least recently used ids are evicted past `maxEntries`. An id keyhole does not know (evicted, from
  *   before a restart, from another keyhole instance) is left to the upstream, which owns its sessions.
- * - A grant's ids are forgotten when the grant ends (revocation) and an id when its DELETE succeeds.
+ * - When a grant ends (revocation) its ids are released from the grant and retired: the upstream may still
+ *   hold those sessions, so they stay refused to every grant until evicted. An id is forgotten when its owner's
+ *   DELETE succeeds (the upstream ended it).
  * @see shared/MCP-AUTH-REQUIREMENTS.md E.24 ("Never authenticate by Mcp-Session-Id; bind sessions to the grant")
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#session-hijacking
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management
@@ -17,12 +19,14 @@ export interface SessionBindings {
   /** Remember that the upstream gave `sessionId` to `grantId`; an id already bound to another grant stays theirs. */
   bind(sessionId: string, grantId: string): void;
   forget(sessionId: string): void;
-  /** Forget every session of a grant; returns how many. */
+  /** Release every session of a grant (they stay refused to all grants, bounded by the LRU); returns how many. */
   forgetGrant(grantId: string): number;
   readonly size: number;
 }
 
 export const DEFAULT_MAX_SESSION_BINDINGS = 100_000;
+/** Owner of a session whose grant has ended: matches no grant id, so every grant gets 404 for it. */
+const RETIRED = '';
 
 export function createSessionBindings(maxEntries = DEFAULT_MAX_SESSION_BINDINGS): SessionBindings {
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('createSessionBindings: maxEntries must be a positive integer');
@@ -56,20 +60,21 @@ export function createSessionBindings(maxEntries = DEFAULT_MAX_SESSION_BINDINGS)
       while (owners.size > maxEntries) {
         const [oldest, oldestGrant] = owners.entries().next().value as [string, string];
         owners.delete(oldest);
-        unindex(oldest, oldestGrant);
+        if (oldestGrant !== RETIRED) unindex(oldest, oldestGrant);
       }
     },
     forget(sessionId) {
       const grantId = owners.get(sessionId);
       if (grantId === undefined) return;
       owners.delete(sessionId);
-      unindex(sessionId, grantId);
+      if (grantId !== RETIRED) unindex(sessionId, grantId);
     },
     forgetGrant(grantId) {
       const set = byGrant.get(grantId);
       if (!set) return 0;
       byGrant.delete(grantId);
-      for (const id of set) owners.delete(id);
+      // The upstream may keep the session alive: its id stays refused to every grant (until evicted).
+      for (const id of set) owners.set(id, RETIRED);
       return set.size;
     },
     get size() {

@@ -542,6 +542,17 @@ describe('forwarder', () => {
       expect(upstreamClosed[0]!.complete).toBe(false);
     });
 
+    it('forgetSessions(grantId) releases the sessions the upstream minted for that grant only', async () => {
+      handler = (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': 'sess-fs' });
+        res.end('{}');
+      };
+      expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json'], '{}')).status).toBe(200);
+      expect(forwarder.forgetSessions('other-grant')).toBe(0);
+      expect(forwarder.forgetSessions('grant-1')).toBe(1);
+      expect(forwarder.forgetSessions('grant-1')).toBe(0);
+    });
+
     it('a client abort mid-stream closes the upstream request', async () => {
       handler = (_req, res) => {
         res.writeHead(200, { 'Content-Type': 'text/event-stream' });
