@@ -547,6 +547,7 @@ describe('forwarder', () => {
         res.writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': 'sess-fs' });
         res.end('{}');
       };
+      forwarder.forgetSessions('grant-1'); // sessions earlier tests minted
       expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json'], '{}')).status).toBe(200);
       expect(forwarder.forgetSessions('other-grant')).toBe(0);
       expect(forwarder.forgetSessions('grant-1')).toBe(1);
