@@ -43,9 +43,19 @@ export interface McpHarness {
   setUpstream(handler: UpstreamHandler): void;
   /** A fresh grant on `server` with an access token and a sealed upstream credential. */
   grant(server: 'plain' | 'scoped', scopes?: string[]): Promise<{ grant: GrantRecord; token: string }>;
+  /** keyhole's MCP endpoint URL for a server. */
+  url(server: string): string;
   /** One raw HTTP request to keyhole (headers as a flat array keep duplicates and casing). */
   call(method: string, server: string, headers: string[] | Record<string, string>, body?: string | Buffer): Promise<Reply>;
   close(): Promise<void>;
+}
+
+async function relayTo(fetchFn: (req: Request) => Promise<Response>, req: IncomingMessage, body: string, res: ServerResponse): Promise<void> {
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  const answer = await fetchFn(new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers, ...(req.method === 'POST' ? { body } : {}) }));
+  res.writeHead(answer.status, Object.fromEntries(answer.headers));
+  res.end(Buffer.from(await answer.arrayBuffer()));
 }
 
 const defaultUpstream: UpstreamHandler = (_req, res) => {
@@ -53,7 +63,8 @@ const defaultUpstream: UpstreamHandler = (_req, res) => {
   res.end('{"jsonrpc":"2.0","id":1,"result":{}}');
 };
 
-export async function startMcpHarness(): Promise<McpHarness> {
+/** `upstreamFetch`: serve a web-standard handler (an SDK 2.x `createMcpHandler`) as the upstream instead. */
+export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => Promise<Response> } = {}): Promise<McpHarness> {
   const upstreamSeen: UpstreamRequest[] = [];
   let handler = defaultUpstream;
   const upstream: Server = createServer((req: IncomingMessage, res) => {
@@ -62,7 +73,8 @@ export async function startMcpHarness(): Promise<McpHarness> {
     req.on('end', () => {
       const seen = { method: req.method!, headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('utf8') };
       upstreamSeen.push(seen);
-      handler(seen, res);
+      if (opts.upstreamFetch) void relayTo(opts.upstreamFetch, req, seen.body, res);
+      else handler(seen, res);
     });
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
@@ -116,6 +128,9 @@ export async function startMcpHarness(): Promise<McpHarness> {
         updatedAt: T0,
       }));
       return { grant, token };
+    },
+    url(name) {
+      return `http://127.0.0.1:${port}/mcp/${name}`;
     },
     call(method, name, headers, body) {
       const flat = Array.isArray(headers) ? headers : Object.entries(headers).flat();
