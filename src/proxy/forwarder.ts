@@ -196,6 +196,7 @@ const SESSION_NOT_FOUND = jsonRpcErrorBody('SESSION_NOT_FOUND');
 
 /** Every `Mcp-Session-Id` value the client sent (each field, and each comma-separated part of it). */
 function presentedSessionIds(incoming: IncomingMessage): string[] {
+  if (incoming.headers['mcp-session-id'] === undefined) return []; // hot path: most requests carry none
   const values = incoming.headersDistinct['mcp-session-id'];
   if (!values) return [];
   const out: string[] = [];
