@@ -488,9 +488,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       }
       // MCP-AUTH-REQUIREMENTS E.24: a session another grant created is unknown to this one: 404, as the
       // transport answers an unknown session (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management).
-      const presented = presentedSessionIds(incoming);
-      for (const id of presented) {
-        const owner = sessions.owner(id);
+      // Session ids are the upstream's: keyed by upstream URL, so two upstreams minting the same id never clash
+      // (ids are visible ASCII, so a space cannot occur in one).
+      const presented = presentedSessionIds(incoming).map((id) => `${url.href} ${id}`);
+      for (const key of presented) {
+        const owner = sessions.owner(key);
         if (owner !== undefined && owner !== auth.grantId) return ctx.json(SESSION_NOT_FOUND, 404);
       }
       const base = upstreamRequestHeaders(incoming.rawHeaders, url, body);
@@ -533,8 +535,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
           const status = outcome.res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
             const minted = outcome.res.headers['mcp-session-id'];
-            if (typeof minted === 'string' && minted) sessions.bind(minted, auth.grantId);
-            if (method === 'DELETE') for (const id of presented) sessions.forget(id);
+            if (typeof minted === 'string' && minted) sessions.bind(`${url.href} ${minted}`, auth.grantId);
+            if (method === 'DELETE') for (const key of presented) sessions.forget(key);
           }
           return relay(ctx, outgoing, url, auth.grantId, outcome.req, outcome.res, target.transformResponse) ?? responseAlreadySent();
         }

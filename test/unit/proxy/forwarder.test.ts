@@ -53,6 +53,7 @@ let tokenCalls: boolean[];
 let tokenError: Error | null;
 let upstreamErrors: Array<{ grantId: string; kind: string }>;
 let bodyErrors: unknown[];
+let grantOverride: ForwardAuth | null = null;
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -99,7 +100,7 @@ beforeAll(async () => {
         throw err;
       }
     }
-    return forwarder.forward(c, target, auth, body);
+    return forwarder.forward(c, target, grantOverride ?? auth, body);
   });
   app.onError((err, c) => c.json({ mapped: err.message }, 500));
   await new Promise<void>((resolve) => {
@@ -552,6 +553,27 @@ describe('forwarder', () => {
       expect(forwarder.forgetSessions('other-grant')).toBe(0);
       expect(forwarder.forgetSessions('grant-1')).toBe(1);
       expect(forwarder.forgetSessions('grant-1')).toBe(0);
+    });
+
+    it('keys sessions by upstream: the same id minted by two upstreams for two grants does not clash', async () => {
+      handler = (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': 'same-id' });
+        res.end('{}');
+      };
+      const app = { grantId: 'grant-2', getAccessToken: async () => 't2' };
+      const urlB = new URL(`http://127.0.0.1:${upstreamPort}/other-mcp`);
+      expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json'], '{}')).status).toBe(200); // grant-1, URL A
+      target = { ...target, url: urlB };
+      grantOverride = app;
+      expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json'], '{}')).status).toBe(200); // grant-2, URL B
+      expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json', 'Mcp-Session-Id', 'same-id'], '{}')).status).toBe(200);
+      target = { ...target, url: new URL(`http://127.0.0.1:${upstreamPort}/mcp?x=1`) };
+      const foreign = await call('POST', '/mcp/demo', ['Content-Type', 'application/json', 'Mcp-Session-Id', 'same-id'], '{}'); // grant-2 on URL A
+      expect(foreign.status).toBe(404);
+      expect(JSON.parse(foreign.body)).toEqual({ jsonrpc: '2.0', error: { code: -32010, message: 'Session not found' }, id: null });
+      grantOverride = null;
+      forwarder.forgetSessions('grant-1');
+      forwarder.forgetSessions('grant-2');
     });
 
     it('a client abort mid-stream closes the upstream request', async () => {
