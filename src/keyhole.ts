@@ -109,6 +109,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
   // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
+  revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId)); // its MCP sessions are bound to it
   revoker.onGrantEnded((grantId) => kinds.forget(grantId));
   const clientExpiry = new ClientExpiry({ store, events, revoker, clock, config: config.dcr, log });
   const currentKey = keyring.keys.get(keyring.current)!;

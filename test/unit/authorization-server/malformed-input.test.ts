@@ -2,6 +2,8 @@
  * Invariant 7: bad input gets a clear 4xx (OAuth JSON, JSON-RPC JSON or an HTML page), never a 500 or a stack trace,
  * and loses no stored data. A table of garbage bodies, queries and headers over every endpoint.
  */
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientRecord, GrantRecord } from '../../../src/store/types.js';
 import { CHALLENGE, CLIENT_REDIRECT, createHarness, RESOURCE_A, type Harness } from './harness.js';
@@ -76,6 +78,9 @@ const GET_PATHS = [
   '/mcp/a/extra',
   '/nope',
 ];
+
+/** Tool names that cannot go into a header as they are (issue 9 F4): every character class. */
+const TOOL_NAMES = ['a\u0000b', 'a\nb', 'a\r\nSet-Cookie: x=1', 'a\u007fb', 'a\u0085b', 'a"b', 'a\\b', 'caf\u00e9', '中文', 'a😀b', 'a\ud800b', '\udc00'];
 
 describe('malformed input', () => {
   let h: Harness;
@@ -201,6 +206,28 @@ describe('malformed input', () => {
         expect(res.status, `${method} ${path}`).toBeLessThan(500);
       }
     }
+  });
+
+  it('never answers a tools/call naming a tool with control, quote, non-Latin-1 or emoji characters with a 5xx', async () => {
+    const scoped = h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
+    const { access } = h.seedTokens(scoped);
+    // Over a real socket: the body is read from the Node request, and Node validates the response headers.
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: h.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const name of TOOL_NAMES) {
+      const res = await fetch(`${base}/mcp/b`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } }),
+      });
+      expect(res.status, JSON.stringify(name)).toBe(403);
+      expect(res.headers.get('www-authenticate'), JSON.stringify(name)).toMatch(/^Bearer error="insufficient_scope", error_description="[\x20\x21\x23-\x5B\x5D-\x7E]*", /);
+      await expectClean(res, `tools/call ${JSON.stringify(name)}`);
+    }
+    await new Promise<void>((r) => server.close(() => r()));
+    snapshot = dump(); // the grant and tokens seeded here are the only change
   });
 
   it('lost and changed no stored data, and reported no unhandled error', () => {
