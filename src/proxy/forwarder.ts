@@ -25,29 +25,17 @@ import { relayResponse } from './response-relay.js';
 
 export { BodyTooLargeError, readRequestBody } from './request-body.js';
 
-export interface ForwardTarget {
-  /** Upstream MCP endpoint, used as is (path and query). */
-  url: URL;
-  /** No upstream response headers within this many ms → 504. Does not apply once streaming has started. */
-  timeoutMs: number;
-  /** keyhole's own `WWW-Authenticate` value, sent when the upstream rejects a freshly refreshed token. */
-  challenge401?: string;
-  /**
-   * Optional rewrite of a successful response body (used to filter `tools/list` results by scope). Called with
-   * whether the upstream answers in SSE; returning a Transform pipes the body through it (the upstream
-   * `Content-Length` is dropped), returning null leaves the bytes untouched.
-   */
-  transformResponse?: (kind: { sse: boolean; status: number }) => Transform | null;
-}
+export type { ForwardTarget } from './forward-target.js';
+import type { ForwardTarget } from './forward-target.js';
 
 export interface ForwardAuth {
   grantId: string;
   /**
    * Returns the upstream credential; force=true means "the upstream said 401, refresh now". May throw.
-   * A string is an access token sent as `Authorization: Bearer <token>`; `{ header, value }` is sent as that header
-   * (identity JWTs, static API keys), replacing any client header of the same name.
+   * `{ header, value }` is sent as that header (`Authorization: Bearer …`, identity JWTs, static API keys), replacing
+   * any client header of the same name.
    */
-  getAccessToken(force: boolean): Promise<string | { header: string; value: string }>;
+  getAccessToken(force: boolean): Promise<{ header: string; value: string }>;
 }
 
 export interface ForwarderOptions {
@@ -154,9 +142,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         const credential = await auth.getAccessToken(force);
         if (clientGone(outgoing)) return { kind: 'client-gone' };
         // Only the upstream credential goes upstream (no token passthrough).
-        const headers = typeof credential === 'string'
-          ? base.concat('Authorization', `Bearer ${credential}`)
-          : withoutHeader(base, credential.header).concat(credential.header, credential.value);
+        const headers = withoutHeader(base, credential.header).concat(credential.header, credential.value);
         return sender.send(url, method, headers, body, target.timeoutMs, outgoing, true);
       };
 

@@ -42,6 +42,7 @@ export const JSONRPC_ERRORS = {
   SESSION_NOT_FOUND: { code: -32010, message: 'Session not found', status: 404 },
   RESPONSE_TOO_LARGE_TO_FILTER: { code: -32011, message: 'tools/list response too large to filter', status: 200 },
   METHOD_NOT_ALLOWED: { code: -32012, message: 'method not allowed', status: 405 },
+  TOOL_NOT_AVAILABLE: { code: -32013, message: 'tool not available through keyhole', status: 200 },
 } as const satisfies Record<string, JsonRpcErrorDef>;
 
 export type JsonRpcErrorName = keyof typeof JSONRPC_ERRORS;

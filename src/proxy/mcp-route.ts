@@ -20,9 +20,9 @@ import { createBearerCheck } from './bearer-check.js';
 import { mcpCors } from './cors.js';
 import { BodyTooLargeError, readRequestBody, type Forwarder, type ForwardTarget } from './forwarder.js';
 import { createToolPolicy } from './tool-policy.js';
+import { decideToolCalls } from './tool-call-decision.js';
 import { inspectJsonRpc } from './jsonrpc-inspect.js';
 import { jsonToolsListFilter, sseToolsListFilter } from './tools-list-filter.js';
-import { union } from '../oauth/scope.js';
 import { jsonRpcErrorBody, JSONRPC_ERRORS } from './jsonrpc-errors.js';
 import { checkHeadersAgainstBody, needsHeaderCheck } from './header-body-check.js';
 
@@ -89,20 +89,23 @@ export function mcpRoutes(deps: {
       // Delegated scopes: refuse tools outside the grant, filter tools/list (MCP-AUTH-REQUIREMENTS A.4). Always
       // decided on the body, never on a header.
       if (policy.filters) {
-        for (const call of inspected.info.toolCalls) {
-          if (typeof call.name !== 'string') return c.json(jsonRpcErrorBody('TOOL_NAME_MISSING', { id: call.id }), 400);
-          if (!policy.allows(token.scopes, call.name)) {
-            const needed = policy.scopesFor(call.name);
-            // RFC 6750 §3.1 insufficient_scope; the scope lists everything needed (granted + new), since the SDK
-            // retries once per distinct challenge. A tool no scope names cannot be stepped up to.
-            c.header('WWW-Authenticate', bearerChallenge({
-              error: 'insufficient_scope',
-              errorDescription: needed.length ? `the tool ${call.name} needs the scope ${needed.join(' or ')}` : `the tool ${call.name} is not available through keyhole`,
-              resourceMetadata: prm(server),
-              scope: formatScope(union(token.scopes, needed.slice(0, 1))),
-            }));
-            return c.json(jsonRpcErrorBody('INSUFFICIENT_SCOPE', { id: call.id, message: `insufficient scope for tool ${call.name}` }), 403);
-          }
+        const decision = decideToolCalls(policy, token.scopes, inspected.info.toolCalls);
+        if (decision.kind === 'missing_name') return c.json(jsonRpcErrorBody('TOOL_NAME_MISSING', { id: decision.id }), 400);
+        if (decision.kind === 'unavailable') {
+          // No scope names this tool: no step-up can fix it, so no insufficient_scope challenge (a client would
+          // re-authorize or refresh in vain); a JSON-RPC error the agent can read.
+          return c.json(jsonRpcErrorBody('TOOL_NOT_AVAILABLE', { id: decision.id, message: `the tool ${decision.tool} is not available through keyhole` }), JSONRPC_ERRORS.TOOL_NOT_AVAILABLE.status);
+        }
+        if (decision.kind === 'step_up') {
+          // RFC 6750 §3.1 insufficient_scope; the scope lists everything this request needs (held + new, every
+          // refused call of a batch), since the SDK retries once per distinct challenge.
+          c.header('WWW-Authenticate', bearerChallenge({
+            error: 'insufficient_scope',
+            errorDescription: `the tool ${decision.tools.join(', ')} needs the scope ${decision.needed.join(' ')}`,
+            resourceMetadata: prm(server),
+            scope: formatScope(decision.scopes),
+          }));
+          return c.json(jsonRpcErrorBody('INSUFFICIENT_SCOPE', { id: decision.id, message: `insufficient scope for tool ${decision.tools.join(', ')}` }), 403);
         }
         const ids = inspected.info.toolListIds;
         if (ids.size) {
@@ -115,7 +118,7 @@ export function mcpRoutes(deps: {
     const grant = { id: token.grantId, server, clientId: token.clientId, subject: token.subject, scopes: token.scopes };
     const source = deps.credentialSources?.get(server);
     try {
-      return await forwarder.forward(c, { ...target, challenge401: challenge, ...(transformResponse ? { transformResponse } : {}) }, { grantId: token.grantId, getAccessToken: (force) => (source ? source.getCredential(grant, force) : tokenManager.getAccessToken(grant, force)) }, body);
+      return await forwarder.forward(c, { ...target, challenge401: challenge, ...(transformResponse ? { transformResponse } : {}) }, { grantId: token.grantId, getAccessToken: (force) => (source ?? tokenManager).getCredential(grant, force) }, body);
     } catch (e) {
       if (e instanceof GrantEndedError) {
         // MCP-AUTH-REQUIREMENTS E.25: upstream invalid_grant → 401 with the challenge, so the client re-authorizes.

@@ -11,7 +11,7 @@ import { connectionTokens } from './request-headers.js';
 import { jsonRpcErrorBody } from './jsonrpc-errors.js';
 import { discard } from './upstream-send.js';
 import type { OpenStream, OpenStreams } from './open-streams.js';
-import type { ForwardTarget } from './forwarder.js';
+import type { ForwardTarget } from './forward-target.js';
 
 const UPSTREAM_REDIRECT = jsonRpcErrorBody('UPSTREAM_REDIRECT_REFUSED');
 const UPSTREAM_BAD_RESPONSE = jsonRpcErrorBody('UPSTREAM_BAD_RESPONSE');

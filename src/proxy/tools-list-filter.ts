@@ -4,7 +4,7 @@
  * - SSE: events are split in one linear pass (sse-event-splitter.ts) and re-emitted as they complete; only a
  *   response event whose id is one of the `tools/list` request ids is rewritten, every other event passes byte
  *   for byte. Nothing waits for the end of the stream; an event over 16 MB ends the stream with an error event.
- * - A rewritten list says `cacheScope: "private"`: it is filtered for one grant.
+ * - A rewritten list says `cacheScope: "private"` and `ttlMs: 0`: it is filtered for one grant, whose scopes can grow.
  * @see https://modelcontextprotocol.io/specification/2026-07-28/server/utilities/caching#cache-scope-field
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  */
@@ -23,10 +23,13 @@ function filterMessage(msg: unknown, ids: Set<string>, keep: Keep): unknown | un
   if (!ids.has(idKey(m.id)) || !m.result || !Array.isArray(m.result.tools)) return undefined;
   const tools = m.result.tools.filter((t) => t && typeof t === 'object' && typeof (t as { name?: unknown }).name === 'string' && keep((t as { name: string }).name));
   // A filtered list differs per grant: its caching hint becomes "private" (a "public" one would let a shared
-  // cache serve one user's list to another). Results of earlier revisions carry no hints and get none.
+  // cache serve one user's list to another), and `ttlMs: 0` (immediately stale), because the grant's scopes can
+  // change under the same client (a step-up): the upstream's TTL would keep showing the old list. Results of
+  // earlier revisions carry no hints and get none.
   // https://modelcontextprotocol.io/specification/2026-07-28/server/utilities/caching#choosing-a-cache-scope
+  // https://modelcontextprotocol.io/specification/2026-07-28/server/utilities/caching#time-to-live-ttl-field
   const hinted = 'cacheScope' in m.result || 'ttlMs' in m.result;
-  return { ...m, result: { ...m.result, tools, ...(hinted ? { cacheScope: 'private' } : {}) } };
+  return { ...m, result: { ...m.result, tools, ...(hinted ? { cacheScope: 'private', ttlMs: 0 } : {}) } };
 }
 
 function rewriteJson(text: string, ids: Set<string>, keep: Keep): string | undefined {

@@ -108,11 +108,10 @@ describe('protocol 2026-07-28 delegated scopes', () => {
 });
 
 /**
- * Findings in src/proxy (the data plane, being rewritten on the wt/proxy branch). Each `it.fails` below passes
- * today BECAUSE keyhole misbehaves; once the fix lands, vitest reports it as an unexpected pass, so the lead must
- * flip it to `it` at merge (see the report). The setup they rely on is asserted by the ordinary tests above.
+ * Findings in the data plane that these tests found (each failed before its fix): a filtered list's caching hints,
+ * one challenge for a whole batch, no step-up for a tool no scope names, no stale list after a step-up.
  */
-describe('protocol 2026-07-28 delegated scopes: fixes expected from the wt/proxy branch', () => {
+describe('protocol 2026-07-28 delegated scopes: filtered lists and challenges', () => {
   let stack: ProtocolStack;
   let conn: Sdk2Connection;
   const provider = new Sdk2CapturingProvider('http://127.0.0.1:9/scoped-2/callback', 'Scoped sdk2 client 2');
@@ -127,15 +126,15 @@ describe('protocol 2026-07-28 delegated scopes: fixes expected from the wt/proxy
     await stack?.close();
   });
 
-  // Fix: filtered tools/list results get `cacheScope: "private"` (tools-list-filter.ts rewrites the field).
-  it.fails('does not mark a list filtered by the grant\'s scopes as shareable (cacheScope)', async () => {
+  // filtered tools/list results get `cacheScope: "private"` (tools-list-filter.ts rewrites the field).
+  it('does not mark a list filtered by the grant\'s scopes as shareable (cacheScope)', async () => {
     const list = await conn.client.listTools(undefined, { cacheMode: 'bypass' });
     expect(list.tools.map((t) => t.name).sort()).toEqual(READ_TOOLS);
     expect(list.cacheScope).not.toBe('public');
   });
 
-  // Fix: mcp-route.ts builds ONE challenge from every refused call of the message: union(held, first scope of each).
-  it.fails('names every scope a 2025-03-26 batch needs in one 403 challenge', async () => {
+  // tool-call-decision.ts builds ONE challenge from every refused call of the message: union(held, first scope of each).
+  it('names every scope a 2025-03-26 batch needs in one 403 challenge', async () => {
     const res = await fetch(stack.scopedUrl, {
       method: 'POST',
       headers: { authorization: `Bearer ${provider.tokens()!.access_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-03-26' },
@@ -148,19 +147,19 @@ describe('protocol 2026-07-28 delegated scopes: fixes expected from the wt/proxy
     expect(res.headers.get('www-authenticate')).toContain('scope="read write admin"');
   });
 
-  // Fix: a tool no scope names cannot be stepped up to: refuse it without `error="insufficient_scope"` (e.g. a
-  // JSON-RPC error with HTTP 200 or 403 without that challenge), so SEP-2350 clients do not refresh and retry in vain.
-  it.fails('refuses a tool no scope names without a step-up challenge, so the SDK 2.x client does not refresh', async () => {
+  // a tool no scope names cannot be stepped up to: refuse it without `error="insufficient_scope"` (a
+  // JSON-RPC error -32013 in an HTTP 200), so SEP-2350 clients do not refresh and retry in vain.
+  it('refuses a tool no scope names without a step-up challenge, so the SDK 2.x client does not refresh', async () => {
     const refreshed = () => stack.keyhole.store.listEvents({ type: 'token.refreshed', limit: 500 }).length;
     const before = refreshed();
-    await expect(conn.client.callTool({ name: 'debug_dump', arguments: {} })).rejects.toThrow();
+    await expect(conn.client.callTool({ name: 'debug_dump', arguments: {} })).rejects.toMatchObject({ code: -32013 });
     expect(stack.v2.calls.some((c) => c.tool === 'debug_dump')).toBe(false);
     expect(refreshed()).toBe(before);
   });
 
-  // Fix: a filtered list depends on the token's scopes, which a step-up changes without the client evicting its
-  // cache: tools-list-filter.ts should also drop the upstream's `ttlMs` to 0 on filtered lists.
-  it.fails('shows the stepped-up tools on the same client at once (a filtered list is not cached for the upstream TTL)', async () => {
+  // a filtered list depends on the token's scopes, which a step-up changes without the client evicting its
+  // cache: tools-list-filter.ts sets `ttlMs` to 0 on filtered lists.
+  it('shows the stepped-up tools on the same client at once (a filtered list is not cached for the upstream TTL)', async () => {
     expect((await conn.client.listTools()).tools.map((t) => t.name).sort()).toEqual(READ_TOOLS); // cached now
     provider.authorizationUrl = undefined;
     await expect(conn.client.callTool({ name: 'write_note', arguments: { note: 'n' } })).rejects.toThrow();

@@ -14,7 +14,7 @@ let upstream: Server;
 let proxy: ServerType;
 let proxyPort: number;
 let seen: IncomingHttpHeaders[] = [];
-let credential: Awaited<ReturnType<ForwardAuth['getAccessToken']>> = 'tok';
+let credential: Awaited<ReturnType<ForwardAuth['getAccessToken']>> = { header: 'Authorization', value: 'Bearer tok' };
 const forwarder = createForwarder({ maxBodyBytes: 1024 });
 
 beforeAll(async () => {
@@ -53,9 +53,9 @@ function post(headers: Record<string, string>): Promise<number> {
 }
 
 describe('forwarder credential header', () => {
-  it('sends a bare string as Authorization: Bearer (unchanged behaviour)', async () => {
+  it('sends { header: Authorization, value: Bearer … } in place of the client\'s Authorization', async () => {
     seen = [];
-    credential = 'upstream-token';
+    credential = { header: 'Authorization', value: 'Bearer upstream-token' };
     expect(await post({ authorization: 'Bearer kh_at_client' })).toBe(200);
     expect(seen[0]!.authorization).toBe('Bearer upstream-token');
   });

@@ -64,7 +64,7 @@ const auth: ForwardAuth = {
   async getAccessToken(force) {
     tokenCalls.push(force);
     if (tokenError) throw tokenError;
-    return force ? 'upstream-token-2' : 'upstream-token-1';
+    return { header: 'Authorization', value: `Bearer ${force ? 'upstream-token-2' : 'upstream-token-1'}` };
   },
 };
 
@@ -560,7 +560,7 @@ describe('forwarder', () => {
         res.writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': 'same-id' });
         res.end('{}');
       };
-      const app = { grantId: 'grant-2', getAccessToken: async () => 't2' };
+      const app = { grantId: 'grant-2', getAccessToken: async () => ({ header: 'Authorization', value: 'Bearer t2' }) };
       const urlB = new URL(`http://127.0.0.1:${upstreamPort}/other-mcp`);
       expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json'], '{}')).status).toBe(200); // grant-1, URL A
       target = { ...target, url: urlB };

@@ -61,6 +61,6 @@ describe('SDK 2.x client and server through keyhole', () => {
     const result = (JSON.parse(json) as { result: { tools: Array<{ name: string }>; cacheScope: string; ttlMs: number } }).result;
     expect(result.tools.map((t) => t.name).sort()).toEqual(['echo', 'get_café']);
     expect(result.cacheScope).toBe('private');
-    expect(result.ttlMs).toBe(60_000);
+    expect(result.ttlMs).toBe(0);
   });
 });

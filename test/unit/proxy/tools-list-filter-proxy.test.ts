@@ -66,7 +66,7 @@ describe('tools/list filter behind keyhole', () => {
     const r = await h.call('POST', 'scoped', headers(scoped), LIST);
     expect(r.status).toBe(200);
     const data = JSON.parse(r.body.slice('event: message\ndata: '.length));
-    expect(data.result).toEqual({ tools: [{ name: 'echo' }], ttlMs: 60_000, cacheScope: 'private' });
+    expect(data.result).toEqual({ tools: [{ name: 'echo' }], ttlMs: 0, cacheScope: 'private' });
   });
 
   it('leaves an unfiltered server\'s cacheScope "public" as the upstream sent it', async () => {

@@ -87,14 +87,14 @@ describe('sseToolsListFilter', () => {
     const ev = `event: message\ndata: ${JSON.stringify(list(2, { ttlMs: 60_000, cacheScope: 'public' }))}\n\n`;
     const out = (await run(sseToolsListFilter(new Set(['2']), keep), [Buffer.from(ev)])).toString();
     const data = JSON.parse(out.slice('event: message\ndata: '.length));
-    expect(data.result).toEqual({ tools: [{ name: 'get_a' }], ttlMs: 60_000, cacheScope: 'private' });
+    expect(data.result).toEqual({ tools: [{ name: 'get_a' }], ttlMs: 0, cacheScope: 'private' });
   });
 });
 
 describe('jsonToolsListFilter', () => {
   it('turns cacheScope "public" into "private" on a filtered list (JSON), single and batch', async () => {
     const single = JSON.parse((await run(jsonToolsListFilter(new Set(['2']), keep), [Buffer.from(JSON.stringify(list(2, { ttlMs: 5, cacheScope: 'public' })))])).toString());
-    expect(single.result).toEqual({ tools: [{ name: 'get_a' }], ttlMs: 5, cacheScope: 'private' });
+    expect(single.result).toEqual({ tools: [{ name: 'get_a' }], ttlMs: 0, cacheScope: 'private' });
     const batch = JSON.parse((await run(jsonToolsListFilter(new Set(['3']), keep), [Buffer.from(JSON.stringify([list(3, { ttlMs: 0, cacheScope: 'public' })]))])).toString());
     expect(batch[0].result.cacheScope).toBe('private');
   });
