@@ -14,6 +14,8 @@ import { ensureBuiltCli, ROOT } from '../helpers/keyhole-cli.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { BIN, childEnv, consentApprovals, revokeAllGrants, spawnBridge, textOf, withSignIn, AUTHORIZATION_URL, type SpawnedBridge } from './connect-support.js';
 
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
 const ACCESS_TTL = 30; // keyhole's minimum: the refresh test waits this long once
 
 describe('keyhole connect with the file store', () => {
@@ -46,7 +48,9 @@ describe('keyhole connect with the file store', () => {
   });
 
   it('signs in through the browser on first use, then lists and calls tools, with --header on every request', async () => {
-    const bridge = spawnBridge(stack.mcpUrl, env, ['--header', 'X-Connect-Test: first-run']);
+    // keyhole forwards an allow-list of request headers (src/proxy/request-headers.ts): a W3C `traceparent` is one
+    // that crosses it to the upstream, so it shows that --header reaches the server on every request.
+    const bridge = spawnBridge(stack.mcpUrl, env, ['--header', `traceparent: ${TRACEPARENT}`]);
     bridges.push(bridge);
     const { authorizationUrl } = await withSignIn(bridge, 'alice', () => bridge.client.connect(bridge.transport));
     firstSignInAt = Date.now();
@@ -63,7 +67,7 @@ describe('keyhole connect with the file store', () => {
     const who = JSON.parse(textOf(await bridge.client.callTool({ name: 'whoami', arguments: {} })));
     expect(who.sub).toBe('alice');
     expect(consentApprovals(stack)).toBe(1);
-    const tagged = stack.mcp.seenRequestHeaders.filter((h) => h['x-connect-test'] === 'first-run');
+    const tagged = stack.mcp.seenRequestHeaders.filter((h) => h.traceparent === TRACEPARENT);
     expect(tagged.length).toBeGreaterThanOrEqual(3); // initialize, tools/list, tools/call at least
     expect(bridge.stderr()).toContain('not in the OS keychain');
     expect(bridge.clientErrors).toEqual([]); // every stdout line during the sign-in parsed as JSON-RPC

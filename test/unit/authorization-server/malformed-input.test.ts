@@ -216,15 +216,23 @@ describe('malformed input', () => {
       const s = serve({ fetch: h.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
     });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const call = (name: string) => fetch(`${base}/mcp/b`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } }),
+    });
     for (const name of TOOL_NAMES) {
-      const res = await fetch(`${base}/mcp/b`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } }),
-      });
-      expect(res.status, JSON.stringify(name)).toBe(403);
-      expect(res.headers.get('www-authenticate'), JSON.stringify(name)).toMatch(/^Bearer error="insufficient_scope", error_description="[\x20\x21\x23-\x5B\x5D-\x7E]*", /);
-      await expectClean(res, `tools/call ${JSON.stringify(name)}`);
+      // `set_*` is named by the scope b:write, which the grant lacks: the name goes into the step-up challenge.
+      const stepUp = await call(`set_${name}`);
+      expect(stepUp.status, JSON.stringify(name)).toBe(403);
+      expect(stepUp.headers.get('www-authenticate'), JSON.stringify(name)).toMatch(/^Bearer error="insufficient_scope", error_description="[\x20\x21\x23-\x5B\x5D-\x7E]*", /);
+      await expectClean(stepUp, `tools/call ${JSON.stringify(`set_${name}`)}`);
+      // No scope names the bare name: a JSON-RPC error, no challenge.
+      const unavailable = await call(name);
+      expect(unavailable.status, JSON.stringify(name)).toBe(200);
+      expect(unavailable.headers.get('www-authenticate'), JSON.stringify(name)).toBeNull();
+      expect(((await unavailable.clone().json()) as { error: { code: number } }).error.code).toBe(-32013);
+      await expectClean(unavailable, `tools/call ${JSON.stringify(name)}`);
     }
     await new Promise<void>((r) => server.close(() => r()));
     snapshot = dump(); // the grant and tokens seeded here are the only change
