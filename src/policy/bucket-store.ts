@@ -6,8 +6,10 @@
  * bucket with the longest wait. A shared store (PostgreSQL, a later issue) implements the same contract in one
  * transaction and may answer with a Promise; the in-memory store answers synchronously.
  *
- * Memory: at most `maxKeys` buckets (least recently used evicted first); `sweep(now)` drops every bucket that has
- * refilled completely, which is exactly as if it had never been used. Evicting a partly drained bucket under the
+ * Memory: at most `maxKeys` buckets, evicted in least-recently-used order approximated by CLOCK (second chance: a
+ * bucket used since it was last passed over is moved to the back instead of evicted, so a hit costs no Map
+ * mutation); `sweep(now)` drops every bucket that has refilled completely, which is exactly as if it had never
+ * been used. Evicting a partly drained bucket under the
  * cap gives its key a fresh burst: size `maxKeys` well above the number of active keys.
  */
 export interface BucketSpec {
@@ -32,6 +34,8 @@ interface Bucket {
   at: number;
   /** When the bucket is full again (then it is the same as no bucket). */
   fullAt: number;
+  /** Used since the eviction hand last passed it. */
+  used: boolean;
 }
 
 /** The in-memory store answers synchronously. */
@@ -44,10 +48,22 @@ const OK: TakeResult = Object.freeze({ ok: true });
 export function createMemoryBucketStore(options: { maxKeys?: number } = {}): MemoryBucketStore {
   const maxKeys = options.maxKeys ?? 100_000;
   if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new TypeError('maxKeys must be a positive integer');
-  // Map iteration order is insertion order: re-inserting on use keeps the least recently used first.
+  // Map iteration order is insertion order: new buckets go to the back; the eviction hand starts at the front.
   const buckets = new Map<string, Bucket>();
   const level = (b: Bucket | undefined, spec: BucketSpec, now: number): number =>
     b === undefined ? spec.capacity : Math.min(spec.capacity, b.tokens + Math.max(0, now - b.at) * spec.refillPerMs);
+
+  /** Buckets found by the first pass, reused by the second (takeAll is synchronous: no interleaving). */
+  const found: Array<Bucket | undefined> = [];
+  const evictOne = (): void => {
+    for (;;) {
+      const [key, b] = buckets.entries().next().value!;
+      buckets.delete(key);
+      if (!b.used) return;
+      b.used = false;
+      buckets.set(key, b); // second chance
+    }
+  };
 
   return {
     takeAll(specs, now) {
@@ -55,7 +71,9 @@ export function createMemoryBucketStore(options: { maxKeys?: number } = {}): Mem
       let wait = 0;
       for (let i = 0; i < specs.length; i++) {
         const spec = specs[i]!;
-        const tokens = level(buckets.get(spec.key), spec, now);
+        const b = buckets.get(spec.key);
+        found[i] = b;
+        const tokens = level(b, spec, now);
         if (tokens < 1) {
           const ms = (1 - tokens) / spec.refillPerMs;
           if (refused < 0 || ms > wait) {
@@ -64,23 +82,26 @@ export function createMemoryBucketStore(options: { maxKeys?: number } = {}): Mem
           }
         }
       }
-      if (refused >= 0) return { ok: false, index: refused, retryAfterMs: wait };
+      if (refused >= 0) {
+        found.length = 0;
+        return { ok: false, index: refused, retryAfterMs: wait };
+      }
       for (let i = 0; i < specs.length; i++) {
         const spec = specs[i]!;
-        const b = buckets.get(spec.key);
+        const b = found[i];
         const tokens = level(b, spec, now) - 1;
         const fullAt = now + (spec.capacity - tokens) / spec.refillPerMs;
         if (b === undefined) {
-          buckets.set(spec.key, { tokens, at: now, fullAt });
-          if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value!);
+          if (buckets.size >= maxKeys) evictOne();
+          buckets.set(spec.key, { tokens, at: now, fullAt, used: false });
         } else {
           b.tokens = tokens;
           b.at = now;
           b.fullAt = fullAt;
-          buckets.delete(spec.key);
-          buckets.set(spec.key, b);
+          b.used = true;
         }
       }
+      found.length = 0;
       return OK;
     },
     sweep(now) {

@@ -37,7 +37,7 @@ export interface RateLimits {
 type LimitType = RateLimitData['limit_type'];
 interface Window { count: number; ms: number; label: string }
 /** One bucket of a rate, with what a refusal reports. */
-interface BucketRule { suffix: string; capacity: number; refillPerMs: number; limit: number; window: string }
+interface BucketRule { suffix: string; capacity: number; refillPerMs: number; limit: number; window: string; type: LimitType }
 
 const WINDOWS: ReadonlyArray<[keyof RateLimitConfig, number, string]> = [
   ['requestsPerSecond', 1_000, '1s'],
@@ -47,7 +47,7 @@ const WINDOWS: ReadonlyArray<[keyof RateLimitConfig, number, string]> = [
 ];
 
 /** A rate → one bucket per window; `burst` sizes the smallest window's bucket. */
-function bucketRules(rate: { burst?: number | undefined } & Partial<Record<keyof RateLimitConfig, number | undefined>>): BucketRule[] {
+function bucketRules(rate: { burst?: number | undefined } & Partial<Record<keyof RateLimitConfig, number | undefined>>, type: LimitType): BucketRule[] {
   const windows: Window[] = [];
   for (const [field, ms, label] of WINDOWS) {
     const count = rate[field];
@@ -60,6 +60,7 @@ function bucketRules(rate: { burst?: number | undefined } & Partial<Record<keyof
     refillPerMs: w.count / w.ms,
     limit: w.count,
     window: w.label,
+    type,
   }));
 }
 
@@ -80,18 +81,26 @@ interface Compiled {
 }
 
 function compile(limits: LimitsConfig | undefined, prefix: string, global: boolean): Compiled {
-  const upstreamRules = limits?.upstream && (limits.upstream.requestsPerSecond || limits.upstream.requestsPerMinute) ? bucketRules(limits.upstream) : [];
+  const t = (type: LimitType): LimitType => (global ? 'global' : type);
+  const upstreamRules = limits?.upstream && (limits.upstream.requestsPerSecond || limits.upstream.requestsPerMinute) ? bucketRules(limits.upstream, t('per_upstream')) : [];
   return {
-    person: limits?.perPerson ? bucketRules(limits.perPerson) : [],
-    client: limits?.perClient ? bucketRules(limits.perClient) : [],
+    person: limits?.perPerson ? bucketRules(limits.perPerson, t('per_person')) : [],
+    client: limits?.perClient ? bucketRules(limits.perClient, t('per_client')) : [],
     upstream: upstreamRules.map((r) => ({ key: `${prefix}u${r.suffix}`, capacity: r.capacity, refillPerMs: r.refillPerMs })),
     upstreamRules,
-    tools: toolIndex(Object.entries(limits?.tools ?? {}).map(([pattern, rate], index) => ({ pattern, value: { rules: bucketRules(rate), index } }))),
+    tools: toolIndex(Object.entries(limits?.tools ?? {}).map(([pattern, rate], index) => ({ pattern, value: { rules: bucketRules(rate, t('per_tool')), index } }))),
     toolCount: Object.keys(limits?.tools ?? {}).length,
     gate: limits?.upstream?.maxConcurrent ? createConcurrencyGate(limits.upstream.maxConcurrent) : null,
     prefix,
     global,
   };
+}
+
+function pushRules(specs: BucketSpec[], out: BucketRule[], rules: readonly BucketRule[], key: string): void {
+  for (const rule of rules) {
+    specs.push({ key: key + rule.suffix, capacity: rule.capacity, refillPerMs: rule.refillPerMs });
+    out.push(rule);
+  }
 }
 
 const isEmpty = (c: Compiled): boolean => !c.person.length && !c.client.length && !c.upstream.length && !c.gate && c.toolCount === 0;
@@ -123,24 +132,23 @@ export function createRateLimits(options: { global?: LimitsConfig | undefined; s
             }
             (releases ??= []).push(release);
           }
-          // 2. Buckets, all or nothing.
+          // 2. Buckets, all or nothing. `rules[i]` says what a refusal of `specs[i]` reports.
           const specs: BucketSpec[] = [];
-          const meta: Array<{ type: LimitType; rule: BucketRule; tool?: string }> = [];
-          const add = (c: Compiled, type: LimitType, rules: readonly BucketRule[], key: string, tool?: string): void => {
-            for (const rule of rules) {
-              specs.push({ key: key + rule.suffix, capacity: rule.capacity, refillPerMs: rule.refillPerMs });
-              meta.push({ type: c.global ? 'global' : type, rule, ...(tool !== undefined ? { tool } : {}) });
-            }
-          };
+          const rules: BucketRule[] = [];
+          let toolFrom = -1;
           for (const c of levels) {
             for (let i = 0; i < c.upstream.length; i++) {
               specs.push(c.upstream[i]!);
-              meta.push({ type: c.global ? 'global' : 'per_upstream', rule: c.upstreamRules[i]! });
+              rules.push(c.upstreamRules[i]!);
             }
-            if (c.person.length) add(c, 'per_person', c.person, `${c.prefix}p|${req.person}`);
-            if (c.client.length) add(c, 'per_client', c.client, `${c.prefix}c|${req.clientId}`);
-            if (req.tool !== undefined) {
-              for (const t of c.tools(req.tool)) add(c, 'per_tool', t.rules, `${c.prefix}t${t.index}|${req.person}`, req.tool);
+            if (c.person.length) pushRules(specs, rules, c.person, `${c.prefix}p|${req.person}`);
+            if (c.client.length) pushRules(specs, rules, c.client, `${c.prefix}c|${req.clientId}`);
+          }
+          if (req.tool !== undefined) {
+            toolFrom = specs.length;
+            for (const c of levels) {
+              if (c.toolCount === 0) continue;
+              for (const t of c.tools(req.tool)) pushRules(specs, rules, t.rules, `${c.prefix}t${t.index}|${req.person}`);
             }
           }
           const release = releases === null ? NOOP : releases.length === 1 ? releases[0]! : () => releases!.forEach((r) => r());
@@ -148,9 +156,9 @@ export function createRateLimits(options: { global?: LimitsConfig | undefined; s
           const decide = (r: TakeResult): LimitDecision => {
             if (r.ok) return { ok: true, release };
             release();
-            const m = meta[r.index]!;
-            const data: RateLimitData = { limit_type: m.type, retry_after: Math.max(1, Math.ceil(r.retryAfterMs / 1000 - 1e-6)), limit: m.rule.limit, window: m.rule.window };
-            if (m.tool !== undefined) data.tool = m.tool;
+            const rule = rules[r.index]!;
+            const data: RateLimitData = { limit_type: rule.type, retry_after: Math.max(1, Math.ceil(r.retryAfterMs / 1000 - 1e-6)), limit: rule.limit, window: rule.window };
+            if (toolFrom >= 0 && r.index >= toolFrom) data.tool = req.tool!;
             return { ok: false, data };
           };
           let result: TakeResult | Promise<TakeResult>;

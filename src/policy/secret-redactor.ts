@@ -39,7 +39,12 @@ export interface Redactor {
 interface Detector { kind: string; re: RegExp; replace?: (match: string, ...groups: string[]) => string | null }
 
 const KEYWORDS = 'password|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential';
-const PREFILTER = new RegExp(`PRIVATE KEY|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|eyJ|bearer|${KEYWORDS}|\\\\u`, 'i');
+/**
+ * A superset of every built-in detector, case-sensitive with explicit letter classes (about twice as fast in V8
+ * as the `i` flag): every keyword above contains `passw`, `secret`, `token`, `key` or `creden`; PEM headers contain
+ * `KEY`. Any `\\u` escape also answers true (it could spell any of these).
+ */
+const PREFILTER = /[Pp][Aa][Ss][Ss][Ww]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy]|[Cc][Rr][Ee][Dd][Ee][Nn]|[Bb][Ee][Aa][Rr][Ee][Rr]|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|eyJ|\\u/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Shannon entropy in bits per character. */
