@@ -14,6 +14,7 @@
 import type { ArgumentRuleConfig } from '../config/policy-schema.js';
 import { compileGlob, toolIndex, type Matcher } from './glob.js';
 import { evaluateJsonPointer, parseJsonPointer } from './json-pointer.js';
+import { compileRegex } from './regex.js';
 import type { ArgumentRefusalData } from './jsonrpc-errors.js';
 
 export const MAX_REGEX_INPUT = 4_096;
@@ -38,12 +39,6 @@ interface CompiledRule {
 }
 
 const ALLOW: ArgumentDecision = Object.freeze({ ok: true });
-
-/** `(?i)` prefix → `i` flag. Throws on an invalid pattern (the schema has already said where). */
-export function compileRegex(source: string): RegExp {
-  const ci = source.startsWith('(?i)');
-  return new RegExp(ci ? source.slice(4) : source, ci ? 'i' : '');
-}
 
 function compileMatcher(pattern: string, regex: boolean): Matcher {
   if (!regex) return compileGlob(pattern);

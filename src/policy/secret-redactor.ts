@@ -19,7 +19,7 @@
  * then do the detectors run. Every regex is linear (no nested quantifiers); PEM bodies are bounded to 64 KiB.
  */
 import type { GuardrailsConfig } from '../config/policy-schema.js';
-import { compileRegex } from './argument-rules.js';
+import { compileRegex } from './regex.js';
 
 export const ENTROPY_THRESHOLD = 3.0;
 export type RedactionCounts = Record<string, number>;
@@ -87,8 +87,7 @@ const BUILT_IN: Detector[] = [
 export function createSecretRedactor(config: GuardrailsConfig | undefined): Redactor {
   const builtIn = config?.redactSecrets ?? false;
   const custom: Detector[] = (config?.patterns ?? []).map((p) => {
-    const re = compileRegex(p.regex);
-    return { kind: p.name, re: new RegExp(re.source, `${re.flags}g`) };
+    return { kind: p.name, re: compileRegex(p.regex, 'g') };
   });
   const detectors = [...(builtIn ? BUILT_IN : []), ...custom];
   if (detectors.length === 0) return { active: false, redact: (t) => t, mayContain: () => false };

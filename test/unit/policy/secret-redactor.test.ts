@@ -8,9 +8,9 @@ function run(text: string): { out: string; counts: RedactionCounts } {
   return { out: redactor.redact(text, counts), counts };
 }
 
-export const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB\naFDrBz9vFqU4yZZ3c7OgpgzxB1HfX1ZT2nLBdK5KfZ3sHj3mq3QvZrJmM8E8xmqF\n-----END RSA PRIVATE KEY-----';
-export const GITHUB = `ghp_${'a1B2'.repeat(9)}`;
-export const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB\naFDrBz9vFqU4yZZ3c7OgpgzxB1HfX1ZT2nLBdK5KfZ3sHj3mq3QvZrJmM8E8xmqF\n-----END RSA PRIVATE KEY-----';
+const GITHUB = `ghp_${'a1B2'.repeat(9)}`;
+const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
 
 describe('secret-redactor', () => {
   it('redacts a multi-line PEM private key, and one cut short through its base64 lines', () => {
@@ -113,5 +113,14 @@ describe('secret-redactor', () => {
     const t0 = performance.now();
     redactor.redact(evil);
     expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  it('rejects an invalid configured pattern at config validation, with the field path', () => {
+    const r = guardrailsSchema.safeParse({ patterns: [{ name: 'ok', regex: 'a' }, { name: 'Bad Name', regex: '[' }] });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'patterns.1.name: lowercase letters, digits, "_" and "-"',
+      'patterns.1.regex: invalid regex: Invalid regular expression: /[/: Unterminated character class',
+    ]);
   });
 });
