@@ -65,21 +65,24 @@ export function looksRandom(value: string): boolean {
 }
 
 const BUILT_IN: Detector[] = [
-  { kind: 'private_key', re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[\s\S]{0,65536}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|(?:\s*[A-Za-z0-9+/=]{8,})*)/g },
+  // The body never runs past the next "-----", so a BEGIN without an END costs up to the next marker only.
+  { kind: 'private_key', re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:(?:[^-]|-(?!----)){0,65536}-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|(?:\s*[A-Za-z0-9+/=]{8,})*)/g },
   { kind: 'aws_access_key', re: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g },
   { kind: 'github_token', re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
-  { kind: 'gitlab_token', re: /\bglpat-[A-Za-z0-9_-]{20,255}/g },
-  { kind: 'slack_token', re: /\bxox[abprs]-[A-Za-z0-9-]{10,255}/g },
-  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g },
+  { kind: 'gitlab_token', re: /(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,255}/g },
+  { kind: 'slack_token', re: /(?<![A-Za-z0-9_-])xox[abprs]-[A-Za-z0-9-]{10,255}/g },
+  // Lookbehind, not \b: only the first `eyJ` of a base64url run may start a match (else "eyJa-eyJa-…" is quadratic).
+  { kind: 'jwt', re: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g },
   {
     kind: 'bearer',
-    re: /\b(bearer\s+)([A-Za-z0-9._~+/-]{8,}=*)/gi,
+    re: /\b(bearer[ \t]{1,8})([A-Za-z0-9._~+/-]{8,}=*)/gi,
     replace: (_m, prefix, value) => (/[^A-Za-z]/.test(value!) ? `${prefix}[REDACTED:bearer]` : null),
   },
   {
     kind: 'secret',
-    // key (optionally quoted), ":" or "=", value (optionally quoted); the value is judged by looksRandom.
-    re: new RegExp(`(\\b[A-Za-z0-9_.-]*(?:${KEYWORDS})[A-Za-z0-9_.-]*["']?\\s*[:=]\\s*["']?)([^\\s"'\`,;&<>(){}\\[\\]]{12,512})`, 'gi'),
+    // keyword, rest of the key (bounded), optional quote, ":" or "=", optional quote, value (judged by looksRandom).
+    // The match starts AT the keyword (a leading `[\w.-]*` would rescan every word before it: quadratic).
+    re: new RegExp(`((?:${KEYWORDS})[A-Za-z0-9_.-]{0,64}["']?[ \\t]{0,8}[:=][ \\t]{0,8}["']?)([^\\s"'\`,;&<>(){}\\[\\]]{12,512})`, 'gi'),
     replace: (_m, prefix, value) => (looksRandom(value!) ? `${prefix}[REDACTED:secret]` : null),
   },
 ];
