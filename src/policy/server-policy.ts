@@ -4,7 +4,7 @@
  * inactive constants (limits, argument rules, redactor) or null (breaker, pins), so the common case costs
  * a property read. Health checkers need a probe (HTTP) and are started by the caller (see health-checker.ts).
  */
-import type { CircuitBreakerConfig, GuardrailsConfig, LimitsConfig, ArgumentRuleConfig } from '../config/policy-schema.js';
+import type { ArgumentRuleConfig, CircuitBreakerConfig, GuardrailsConfig, HealthConfig, LimitsConfig } from '../config/policy-schema.js';
 import { createArgumentRules, type ArgumentRules } from './argument-rules.js';
 import type { BucketStore } from './bucket-store.js';
 import { createCircuitBreaker, type CircuitBreaker, type StateChange } from './circuit-breaker.js';
@@ -16,6 +16,8 @@ import { createSecretRedactor, type Redactor } from './secret-redactor.js';
 export interface ServerPolicyConfig {
   limits?: LimitsConfig | undefined;
   circuitBreaker?: CircuitBreakerConfig | undefined;
+  /** Health checks feed a breaker: a server with `health` and no `circuitBreaker` gets one with the defaults. */
+  health?: HealthConfig | undefined;
   argumentRules?: ArgumentRuleConfig[] | undefined;
   pinTools?: boolean | undefined;
   guardrails?: GuardrailsConfig | undefined;
@@ -30,6 +32,9 @@ export interface ServerPolicy {
   readonly pins: PinnedTools | null;
   readonly redactor: Redactor;
 }
+
+/** circuitBreakerSchema's defaults (policy may import config types only, not the schema itself). */
+const DEFAULT_BREAKER: CircuitBreakerConfig = { failureThreshold: 5, openSeconds: 30, successThreshold: 2 };
 
 export interface ServerPolicies {
   get(server: string): ServerPolicy | undefined;
@@ -51,11 +56,12 @@ export function createServerPolicies(options: {
   const policies = new Map<string, ServerPolicy>();
   for (const [server, config] of Object.entries(options.servers)) {
     const onChange = options.onBreakerStateChange;
+    const breaker = config.circuitBreaker ?? (config.health ? DEFAULT_BREAKER : undefined);
     policies.set(server, {
       server,
       limits: rateLimits.forServer(server, config.limits),
-      breaker: config.circuitBreaker
-        ? createCircuitBreaker({ ...config.circuitBreaker, now, ...(onChange ? { onStateChange: (c: StateChange) => onChange(server, c) } : {}) })
+      breaker: breaker
+        ? createCircuitBreaker({ ...breaker, now, ...(onChange ? { onStateChange: (c: StateChange) => onChange(server, c) } : {}) })
         : null,
       argumentRules: createArgumentRules(config.argumentRules),
       pins: config.pinTools ? createPinnedTools(options.approvedTools?.(server) ?? {}) : null,

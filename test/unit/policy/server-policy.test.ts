@@ -33,4 +33,16 @@ describe('server-policy', () => {
     expect(changes).toEqual([['gh', 'open']]);
     expect(policies.get('nope')).toBe(undefined);
   });
+
+  it('gives a server with health checks and no circuitBreaker a breaker with the schema defaults', () => {
+    const p = createServerPolicies({ servers: { h: serverPolicySchema.parse({ health: {} }) }, now: () => 0 }).get('h')!;
+    for (let i = 0; i < 4; i++) {
+      const a = p.breaker!.admit();
+      if (a.ok) a.permit.failure();
+    }
+    expect(p.breaker!.snapshot().state).toBe('closed');
+    const a = p.breaker!.admit();
+    if (a.ok) a.permit.failure();
+    expect(p.breaker!.snapshot()).toEqual({ state: 'open', since: 0, failures: 0, retryAfterSeconds: 30 });
+  });
 });
