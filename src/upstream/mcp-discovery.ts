@@ -11,6 +11,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { UpstreamUnavailableError } from './errors.js';
+import { AuthorizationServerMetadataError, discoverAuthorizationServer } from './as-metadata-discovery.js';
 
 const TIMEOUT_MS = 10_000;
 const MAX_DOCUMENT_BYTES = 64 * 1024;
@@ -148,17 +149,13 @@ async function fetchPrm(upstream: URL, allowInsecure: boolean): Promise<{ prm: R
   throw new UpstreamDiscoveryError('protocol', `no protected resource metadata for ${upstream.href} (${tried.join('; ') || 'nothing found'})`);
 }
 
-/** RFC 8414 first, then OpenID Connect Discovery; a 4xx moves on, a 5xx aborts (MCP-AUTH-REQUIREMENTS B.6). */
+/** RFC 8414 first, then OpenID Connect Discovery (as-metadata-discovery.ts: a 4xx moves on, a 5xx aborts). */
 async function fetchAsMetadata(issuer: URL, allowInsecure: boolean): Promise<oauth.AuthorizationServer> {
   const options = { signal: () => AbortSignal.timeout(TIMEOUT_MS), ...(allowInsecure ? { [oauth.allowInsecureRequests]: true } : {}) };
   try {
-    let res = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' });
-    if (res.status >= 400 && res.status < 500) res = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oidc' });
-    if (res.status >= 500) throw new UpstreamDiscoveryError('server', `authorization server metadata: HTTP ${res.status}`);
-    // Validates that `issuer` in the document is exactly the one we asked about (RFC 8414 §3.3).
-    return await oauth.processDiscoveryResponse(issuer, res);
+    return await discoverAuthorizationServer(issuer, options);
   } catch (e) {
-    if (e instanceof UpstreamDiscoveryError) throw e;
+    if (e instanceof AuthorizationServerMetadataError) throw new UpstreamDiscoveryError('server', `authorization server metadata: HTTP ${e.status}`);
     const name = (e as Error)?.name;
     if (name === 'TimeoutError' || name === 'AbortError') throw new UpstreamDiscoveryError('timeout', `authorization server ${issuer.origin} timed out`);
     if (e instanceof TypeError && !(e instanceof oauth.OperationProcessingError)) throw new UpstreamDiscoveryError('network', `cannot reach ${issuer.origin}`);

@@ -8,6 +8,7 @@
 import * as oauth from 'oauth4webapi';
 import type { UpstreamOAuthConfig } from '../config/schema.js';
 import { UpstreamGrantError, UpstreamUnavailableError } from './errors.js';
+import { discoverAuthorizationServer } from './as-metadata-discovery.js';
 
 export interface UpstreamTokens {
   accessToken: string;
@@ -136,12 +137,10 @@ export class UpstreamOAuthClient {
     if (cfg.issuer) {
       const issuer = new URL(cfg.issuer);
       try {
-        // RFC 8414 first, then OpenID Connect Discovery.
-        let res = await oauth.discoveryRequest(issuer, { ...this.options(), algorithm: 'oauth2' });
-        if (res.status === 404) res = await oauth.discoveryRequest(issuer, { ...this.options(), algorithm: 'oidc' });
-        as = await oauth.processDiscoveryResponse(issuer, res);
+        // RFC 8414 first, then OpenID Connect Discovery (a 4xx moves on, a 5xx aborts).
+        as = await discoverAuthorizationServer(issuer, this.options());
       } catch (e) {
-        throw classifyUpstreamError(e);
+        throw e instanceof UpstreamUnavailableError ? e : classifyUpstreamError(e);
       }
     }
     return {
