@@ -10,6 +10,7 @@
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#authorization-server-discovery
  */
 import * as oauth from 'oauth4webapi';
+import { isLoopbackHttp } from '../oauth/redirect-uri.js';
 import { UpstreamUnavailableError } from './errors.js';
 import { AuthorizationServerMetadataError, discoverAuthorizationServer } from './as-metadata-discovery.js';
 
@@ -37,11 +38,6 @@ export interface DiscoveredAuthorization {
   allowInsecure: boolean;
 }
 
-export function isLoopbackHttpUrl(u: string | URL): boolean {
-  const url = new URL(u);
-  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-}
-
 function assertSafeUrl(u: string, allowInsecure: boolean, what: string): URL {
   let url: URL;
   try {
@@ -50,7 +46,7 @@ function assertSafeUrl(u: string, allowInsecure: boolean, what: string): URL {
     throw new UpstreamDiscoveryError('protocol', `${what} is not a URL`);
   }
   if (url.protocol === 'https:') return url;
-  if (allowInsecure && isLoopbackHttpUrl(url)) return url;
+  if (allowInsecure && isLoopbackHttp(url)) return url;
   throw new UpstreamDiscoveryError('protocol', `${what} must be https (${url.origin})`);
 }
 
@@ -169,7 +165,7 @@ async function fetchAsMetadata(issuer: URL, allowInsecure: boolean): Promise<oau
  */
 export async function discoverMcpAuthorization(upstreamUrl: string, expectedIssuer?: string): Promise<DiscoveredAuthorization> {
   const upstream = new URL(upstreamUrl);
-  const allowInsecure = isLoopbackHttpUrl(upstream);
+  const allowInsecure = isLoopbackHttp(upstream);
   const { prm, url } = await fetchPrm(upstream, allowInsecure);
   const servers = Array.isArray(prm.authorization_servers) ? prm.authorization_servers.filter((s): s is string => typeof s === 'string') : [];
   if (!servers.length) throw new UpstreamDiscoveryError('protocol', 'the protected resource metadata lists no authorization_servers');

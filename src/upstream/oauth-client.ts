@@ -7,6 +7,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import type { UpstreamOAuthConfig } from '../config/schema.js';
+import { isLoopbackHttp } from '../oauth/redirect-uri.js';
 import { UpstreamGrantError, UpstreamUnavailableError } from './errors.js';
 import { discoverAuthorizationServer } from './as-metadata-discovery.js';
 
@@ -44,11 +45,6 @@ export interface UpstreamClientSource {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
-
-function isLoopbackHttp(u: string): boolean {
-  const url = new URL(u);
-  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-}
 
 /** Map oauth4webapi / network failures to keyhole's two kinds: the grant is gone, or try again later. */
 export function classifyUpstreamError(err: unknown): Error {
@@ -93,7 +89,7 @@ export class UpstreamOAuthClient {
     this.configured = cfg.clientId ? clientOf({ clientId: cfg.clientId, clientSecret: cfg.clientSecret, tokenEndpointAuthMethod: cfg.tokenEndpointAuthMethod }) : undefined;
     // Plain http is allowed only towards loopback upstreams (the demo and the tests); anything else must be https.
     const urls = [cfg.issuer, cfg.authorizationEndpoint, cfg.tokenEndpoint].filter((u): u is string => !!u);
-    this.insecure = !source && urls.every(isLoopbackHttp);
+    this.insecure = !source && urls.every((u) => isLoopbackHttp(new URL(u)));
   }
 
   /** keyhole's client id and authentication at the upstream: from the config, or registered through the source. */
