@@ -21,6 +21,7 @@ import { buildGrantViews, grantJson } from './grant-view.js';
 import { clientViewJson, clientViewPage, storeClientFilter } from './client-view.js';
 import { eventJson, jsonLinesExport } from './events-routes.js';
 import { TIMELINE_LIMIT } from './grants-routes.js';
+import { mediaType } from '../http/media-type.js';
 
 const API_MAX_BODY = 16 * 1024;
 
@@ -43,7 +44,7 @@ function guarded(c: Context, fn: () => Response | Promise<Response>): Response |
 }
 
 async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(c.req.header('content-type'));
   if (type !== 'application/json') throw new AdminInputError('the body must be application/json');
   let body: unknown;
   try {
