@@ -1,6 +1,6 @@
 /** Registered clients (filtered by kind and last use, one page at a time) with grant counts and last use; block and delete. */
 import { AdminLayout } from './admin-layout.js';
-import { ClientCell, Pager, SelectField, Time } from './components.js';
+import { ClientCell, Pager, SelectField, TableBody, Time } from './components.js';
 import type { ClientView } from './view-models.js';
 import { CLIENT_KINDS, CLIENT_USE, clientFilterParams, type ClientQueryFilter } from './view-models.js';
 
@@ -54,24 +54,7 @@ export function ClientsPage(p: ClientsPageProps) {
           <caption>
             {p.total} {Object.values(clientFilterParams(p.filter)).some((v) => v !== undefined) ? 'matching' : 'registered'} client{p.total === 1 ? '' : 's'}
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Client</th>
-              <th scope="col">Registered</th>
-              <th scope="col">Grants</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.clients.length === 0 ? (
-              <tr>
-                <td colspan={6} class="muted">
-                  No clients.
-                </td>
-              </tr>
-            ) : null}
+          <TableBody columns={['Client', 'Registered', 'Grants', 'Last used', 'Status', 'Actions']} empty={p.clients.length === 0 ? 'No clients.' : null}>
             {p.clients.map((c) => {
               const q = `client_id=${encodeURIComponent(c.clientId)}`;
               return (
@@ -114,7 +97,7 @@ export function ClientsPage(p: ClientsPageProps) {
                 </tr>
               );
             })}
-          </tbody>
+          </TableBody>
         </table>
       </div>
       <Pager basePath="/admin/clients" params={clientFilterParams(p.filter)} page={p.page} pageSize={p.pageSize} total={p.total} label="clients" />
