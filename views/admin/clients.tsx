@@ -1,6 +1,6 @@
 /** Registered clients (filtered by kind and last use, one page at a time) with grant counts and last use; block and delete. */
 import { AdminLayout } from './admin-layout.js';
-import { ClientCell, Pager, SelectField, TableBody, Time } from './components.js';
+import { ClientCell, FilterActions, Notice, Pager, SelectField, TableBody, Time } from './components.js';
 import type { ClientView } from './view-models.js';
 import { CLIENT_KINDS, CLIENT_USE, clientFilterParams, type ClientQueryFilter } from './view-models.js';
 
@@ -19,11 +19,7 @@ export function ClientsPage(p: ClientsPageProps) {
   return (
     <AdminLayout title="Clients" nonce={p.nonce} csrf={p.csrf} active="clients">
       <h1>Clients</h1>
-      {p.notice ? (
-        <p class="notice" role="status">
-          {p.notice}
-        </p>
-      ) : null}
+      <Notice text={p.notice} />
       <section class="card" aria-labelledby="client-filter-heading">
         <h2 id="client-filter-heading" class="sr-only">
           Filter clients
@@ -35,14 +31,7 @@ export function ClientsPage(p: ClientsPageProps) {
             <input id="f-unused" name="unused_days" type="number" min="1" max="36500" value={p.filter.unusedDays === undefined ? '' : String(p.filter.unusedDays)} />
           </div>
           <SelectField id="f-used" name="used" label="Ever used" anyLabel="Either" options={CLIENT_USE} selected={p.filter.used} />
-          <div class="actions">
-            <button type="submit" class="primary">
-              Filter
-            </button>
-            <a class="button" href="/admin/clients">
-              Clear
-            </a>
-          </div>
+          <FilterActions clearHref="/admin/clients" />
         </form>
         <p class="muted small">
           Used = a completed authorization or a token issued or refreshed. Dynamically registered clients never used within a day, or unused for the

@@ -99,6 +99,30 @@ export function TableBody(p: { columns: readonly string[]; empty: string | null;
   );
 }
 
+/** The page's one-line status after an action ("Revoked 3 grants."); nothing when there is none. */
+export function Notice(p: { text: string | undefined }) {
+  return p.text ? (
+    <p class="notice" role="status">
+      {p.text}
+    </p>
+  ) : null;
+}
+
+/** A filter form's buttons: submit, clear (back to `clearHref`, no filters), and any further links. */
+export function FilterActions(p: { clearHref: string; children?: Child }) {
+  return (
+    <div class="actions">
+      <button type="submit" class="primary">
+        Filter
+      </button>
+      <a class="button" href={p.clearHref}>
+        Clear
+      </a>
+      {p.children}
+    </div>
+  );
+}
+
 /** Previous / next links that keep the current filters. */
 export function Pager(p: { basePath: string; params: Record<string, string | number | undefined>; page: number; pageSize: number; total: number; label: string }) {
   const pages = Math.max(1, Math.ceil(p.total / p.pageSize));

@@ -1,6 +1,6 @@
 /** The lifecycle events: filter by type, server and time; page; export as JSON Lines. */
 import { AdminLayout } from './admin-layout.js';
-import { EventDetail, Pager, SelectField, TableBody, Time } from './components.js';
+import { EventDetail, FilterActions, Pager, SelectField, TableBody, Time } from './components.js';
 import type { EventRecord } from '../../src/store/types.js';
 import type { EventQueryFilter } from './view-models.js';
 
@@ -47,17 +47,11 @@ export function EventsPage(p: EventsPageProps) {
           </div>
           {f.grantId ? <input type="hidden" name="grant_id" value={f.grantId} /> : null}
           {f.clientId ? <input type="hidden" name="client_id" value={f.clientId} /> : null}
-          <div class="actions">
-            <button type="submit" class="primary">
-              Filter
-            </button>
-            <a class="button" href="/admin/events">
-              Clear
-            </a>
+          <FilterActions clearHref="/admin/events">
             <a class="button" href={`/admin/events/export${q ? `?${q}` : ''}`} download="keyhole-events.jsonl">
               Export JSON Lines
             </a>
-          </div>
+          </FilterActions>
         </form>
         {f.grantId || f.clientId ? (
           <p class="muted small">

@@ -1,6 +1,6 @@
 /** The grants table: who has access to what, through which client; filters, paging, revoke and bulk revoke. */
 import { AdminLayout } from './admin-layout.js';
-import { ClientCell, Pager, PostButton, SelectField, StatusBadge, TableBody, Time, UpstreamStatus } from './components.js';
+import { ClientCell, FilterActions, Notice, Pager, PostButton, SelectField, StatusBadge, TableBody, Time, UpstreamStatus } from './components.js';
 import type { GrantView } from './view-models.js';
 import type { GrantQueryFilter } from './view-models.js';
 
@@ -38,11 +38,7 @@ export function GrantsPage(p: GrantsPageProps) {
   return (
     <AdminLayout title="Grants" nonce={p.nonce} csrf={p.csrf} active="grants">
       <h1>Grants</h1>
-      {p.notice ? (
-        <p class="notice" role="status">
-          {p.notice}
-        </p>
-      ) : null}
+      <Notice text={p.notice} />
       <section class="card" aria-labelledby="filter-heading">
         <h2 id="filter-heading" class="sr-only">
           Filter grants
@@ -58,14 +54,7 @@ export function GrantsPage(p: GrantsPageProps) {
           </div>
           <SelectField id="f-server" name="server" label="Server" anyLabel="Any server" options={p.serverNames} selected={f.server} />
           <SelectField id="f-status" name="status" label="Status" anyLabel="Any status" options={['active', 'revoked']} selected={f.status} />
-          <div class="actions">
-            <button type="submit" class="primary">
-              Filter
-            </button>
-            <a class="button" href="/admin/grants">
-              Clear
-            </a>
-          </div>
+          <FilterActions clearHref="/admin/grants" />
         </form>
         {p.bulkCount !== null ? (
           <p class="actions">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TableBody } from '../../../views/admin/components.js';
+import { FilterActions, Notice, TableBody } from '../../../views/admin/components.js';
 
 const html = (el: unknown) => String(el);
 
@@ -32,5 +32,24 @@ describe('TableBody', () => {
   it('escapes the texts', () => {
     expect(html(<TableBody columns={['<b>']} empty="<i>none</i>" />)).toContain('&lt;b&gt;</th>');
     expect(html(<TableBody columns={['a']} empty="<i>none</i>" />)).toContain('&lt;i&gt;none&lt;/i&gt;</td>');
+  });
+});
+
+describe('Notice', () => {
+  it('renders the status line, or nothing', () => {
+    expect(html(<Notice text="Revoked 2 grants." />)).toBe('<p class="notice" role="status">Revoked 2 grants.</p>');
+    expect(html(<div><Notice text={undefined} /></div>)).toBe('<div></div>');
+    expect(html(<div><Notice text="" /></div>)).toBe('<div></div>');
+  });
+});
+
+describe('FilterActions', () => {
+  it('renders submit and clear, then any further links', () => {
+    expect(html(<FilterActions clearHref="/admin/grants" />)).toBe(
+      '<div class="actions"><button type="submit" class="primary">Filter</button><a class="button" href="/admin/grants">Clear</a></div>',
+    );
+    expect(html(<FilterActions clearHref="/admin/events"><a href="/x">Export</a></FilterActions>)).toBe(
+      '<div class="actions"><button type="submit" class="primary">Filter</button><a class="button" href="/admin/events">Clear</a><a href="/x">Export</a></div>',
+    );
   });
 });
