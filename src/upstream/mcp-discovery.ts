@@ -10,6 +10,7 @@
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#authorization-server-discovery
  */
 import * as oauth from 'oauth4webapi';
+import { parseJsonObject } from '../http/json-object.js';
 import { isLoopbackHttp } from '../oauth/redirect-uri.js';
 import { UpstreamUnavailableError } from './errors.js';
 import { AuthorizationServerMetadataError, discoverAuthorizationServer } from './as-metadata-discovery.js';
@@ -84,14 +85,9 @@ async function get(url: URL, init: RequestInit = {}): Promise<Response> {
 async function readJson(res: Response, what: string): Promise<Record<string, unknown>> {
   const text = await res.text();
   if (text.length > MAX_DOCUMENT_BYTES) throw new UpstreamDiscoveryError('protocol', `${what} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new UpstreamDiscoveryError('protocol', `${what} is not JSON`);
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new UpstreamDiscoveryError('protocol', `${what} is not a JSON object`);
-  return body as Record<string, unknown>;
+  const body = parseJsonObject(text);
+  if (!body.ok) throw new UpstreamDiscoveryError('protocol', `${what} ${body.reason === 'not-json' ? 'is not JSON' : 'is not a JSON object'}`);
+  return body.value;
 }
 
 /** The `resource_metadata` parameter of a Bearer challenge (RFC 9728 §5.1), if any. */
