@@ -10,6 +10,7 @@ import type { UpstreamOAuthConfig } from '../config/schema.js';
 import { isLoopbackHttp } from '../oauth/redirect-uri.js';
 import { UpstreamGrantError, UpstreamUnavailableError } from './errors.js';
 import { discoverAuthorizationServer } from './as-metadata-discovery.js';
+import { forgetOnRejection } from './forget-on-rejection.js';
 
 export interface UpstreamTokens {
   accessToken: string;
@@ -108,10 +109,7 @@ export class UpstreamOAuthClient {
 
   /** Discovered (or explicitly configured) authorization server metadata, fetched once and cached. */
   metadata(): Promise<oauth.AuthorizationServer> {
-    this.asPromise ??= this.resolveMetadata().catch((e) => {
-      this.asPromise = undefined; // retry discovery next time
-      throw e;
-    });
+    this.asPromise ??= forgetOnRejection(this.resolveMetadata(), () => (this.asPromise = undefined)); // retry discovery next time
     return this.asPromise;
   }
 
