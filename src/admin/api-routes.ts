@@ -21,6 +21,8 @@ import { buildGrantViews, grantJson } from './grant-view.js';
 import { clientViewJson, clientViewPage, storeClientFilter } from './client-view.js';
 import { eventJson, jsonLinesExport } from './events-routes.js';
 import { TIMELINE_LIMIT } from './grants-routes.js';
+import { mediaType } from '../http/media-type.js';
+import { parseJsonObject } from '../http/json-object.js';
 
 const API_MAX_BODY = 16 * 1024;
 
@@ -43,16 +45,11 @@ function guarded(c: Context, fn: () => Response | Promise<Response>): Response |
 }
 
 async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(c.req.header('content-type'));
   if (type !== 'application/json') throw new AdminInputError('the body must be application/json');
-  let body: unknown;
-  try {
-    body = JSON.parse(await c.req.text());
-  } catch {
-    throw new AdminInputError('the body is not valid JSON');
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AdminInputError('the body must be a JSON object');
-  return body as Record<string, unknown>;
+  const body = parseJsonObject(await c.req.text());
+  if (!body.ok) throw new AdminInputError(body.reason === 'not-json' ? 'the body is not valid JSON' : 'the body must be a JSON object');
+  return body.value;
 }
 
 export function apiRoutes(ctx: AdminContext): Hono {

@@ -7,8 +7,8 @@ import { Hono, type Context } from 'hono';
 import type { AdminContext } from './admin-context.js';
 import { adminBodyLimit, csrfProtect, type FormEnv } from './csrf.js';
 import { requireSession } from './session.js';
-import { adminMessage, adminPage } from './page.js';
-import { AdminInputError, parseClientFilter, parsePage } from './filters.js';
+import { adminMessage, adminPage, parseOrInvalidPage } from './page.js';
+import { parseClientFilter, parsePage } from './filters.js';
 import { clientViewPage, storeClientFilter } from './client-view.js';
 import { ClientsPage } from '../../views/admin/clients.js';
 import { ConfirmPage } from '../../views/admin/confirm.js';
@@ -39,15 +39,9 @@ export function clientsRoutes(ctx: AdminContext): Hono<FormEnv> {
   app.get('/admin/clients', session, (c) => {
     const token = c.get('session').csrf;
     const query = new URL(c.req.url).searchParams;
-    let page;
-    let filter;
-    try {
-      filter = parseClientFilter(query);
-      page = parsePage(query, ctx.pageSize);
-    } catch (e) {
-      if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid filter', e.message, token);
-      throw e;
-    }
+    const parsed = parseOrInvalidPage(c, token, () => ({ filter: parseClientFilter(query), page: parsePage(query, ctx.pageSize) }));
+    if (parsed instanceof Response) return parsed;
+    const { filter, page } = parsed;
     const { views, total } = clientViewPage(store, storeClientFilter(filter, ctx.clock()), { limit: page.limit, offset: page.offset });
     const done = query.get('done');
     const revoked = query.get('revoked');

@@ -13,6 +13,7 @@ import type { AuthorizationServerDeps } from './deps.js';
 import { InvalidClientMetadataError, TooManyRequestsError } from '../oauth/errors.js';
 import { randomId, randomToken, sha256Hex } from '../store/crypto/hash.js';
 import { FixedWindowLimiter, clientAddress } from '../http/rate-limit.js';
+import { parseJsonObject } from '../http/json-object.js';
 import { noStore } from '../http/no-store.js';
 import { acceptRegistration, MAX_REGISTRATION_BYTES, registeredGrantTypes } from './registration-metadata.js';
 
@@ -38,14 +39,9 @@ export function registerRoutes(deps: AuthorizationServerDeps): Hono {
     }
     const text = await c.req.text();
     if (Buffer.byteLength(text) > MAX_REGISTRATION_BYTES) throw new InvalidClientMetadataError(`metadata: the registration is larger than ${MAX_REGISTRATION_BYTES} bytes`);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new InvalidClientMetadataError('the body must be a JSON object');
-    }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidClientMetadataError('the body must be a JSON object');
-    const { meta, clientFields, redirectUris, dropped, applicationType } = acceptRegistration(body as Record<string, unknown>);
+    const body = parseJsonObject(text);
+    if (!body.ok) throw new InvalidClientMetadataError('the body must be a JSON object');
+    const { meta, clientFields, redirectUris, dropped, applicationType } = acceptRegistration(body.value);
     // RFC 7591 §2: the default token_endpoint_auth_method is client_secret_basic.
     const authMethod = meta.token_endpoint_auth_method ?? 'client_secret_basic';
     // RFC 7591 §2 defaults to authorization_code alone; keyhole registers what it supports and echoes it (§3.2.1).

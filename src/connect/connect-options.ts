@@ -3,6 +3,7 @@
  * Pure: no I/O, so every rule here is unit-tested.
  */
 import { parseArgs } from 'node:util';
+import { isLoopbackHttp } from '../oauth/redirect-uri.js';
 
 export type StoreMode = 'auto' | 'keychain' | 'file';
 
@@ -99,8 +100,7 @@ function parseServerUrl(raw: string | undefined): URL {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConnectUsageError(`${raw}: the MCP server URL must be http(s)`);
   // OAuth 2.1 §1.5 / MCP authorization: authorization endpoints are https; plain http only for the local machine.
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-  if (url.protocol === 'http:' && !loopback) throw new ConnectUsageError(`${raw}: use https (plain http only for 127.0.0.1/localhost)`);
+  if (url.protocol === 'http:' && !isLoopbackHttp(url)) throw new ConnectUsageError(`${raw}: use https (plain http only for 127.0.0.1/localhost)`);
   if (url.hash) throw new ConnectUsageError(`${raw}: the MCP server URL must not have a #fragment`);
   return url;
 }

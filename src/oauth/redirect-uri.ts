@@ -45,6 +45,7 @@ function parse(uri: string): URL | undefined {
   }
 }
 
+/** Plain http to this machine (127.0.0.1, [::1], localhost): loopback redirects (RFC 8252 §7.3), loopback upstreams, `keyhole connect`. */
 export function isLoopbackHttp(url: URL): boolean {
   return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
 }
