@@ -11,6 +11,8 @@ import { buildAuditRecord } from '../src/audit/audit-record.js';
 import { scanJsonRpcErrorCode } from '../src/audit/response-accounting.js';
 import { requestIdOf, traceContextFrom } from '../src/audit/trace-context.js';
 import { createArgumentRedactor } from '../src/audit/argument-redactor.js';
+import { openSync, writeSync } from 'node:fs';
+import { createKeyholeMetrics } from '../src/metrics/keyhole-metrics.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cpuUs = (): number => {
@@ -46,10 +48,15 @@ const N = 50_000;
 const build = await perOp('build record', N, () => { buildAuditRecord(input('4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7')); });
 const noLog = await perOp('build + enqueue (no log line)', N, () => queueNoLog.enqueue(buildAuditRecord(input('r'))), () => queueNoLog.flush());
 const full = await perOp('build + enqueue + JSON log line (the budgeted figure)', N, () => queue.enqueue(buildAuditRecord(input('r'))), () => queue.flush());
+const devNull = openSync('/dev/null', 'w');
+const queueDevNull = createAuditQueue({ sink: async () => {}, log: (l) => { writeSync(devNull, `${l}\n`); }, maxQueue: 100_000, batchSize: 500 });
+const withWrite = await perOp('… + the line written (writeSync to /dev/null, as stderr)', N, () => queueDevNull.enqueue(buildAuditRecord(input('r'))), () => queueDevNull.flush());
 const trace = await perOp('traceContextFrom(incoming traceparent) + requestId', N, () => { requestIdOf(traceContextFrom(TRACEPARENT)); });
 const body = Buffer.from('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hello world"}],"isError":false}}');
 const scan = await perOp('scanJsonRpcErrorCode (100-byte result)', N, () => { scanJsonRpcErrorCode(body); });
 const redact = createArgumentRedactor();
 const args = { query: 'select * from users where id = 42', limit: 10, options: { verbose: true, tags: ['a', 'b'] } };
 const red = await perOp('redact arguments (small, no secrets; redacted mode only)', N, () => { redact(args); });
-console.log(JSON.stringify({ build, noLog, full, trace, scan, redact: red, budgetUs: 10, withinBudget: full + trace + scan <= 10, dropped: queue.dropped }));
+const metrics = createKeyholeMetrics({ servers: ['demo'], configTools: { demo: ['echo'] }, processMetrics: false });
+const observe = await perOp('metrics.observeRequest (counter + histogram)', N, () => metrics.observeRequest({ server: 'demo', method: 'tools/call', tool: 'echo', outcome: 'ok', durationSeconds: 0.003 }));
+console.log(JSON.stringify({ build, noLog, full, withWrite, trace, scan, redact: red, observe, budgetUs: 10, withinBudget: full + trace + scan <= 10, dropped: queue.dropped }));

@@ -18,7 +18,10 @@ export interface ResponseMeasure {
 export interface ResponseMeter {
   /** Counts a chunk (call it from a write path or a Transform); the first one stamps the first byte. */
   observe(chunk: Buffer | string): void;
-  /** Counts everything `source` emits, without changing how it flows (it may already be piped). */
+  /**
+   * Counts everything `source` emits, without changing how it flows. Call it in the same tick as `pipe()` (before
+   * or after): a `data` listener alone would start the flow, and chunks emitted before the pipe would be lost.
+   */
   attach(source: Readable): void;
   /** Stops the clock (idempotent: the first call wins) and returns the figures. */
   finish(): ResponseMeasure;
