@@ -17,7 +17,7 @@ export interface ResponseMeasure {
 
 export interface ResponseMeter {
   /** Counts a chunk (call it from a write path or a Transform); the first one stamps the first byte. */
-  observe(chunk: Buffer | string): void;
+  observe(chunk: Buffer | Uint8Array | string, encoding?: BufferEncoding): void;
   /**
    * Counts everything `source` emits, without changing how it flows. Call it in the same tick as `pipe()` (before
    * or after): a `data` listener alone would start the flow, and chunks emitted before the pipe would be lost.
@@ -34,8 +34,8 @@ export function createResponseMeter(startedAt: number, now: () => number = Date.
   let headLength = 0;
   let done: ResponseMeasure | undefined;
 
-  const observe = (chunk: Buffer | string): void => {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  const observe = (chunk: Buffer | Uint8Array | string, encoding?: BufferEncoding): void => {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (buf.length === 0 || done) return;
     if (firstByteAt === null) firstByteAt = now();
     bytes += buf.length;
@@ -48,7 +48,7 @@ export function createResponseMeter(startedAt: number, now: () => number = Date.
   return {
     observe,
     attach(source) {
-      source.on('data', observe);
+      source.on('data', (chunk: Buffer | string) => observe(chunk));
     },
     finish() {
       done ??= {
@@ -59,6 +59,37 @@ export function createResponseMeter(startedAt: number, now: () => number = Date.
       };
       return done;
     },
+  };
+}
+
+/** The write path of a `ServerResponse` (only what {@link meterServerResponse} wraps). */
+export interface WritableResponse {
+  write(...args: never[]): boolean;
+  end(...args: never[]): unknown;
+}
+
+/**
+ * Counts every body byte written to a response (keyhole's own answers through `end(body)`, relayed upstream
+ * answers through `pipe` → `write`) by wrapping `write` and `end` on this one instance; headers are not counted.
+ * Returns a function that restores the originals. Costs one function call per chunk.
+ */
+export function meterServerResponse(res: WritableResponse, meter: ResponseMeter): () => void {
+  const target = res as unknown as { write: (...a: unknown[]) => boolean; end: (...a: unknown[]) => unknown };
+  const { write, end } = target;
+  const count = (chunk: unknown, encoding: unknown) => {
+    if (typeof chunk === 'string' || chunk instanceof Uint8Array) meter.observe(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : undefined);
+  };
+  target.write = function meteredWrite(this: unknown, ...args: unknown[]) {
+    count(args[0], args[1]);
+    return write.apply(this, args);
+  };
+  target.end = function meteredEnd(this: unknown, ...args: unknown[]) {
+    if (typeof args[0] !== 'function') count(args[0], args[1]);
+    return end.apply(this, args);
+  };
+  return () => {
+    target.write = write;
+    target.end = end;
   };
 }
 
@@ -126,6 +157,7 @@ export function scanJsonRpcErrorCode(body: Buffer | string, limit = 4_096): numb
       if (s[j] !== ':') continue; // a value, not a key
       key = str;
       i = j;
+      if (depth === messageDepth && key === 'result') return null; // a response has a result or an error, not both
       if (errorDepth !== 0 && depth === errorDepth && key === 'code') {
         const m = /^[ \t\r\n]*(-?\d{1,9})(?![\d.eE])/.exec(s.slice(j + 1, j + 32));
         return m ? Number(m[1]) : null;
