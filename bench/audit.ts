@@ -12,6 +12,7 @@ import { scanJsonRpcErrorCode } from '../src/audit/response-accounting.js';
 import { requestIdOf, traceContextFrom } from '../src/audit/trace-context.js';
 import { createArgumentRedactor } from '../src/audit/argument-redactor.js';
 import { openSync, writeSync } from 'node:fs';
+import { createRequestAuditor } from '../src/audit/request-audit.js';
 import { createKeyholeMetrics } from '../src/metrics/keyhole-metrics.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -51,6 +52,14 @@ const full = await perOp('build + enqueue + JSON log line (the budgeted figure)'
 const devNull = openSync('/dev/null', 'w');
 const queueDevNull = createAuditQueue({ sink: async () => {}, log: (l) => { writeSync(devNull, `${l}\n`); }, maxQueue: 100_000, batchSize: 500 });
 const withWrite = await perOp('… + the line written (writeSync to /dev/null, as stderr)', N, () => queueDevNull.enqueue(buildAuditRecord(input('r'))), () => queueDevNull.flush());
+const auditor = createRequestAuditor({ queue });
+const fakeRes = { write: (_c: unknown) => true, end: (_c?: unknown) => undefined };
+const answer = Buffer.from('event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hello"}]}}\n\n');
+const trail = await perOp('whole request: auditor.begin + write + end (record, log line, enqueue)', N, () => {
+  const t = auditor.begin('demo', TRACEPARENT, fakeRes as never);
+  (fakeRes.end as (c: Buffer) => void)(answer);
+  t.end({ httpStatus: 200, subject: 'alice', clientId: 'c_0123456789abcdef', grantId: 'g_0123456789abcdef', method: 'tools/call', tool: 'echo', requestBytes: 104 });
+}, () => queue.flush());
 const trace = await perOp('traceContextFrom(incoming traceparent) + requestId', N, () => { requestIdOf(traceContextFrom(TRACEPARENT)); });
 const body = Buffer.from('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hello world"}],"isError":false}}');
 const scan = await perOp('scanJsonRpcErrorCode (100-byte result)', N, () => { scanJsonRpcErrorCode(body); });
@@ -59,4 +68,4 @@ const args = { query: 'select * from users where id = 42', limit: 10, options: {
 const red = await perOp('redact arguments (small, no secrets; redacted mode only)', N, () => { redact(args); });
 const metrics = createKeyholeMetrics({ servers: ['demo'], configTools: { demo: ['echo'] }, processMetrics: false });
 const observe = await perOp('metrics.observeRequest (counter + histogram)', N, () => metrics.observeRequest({ server: 'demo', method: 'tools/call', tool: 'echo', outcome: 'ok', durationSeconds: 0.003 }));
-console.log(JSON.stringify({ build, noLog, full, withWrite, trace, scan, redact: red, observe, budgetUs: 10, withinBudget: full + trace + scan <= 10, dropped: queue.dropped }));
+console.log(JSON.stringify({ build, noLog, full, withWrite, trail, trace, scan, redact: red, observe, budgetUs: 10, withinBudget: trail <= 10, dropped: queue.dropped }));

@@ -72,15 +72,19 @@ export function createRequestAuditor(opts: RequestAuditorOptions): RequestAudito
             const m = meter.finish();
             const rpcErrorCode = scanJsonRpcErrorCode(m.head);
             const mode = opts.serverAudit?.(server)?.arguments ?? 'none';
+            // A literal of fixed shape, not a spread of `facts`: the spread made a slow dictionary-mode object (~8 µs).
             record = buildAuditRecord({
-              ...facts,
-              arguments: mode === 'redacted' && facts.arguments !== undefined ? redact(facts.arguments) : undefined,
               startedAt, server, requestId,
               outcome: outcomeOf(facts.httpStatus, rpcErrorCode),
+              httpStatus: facts.httpStatus,
+              person: facts.person, subject: facts.subject, clientId: facts.clientId, grantId: facts.grantId,
+              method: facts.method, tool: facts.tool, denialReason: facts.denialReason,
               rpcErrorCode,
               durationMsToFirstByte: m.durationMsToFirstByte,
               durationMsTotal: m.durationMsTotal,
+              requestBytes: facts.requestBytes,
               responseBytes: m.responseBytes,
+              arguments: mode === 'redacted' && facts.arguments !== undefined ? redact(facts.arguments) : undefined,
             }, newId);
             opts.queue.enqueue(record);
             try { opts.onRecord?.(record); } catch { /* metrics and alerts never break a request */ }
