@@ -52,6 +52,13 @@ describe('health-routes', () => {
     expect(JSON.stringify(body)).not.toContain('/var/lib');
   });
 
+  it('keeps the verdict when the detail callback throws', async () => {
+    const app = healthRoutes({ checks: [{ name: 'database writable', check: async () => true }], detail: () => { throw new Error('breaker gone'); }, now: () => 0 });
+    const res = await app.request('/readyz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready', checks: { 'database writable': { ok: true, durationMs: 0 } }, detail: { error: 'detail unavailable' } });
+  });
+
   it('runs the checks at once, not one after another', async () => {
     const started: number[] = [];
     const t0 = Date.now();
