@@ -7,6 +7,9 @@
  *   2b. policy     src/policy                    traffic policy units (limits, breaker, argument rules, pins, redaction): pure, clock injected
  *   3. store       src/store                     storage interfaces, SQLite, hashing and the vault cipher
  *   4. events      src/events                    lifecycle event recording (writes through the store)
+ *   4b. audit      src/audit                     audit records, write-behind queue, trace context, tool-list drift, retention
+ *   4c. metrics    src/metrics                   Prometheus registry, bounded labels, /metrics, /healthz, /readyz
+ *   4d. alerts     src/alerts                    alert triggers and the signed webhook dispatcher
  *   5. vault       src/vault                     where upstream secrets live, keys and their rotation
  *   6. upstream    src/upstream                  keyhole as an OAuth client, credential sources
  *   7. grants      src/lifecycle (src/grants)    the rules that own a grant: revoke, …
@@ -23,6 +26,9 @@ const LAYERS = [
   ['policy', ['src/policy/']],
   ['store', ['src/store/']],
   ['events', ['src/events/']],
+  ['audit', ['src/audit/']],
+  ['metrics', ['src/metrics/']],
+  ['alerts', ['src/alerts/']],
   ['vault', ['src/vault/']],
   ['upstream', ['src/upstream/']],
   ['grants', ['src/lifecycle/', 'src/grants/']],
