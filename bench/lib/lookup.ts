@@ -1,5 +1,5 @@
 /**
- * Grant lookup cost: `store.lookupAccessToken(hash)` — the point query bearer-check runs on every MCP request
+ * Grant lookup cost: `store.lookupAccessToken(hash)` — the point query the authenticate step runs on every MCP request
  * (access token joined to its grant) — against SQLite files holding 1k, 100k and 1M grants.
  * Each size is seeded through the Store in ONE transaction of prepared statements, closed, and reopened with the
  * production pragmas (openSqliteStore), so the page cache starts as it would in a restarted keyhole.
@@ -16,7 +16,7 @@ export interface LookupRep {
   p50Us: number;
   p99Us: number;
   meanUs: number;
-  /** sha256Hex(token) + lookup: the whole of bearer-check's database work. */
+  /** sha256Hex(token) + lookup: the whole of the authenticate step's database work. */
   withHashMeanUs: number;
 }
 

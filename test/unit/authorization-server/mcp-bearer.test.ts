@@ -1,5 +1,5 @@
 /**
- * The bearer check in front of /mcp/{server} (src/proxy/bearer-check.ts via mcp-route.ts). Only refusals here:
+ * The bearer check in front of /mcp/{server} (the authenticate step, src/proxy/pipeline/authenticate.ts, via mcp-route.ts). Only refusals here:
  * they never reach the forwarder, so app.request is enough. Forwarding is covered by the proxy and e2e suites.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,0 +1,32 @@
+/**
+ * The last step of `/mcp/{server}`: the byte-streaming forwarder (../forwarder.ts) sends the request upstream
+ * with the grant's credential instead of keyhole's token and relays the answer (JSON or SSE) as it arrives,
+ * through the `tools/list` filter when one is set. A credential failure while forwarding is answered by the
+ * credential step's rules ({@link credentialFailure}); other errors go to `app.onError`.
+ * Puts nothing on the context; reads `mcp.route`, `mcp.body`, `mcp.credential`, `mcp.transformResponse`.
+ */
+import type { Forwarder } from '../forwarder.js';
+import { credentialOf, type McpStep } from './mcp-request.js';
+import { credentialFailure } from './credential.js';
+
+export interface ForwardOptions {
+  forwarder: Pick<Forwarder, 'forward'>;
+}
+
+export function forward(opts: ForwardOptions): McpStep {
+  if (!opts || typeof opts.forwarder?.forward !== 'function') throw new TypeError('forward: forwarder is required');
+  const { forwarder } = opts;
+
+  return async function forwardUpstream(c) {
+    const req = c.get('mcp');
+    const { route, transformResponse } = req;
+    const target = transformResponse ? { ...route.target, transformResponse } : route.target;
+    try {
+      return await forwarder.forward(c, target, credentialOf(req), req.body);
+    } catch (e) {
+      const answer = credentialFailure(c, route, e);
+      if (answer) return answer;
+      throw e;
+    }
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * Step 3 of `/mcp/{server}`: records that the grant was used (`last_used_at`, shown to users and admins), at most
+ * once per `intervalMs` per grant, so the hot path does not write to the store on every request. Individual MCP
+ * requests are not recorded as events.
+ * Puts nothing on the context; reads `mcp.grant`.
+ *
+ * The store's grant write happens here and nowhere else in the pipeline.
+ */
+import type { Store } from '../../store/types.js';
+import { authenticated, type McpStep } from './mcp-request.js';
+
+export interface TouchGrantOptions {
+  store: Pick<Store, 'touchGrant'>;
+  /** Seconds since the epoch: the time written. */
+  clock: () => number;
+  /** At most one write per grant in this many ms (wall clock). Default 60 s. */
+  intervalMs?: number;
+  /** Milliseconds, for the interval. Default Date.now. */
+  now?: () => number;
+}
+
+export function touchGrant(opts: TouchGrantOptions): McpStep {
+  if (!opts || typeof opts.store?.touchGrant !== 'function') throw new TypeError('touchGrant: store is required');
+  if (typeof opts.clock !== 'function') throw new TypeError('touchGrant: clock is required');
+  const intervalMs = opts.intervalMs ?? 60_000;
+  if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new TypeError('touchGrant: intervalMs must be a non-negative number');
+  const { store, clock } = opts;
+  const now = opts.now ?? Date.now;
+  const lastTouched = new Map<string, number>();
+
+  return async function touchGrantLastUse(c, next) {
+    const { grant } = authenticated(c.get('mcp'));
+    const at = now();
+    if ((lastTouched.get(grant.id) ?? 0) + intervalMs < at) {
+      lastTouched.set(grant.id, at);
+      // The one store write of the pipeline (an async repository: `await` it here).
+      store.touchGrant(grant.id, clock());
+    }
+    await next();
+  };
+}
