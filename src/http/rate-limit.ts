@@ -2,8 +2,8 @@
  * A fixed-window, in-memory rate limiter keyed by the client address. Used for registration (clients that
  * register on every connection) and, later, admin sign-in. Bounded: at most `maxKeys` addresses are tracked.
  */
-import type { Context } from 'hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
+/** The one client-address rule (trustProxy-aware) lives in client-address.ts; re-exported for older call sites. */
+export { clientAddress } from './client-address.js';
 
 export class FixedWindowLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
@@ -24,13 +24,5 @@ export class FixedWindowLimiter {
   private sweep(now: number): void {
     for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k);
     if (this.windows.size >= this.maxKeys) this.windows.clear();
-  }
-}
-
-export function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // app.request() in unit tests has no socket
   }
 }
