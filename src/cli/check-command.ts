@@ -29,7 +29,7 @@ Example:
     const file = requireConfig(values.config, 'check');
     const timeoutMs = intOption(values['timeout-ms'], '--timeout-ms', 'check');
     const results = await preflight(file, { env: io.env, ...(timeoutMs ? { timeoutMs } : {}) });
-    for (const r of results) io.out(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}`);
+    for (const r of results) io.out(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail.split('\n')[0]}`);
     const failed = results.filter((r) => !r.ok);
     if (failed.length === 0) {
       io.out(`all ${results.length} checks passed`);
