@@ -77,7 +77,7 @@ async function loadPeers() {
     const mcp = await import('../examples/demo/upstream-mcp-server.js');
     return { startUpstreamAuthorizationServer: as.startUpstreamAuthorizationServer, startUpstreamMcpServer: mcp.startUpstreamMcpServer };
   } catch (e) {
-    throw new Error(`keyhole demo needs the development dependencies (oidc-provider). Run \`npm install\` in a keyhole checkout. (${(e as Error).message})`);
+    throw new Error(`keyhole demo needs the optional dependency oidc-provider, which is not installed (npm install --omit=optional leaves it out; serving never needs it). Install it with: npm install oidc-provider (${(e as Error).message.split('\n')[0]})`);
   }
 }
 
