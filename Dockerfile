@@ -9,7 +9,17 @@
 # The config must listen on 0.0.0.0 inside the container and keep its database under /var/lib/keyhole
 # (examples/docker/keyhole.json). Keep KEYHOLE_MASTER_KEY out of the image and out of the volume's backups.
 #
-# TESTED: see the "Containers" section of the README for exactly what was built and run, and with which runtime.
+# What was tested (2026-12-01, podman 4.3 on Debian 12, in a sandbox without access to Docker Hub):
+#   NOT tested: the default base node:20-bookworm-slim could not be pulled. Instead NODE_IMAGE was a stand-in built
+#   locally (debootstrap --variant=minbase bookworm + the host's Node 20.20.2 and npm in /usr/local, plus the sandbox's
+#   egress CA and npm_config_nodedir, which only that sandbox needs) and:
+#     podman build --format docker --isolation chroot --network host --build-arg NODE_IMAGE=<stand-in> -t keyhole .
+#   built all three stages (better-sqlite3 compiled in the install stage; no oidc-provider, keytar or typescript in the
+#   image). `podman --runtime runc run` (crun cannot run here: cgroup v1) with the mounted examples/docker/keyhole.json,
+#   a volume and env: keyhole listened as uid 999 (keyhole), the database was created 0600 in the volume, discovery
+#   answered 200, `podman healthcheck run` exited 0, `grants list --url` and `check --config` ran in the container,
+#   and `podman stop` ended it with exit code 0. The periodic HEALTHCHECK schedule was not observed (podman schedules it
+#   through systemd, absent here). `docker build` itself was not run: no Docker daemon.
 # NODE_IMAGE lets a build use a local or mirrored Node 20 base; the default is the official slim image.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
