@@ -4,6 +4,7 @@
  * From the ground up; a module may import its own layer and any layer below it, never one above:
  *   1. pure        src/oauth, src/http           protocol vocabulary and HTTP helpers, no state
  *   2. config      src/config                    the zod schema and its loader
+ *   2b. policy     src/policy                    traffic policy units (limits, breaker, argument rules, pins, redaction): pure, clock injected
  *   3. store       src/store                     storage interfaces, SQLite, hashing and the vault cipher
  *   4. events      src/events                    lifecycle event recording (writes through the store)
  *   5. vault       src/vault                     where upstream secrets live, keys and their rotation
@@ -19,6 +20,7 @@
 const LAYERS = [
   ['pure', ['src/oauth/', 'src/http/']],
   ['config', ['src/config/']],
+  ['policy', ['src/policy/']],
   ['store', ['src/store/']],
   ['events', ['src/events/']],
   ['vault', ['src/vault/']],

@@ -49,7 +49,7 @@ function forward(agent: Agent, upstream: URL, incoming: IncomingMessage, outgoin
 
 export async function startBareProxy(mode: 'hono' | 'raw', upstreamUrl: string): Promise<{ port: number; close(): Promise<void> }> {
   const upstream = new URL(upstreamUrl);
-  // The same Agent options as src/proxy/forwarder.ts.
+  // The same Agent options as src/proxy/upstream-send.ts.
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo', timeout: 4_000 });
 
   if (mode === 'raw') {

@@ -29,6 +29,8 @@ import { createApp } from './app.js';
 import { ClientIdMetadataResolver } from './authorization-server/client-id-metadata.js';
 import { syncStaticClients } from './authorization-server/static-clients.js';
 import { createLogger, type LogLevel } from './http/logger.js';
+import { ClientUseRecorder } from './authorization-server/client-usage.js';
+import { ClientExpiry } from './authorization-server/client-expiry.js';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
 
@@ -56,6 +58,8 @@ export interface Keyhole {
   revoker: GrantRevoker;
   tokenManager: UpstreamTokenManager;
   vault: UpstreamVault;
+  /** Deletes never/no longer used DCR clients; its timer runs between listen() and close(). */
+  clientExpiry: ClientExpiry;
   /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
   rotateSigningKey(): Promise<string>;
   /** Checks the OS keychain when the vault needs it, then listens (HTTPS with `listen.tls`). */
@@ -91,7 +95,8 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const log: LogSink = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   // One sink for events and the operator log. A config `logLevel` plugs in here.
   const logger = createLogger(log, { level: opts.logLevel ?? 'info' });
-  const events = new EventRecorder(store, log, clock);
+  // Also records client use (code issued, token issued/refreshed) on the client row: src/authorization-server/client-usage.ts.
+  const events: EventRecorder = new ClientUseRecorder(store, log, clock);
   syncStaticClients(store, config.clients, events, clock());
   const clientIdMetadata = new ClientIdMetadataResolver({ store, events, clock, config: config.cimd, logger });
   const redirectUri = `${config.publicUrl}/oauth/callback`;
@@ -108,7 +113,9 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
   // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
+  revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId)); // its MCP sessions are bound to it
   revoker.onGrantEnded((grantId) => kinds.forget(grantId));
+  const clientExpiry = new ClientExpiry({ store, events, revoker, clock, config: config.dcr, log });
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
@@ -123,12 +130,13 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
 
   let server: ServerType | undefined;
   return {
-    app, store, events, revoker, tokenManager, vault,
+    app, store, events, revoker, tokenManager, vault, clientExpiry,
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
       await kinds.ready(); // seal static credentials, load or create the identity signing keys
       for (const w of warnings) logger.warn('keyhole.vault', { warning: w });
+      clientExpiry.start(); // unref'd interval, stopped by close()
       const tls = config.listen.tls ? { createServer: createHttpsServer, serverOptions: readTls(config.listen.tls) } : {};
       const scheme = config.listen.tls ? 'https' : 'http';
       return new Promise((resolve, reject) => {
@@ -143,6 +151,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
       if (config.listen.tls && server) (server as HttpsServer).setSecureContext(readTls(config.listen.tls));
     },
     async close() {
+      await clientExpiry.stop();
       forwarder.close();
       if (server) {
         const s = server as ServerType & { closeAllConnections?: () => void };

@@ -35,7 +35,8 @@ function KindBadge(p: { kind: ConsentPageProps['clientKind']; clientId: string }
 export function ConsentPage(p: ConsentPageProps) {
   const name = p.clientName ?? 'An unnamed application';
   return (
-    <Layout title="Authorize access" nonce={p.nonce}>
+    // same-origin (header and meta alike): the consent POST must carry keyhole's Origin, which POST /consent checks.
+    <Layout title="Authorize access" nonce={p.nonce} referrer="same-origin">
       <div class="card">
         <h1>
           Allow <strong data-testid="client-name">{name}</strong> to use <strong>{p.serverName}</strong>?

@@ -14,13 +14,14 @@ button.primary{background:var(--accent);border-color:var(--accent);color:#fff}bu
 .muted{color:var(--muted);font-size:.9rem}footer{margin-top:1rem;text-align:center}
 `;
 
-export function Layout(props: { title: string; nonce: string; children: Child }) {
+/** `referrer`: pages whose forms post to keyhole use `same-origin`, so that the POST carries keyhole's Origin (not `null`). */
+export function Layout(props: { title: string; nonce: string; referrer?: 'no-referrer' | 'same-origin'; children: Child }) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content={props.referrer ?? 'no-referrer'} />
         <title>{props.title} · keyhole</title>
         <style nonce={props.nonce}>{STYLE}</style>
       </head>

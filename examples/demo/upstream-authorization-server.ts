@@ -1,8 +1,7 @@
 // A real upstream OAuth 2.1 / OpenID authorization server for the demo and the
 // e2e tests: oidc-provider 9 with dev interactions (any login + password).
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 import { exportJWK, generateKeyPair } from 'jose';
 import { Provider, errors, type KoaContextWithOIDC, type Next } from 'oidc-provider';
@@ -63,20 +62,7 @@ export async function startUpstreamAuthorizationServer(opts: UpstreamAsOptions):
   jwk.kid = randomBytes(8).toString('hex');
 
   // Bind first so the issuer (which must contain the port) is known before the provider exists.
-  const server: Server = createServer();
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { server, port, close: closeServer } = await listenOnLoopback(opts.port);
   const issuer = `http://127.0.0.1:${port}`;
 
   const provider = new Provider(issuer, {
@@ -161,15 +147,6 @@ export async function startUpstreamAuthorizationServer(opts: UpstreamAsOptions):
   });
 
   server.on('request', provider.callback());
-
-  const closeServer = async (): Promise<void> => {
-    if (!server.listening) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-      for (const s of sockets) s.destroy();
-    });
-  };
 
   return {
     issuer,

@@ -2,8 +2,8 @@
 // over stateful Streamable HTTP at /mcp, accepting only RFC 9068 JWT access
 // tokens from the upstream authorization server whose `aud` is its own URL.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback } from './loopback-server.js';
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -95,20 +95,7 @@ export async function startUpstreamMcpServer(opts: UpstreamMcpOptions): Promise<
     return jwksPromise;
   };
 
-  const server: Server = createServer();
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { server, port, close: closeListener } = await listenOnLoopback(opts.port);
   const origin = `http://127.0.0.1:${port}`;
   const url = `${origin}/mcp`;
   const resourceMetadataUrl = `${origin}/.well-known/oauth-protected-resource/mcp`;
@@ -330,12 +317,7 @@ export async function startUpstreamMcpServer(opts: UpstreamMcpOptions): Promise<
     async close() {
       for (const t of [...transports.values()]) await t.close().catch(() => undefined);
       transports.clear();
-      if (!server.listening) return;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        for (const s of sockets) s.destroy();
-      });
+      await closeListener();
     },
   };
 }

@@ -6,7 +6,7 @@
  *   GET    /admin/api/grants/:id          the grant and its events (oldest first)
  *   DELETE /admin/api/grants/:id          revoke one
  *   POST   /admin/api/grants/revoke       {"filter":{"subject"|"client_id"|"server":…},"dry_run"?:true}
- *   GET    /admin/api/clients             ?limit&offset
+ *   GET    /admin/api/clients             ?kind&unused_days&used&limit&offset (paginated in SQL)
  *   POST   /admin/api/clients/:id/block   block and revoke its grants
  *   DELETE /admin/api/clients/:id         revoke its grants and delete it
  *   GET    /admin/api/events              ?type&server&grant_id&client_id&since&until&limit&offset
@@ -16,11 +16,13 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AdminContext } from './admin-context.js';
 import { adminBearer } from './api-auth.js';
-import { AdminInputError, parseBulkFilter, parseEventFilter, parseGrantFilter, parsePage, type BulkFilter } from './filters.js';
+import { AdminInputError, parseBulkFilter, parseClientFilter, parseEventFilter, parseGrantFilter, parsePage, type BulkFilter } from './filters.js';
 import { buildGrantViews, grantJson } from './grant-view.js';
-import { buildClientViews, clientViewJson } from './client-view.js';
+import { clientViewJson, clientViewPage, storeClientFilter } from './client-view.js';
 import { eventJson, jsonLinesExport } from './events-routes.js';
 import { TIMELINE_LIMIT } from './grants-routes.js';
+import { mediaType } from '../http/media-type.js';
+import { parseJsonObject } from '../http/json-object.js';
 
 const API_MAX_BODY = 16 * 1024;
 
@@ -43,16 +45,11 @@ function guarded(c: Context, fn: () => Response | Promise<Response>): Response |
 }
 
 async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(c.req.header('content-type'));
   if (type !== 'application/json') throw new AdminInputError('the body must be application/json');
-  let body: unknown;
-  try {
-    body = JSON.parse(await c.req.text());
-  } catch {
-    throw new AdminInputError('the body is not valid JSON');
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AdminInputError('the body must be a JSON object');
-  return body as Record<string, unknown>;
+  const body = parseJsonObject(await c.req.text());
+  if (!body.ok) throw new AdminInputError(body.reason === 'not-json' ? 'the body is not valid JSON' : 'the body must be a JSON object');
+  return body.value;
 }
 
 export function apiRoutes(ctx: AdminContext): Hono {
@@ -109,9 +106,11 @@ export function apiRoutes(ctx: AdminContext): Hono {
 
   app.get('/admin/api/clients', (c) =>
     guarded(c, () => {
-      const { limit, offset } = parsePage(new URL(c.req.url).searchParams, 50);
-      const all = buildClientViews(store);
-      return c.json({ clients: all.slice(offset, offset + limit).map(clientViewJson), total: all.length, limit, offset });
+      const query = new URL(c.req.url).searchParams;
+      const filter = parseClientFilter(query);
+      const { limit, offset } = parsePage(query, 50);
+      const { views, total } = clientViewPage(store, storeClientFilter(filter, ctx.clock()), { limit, offset });
+      return c.json({ clients: views.map(clientViewJson), total, limit, offset });
     }),
   );
 

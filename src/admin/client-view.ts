@@ -1,22 +1,47 @@
-/** What the admin page and API show of a registered client: its summary plus grant counts and last use. */
-import type { ClientGrantStats, Store } from '../store/types.js';
-import { clientSummary, clientSummaryJson, type ClientSummary } from './grant-view.js';
+/**
+ * What the admin page and API show of a registered client: its summary plus grant counts and last use. One page at
+ * a time: the store filters and paginates in SQL and computes grant statistics for that page's rows only (a page never
+ * loads every client, whatever their number).
+ */
+import type { ClientFilter, ClientListEntry, Store } from '../store/types.js';
+import type { ClientQueryFilter } from './filters.js';
+import type { ClientView } from '../../views/admin/view-models.js';
+import { clientSummary, clientSummaryJson } from './grant-view.js';
 
-export interface ClientView extends ClientSummary {
-  grantCount: number;
-  activeGrantCount: number;
-  lastUsedAt: number | null;
+export type { ClientView } from '../../views/admin/view-models.js';
+
+/** The store filter for an admin query at `now` (`unused_days` becomes a time bound). */
+export function storeClientFilter(f: ClientQueryFilter, now: number): ClientFilter {
+  return {
+    ...(f.kind ? { kind: f.kind } : {}),
+    ...(f.unusedDays !== undefined ? { unusedSince: now - f.unusedDays * 86_400 } : {}),
+    ...(f.used ? { neverUsed: f.used === 'never' } : {}),
+  };
 }
 
-/** Every registered client, newest first, with its grant statistics. */
-export function buildClientViews(store: Store): ClientView[] {
-  const stats = new Map<string, ClientGrantStats>(store.clientGrantStats().map((s) => [s.clientId, s]));
-  return store.listClients().map((record) => {
-    const s = stats.get(record.clientId);
-    return { ...clientSummary(record.clientId, record), grantCount: s?.grantCount ?? 0, activeGrantCount: s?.activeGrantCount ?? 0, lastUsedAt: s?.lastUsedAt ?? null };
-  });
+export function clientView(e: ClientListEntry): ClientView {
+  const uses = [e.lastUsedAt, e.grantLastUsedAt].filter((t): t is number => t !== null);
+  return {
+    ...clientSummary(e.clientId, e),
+    grantCount: e.grantCount,
+    activeGrantCount: e.activeGrantCount,
+    lastUsedAt: uses.length ? Math.max(...uses) : null,
+    clientLastUsedAt: e.lastUsedAt,
+  };
+}
+
+/** One page of clients matching the filter, newest first, and how many match in all. */
+export function clientViewPage(store: Store, filter: ClientFilter, page: { limit: number; offset: number }): { views: ClientView[]; total: number } {
+  return { views: store.listClientPage({ ...filter, ...page }).map(clientView), total: store.countClients(filter) };
 }
 
 export function clientViewJson(v: ClientView) {
-  return { ...clientSummaryJson(v), created_at: v.createdAt, grant_count: v.grantCount, active_grant_count: v.activeGrantCount, last_used_at: v.lastUsedAt };
+  return {
+    ...clientSummaryJson(v),
+    created_at: v.createdAt,
+    grant_count: v.grantCount,
+    active_grant_count: v.activeGrantCount,
+    last_used_at: v.lastUsedAt,
+    client_last_used_at: v.clientLastUsedAt,
+  };
 }

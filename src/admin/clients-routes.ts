@@ -1,14 +1,15 @@
 /**
- * Admin client pages: every registered client with grant counts and last use; block (refuses future
+ * Admin client pages: registered clients, filtered by kind and last use and paginated in SQL, with grant counts and
+ * last use; block (refuses future
  * authorizations and token requests, ends its grants) and delete, each behind a confirmation page.
  */
 import { Hono, type Context } from 'hono';
 import type { AdminContext } from './admin-context.js';
 import { adminBodyLimit, csrfProtect, type FormEnv } from './csrf.js';
 import { requireSession } from './session.js';
-import { adminMessage, adminPage } from './page.js';
-import { AdminInputError, parsePage } from './filters.js';
-import { buildClientViews } from './client-view.js';
+import { adminMessage, adminPage, parseOrInvalidPage } from './page.js';
+import { parseClientFilter, parsePage } from './filters.js';
+import { clientViewPage, storeClientFilter } from './client-view.js';
 import { ClientsPage } from '../../views/admin/clients.js';
 import { ConfirmPage } from '../../views/admin/confirm.js';
 
@@ -38,21 +39,17 @@ export function clientsRoutes(ctx: AdminContext): Hono<FormEnv> {
   app.get('/admin/clients', session, (c) => {
     const token = c.get('session').csrf;
     const query = new URL(c.req.url).searchParams;
-    let page;
-    try {
-      page = parsePage(query, ctx.pageSize);
-    } catch (e) {
-      if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid page', e.message, token);
-      throw e;
-    }
-    const all = buildClientViews(store);
+    const parsed = parseOrInvalidPage(c, token, () => ({ filter: parseClientFilter(query), page: parsePage(query, ctx.pageSize) }));
+    if (parsed instanceof Response) return parsed;
+    const { filter, page } = parsed;
+    const { views, total } = clientViewPage(store, storeClientFilter(filter, ctx.clock()), { limit: page.limit, offset: page.offset });
     const done = query.get('done');
     const revoked = query.get('revoked');
     const n = revoked !== null && /^\d{1,9}$/.test(revoked) ? Number(revoked) : undefined;
     const notice =
       (done === 'blocked' || done === 'deleted') && n !== undefined ? `Client ${done}; ${n} grant${n === 1 ? '' : 's'} revoked.` : undefined;
     return adminPage(c, (nonce) =>
-      ClientsPage({ nonce, csrf: token, clients: all.slice(page.offset, page.offset + page.limit), page: page.page, pageSize: page.limit, total: all.length, notice }),
+      ClientsPage({ nonce, csrf: token, clients: views, filter, page: page.page, pageSize: page.limit, total, notice }),
     );
   });
 

@@ -9,8 +9,10 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { safeEqual } from '../store/crypto/hash.js';
+import { isSameOriginRequest } from '../http/same-origin.js';
 import type { AdminSession, SessionEnv } from './session.js';
 import { adminMessage } from './page.js';
+import { mediaType } from '../http/media-type.js';
 
 export const ADMIN_FORM_MAX_BYTES = 16 * 1024;
 
@@ -25,9 +27,7 @@ export type FormEnv = { Variables: SessionEnv['Variables'] & { form: URLSearchPa
  * @see https://www.w3.org/TR/fetch-metadata/#sec-fetch-site-header
  */
 export function isSameOrigin(headers: { origin?: string | undefined; fetchSite?: string | undefined }, publicOrigin: string): boolean {
-  if (headers.fetchSite !== undefined && headers.fetchSite !== 'same-origin' && headers.fetchSite !== 'none') return false;
-  if (headers.origin !== undefined && headers.origin !== 'null' && headers.origin !== publicOrigin) return false;
-  return true;
+  return isSameOriginRequest(headers, publicOrigin, { allowNullOrigin: true });
 }
 
 export function csrfMatches(session: AdminSession, token: string | null | undefined): boolean {
@@ -48,7 +48,7 @@ export function csrfProtect(publicUrl: string): MiddlewareHandler<FormEnv> {
     if (!isSameOrigin({ origin: c.req.header('origin'), fetchSite: c.req.header('sec-fetch-site') }, publicOrigin)) {
       return adminMessage(c, 403, 'Forbidden', 'This form was sent from another site and was refused.', session.csrf);
     }
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const type = mediaType(c.req.header('content-type'));
     const form = type === 'application/x-www-form-urlencoded' ? new URLSearchParams(await c.req.text()) : new URLSearchParams();
     if (form.getAll('csrf').length !== 1 || !csrfMatches(session, form.get('csrf'))) {
       return adminMessage(c, 403, 'Forbidden', 'The form could not be verified (missing or invalid CSRF token). Reload the page and try again.', session.csrf);

@@ -8,8 +8,8 @@ import type { EventRecord, Store } from '../store/types.js';
 import type { AdminContext } from './admin-context.js';
 import type { FormEnv } from './csrf.js';
 import { requireSession } from './session.js';
-import { adminMessage, adminPage } from './page.js';
-import { AdminInputError, parseEventFilter, parsePage, type EventQueryFilter } from './filters.js';
+import { adminPage, parseOrInvalidPage } from './page.js';
+import { parseEventFilter, parsePage, type EventQueryFilter } from './filters.js';
 import { EVENT_TYPES } from '../events/event-types.js';
 import { EventsPage } from '../../views/admin/events.js';
 
@@ -73,15 +73,9 @@ export function eventsRoutes(ctx: AdminContext): Hono<FormEnv> {
   app.get('/admin/events', session, (c) => {
     const token = c.get('session').csrf;
     const query = new URL(c.req.url).searchParams;
-    let filter: EventQueryFilter;
-    let page;
-    try {
-      filter = parseEventFilter(query);
-      page = parsePage(query, ctx.pageSize);
-    } catch (e) {
-      if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid filter', e.message, token);
-      throw e;
-    }
+    const parsed = parseOrInvalidPage(c, token, () => ({ filter: parseEventFilter(query), page: parsePage(query, ctx.pageSize) }));
+    if (parsed instanceof Response) return parsed;
+    const { filter, page } = parsed;
     const total = store.countEvents(filter);
     const events = store.listEvents({ ...filter, limit: page.limit, offset: page.offset });
     return adminPage(c, (nonce) =>
@@ -90,13 +84,8 @@ export function eventsRoutes(ctx: AdminContext): Hono<FormEnv> {
   });
 
   app.get('/admin/events/export', session, (c) => {
-    let filter: EventQueryFilter;
-    try {
-      filter = parseEventFilter(new URL(c.req.url).searchParams);
-    } catch (e) {
-      if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid filter', e.message, c.get('session').csrf);
-      throw e;
-    }
+    const filter = parseOrInvalidPage(c, c.get('session').csrf, () => parseEventFilter(new URL(c.req.url).searchParams));
+    if (filter instanceof Response) return filter;
     return jsonLinesExport(store, filter, ctx.clock());
   });
 

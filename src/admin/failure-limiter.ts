@@ -1,3 +1,5 @@
+import { FixedWindowCounter } from '../http/rate-limit.js';
+
 /**
  * Counts failed admin sign-in attempts per client address in a fixed window. Once an address has `limit`
  * failures in the current window it is refused before the token is even compared (so a correct guess made
@@ -5,22 +7,23 @@
  * @see https://cheatsheetseries.owasp.org/cheatsheets/Authentication_Cheat_Sheet.html#protect-against-automated-attacks
  */
 export class FailureLimiter {
-  private readonly windows = new Map<string, { start: number; failures: number }>();
+  private readonly failures: FixedWindowCounter;
 
   constructor(
     private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly maxKeys = 10_000,
+    windowMs: number,
+    maxKeys = 10_000,
   ) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError('FailureLimiter: limit must be a positive integer');
     if (!Number.isFinite(windowMs) || windowMs <= 0) throw new RangeError('FailureLimiter: windowMs must be positive');
+    this.failures = new FixedWindowCounter(windowMs, maxKeys);
   }
 
   /** Seconds until the address may try again; 0 when it is not blocked. */
   retryAfter(key: string, now = Date.now()): number {
-    const w = this.current(key, now);
-    if (!w || w.failures < this.limit) return 0;
-    return Math.max(1, Math.ceil((w.start + this.windowMs - now) / 1000));
+    const w = this.failures.peek(key, now);
+    if (w.count < this.limit) return 0;
+    return Math.max(1, Math.ceil((w.endsAt - now) / 1000));
   }
 
   isBlocked(key: string, now = Date.now()): boolean {
@@ -29,27 +32,7 @@ export class FailureLimiter {
 
   /** Records one failure. */
   fail(key: string, now = Date.now()): void {
-    let w = this.current(key, now);
-    if (!w) {
-      if (this.windows.size >= this.maxKeys) this.sweep(now);
-      w = { start: now, failures: 0 };
-      this.windows.set(key, w);
-    }
-    w.failures += 1;
-  }
-
-  private current(key: string, now: number): { start: number; failures: number } | undefined {
-    const w = this.windows.get(key);
-    if (w && now - w.start >= this.windowMs) {
-      this.windows.delete(key);
-      return undefined;
-    }
-    return w;
-  }
-
-  private sweep(now: number): void {
-    for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k);
-    if (this.windows.size >= this.maxKeys) this.windows.clear();
+    this.failures.add(key, now);
   }
 }
 
@@ -62,21 +45,21 @@ export class FailureLimiter {
  * @see https://cheatsheetseries.owasp.org/cheatsheets/Authentication_Cheat_Sheet.html#account-lockout
  */
 export class GlobalFailureBudget {
-  private windowStart = -Infinity;
-  private failures = 0;
+  private readonly failures: FixedWindowCounter;
   private lockedUntil = -Infinity;
   /** Lockouts in a row (decays by one per quiet `decayMs`). */
   private strikes = 0;
 
   constructor(
     private readonly budget: number,
-    private readonly windowMs: number,
+    windowMs: number,
     private readonly backoff: { baseMs: number; maxMs: number; decayMs: number },
   ) {
     if (!Number.isInteger(budget) || budget < 1) throw new RangeError('GlobalFailureBudget: budget must be a positive integer');
     if (!(windowMs > 0 && backoff.baseMs > 0 && backoff.maxMs >= backoff.baseMs && backoff.decayMs > 0)) {
       throw new RangeError('GlobalFailureBudget: windowMs, baseMs and decayMs must be positive, maxMs ≥ baseMs');
     }
+    this.failures = new FixedWindowCounter(windowMs, 1);
   }
 
   /** Seconds until anyone may try again; 0 when not locked. */
@@ -87,20 +70,14 @@ export class GlobalFailureBudget {
   /** Records one failure; returns the lockout it started, in seconds, or 0. */
   fail(now = Date.now()): number {
     if (now < this.lockedUntil) return 0; // only trusted addresses get to compare during a lockout
-    if (now - this.windowStart >= this.windowMs) {
-      this.windowStart = now;
-      this.failures = 0;
-    }
-    this.failures += 1;
-    if (this.failures < this.budget) return 0;
+    if (this.failures.add('*', now) < this.budget) return 0;
     // Decay: one strike less for every quiet decayMs since the last lockout ended.
     if (this.strikes > 0 && now > this.lockedUntil) this.strikes = Math.max(0, this.strikes - Math.floor((now - this.lockedUntil) / this.backoff.decayMs));
     const ms = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** this.strikes);
     // No strikes beyond the one that reaches maxMs, so the decay starts at once when the failures stop.
     this.strikes = Math.min(this.strikes + 1, Math.ceil(Math.log2(this.backoff.maxMs / this.backoff.baseMs)));
     this.lockedUntil = now + ms;
-    this.windowStart = -Infinity; // a new window after the lockout
-    this.failures = 0;
+    this.failures.reset('*'); // a new window after the lockout
     return Math.ceil(ms / 1000);
   }
 }

@@ -3,7 +3,9 @@
  * filters. Strict: a repeated or malformed parameter is an `AdminInputError` (400), never a silent default.
  * Empty values (a GET form's blank fields) mean "no filter".
  */
-import type { EventFilter, GrantFilter, GrantStatus } from '../store/types.js';
+import type { ClientKind, GrantStatus } from '../store/types.js';
+import { CLIENT_KINDS, type ClientQueryFilter, type EventQueryFilter, type GrantQueryFilter } from '../../views/admin/view-models.js';
+export { CLIENT_KINDS, CLIENT_USE, clientFilterParams, type ClientQueryFilter, type EventQueryFilter, type GrantQueryFilter } from '../../views/admin/view-models.js';
 
 export class AdminInputError extends Error {
   override name = 'AdminInputError';
@@ -20,8 +22,7 @@ export interface Page {
   offset: number;
 }
 
-export type GrantQueryFilter = Pick<GrantFilter, 'subject' | 'clientId' | 'server' | 'status'>;
-export type EventQueryFilter = Pick<EventFilter, 'type' | 'server' | 'grantId' | 'clientId' | 'since' | 'until'>;
+
 
 /** What a bulk revocation targets: every active grant of a user, a client and/or a server (at least one). */
 export interface BulkFilter {
@@ -149,6 +150,20 @@ export function parseEventFilter(src: Source): EventQueryFilter {
   if (until !== undefined) out.until = until;
   return out;
 }
+
+export function parseClientFilter(src: Source): ClientQueryFilter {
+  const out: ClientQueryFilter = {};
+  const kind = single(src, 'kind');
+  if (kind !== undefined && !CLIENT_KINDS.includes(kind as ClientKind)) throw new AdminInputError('kind must be dcr, cimd or static');
+  const unusedDays = integer(src, 'unused_days', 1, 36_500);
+  const used = single(src, 'used');
+  if (used !== undefined && used !== 'never' && used !== 'ever') throw new AdminInputError('used must be never or ever');
+  if (kind !== undefined) out.kind = kind as ClientKind;
+  if (unusedDays !== undefined) out.unusedDays = unusedDays;
+  if (used !== undefined) out.used = used;
+  return out;
+}
+
 
 /** A bulk-revocation filter: at least one of `subject`, `client_id`, `server`; nothing else. */
 export function parseBulkFilter(src: Source): BulkFilter {

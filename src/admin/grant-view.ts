@@ -3,42 +3,11 @@
  * upstream credential. Never a token value: the credential's ciphertexts are not even read into the view,
  * only their expiry and failure times.
  */
-import type { ClientKind, ClientRecord, GrantRecord, GrantStatus, Store, UpstreamCredential } from '../store/types.js';
+import type { ClientSummary, GrantView, UpstreamTokenState } from '../../views/admin/view-models.js';
+import type { ClientRecord, GrantRecord, GrantStatus, Store, UpstreamCredential } from '../store/types.js';
 import { redirectHost } from '../oauth/redirect-uri.js';
 
-export interface ClientSummary {
-  clientId: string;
-  /** `client_name` from the registration; null when absent. Untrusted text: always rendered escaped. */
-  name: string | null;
-  /** null when the client row no longer exists (deleted), or never existed (static client from config). */
-  kind: ClientKind | null;
-  redirectHosts: string[];
-  blockedAt: number | null;
-  createdAt: number | null;
-  exists: boolean;
-}
-
-export type UpstreamTokenState =
-  | { state: 'revoked'; at: number | null }
-  | { state: 'refresh_failing'; since: number; validUntil: number | null; refreshable: boolean }
-  | { state: 'valid'; validUntil: number | null; refreshable: boolean }
-  | { state: 'expired'; validUntil: number; refreshable: boolean }
-  | { state: 'missing' };
-
-export interface GrantView {
-  id: string;
-  status: GrantStatus;
-  statusReason: string | null;
-  revokedAt: number | null;
-  subject: string;
-  subjectName: string | null;
-  client: ClientSummary;
-  server: string;
-  scopes: string[];
-  createdAt: number;
-  lastUsedAt: number | null;
-  upstream: UpstreamTokenState;
-}
+export type { ClientSummary, GrantView, UpstreamTokenState } from '../../views/admin/view-models.js';
 
 export function redirectHostsOf(client: ClientRecord): string[] {
   const uris = Array.isArray(client.metadata.redirect_uris) ? client.metadata.redirect_uris : [];

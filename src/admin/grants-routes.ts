@@ -6,8 +6,8 @@ import { Hono } from 'hono';
 import type { AdminContext } from './admin-context.js';
 import { adminBodyLimit, csrfProtect, type FormEnv } from './csrf.js';
 import { requireSession } from './session.js';
-import { adminMessage, adminPage } from './page.js';
-import { AdminInputError, grantFilterParams, parseBulkFilter, parseGrantFilter, parsePage, toQuery, type BulkFilter } from './filters.js';
+import { adminMessage, adminPage, parseOrInvalidPage } from './page.js';
+import { grantFilterParams, parseBulkFilter, parseGrantFilter, parsePage, toQuery, type BulkFilter } from './filters.js';
 import { buildGrantViews } from './grant-view.js';
 import { GrantsPage } from '../../views/admin/grants.js';
 import { GrantDetailPage } from '../../views/admin/grant-detail.js';
@@ -37,15 +37,9 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
   app.get('/admin/grants', session, (c) => {
     const token = c.get('session').csrf;
     const query = new URL(c.req.url).searchParams;
-    let filter;
-    let page;
-    try {
-      filter = parseGrantFilter(query);
-      page = parsePage(query, ctx.pageSize);
-    } catch (e) {
-      if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid filter', e.message, token);
-      throw e;
-    }
+    const parsed = parseOrInvalidPage(c, token, () => ({ filter: parseGrantFilter(query), page: parsePage(query, ctx.pageSize) }));
+    if (parsed instanceof Response) return parsed;
+    const { filter, page } = parsed;
     const total = store.countGrants(filter);
     const grants = buildGrantViews(store, store.listGrants({ ...filter, limit: page.limit, offset: page.offset }), ctx.clock());
     const bulk: BulkFilter = { subject: filter.subject, clientId: filter.clientId, server: filter.server };
@@ -59,13 +53,8 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
   // Registered before /admin/grants/:id so that "revoke" is never read as a grant id.
   app.get('/admin/grants/revoke', session, (c) => {
     const token = c.get('session').csrf;
-    let filter: BulkFilter;
-    try {
-      filter = parseBulkFilter(new URL(c.req.url).searchParams);
-    } catch (e) {
-      if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid filter', e.message, token);
-      throw e;
-    }
+    const filter = parseOrInvalidPage(c, token, () => parseBulkFilter(new URL(c.req.url).searchParams));
+    if (filter instanceof Response) return filter;
     return adminPage(c, (nonce) =>
       ConfirmPage({
         nonce,
@@ -85,13 +74,8 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
 
   app.post('/admin/grants/revoke', session, adminBodyLimit, csrf, async (c) => {
     const token = c.get('session').csrf;
-    let filter: BulkFilter;
-    try {
-      filter = parseBulkFilter(c.get('form'));
-    } catch (e) {
-      if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid filter', e.message, token);
-      throw e;
-    }
+    const filter = parseOrInvalidPage(c, token, () => parseBulkFilter(c.get('form')));
+    if (filter instanceof Response) return filter;
     const revoked = await actions.revokeMatching(filter, 'admin:page');
     return c.redirect(`/admin/grants${toQuery({ ...grantFilterParams(filter), revoked: revoked.length })}`, 303);
   });

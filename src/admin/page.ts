@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { pageNonce, renderPage } from '../http/render-page.js';
 import { AdminMessagePage } from '../../views/admin/message.js';
+import { AdminInputError } from './filters.js';
 
 /** Builds the page with a fresh nonce and renders it. */
 export function adminPage(c: Context, build: (nonce: string) => JSX.Element, status: ContentfulStatusCode = 200): Response {
@@ -14,4 +15,17 @@ export function adminPage(c: Context, build: (nonce: string) => JSX.Element, sta
 /** A short page for refusals and errors (400, 403, 404, 413, 429). `csrf` adds the signed-in navigation. */
 export function adminMessage(c: Context, status: ContentfulStatusCode, title: string, message: string, csrf?: string): Response {
   return adminPage(c, (nonce) => AdminMessagePage({ nonce, title, message, csrf }), status);
+}
+
+/**
+ * Runs `parse` (filters, paging); an AdminInputError becomes the 400 "Invalid filter" page. Returns the parsed value
+ * or that page: `if (parsed instanceof Response) return parsed;`.
+ */
+export function parseOrInvalidPage<T>(c: Context, csrf: string, parse: () => T): T | Response {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid filter', e.message, csrf);
+    throw e;
+  }
 }

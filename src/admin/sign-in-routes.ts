@@ -12,6 +12,7 @@ import { adminBodyLimit, csrfProtect, isSameOrigin, type FormEnv } from './csrf.
 import { requireSession } from './session.js';
 import { adminMessage, adminPage } from './page.js';
 import { LoginPage } from '../../views/admin/login.js';
+import { mediaType } from '../http/media-type.js';
 
 export function signInRoutes(ctx: AdminContext): Hono<FormEnv> {
   const app = new Hono<FormEnv>();
@@ -38,7 +39,7 @@ export function signInRoutes(ctx: AdminContext): Hono<FormEnv> {
       const from = refused.scope === 'address' ? ' from this address' : '';
       return adminMessage(c, 429, 'Too many attempts', `Too many failed sign-in attempts${from}. Try again in ${refused.retryAfter} seconds.`);
     }
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const type = mediaType(c.req.header('content-type'));
     const form = type === 'application/x-www-form-urlencoded' ? new URLSearchParams(await c.req.text()) : new URLSearchParams();
     const given = form.getAll('token').length === 1 ? form.get('token')! : '';
     if (given === '' || !safeEqual(given, ctx.token)) {

@@ -7,13 +7,31 @@
  */
 import type { ClientRecord, Store } from '../store/types.js';
 import type { KeyholeConfig } from '../config/schema.js';
-import { InvalidClientError, InvalidRequestError, OAuthError, UnsupportedResponseTypeError } from '../oauth/errors.js';
+import { InvalidClientError, InvalidRequestError, InvalidTargetError, OAuthError, UnsupportedResponseTypeError } from '../oauth/errors.js';
 import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import { assertCodeChallenge } from '../oauth/pkce.js';
 import { resolveResource, type ResourceIndex } from '../oauth/resource.js';
 import { parseScope } from '../oauth/scope.js';
 import { grantableScopes } from './scopes.js';
 import { isMetadataDocumentClientId, type ClientIdMetadataResolver } from './client-id-metadata.js';
+
+/**
+ * Size caps on the authorization request (issue 9 F2: unbounded values were stored for every /authorize call).
+ * Bytes of the UTF-8 value. `code_challenge` needs none: S256 challenges are exactly 43 characters
+ * (assertCodeChallenge; RFC 7636 §4.2 allows 43–128 of the unreserved set, and S256 always gives 43).
+ */
+export const AUTHORIZE_LIMITS = {
+  client_id: 2048,
+  redirect_uri: 2048,
+  state: 1024,
+  scope: 1024,
+  resource: 2048,
+} as const;
+
+function tooLong(q: Map<string, string>, name: keyof typeof AUTHORIZE_LIMITS): boolean {
+  const v = q.get(name);
+  return v !== undefined && Buffer.byteLength(v, 'utf8') > AUTHORIZE_LIMITS[name];
+}
 
 export interface ValidatedClient {
   client: ClientRecord;
@@ -55,9 +73,17 @@ export async function resolveMetadataDocumentClient(resolver: ClientIdMetadataRe
   }
 }
 
+/** Phase 1 sizes, checked before anything is looked up or fetched. */
+export function checkRequestSizes(q: Map<string, string>): void {
+  // https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1 — an oversized client_id or redirect_uri is invalid: a page, never a redirect.
+  if (tooLong(q, 'client_id')) throw new AuthorizePageError(new InvalidRequestError(`client_id is longer than ${AUTHORIZE_LIMITS.client_id} bytes`));
+  if (tooLong(q, 'redirect_uri')) throw new AuthorizePageError(new InvalidRequestError(`redirect_uri is longer than ${AUTHORIZE_LIMITS.redirect_uri} bytes`));
+}
+
 export function checkClientAndRedirect(store: Store, q: Map<string, string>): ValidatedClient {
   const clientId = q.get('client_id');
   if (!clientId) throw new AuthorizePageError(new InvalidRequestError('client_id is required'));
+  checkRequestSizes(q);
   const client = store.getClient(clientId);
   if (!client) throw new AuthorizePageError(new InvalidClientError('unknown client_id: the application must register again'));
   if (client.blockedAt !== null) throw new AuthorizePageError(new InvalidClientError('this application has been blocked by an administrator'));
@@ -81,11 +107,16 @@ export interface ValidatedRequest {
 }
 
 export function checkAuthorizationParams(config: KeyholeConfig, resources: ResourceIndex, v: ValidatedClient, q: Map<string, string>): ValidatedRequest {
-  const state = q.get('state');
+  // A state too long to store is too long to echo: the error goes back without it.
+  const stateTooLong = tooLong(q, 'state');
+  const state = stateTooLong ? undefined : q.get('state');
   const fail = (e: OAuthError): never => {
     throw new AuthorizeRedirectError(e, v.redirectUri, state);
   };
   try {
+    if (stateTooLong) fail(new InvalidRequestError(`state is longer than ${AUTHORIZE_LIMITS.state} bytes`));
+    if (tooLong(q, 'scope')) fail(new InvalidRequestError(`scope is longer than ${AUTHORIZE_LIMITS.scope} bytes`));
+    if (tooLong(q, 'resource')) fail(new InvalidTargetError(`resource is longer than ${AUTHORIZE_LIMITS.resource} bytes`));
     if (q.get('response_type') !== 'code') fail(new UnsupportedResponseTypeError('response_type must be "code"'));
     // OAuth 2.1 / MCP: PKCE S256 is required. https://www.rfc-editor.org/rfc/rfc7636#section-4.4.1
     assertCodeChallenge(q.get('code_challenge'), q.get('code_challenge_method'));

@@ -1,13 +1,16 @@
 /**
  * GET /authorize — validates the client's request in two phases, records a pending authorization (≤ 10 min)
  * and shows keyhole's own consent page. Nothing goes upstream before consent (invariant 6).
+ * Bounded (issue 9 F2): field sizes (authorize-checks.ts), a fixed-window rate limit per client address and a global
+ * one (429 page with Retry-After), the pending row written only when the consent page is rendered, and HEAD answered
+ * without any side effect (Hono would otherwise run this GET handler for it).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  */
 import { Hono } from 'hono';
 import type { AuthorizationServerDeps } from './deps.js';
 import { readQuery } from '../http/read-form.js';
-import { AuthorizePageError, AuthorizeRedirectError, checkAuthorizationParams, checkClientAndRedirect, resolveMetadataDocumentClient } from './authorize-checks.js';
+import { AuthorizePageError, AuthorizeRedirectError, checkAuthorizationParams, checkClientAndRedirect, checkRequestSizes, resolveMetadataDocumentClient } from './authorize-checks.js';
 import { clientRedirectUrl, formActionSource } from './client-redirect.js';
 import { OAuthError } from '../oauth/errors.js';
 import { randomId } from '../store/crypto/hash.js';
@@ -18,19 +21,42 @@ import { ConsentPage } from '../../views/consent.js';
 import { ErrorPage } from '../../views/error.js';
 import { describeScope } from './scopes.js';
 import { isLoopbackHttp, redirectHost } from '../oauth/redirect-uri.js';
+import { clientAddress, FixedWindowLimiter } from '../http/rate-limit.js';
 
 export const PENDING_TTL_SECONDS = 600;
 
-export function authorizeRoutes(deps: AuthorizationServerDeps): Hono {
+/** /authorize requests per window: per client address, and for all addresses together. */
+export interface AuthorizeRateLimits {
+  perAddress: number;
+  global: number;
+  windowMs: number;
+}
+export const AUTHORIZE_RATE_LIMITS: AuthorizeRateLimits = { perAddress: 60, global: 1200, windowMs: 60_000 };
+
+export function authorizeRoutes(deps: AuthorizationServerDeps, limits: AuthorizeRateLimits = AUTHORIZE_RATE_LIMITS): Hono {
   const app = new Hono();
+  const perAddress = new FixedWindowLimiter(limits.perAddress, limits.windowMs);
+  const global = new FixedWindowLimiter(limits.global, limits.windowMs);
   const csrf = consentCsrf(deps.config.publicUrl, deps.csrfKey);
   const remembered = browserGrants(deps.config.publicUrl, deps.csrfKey);
   const { config, store, clock } = deps;
 
   app.get('/authorize', async (c) => {
     const nonce = pageNonce();
+    // https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#bound-resource-usage-dos-resistance
+    // Per address first, so that one address over its limit does not use up the global budget.
+    if (!perAddress.take(clientAddress(c)) || !global.take('*')) {
+      c.header('Retry-After', String(Math.ceil(limits.windowMs / 1000)));
+      return renderPage(c, ErrorPage({ nonce, title: 'Too many authorization requests', error: 'temporarily_unavailable', description: 'Too many authorization requests were made. Wait a minute, then start again from your application.' }), { nonce, status: 429 });
+    }
+    // HEAD (link scanners, prefetchers): no validation, no pending row, no cookie.
+    if (c.req.method === 'HEAD') {
+      c.header('Cache-Control', 'no-store');
+      return c.body(null, 200);
+    }
     try {
       const q = readQuery(new URL(c.req.url));
+      checkRequestSizes(q);
       await resolveMetadataDocumentClient(deps.clientIdMetadata, q);
       const v = checkClientAndRedirect(store, q);
       const r = checkAuthorizationParams(config, deps.resources, v, q);
@@ -43,16 +69,6 @@ export function authorizeRoutes(deps: AuthorizationServerDeps): Hono {
         .read(c)
         .map((id) => store.getGrant(id))
         .find((g) => g?.status === 'active' && g.clientId === v.client.clientId && g.server === r.server);
-      store.createPending({
-        id: pendingId,
-        request: { clientId: v.client.clientId, redirectUri: v.redirectUri, codeChallenge: r.codeChallenge, state: r.state ?? null, scopes: r.scopes, resource: r.resource, server: r.server },
-        upstreamStateHash: null,
-        upstreamVerifier: null,
-        upstreamScopes: [],
-        grantId: stepUp?.id ?? null,
-        createdAt: now,
-        expiresAt: now + PENDING_TTL_SECONDS,
-      });
       const upstream = deps.upstreamClients.get(r.server)!;
       const as = await upstream.metadata().catch(() => undefined);
       const upstreamAuthorize = as?.authorization_endpoint ?? server.oauth.authorizationEndpoint ?? server.oauth.issuer ?? '';
@@ -64,6 +80,17 @@ export function authorizeRoutes(deps: AuthorizationServerDeps): Hono {
       } catch {
         loopback = false;
       }
+      // Written only now that the consent page is rendered (nothing can fail between here and the response).
+      store.createPending({
+        id: pendingId,
+        request: { clientId: v.client.clientId, redirectUri: v.redirectUri, codeChallenge: r.codeChallenge, state: r.state ?? null, scopes: r.scopes, resource: r.resource, server: r.server },
+        upstreamStateHash: null,
+        upstreamVerifier: null,
+        upstreamScopes: [],
+        grantId: stepUp?.id ?? null,
+        createdAt: now,
+        expiresAt: now + PENDING_TTL_SECONDS,
+      });
       return renderPage(
         c,
         ConsentPage({
@@ -82,7 +109,8 @@ export function authorizeRoutes(deps: AuthorizationServerDeps): Hono {
           alreadyGranted: stepUp?.scopes ?? [],
         }),
         // Chromium applies form-action to the redirects that follow the POST: allow the upstream and the client.
-        { nonce, formAction: [...(upstreamAuthorize ? [new URL(upstreamAuthorize).origin] : []), formActionSource(v.redirectUri)] },
+        // Referrer-Policy same-origin: the consent POST then carries keyhole's Origin, which POST /consent requires.
+        { nonce, referrerPolicy: 'same-origin', formAction: [...(upstreamAuthorize ? [new URL(upstreamAuthorize).origin] : []), formActionSource(v.redirectUri)] },
       );
     } catch (e) {
       if (e instanceof AuthorizeRedirectError) {

@@ -1,6 +1,7 @@
 /**
  * GET /oauth/callback — the upstream's authorization response.
- * 1. Find the pending authorization by the hash of `state` (single use, ≤ 10 min).
+ * 1. Find the pending authorization by the hash of `state` (single use, ≤ 10 min), and require the cookie binding it
+ *    to the browser that approved consent (transaction-binding.ts). Without it: an error page, nothing else.
  * 2. Exchange the upstream code (oauth4webapi validates state and RFC 9207 `iss`; PKCE verifier sent).
  * 3. Create or widen the grant (same client, server and upstream subject → same grant), seal and store the
  *    upstream tokens.
@@ -20,6 +21,7 @@ import { UpstreamGrantError, UpstreamUnavailableError } from '../upstream/errors
 import { union } from '../oauth/scope.js';
 import { browserGrants } from './browser-grants.js';
 import type { UpstreamAuthorization } from '../upstream/oauth-client.js';
+import { transactionBinding } from './transaction-binding.js';
 
 export const CODE_TTL_SECONDS = 60;
 
@@ -27,18 +29,29 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
   const app = new Hono();
   const { store, events, config, clock, cipher } = deps;
   const remembered = browserGrants(config.publicUrl, deps.csrfKey);
+  const binding = transactionBinding(config.publicUrl);
 
   app.get('/oauth/callback', async (c) => {
     const url = new URL(c.req.url);
     const state = url.searchParams.get('state');
     const now = clock();
     const pending = state ? store.takePendingByUpstreamState(sha256Hex(state), now) : undefined;
-    if (!pending || !pending.upstreamVerifier) {
+    const errorPage = (description: string) => {
       const nonce = pageNonce();
-      return renderPage(c, ErrorPage({ nonce, title: 'Sign-in could not be completed', error: 'invalid_request', description: 'This sign-in response is unknown, expired or was already used.' }), { nonce, status: 400 });
-    }
+      return renderPage(c, ErrorPage({ nonce, title: 'Sign-in could not be completed', error: 'invalid_request', description }), { nonce, status: 400 });
+    };
+    if (!pending || !pending.upstreamVerifier) return errorPage('This sign-in response is unknown, expired or was already used.');
     const req = pending.request;
     const base = { clientId: req.clientId, server: req.server };
+    // Confused deputy (issue 9 F1): the state must come back to the browser that approved keyhole's consent page.
+    // Checked before the upstream code is exchanged; a mismatch issues no code, creates no grant and never redirects
+    // to the client (the pending authorization is consumed: its state is single-use).
+    // https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#required-protections ("OAuth State Parameter Validation")
+    if (!binding.matches(c, pending.id, pending.browserBindingHash)) {
+      events.record({ type: 'consent.binding_failed', ...base, outcome: 'failure', detail: { pending_id: pending.id } });
+      return errorPage('This sign-in was started in another browser. For your safety it was not completed: no application received access. If you did not start it, you can ignore this page; otherwise start again from your application in this browser.');
+    }
+    binding.clear(c, pending.id);
     const toClient = (error: OAuthError) => c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { error, state: req.state }), 302);
 
     let auth: UpstreamAuthorization;

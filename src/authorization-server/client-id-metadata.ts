@@ -16,6 +16,7 @@ import { InvalidClientError } from '../oauth/errors.js';
 import { redirectUriProblem } from '../oauth/redirect-uri.js';
 import { GuardedFetchError, guardedGet, type ResolveHost } from '../http/guarded-fetch.js';
 import type { Logger } from '../http/logger.js';
+import { parseJsonObject } from '../http/json-object.js';
 
 /** A refusal of a client ID metadata document. `transient`: the document could not be fetched right now. */
 export class ClientMetadataDocumentError extends InvalidClientError {
@@ -79,14 +80,9 @@ export function validateMetadataDocument(url: string, body: Buffer): Record<stri
   const fail = (why: string): never => {
     throw new ClientMetadataDocumentError(`the client metadata document at ${url} ${why}`);
   };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body.toString('utf8'));
-  } catch {
-    return fail('is not valid JSON');
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return fail('is not a JSON object');
-  const doc = raw as Record<string, unknown>;
+  const raw = parseJsonObject(body.toString('utf8'));
+  if (!raw.ok) return fail(raw.reason === 'not-json' ? 'is not valid JSON' : 'is not a JSON object');
+  const doc = raw.value;
   if (Object.keys(doc).length > 40) fail('has too many fields');
   const parsed = documentSchema.safeParse(doc);
   if (!parsed.success) {

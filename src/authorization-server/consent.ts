@@ -1,7 +1,10 @@
 /**
- * POST /consent — the user's decision. CSRF-checked (cookie nonce + HMAC bound to pending id and client).
+ * POST /consent — the user's decision. Refused (403 page) when the browser says it comes from another site
+ * (`Origin` other than keyhole's, `null` included, or `Sec-Fetch-Site: cross-site`/`same-site`); CSRF-checked
+ * (cookie nonce + HMAC bound to pending id and client).
  * Deny → `access_denied` to the client. Approve → a fresh upstream `state` and PKCE verifier (created only
- * now, after consent: MCP-AUTH-REQUIREMENTS E.22), then 303 to the upstream authorization endpoint.
+ * now, after consent: MCP-AUTH-REQUIREMENTS E.22), a cookie binding the transaction to this browser
+ * (transaction-binding.ts), then 303 to the upstream authorization endpoint.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#confused-deputy-problem
  */
 import { Hono } from 'hono';
@@ -18,16 +21,26 @@ import { sealContext } from '../upstream/seal-context.js';
 import { upstreamScopesFor } from './scopes.js';
 import { union } from '../oauth/scope.js';
 import { UpstreamUnavailableError } from '../upstream/errors.js';
+import { isSameOriginRequest } from '../http/same-origin.js';
+import { transactionBinding } from './transaction-binding.js';
 
 export function consentRoutes(deps: AuthorizationServerDeps): Hono {
   const app = new Hono();
   const csrf = consentCsrf(deps.config.publicUrl, deps.csrfKey);
+  const binding = transactionBinding(deps.config.publicUrl);
+  const publicOrigin = new URL(deps.config.publicUrl).origin;
   const { store, events, config, clock } = deps;
 
   app.post('/consent', async (c) => {
     const nonce = pageNonce();
     const page = (status: 400 | 403 | 502, error: string, description: string) =>
       renderPage(c, ErrorPage({ nonce, title: 'Authorization failed', error, description }), { nonce, status });
+    // https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html#fetch-metadata-headers
+    // The consent page is served with `Referrer-Policy: same-origin`, so a real consent POST carries keyhole's own
+    // Origin: a foreign one, or `null` (sandboxed frames, data: URLs, no-referrer pages elsewhere), is refused.
+    if (!isSameOriginRequest({ origin: c.req.header('origin'), fetchSite: c.req.header('sec-fetch-site') }, publicOrigin)) {
+      return page(403, 'access_denied', 'This consent form was sent from another site and was refused. Start again from your application.');
+    }
     let form: URLSearchParams;
     try {
       form = await readForm(c);
@@ -53,6 +66,7 @@ export function consentRoutes(deps: AuthorizationServerDeps): Hono {
     const base = { clientId: req.clientId, server: req.server };
     if (decision === 'deny') {
       store.deletePending(pending.id);
+      csrf.clear(c, pending.id);
       events.record({ type: 'consent.denied', ...base, outcome: 'failure', detail: { pending_id: pending.id, scopes: req.scopes } });
       return c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { error: new AccessDeniedError('the user denied access'), state: req.state }), 302);
     }
@@ -75,8 +89,12 @@ export function consentRoutes(deps: AuthorizationServerDeps): Hono {
       if (e instanceof UpstreamUnavailableError) return page(502, 'temporarily_unavailable', 'The upstream sign-in service could not be reached. Try again shortly.');
       throw e;
     }
-    // Only the hash of the upstream state is stored; the verifier is sealed.
-    store.updatePendingUpstream(pending.id, sha256Hex(state), await deps.cipher.seal(verifier, sealContext.pendingVerifier(pending.id)), upstreamScopes);
+    // Only the hashes of the upstream state and of the browser-binding cookie are stored; the verifier is sealed.
+    // https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#required-protections ("OAuth State Parameter Validation")
+    // — the state's cookie is set only now, after consent was approved, immediately before the upstream redirect.
+    const bindingHash = binding.bind(c, pending.id, pending.expiresAt - clock());
+    csrf.clear(c, pending.id);
+    store.updatePendingUpstream(pending.id, sha256Hex(state), await deps.cipher.seal(verifier, sealContext.pendingVerifier(pending.id)), upstreamScopes, bindingHash);
     events.record({ type: 'consent.approved', ...base, detail: { pending_id: pending.id, scopes: req.scopes, upstream_scopes: upstreamScopes } });
     return c.redirect(location.toString(), 303);
   });

@@ -9,8 +9,7 @@
 import { Hono } from 'hono';
 import type { KeyholeConfig } from '../config/schema.js';
 import { resourceUrl } from '../oauth/resource.js';
-import { serverScopes } from './scopes.js';
-import { union } from '../oauth/scope.js';
+import { knownScopes, serverScopes } from './scopes.js';
 import { publicCors } from '../proxy/cors.js';
 
 export function prmUrl(publicUrl: string, server: string): string {
@@ -32,7 +31,7 @@ export function protectedResourceMetadata(config: KeyholeConfig, server: string)
 
 export function authorizationServerMetadata(config: KeyholeConfig): Record<string, unknown> {
   const base = config.publicUrl;
-  const scopes = Object.values(config.servers).reduce<string[]>((acc, s) => union(acc, serverScopes(s)), []);
+  const scopes = knownScopes(config);
   return {
     issuer: base,
     authorization_endpoint: `${base}/authorize`,

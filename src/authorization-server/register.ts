@@ -1,90 +1,75 @@
 /**
  * Dynamic client registration (RFC 7591). JSON in, JSON out — errors too, since the SDK fails on HTML.
- * Unknown metadata fields are accepted and echoed (RFC 7591 §2, e.g. `application_type`).
- * Bounded: body size (app-level), array lengths, string lengths, and a per-address rate limit.
+ * Unknown metadata fields are accepted and echoed within bounds (./registration-metadata.ts).
+ * Bounded: body size, every field, a per-address rate limit and a global one over a sliding hour (config `dcr`),
+ * and DCR clients that are never or no longer used are deleted (./client-expiry.ts).
+ * Registration order at /authorize and /token: a pre-registered (static) client id is looked up as is; an https URL
+ * client id is a client ID metadata document; anything else must be a DCR id (`c_…`). The id spaces are disjoint
+ * (static ids may not look like URLs nor start with `c_`, config/schema.ts), so no kind can shadow another.
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2
  */
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { Hono, type Context } from 'hono';
 import type { AuthorizationServerDeps } from './deps.js';
-import { InvalidClientMetadataError, InvalidRedirectUriError, TooManyRequestsError } from '../oauth/errors.js';
-import { redirectUriProblem } from '../oauth/redirect-uri.js';
+import { InvalidClientMetadataError, TooManyRequestsError } from '../oauth/errors.js';
 import { randomId, randomToken, sha256Hex } from '../store/crypto/hash.js';
 import { FixedWindowLimiter, clientAddress } from '../http/rate-limit.js';
+import { parseJsonObject } from '../http/json-object.js';
 import { noStore } from '../http/no-store.js';
+import { acceptRegistration, MAX_REGISTRATION_BYTES, registeredGrantTypes } from './registration-metadata.js';
 
-const MAX_REGISTRATION_BYTES = 16 * 1024;
-const shortText = z.string().max(500);
-/** Fields only the authorization server assigns (RFC 7591 §3.2.1, RFC 7592 §3). */
-const SERVER_ASSIGNED = new Set(['client_id', 'client_secret', 'client_id_issued_at', 'client_secret_expires_at', 'registration_access_token', 'registration_client_uri']);
+const HOUR = 3_600;
 
-const registrationSchema = z.looseObject({
-  redirect_uris: z.array(z.string()).min(1, 'at least one redirect URI is required').max(20, 'at most 20 redirect URIs'),
-  token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).max(2).optional(),
-  response_types: z.array(z.literal('code')).max(1).optional(),
-  client_name: z.string().max(200).optional(),
-  client_uri: shortText.optional(),
-  logo_uri: shortText.optional(),
-  scope: shortText.optional(),
-  contacts: z.array(shortText).max(10).optional(),
-  software_id: shortText.optional(),
-  software_version: shortText.optional(),
-});
+/** 429 with Retry-After (seconds): the body is still the RFC 7591 §3.2.2 JSON error. */
+function tooMany(c: Context, retryAfter: number, message: string): TooManyRequestsError {
+  c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
+  return new TooManyRequestsError(message);
+}
 
-export function registerRoutes(deps: AuthorizationServerDeps, opts: { perMinute?: number } = {}): Hono {
+export function registerRoutes(deps: AuthorizationServerDeps): Hono {
   const app = new Hono();
-  const limiter = new FixedWindowLimiter(opts.perMinute ?? 30, 60_000);
+  const dcr = deps.config.dcr;
+  const perAddress = new FixedWindowLimiter(dcr.perAddressPerMinute, 60_000);
   app.post('/register', noStore, async (c) => {
-    if (!limiter.take(clientAddress(c))) throw new TooManyRequestsError('too many registrations from this address; try again in a minute');
+    const now = deps.clock();
+    // https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2 — refusals are JSON errors; 429 for rate limits.
+    if (!perAddress.take(clientAddress(c), now * 1000)) throw tooMany(c, 60, 'too many registrations from this address; try again in a minute');
+    const recent = deps.store.dcrRegistrationsSince(now - HOUR + 1);
+    if (recent.count >= dcr.globalPerHour) {
+      throw tooMany(c, (recent.oldest ?? now) + HOUR - now, 'too many client registrations on this server right now; try again later');
+    }
     const text = await c.req.text();
-    if (Buffer.byteLength(text) > MAX_REGISTRATION_BYTES) throw new InvalidClientMetadataError(`registration metadata is larger than ${MAX_REGISTRATION_BYTES} bytes`);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new InvalidClientMetadataError('the body must be a JSON object');
-    }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidClientMetadataError('the body must be a JSON object');
-    const raw = body as Record<string, unknown>;
-    if (raw.redirect_uris === undefined) throw new InvalidRedirectUriError('redirect_uris is required');
-    const parsed = registrationSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.path.map(String).join('.');
-      if (field.startsWith('redirect_uris')) throw new InvalidRedirectUriError(`${field}: ${issue.message}`);
-      throw new InvalidClientMetadataError(`${field || 'metadata'}: ${issue.message}`);
-    }
-    const meta = parsed.data;
-    for (const uri of meta.redirect_uris) {
-      const problem = redirectUriProblem(uri);
-      if (problem) throw new InvalidRedirectUriError(`redirect URI ${JSON.stringify(uri.slice(0, 200))} ${problem}`);
-    }
-    // Extra fields are echoed, but the whole document stays bounded.
-    if (Object.keys(raw).length > 40) throw new InvalidClientMetadataError('too many metadata fields');
+    if (Buffer.byteLength(text) > MAX_REGISTRATION_BYTES) throw new InvalidClientMetadataError(`metadata: the registration is larger than ${MAX_REGISTRATION_BYTES} bytes`);
+    const body = parseJsonObject(text);
+    if (!body.ok) throw new InvalidClientMetadataError('the body must be a JSON object');
+    const { meta, clientFields, redirectUris, dropped, applicationType } = acceptRegistration(body.value);
     // RFC 7591 §2: the default token_endpoint_auth_method is client_secret_basic.
     const authMethod = meta.token_endpoint_auth_method ?? 'client_secret_basic';
-    // RFC 7591 §2 defaults to authorization_code alone; clients that omit grant_types still refresh in practice,
-    // so keyhole registers both and echoes what it registered (§3.2.1 lets the server replace values).
-    const grantTypes = meta.grant_types ?? ['authorization_code', 'refresh_token'];
-    if (!grantTypes.includes('authorization_code')) throw new InvalidClientMetadataError('grant_types must include authorization_code');
-    const now = deps.clock();
+    // RFC 7591 §2 defaults to authorization_code alone; keyhole registers what it supports and echoes it (§3.2.1).
+    const grantTypes = registeredGrantTypes(meta.grant_types);
     const clientId = randomId('c');
     const secret = authMethod === 'none' ? undefined : randomToken('kh_cs_');
     // RFC 7591 §3.2.1: client_id, client_secret, their issue/expiry times and the registration management fields are
     // issued by the server — never taken from (or echoed back out of) the request.
-    const clientFields = Object.fromEntries(Object.entries(raw).filter(([k]) => !SERVER_ASSIGNED.has(k)));
     const metadata: Record<string, unknown> = {
       ...clientFields,
+      redirect_uris: redirectUris,
+      application_type: applicationType,
       token_endpoint_auth_method: authMethod,
       grant_types: grantTypes,
       response_types: ['code'],
     };
-    deps.store.createClient({ clientId, kind: 'dcr', metadata, secretHash: secret ? sha256Hex(secret) : null, createdAt: now, blockedAt: null });
+    deps.store.createClient({ clientId, kind: 'dcr', metadata, secretHash: secret ? sha256Hex(secret) : null, createdAt: now, blockedAt: null, lastUsedAt: null });
     deps.events.record({
       type: 'client.registered',
       clientId,
-      detail: { kind: 'dcr', client_name: meta.client_name ?? null, redirect_hosts: meta.redirect_uris.map(hostOf), auth_method: authMethod },
+      detail: {
+        kind: 'dcr',
+        client_name: meta.client_name ?? null,
+        redirect_hosts: redirectUris.map(hostOf),
+        auth_method: authMethod,
+        application_type: applicationType,
+        ...(dropped > 0 ? { dropped_redirect_uris: dropped } : {}),
+      },
     });
     return c.json(
       {

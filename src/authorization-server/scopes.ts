@@ -5,7 +5,7 @@
  * (RFC 6749 §3.3 lets the server fully or partially ignore the requested scope).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.3
  */
-import type { ServerConfig } from '../config/schema.js';
+import type { KeyholeConfig, ServerConfig } from '../config/schema.js';
 import { union } from '../oauth/scope.js';
 
 export const IMPLIED_SCOPE = 'mcp';
@@ -13,6 +13,21 @@ const IMPLIED_DESCRIPTION = 'Use the tools of this MCP server on your behalf';
 
 export function serverScopes(server: ServerConfig): string[] {
   return server.scopes ? Object.keys(server.scopes) : [IMPLIED_SCOPE];
+}
+
+/** Every keyhole scope of every server: the authorization server's vocabulary (`scopes_supported`, RFC 8414 §2). */
+export function knownScopes(config: KeyholeConfig): string[] {
+  return Object.values(config.servers).reduce<string[]>((acc, s) => union(acc, serverScopes(s)), []);
+}
+
+/**
+ * A client's requested scope without the scopes it adds on its own (`openid`, `offline_access`, …: none of
+ * keyhole's), which keyhole ignores rather than refuses (RFC 6749 §3.3). Scopes keyhole knows stay, so a refresh
+ * asking for a known scope it was not granted is still refused.
+ */
+export function withoutClientExtras(config: KeyholeConfig, requested: readonly string[]): string[] {
+  const known = new Set(knownScopes(config));
+  return requested.filter((s) => known.has(s));
 }
 
 /** The scopes to grant for a request: the requested ones this server knows, or all of them when none is known. */

@@ -10,6 +10,7 @@ import { grantsCommand } from './grants-command.js';
 import { eventsCommand } from './events-command.js';
 import { keysCommand } from './keys-command.js';
 import { vaultCommand } from './vault-command.js';
+import { connectCommand } from './connect-command.js';
 
 export const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
@@ -20,4 +21,5 @@ export const COMMANDS: Record<string, Command> = {
   events: eventsCommand,
   keys: keysCommand,
   vault: vaultCommand,
+  connect: connectCommand,
 };

@@ -24,8 +24,9 @@ export function topLevelHelp(): string {
     '  -h, --help       this help; `keyhole <command> --help` for a command\'s options and an example',
     '  -v, --version    the version',
     '',
-    'Example:',
+    'Examples:',
     '  keyhole check --config keyhole.json && keyhole serve --config keyhole.json',
+    '  keyhole connect <mcp-url>     as a local stdio server in an MCP client\'s config (signs in through the browser)',
     '',
   ].join('\n');
 }

@@ -97,6 +97,28 @@ export const cimdSchema = z.strictObject({
 });
 
 /**
+ * Dynamic client registration (RFC 7591, POST /register). Clients register on every reconnect, so registration is
+ * rate-limited (per address and globally) and DCR clients that are never or no longer used are deleted
+ * (src/authorization-server/client-expiry.ts). "Used" = a completed authorization or a token issued or refreshed.
+ * Sized for an organisation of ~50 people with a few MCP clients each: 600 registrations an hour is far above what
+ * they make (a reconnect storm of everyone at once is ~250), and bounds what an unauthenticated caller can store.
+ */
+export const dcrSchema = z.strictObject({
+  /** Registrations per client address per minute. */
+  perAddressPerMinute: z.number().int().min(1).max(10_000).default(30),
+  /** Registrations across all addresses per hour (a sliding hour, counted in the store). */
+  globalPerHour: z.number().int().min(1).max(1_000_000).default(600),
+  /** A DCR client that completes no authorization within this many hours of registering is deleted. */
+  neverAuthorizedHours: z.number().int().min(1).max(24 * 30).default(24),
+  /** A DCR client unused for this many days is deleted (its remaining grants are revoked first). */
+  unusedDays: z.number().int().min(1).max(3_650).default(90),
+  /** How often the expiry job runs. */
+  expiryIntervalSeconds: z.number().int().min(10).max(86_400).default(900),
+  /** Clients deleted per batch (the job runs batches until done, at most 20 per run). */
+  expiryBatchSize: z.number().int().min(1).max(1_000).default(100),
+});
+
+/**
  * A pre-registered client (kind 'static'), e.g. a CI agent. Its secret is kept only as a SHA-256 hash: give
  * `clientSecret` (usually `${ENV}`) or `clientSecretSha256` (hex). Without either it is a public client (PKCE only).
  */
@@ -176,6 +198,8 @@ export const configSchema = z.strictObject({
   servers: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'server names are lowercase letters, digits and dashes'), serverSchema)
     .refine((s) => Object.keys(s).length > 0, 'at least one server is required'),
   cimd: cimdSchema.default(cimdSchema.parse({})),
+  /** Dynamic client registration limits and expiry of unused DCR clients. */
+  dcr: dcrSchema.default(dcrSchema.parse({})),
   /** Signing keys of the identity JWTs (servers with `credential.type` "identity-jwt"); JWKS at /.well-known/jwks.json. */
   identityTokens: identityTokensSchema.default(identityTokensSchema.parse({})),
   /** Pre-registered clients, upserted into the store at startup (kind 'static'). */
@@ -189,4 +213,5 @@ export type ServerConfig = z.infer<typeof serverSchema>;
 export type UpstreamOAuthConfig = z.infer<typeof upstreamOAuthSchema>;
 export type ScopeDefinition = z.infer<typeof scopeDefinitionSchema>;
 export type CimdConfig = z.infer<typeof cimdSchema>;
+export type DcrConfig = z.infer<typeof dcrSchema>;
 export type StaticClientConfig = z.infer<typeof staticClientSchema>;

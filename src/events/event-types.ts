@@ -26,5 +26,7 @@ export const EVENT_TYPES = [
   'admin.signed_in',
   'admin.sign_in_failed',
   'admin.signed_out',
+  'consent.binding_failed',
+  'client.expired',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,24 +1,49 @@
 /**
- * A fixed-window, in-memory rate limiter keyed by the client address. Used for registration (clients that
- * register on every connection) and, later, admin sign-in. Bounded: at most `maxKeys` addresses are tracked.
+ * In-memory fixed-window counters keyed by the client address (or any key): the one primitive every keyhole rate
+ * limit is built on. Registration and /authorize count requests (FixedWindowLimiter); admin sign-in counts
+ * failures (src/admin/failure-limiter.ts). Bounded: at most `maxKeys` keys are tracked.
  */
 /** The one client-address rule (trustProxy-aware) lives in client-address.ts; re-exported for older call sites. */
 export { clientAddress } from './client-address.js';
 
-export class FixedWindowLimiter {
+/**
+ * Counts per key in fixed windows of `windowMs`; a key's window starts at its first count. Bounded: when a new key
+ * would exceed `maxKeys`, the ended windows are dropped, and if that is not enough, all of them.
+ */
+export class FixedWindowCounter {
   private readonly windows = new Map<string, { start: number; count: number }>();
-  constructor(private readonly limit: number, private readonly windowMs: number, private readonly maxKeys = 10_000) {}
+  constructor(readonly windowMs: number, private readonly maxKeys = 10_000) {}
 
-  /** Returns true when the call is allowed. */
-  take(key: string, now = Date.now()): boolean {
-    let w = this.windows.get(key);
-    if (!w || now - w.start >= this.windowMs) {
-      if (!w && this.windows.size >= this.maxKeys) this.sweep(now);
+  /** The key's count in its current window (0 when none) and when that window ends. */
+  peek(key: string, now = Date.now()): { count: number; endsAt: number } {
+    const w = this.current(key, now);
+    return w ? { count: w.count, endsAt: w.start + this.windowMs } : { count: 0, endsAt: now + this.windowMs };
+  }
+
+  /** Counts one for `key`; returns the count in the current window, this one included. */
+  add(key: string, now = Date.now()): number {
+    let w = this.current(key, now);
+    if (!w) {
+      if (this.windows.size >= this.maxKeys) this.sweep(now);
       w = { start: now, count: 0 };
       this.windows.set(key, w);
     }
     w.count += 1;
-    return w.count <= this.limit;
+    return w.count;
+  }
+
+  /** Forgets `key`: its next count starts a new window. */
+  reset(key: string): void {
+    this.windows.delete(key);
+  }
+
+  private current(key: string, now: number): { start: number; count: number } | undefined {
+    const w = this.windows.get(key);
+    if (w && now - w.start >= this.windowMs) {
+      this.windows.delete(key);
+      return undefined;
+    }
+    return w;
   }
 
   private sweep(now: number): void {
@@ -26,3 +51,17 @@ export class FixedWindowLimiter {
     if (this.windows.size >= this.maxKeys) this.windows.clear();
   }
 }
+
+/** At most `limit` calls per key and window (registration, /authorize). */
+export class FixedWindowLimiter {
+  private readonly counter: FixedWindowCounter;
+  constructor(private readonly limit: number, windowMs: number, maxKeys = 10_000) {
+    this.counter = new FixedWindowCounter(windowMs, maxKeys);
+  }
+
+  /** Returns true when the call is allowed. */
+  take(key: string, now = Date.now()): boolean {
+    return this.counter.add(key, now) <= this.limit;
+  }
+}
+

@@ -4,9 +4,10 @@
  */
 import type { Context } from 'hono';
 import { InvalidRequestError } from '../oauth/errors.js';
+import { mediaType } from './media-type.js';
 
 export async function readForm(c: Context): Promise<URLSearchParams> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(c.req.header('content-type'));
   if (type !== 'application/x-www-form-urlencoded') throw new InvalidRequestError('the body must be application/x-www-form-urlencoded');
   const text = await c.req.text();
   const form = new URLSearchParams(text);

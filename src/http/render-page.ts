@@ -12,7 +12,7 @@ export function pageNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
-export function renderPage(c: Context, page: JSX.Element, opts: { nonce: string; status?: ContentfulStatusCode; formAction?: string[] }): Response {
+export function renderPage(c: Context, page: JSX.Element, opts: { nonce: string; status?: ContentfulStatusCode; formAction?: string[]; referrerPolicy?: 'no-referrer' | 'same-origin' }): Response {
   const formAction = ["'self'", ...(opts.formAction ?? [])].join(' ');
   c.header(
     'Content-Security-Policy',
@@ -20,7 +20,9 @@ export function renderPage(c: Context, page: JSX.Element, opts: { nonce: string;
   );
   c.header('X-Frame-Options', 'DENY');
   c.header('X-Content-Type-Options', 'nosniff');
-  c.header('Referrer-Policy', 'no-referrer');
+  // `same-origin` for pages whose forms post to keyhole: browsers then send keyhole's own Origin (not `null`) with the
+  // POST, which the form handler checks; nothing leaks cross-origin either way.
+  c.header('Referrer-Policy', opts.referrerPolicy ?? 'no-referrer');
   c.header('Cache-Control', 'no-store');
   return c.html(`<!doctype html>${page.toString()}`, opts.status ?? 200);
 }

@@ -11,6 +11,7 @@
  */
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context, MiddlewareHandler } from 'hono';
+import { jsonRpcErrorBody } from './jsonrpc-errors.js';
 
 const MCP_ALLOW_METHODS = 'GET, POST, DELETE, OPTIONS';
 const MCP_ALLOW_HEADERS =
@@ -21,7 +22,7 @@ const PUBLIC_ALLOW_HEADERS = 'Content-Type, Authorization, MCP-Protocol-Version'
 const MAX_AGE = '600';
 
 /** The MCP spec allows a JSON-RPC error without an id as the body of the 403. */
-const INVALID_ORIGIN = { jsonrpc: '2.0', error: { code: -32000, message: 'invalid_origin' }, id: null } as const;
+const INVALID_ORIGIN = jsonRpcErrorBody('ORIGIN_REFUSED');
 
 /** `scheme://host[:port]` in its serialised form (what browsers send), or a TypeError naming the bad value. */
 function canonicalOrigin(value: string, what: string): string {

@@ -1,14 +1,26 @@
 /**
- * Reads what a tool rule needs from a JSON-RPC request body: the methods, `tools/call` names and `tools/list`
- * ids. The tool name always comes from the body, never from a header (`Mcp-Name` is advisory).
- * A body the policy cannot parse is refused rather than forwarded, so keyhole and the upstream never disagree
- * about what was called.
+ * Reads what keyhole's rules need from a JSON-RPC request body: the methods, `tools/call` names, `tools/list`
+ * ids, and for a single message the fields the `Mcp-Method` / `Mcp-Name` headers mirror. The tool name always
+ * comes from the body, never from a header. A body the policy cannot parse is refused rather than forwarded,
+ * so keyhole and the upstream never disagree about what was called. The body itself is never re-serialised.
  * @see https://www.jsonrpc.org/specification#batch
  */
 export interface JsonRpcRequestInfo {
   toolCalls: Array<{ id: unknown; name: unknown }>;
   /** ids of `tools/list` requests whose responses must be filtered */
   toolListIds: Set<string>;
+  /** The body is a JSON array (a batch), whatever its length. */
+  batch: boolean;
+  /** Every message of the body that is a JSON object (one for a single message). */
+  messages: JsonRpcMessageFields[];
+  /** The single message (undefined for a batch or a non-object body). */
+  single?: JsonRpcMessageFields;
+}
+
+export interface JsonRpcMessageFields {
+  id: unknown;
+  method: unknown;
+  params: unknown;
 }
 
 export type InspectResult = { ok: true; info: JsonRpcRequestInfo } | { ok: false; message: string };
@@ -19,18 +31,22 @@ export function idKey(id: unknown): string {
 }
 
 export function inspectJsonRpc(body: Buffer | null): InspectResult {
-  if (!body || body.length === 0) return { ok: true, info: { toolCalls: [], toolListIds: new Set() } };
+  if (!body || body.length === 0) return { ok: true, info: { toolCalls: [], toolListIds: new Set(), batch: false, messages: [] } };
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
     return { ok: false, message: 'Parse error' };
   }
-  const messages = Array.isArray(parsed) ? parsed : [parsed];
-  const info: JsonRpcRequestInfo = { toolCalls: [], toolListIds: new Set() };
+  const batch = Array.isArray(parsed);
+  const messages = batch ? (parsed as unknown[]) : [parsed];
+  const info: JsonRpcRequestInfo = { toolCalls: [], toolListIds: new Set(), batch, messages: [] };
   for (const m of messages) {
-    if (!m || typeof m !== 'object') continue;
+    if (!m || typeof m !== 'object' || Array.isArray(m)) continue;
     const msg = m as { id?: unknown; method?: unknown; params?: { name?: unknown } };
+    const fields = { id: msg.id, method: msg.method, params: msg.params };
+    info.messages.push(fields);
+    if (!batch) info.single = fields;
     if (msg.method === 'tools/call') info.toolCalls.push({ id: msg.id ?? null, name: msg.params?.name });
     else if (msg.method === 'tools/list' && msg.id !== undefined) info.toolListIds.add(idKey(msg.id));
   }

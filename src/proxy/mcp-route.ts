@@ -20,15 +20,13 @@ import { createBearerCheck } from './bearer-check.js';
 import { mcpCors } from './cors.js';
 import { BodyTooLargeError, readRequestBody, type Forwarder, type ForwardTarget } from './forwarder.js';
 import { createToolPolicy } from './tool-policy.js';
+import { decideToolCalls } from './tool-call-decision.js';
 import { inspectJsonRpc } from './jsonrpc-inspect.js';
 import { jsonToolsListFilter, sseToolsListFilter } from './tools-list-filter.js';
-import { union } from '../oauth/scope.js';
+import { jsonRpcErrorBody, JSONRPC_ERRORS } from './jsonrpc-errors.js';
+import { checkHeadersAgainstBody, needsHeaderCheck } from './header-body-check.js';
 
 const TOUCH_INTERVAL_MS = 60_000;
-
-function jsonRpcError(code: number, message: string) {
-  return { jsonrpc: '2.0' as const, error: { code, message }, id: null };
-}
 
 export function mcpRoutes(deps: {
   config: KeyholeConfig; store: Store; tokenManager: UpstreamTokenManager; forwarder: Forwarder; clock: () => number;
@@ -51,7 +49,7 @@ export function mcpRoutes(deps: {
   app.on(['POST', 'GET', 'DELETE'], '/mcp/:server', async (c) => {
     const server = c.req.param('server');
     const target = targets.get(server);
-    if (!target) return c.json(jsonRpcError(-32601, 'no such MCP server'), 404);
+    if (!target) return c.json(jsonRpcErrorBody('NO_SUCH_SERVER'), 404);
     const resource = resourceUrl(config.publicUrl, server);
     const auth = checkBearer(c.req.header('authorization'), server, resource);
     if (!auth.ok) {
@@ -70,42 +68,57 @@ export function mcpRoutes(deps: {
       try {
         body = await readRequestBody(c.env.incoming, config.maxBodyBytes);
       } catch (e) {
-        if (e instanceof BodyTooLargeError) return c.json(jsonRpcError(-32600, `request body larger than ${config.maxBodyBytes} bytes`), 413);
+        if (e instanceof BodyTooLargeError) return c.json(jsonRpcErrorBody('BODY_TOO_LARGE', { message: `Invalid Request: request body larger than ${config.maxBodyBytes} bytes` }), 413);
         throw e;
       }
     }
-    // Delegated scopes: refuse tools outside the grant, filter tools/list (MCP-AUTH-REQUIREMENTS A.4).
     const policy = policies.get(server)!;
     let transformResponse: ForwardTarget['transformResponse'];
-    if (policy.filters && body) {
+    // The body is parsed only when a rule needs it: delegated scopes, or standard headers to compare it with.
+    const headers = { protocolVersion: c.req.header('mcp-protocol-version'), method: c.req.header('mcp-method'), name: c.req.header('mcp-name') };
+    const checkHeaders = needsHeaderCheck(headers);
+    if (body && (policy.filters || checkHeaders)) {
       const inspected = inspectJsonRpc(body);
-      if (!inspected.ok) return c.json(jsonRpcError(-32700, 'Parse error: keyhole enforces tool scopes and could not read this request'), 400);
-      for (const call of inspected.info.toolCalls) {
-        if (typeof call.name !== 'string') return c.json({ jsonrpc: '2.0', error: { code: -32602, message: 'tools/call needs params.name' }, id: call.id ?? null }, 400);
-        if (!policy.allows(token.scopes, call.name)) {
-          const needed = policy.scopesFor(call.name);
-          // RFC 6750 §3.1 insufficient_scope; the scope lists everything needed (granted + new), since the SDK
-          // retries once per distinct challenge. A tool no scope names cannot be stepped up to.
+      if (!inspected.ok) return c.json(jsonRpcErrorBody('PARSE_ERROR'), 400);
+      if (checkHeaders) {
+        // Header and body agree, or the request stops here, on every server (issue 11 §1): 400 HeaderMismatch.
+        // https://modelcontextprotocol.io/specification/2026-07-28/basic/transports/streamable-http#server-validation
+        const rejected = checkHeadersAgainstBody(headers, inspected.info);
+        if (rejected) return c.json(jsonRpcErrorBody(rejected.error, { id: rejected.id, message: rejected.message }), JSONRPC_ERRORS[rejected.error].status);
+      }
+      // Delegated scopes: refuse tools outside the grant, filter tools/list (MCP-AUTH-REQUIREMENTS A.4). Always
+      // decided on the body, never on a header.
+      if (policy.filters) {
+        const decision = decideToolCalls(policy, token.scopes, inspected.info.toolCalls);
+        if (decision.kind === 'missing_name') return c.json(jsonRpcErrorBody('TOOL_NAME_MISSING', { id: decision.id }), 400);
+        if (decision.kind === 'unavailable') {
+          // No scope names this tool: no step-up can fix it, so no insufficient_scope challenge (a client would
+          // re-authorize or refresh in vain); a JSON-RPC error the agent can read.
+          return c.json(jsonRpcErrorBody('TOOL_NOT_AVAILABLE', { id: decision.id, message: `the tool ${decision.tool} is not available through keyhole` }), JSONRPC_ERRORS.TOOL_NOT_AVAILABLE.status);
+        }
+        if (decision.kind === 'step_up') {
+          // RFC 6750 §3.1 insufficient_scope; the scope lists everything this request needs (held + new, every
+          // refused call of a batch), since the SDK retries once per distinct challenge.
           c.header('WWW-Authenticate', bearerChallenge({
             error: 'insufficient_scope',
-            errorDescription: needed.length ? `the tool ${call.name} needs the scope ${needed.join(' or ')}` : `the tool ${call.name} is not available through keyhole`,
+            errorDescription: `the tool ${decision.tools.join(', ')} needs the scope ${decision.needed.join(' ')}`,
             resourceMetadata: prm(server),
-            scope: formatScope(union(token.scopes, needed.slice(0, 1))),
+            scope: formatScope(decision.scopes),
           }));
-          return c.json({ jsonrpc: '2.0', error: { code: -32003, message: `insufficient scope for tool ${call.name}` }, id: call.id ?? null }, 403);
+          return c.json(jsonRpcErrorBody('INSUFFICIENT_SCOPE', { id: decision.id, message: `insufficient scope for tool ${decision.tools.join(', ')}` }), 403);
         }
-      }
-      const ids = inspected.info.toolListIds;
-      if (ids.size) {
-        const keep = (tool: string) => policy.allows(token.scopes, tool);
-        transformResponse = ({ sse }) => (sse ? sseToolsListFilter(ids, keep) : jsonToolsListFilter(ids, keep));
+        const ids = inspected.info.toolListIds;
+        if (ids.size) {
+          const keep = (tool: string) => policy.allows(token.scopes, tool);
+          transformResponse = ({ sse }) => (sse ? sseToolsListFilter(ids, keep) : jsonToolsListFilter(ids, keep));
+        }
       }
     }
     const challenge = endedChallenges.get(server)!;
     const grant = { id: token.grantId, server, clientId: token.clientId, subject: token.subject, scopes: token.scopes };
     const source = deps.credentialSources?.get(server);
     try {
-      return await forwarder.forward(c, { ...target, challenge401: challenge, ...(transformResponse ? { transformResponse } : {}) }, { grantId: token.grantId, getAccessToken: (force) => (source ? source.getCredential(grant, force) : tokenManager.getAccessToken(grant, force)) }, body);
+      return await forwarder.forward(c, { ...target, challenge401: challenge, ...(transformResponse ? { transformResponse } : {}) }, { grantId: token.grantId, getAccessToken: (force) => (source ?? tokenManager).getCredential(grant, force) }, body);
     } catch (e) {
       if (e instanceof GrantEndedError) {
         // MCP-AUTH-REQUIREMENTS E.25: upstream invalid_grant → 401 with the challenge, so the client re-authorizes.
@@ -113,7 +126,8 @@ export function mcpRoutes(deps: {
         return c.json({ error: 'invalid_token', error_description: 'the upstream authorization has ended; authorize again' }, 401);
       }
       if (e instanceof UpstreamUnavailableError) {
-        return c.json(jsonRpcError(-32003, e.kind === 'timeout' ? 'upstream authorization server timed out' : 'upstream authorization server unavailable'), e.kind === 'timeout' ? 504 : 502);
+        const name = e.kind === 'timeout' ? 'UPSTREAM_AUTH_TIMEOUT' : 'UPSTREAM_AUTH_UNAVAILABLE';
+        return c.json(jsonRpcErrorBody(name), JSONRPC_ERRORS[name].status);
       }
       throw e;
     }
@@ -121,7 +135,7 @@ export function mcpRoutes(deps: {
 
   app.all('/mcp/:server', (c) => {
     c.header('Allow', 'GET, POST, DELETE, OPTIONS');
-    return c.json(jsonRpcError(-32600, 'method not allowed'), 405);
+    return c.json(jsonRpcErrorBody('METHOD_NOT_ALLOWED'), 405);
   });
   return app;
 }

@@ -16,7 +16,8 @@ export interface ToolPolicy {
 }
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  // `*` matches any run of characters, line breaks included (`s`): a name is matched whole, whatever it contains.
+  return new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
 }
 
 export function createToolPolicy(server: ServerConfig): ToolPolicy {

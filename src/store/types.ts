@@ -27,7 +27,39 @@ export interface ClientRecord {
   secretHash: string | null;
   createdAt: number;
   blockedAt: number | null;
+  /**
+   * When the client was last used: a completed authorization (keyhole code issued at the callback) or a token issued
+   * or refreshed at /token. Null = never. Always set on reads; `createClient` stores it (absent = null), `upsertClient`
+   * keeps the stored value; `touchClient` moves it forward.
+   */
+  lastUsedAt?: number | null;
 }
+
+/**
+ * Admin and expiry filters over clients. All conditions are ANDed; `unusedSince` is about the client's own use:
+ * `coalesce(lastUsedAt, createdAt) < unusedSince` (unused since then, never-used clients counting from registration).
+ */
+export interface ClientFilter {
+  kind?: ClientKind;
+  unusedSince?: number;
+  /** true: only clients never used; false: only clients used at least once. */
+  neverUsed?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+/** A client with its grant statistics, as the admin list shows it. */
+export interface ClientListEntry extends ClientRecord {
+  lastUsedAt: number | null;
+  /** Every grant of the client, revoked ones included. */
+  grantCount: number;
+  activeGrantCount: number;
+  /** The latest `lastUsedAt` over the client's grants (MCP traffic); null when none was used. */
+  grantLastUsedAt: number | null;
+}
+
+/** Why the expiry job deletes a DCR client. */
+export type ClientExpiryReason = 'never_authorized' | 'unused';
 
 /** The MCP client's authorization request, kept while the user consents and while the upstream round trip runs. */
 export interface ClientAuthorizationRequest {
@@ -53,6 +85,11 @@ export interface PendingAuthorization {
   upstreamScopes: string[];
   /** Grant being widened by a step-up, if any. */
   grantId: string | null;
+  /**
+   * SHA-256 of the browser-binding cookie set when consent was approved (src/authorization-server/transaction-binding.ts);
+   * null (or absent on create) until then. The callback refuses a pending authorization without it.
+   */
+  browserBindingHash?: TokenHash | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -247,16 +284,29 @@ export interface Store {
    * For clients whose metadata lives elsewhere: CIMD documents (re-fetched) and static clients (config).
    */
   upsertClient(client: ClientRecord): void;
+  /** Every client, newest first. Loads them all: for small sets only (static clients at startup); pages use listClientPage. */
   listClients(): ClientRecord[];
-  countClients(): number;
+  /** How many clients match (all without a filter; `limit`/`offset` ignored). */
+  countClients(filter?: ClientFilter): number;
+  /** One page of clients matching `filter`, newest first, with their grant statistics; paginated in the query. */
+  listClientPage(filter: ClientFilter): ClientListEntry[];
   blockClient(clientId: string, at: number): void;
   deleteClient(clientId: string): void;
+  /** Records a use of the client (see ClientRecord.lastUsedAt); never moves it backwards. Unknown ids are ignored. */
+  touchClient(clientId: string, at: number): void;
+  /** DCR registrations since `since` (inclusive): how many, and the oldest one's time (for Retry-After). */
+  dcrRegistrationsSince(since: number): { count: number; oldest: number | null };
+  /**
+   * DCR clients to delete, oldest first, at most `limit` (1…1000): never used and registered before
+   * `neverUsedCreatedBefore` (reason never_authorized), or used and last used before `usedBefore` (reason unused).
+   */
+  listExpiredDcrClients(neverUsedCreatedBefore: number, usedBefore: number, limit: number): Array<{ clientId: string; reason: ClientExpiryReason }>;
 
   // pending authorizations (consent + upstream round trip)
   createPending(p: PendingAuthorization): void;
   getPending(id: string): PendingAuthorization | undefined;
-  /** Attach the upstream state/PKCE after consent. */
-  updatePendingUpstream(id: string, upstreamStateHash: TokenHash, upstreamVerifier: Sealed, upstreamScopes: string[]): void;
+  /** Attach the upstream state/PKCE (and the hash of the browser-binding cookie) after consent. */
+  updatePendingUpstream(id: string, upstreamStateHash: TokenHash, upstreamVerifier: Sealed, upstreamScopes: string[], browserBindingHash?: TokenHash): void;
   /** Atomically fetch and delete the pending authorization for an upstream state (single use). */
   takePendingByUpstreamState(stateHash: TokenHash, now: number): PendingAuthorization | undefined;
   deletePending(id: string): void;
@@ -303,6 +353,8 @@ export interface Store {
    * a non-null `usedAt` in the result means this is a replay.
    */
   consumeCode(hash: TokenHash, now: number): CodeRecord | undefined;
+  /** Reads a code without marking it used (the token endpoint checks client, redirect_uri and PKCE first). */
+  getCode(hash: TokenHash): CodeRecord | undefined;
 
   // keyhole access and refresh tokens
   createAccessToken(t: AccessTokenRecord): void;

@@ -18,6 +18,7 @@ import type { VaultCipher } from '../store/crypto/vault-cipher.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { UpstreamClientCredentials, UpstreamClientSource } from './oauth-client.js';
 import { discoverMcpAuthorization, UpstreamDiscoveryError, type DiscoveredAuthorization } from './mcp-discovery.js';
+import { forgetOnRejection } from './forget-on-rejection.js';
 
 export const CLIENT_METADATA_PATH = '/oauth/client-metadata.json';
 
@@ -80,10 +81,7 @@ export class McpUpstreamRegistrar implements UpstreamClientSource {
   }
 
   async discover(): Promise<{ as: oauth.AuthorizationServer; resource: string | undefined; scopes: string[] | undefined; allowInsecure: boolean }> {
-    this.discovered ??= discoverMcpAuthorization(this.deps.upstream, this.deps.oauth.issuer).catch((e) => {
-      this.discovered = undefined; // try again next time
-      throw e;
-    });
+    this.discovered ??= forgetOnRejection(discoverMcpAuthorization(this.deps.upstream, this.deps.oauth.issuer), () => (this.discovered = undefined));
     const d = await this.discovered;
     this.issuer = d.as.issuer;
     return { as: d.as, resource: d.resource, scopes: d.scopes, allowInsecure: d.allowInsecure };
@@ -96,10 +94,7 @@ export class McpUpstreamRegistrar implements UpstreamClientSource {
       if (current.expiresAt === null || current.expiresAt > this.deps.clock() + 60) return current;
       this.registered = undefined; // the client secret expires: register again
     }
-    this.registered ??= this.loadOrRegister().catch((e) => {
-      this.registered = undefined;
-      throw e;
-    });
+    this.registered ??= forgetOnRejection(this.loadOrRegister(), () => (this.registered = undefined));
     return this.registered;
   }
 

@@ -10,7 +10,10 @@
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#authorization-server-discovery
  */
 import * as oauth from 'oauth4webapi';
+import { parseJsonObject } from '../http/json-object.js';
+import { isLoopbackHttp } from '../oauth/redirect-uri.js';
 import { UpstreamUnavailableError } from './errors.js';
+import { AuthorizationServerMetadataError, discoverAuthorizationServer } from './as-metadata-discovery.js';
 
 const TIMEOUT_MS = 10_000;
 const MAX_DOCUMENT_BYTES = 64 * 1024;
@@ -36,11 +39,6 @@ export interface DiscoveredAuthorization {
   allowInsecure: boolean;
 }
 
-export function isLoopbackHttpUrl(u: string | URL): boolean {
-  const url = new URL(u);
-  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-}
-
 function assertSafeUrl(u: string, allowInsecure: boolean, what: string): URL {
   let url: URL;
   try {
@@ -49,7 +47,7 @@ function assertSafeUrl(u: string, allowInsecure: boolean, what: string): URL {
     throw new UpstreamDiscoveryError('protocol', `${what} is not a URL`);
   }
   if (url.protocol === 'https:') return url;
-  if (allowInsecure && isLoopbackHttpUrl(url)) return url;
+  if (allowInsecure && isLoopbackHttp(url)) return url;
   throw new UpstreamDiscoveryError('protocol', `${what} must be https (${url.origin})`);
 }
 
@@ -87,14 +85,9 @@ async function get(url: URL, init: RequestInit = {}): Promise<Response> {
 async function readJson(res: Response, what: string): Promise<Record<string, unknown>> {
   const text = await res.text();
   if (text.length > MAX_DOCUMENT_BYTES) throw new UpstreamDiscoveryError('protocol', `${what} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new UpstreamDiscoveryError('protocol', `${what} is not JSON`);
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new UpstreamDiscoveryError('protocol', `${what} is not a JSON object`);
-  return body as Record<string, unknown>;
+  const body = parseJsonObject(text);
+  if (!body.ok) throw new UpstreamDiscoveryError('protocol', `${what} ${body.reason === 'not-json' ? 'is not JSON' : 'is not a JSON object'}`);
+  return body.value;
 }
 
 /** The `resource_metadata` parameter of a Bearer challenge (RFC 9728 §5.1), if any. */
@@ -148,17 +141,13 @@ async function fetchPrm(upstream: URL, allowInsecure: boolean): Promise<{ prm: R
   throw new UpstreamDiscoveryError('protocol', `no protected resource metadata for ${upstream.href} (${tried.join('; ') || 'nothing found'})`);
 }
 
-/** RFC 8414 first, then OpenID Connect Discovery; a 4xx moves on, a 5xx aborts (MCP-AUTH-REQUIREMENTS B.6). */
+/** RFC 8414 first, then OpenID Connect Discovery (as-metadata-discovery.ts: a 4xx moves on, a 5xx aborts). */
 async function fetchAsMetadata(issuer: URL, allowInsecure: boolean): Promise<oauth.AuthorizationServer> {
   const options = { signal: () => AbortSignal.timeout(TIMEOUT_MS), ...(allowInsecure ? { [oauth.allowInsecureRequests]: true } : {}) };
   try {
-    let res = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' });
-    if (res.status >= 400 && res.status < 500) res = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oidc' });
-    if (res.status >= 500) throw new UpstreamDiscoveryError('server', `authorization server metadata: HTTP ${res.status}`);
-    // Validates that `issuer` in the document is exactly the one we asked about (RFC 8414 §3.3).
-    return await oauth.processDiscoveryResponse(issuer, res);
+    return await discoverAuthorizationServer(issuer, options);
   } catch (e) {
-    if (e instanceof UpstreamDiscoveryError) throw e;
+    if (e instanceof AuthorizationServerMetadataError) throw new UpstreamDiscoveryError('server', `authorization server metadata: HTTP ${e.status}`);
     const name = (e as Error)?.name;
     if (name === 'TimeoutError' || name === 'AbortError') throw new UpstreamDiscoveryError('timeout', `authorization server ${issuer.origin} timed out`);
     if (e instanceof TypeError && !(e instanceof oauth.OperationProcessingError)) throw new UpstreamDiscoveryError('network', `cannot reach ${issuer.origin}`);
@@ -172,7 +161,7 @@ async function fetchAsMetadata(issuer: URL, allowInsecure: boolean): Promise<oau
  */
 export async function discoverMcpAuthorization(upstreamUrl: string, expectedIssuer?: string): Promise<DiscoveredAuthorization> {
   const upstream = new URL(upstreamUrl);
-  const allowInsecure = isLoopbackHttpUrl(upstream);
+  const allowInsecure = isLoopbackHttp(upstream);
   const { prm, url } = await fetchPrm(upstream, allowInsecure);
   const servers = Array.isArray(prm.authorization_servers) ? prm.authorization_servers.filter((s): s is string => typeof s === 'string') : [];
   if (!servers.length) throw new UpstreamDiscoveryError('protocol', 'the protected resource metadata lists no authorization_servers');

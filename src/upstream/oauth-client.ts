@@ -7,7 +7,10 @@
  */
 import * as oauth from 'oauth4webapi';
 import type { UpstreamOAuthConfig } from '../config/schema.js';
+import { isLoopbackHttp } from '../oauth/redirect-uri.js';
 import { UpstreamGrantError, UpstreamUnavailableError } from './errors.js';
+import { discoverAuthorizationServer } from './as-metadata-discovery.js';
+import { forgetOnRejection } from './forget-on-rejection.js';
 
 export interface UpstreamTokens {
   accessToken: string;
@@ -43,11 +46,6 @@ export interface UpstreamClientSource {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
-
-function isLoopbackHttp(u: string): boolean {
-  const url = new URL(u);
-  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-}
 
 /** Map oauth4webapi / network failures to keyhole's two kinds: the grant is gone, or try again later. */
 export function classifyUpstreamError(err: unknown): Error {
@@ -92,7 +90,7 @@ export class UpstreamOAuthClient {
     this.configured = cfg.clientId ? clientOf({ clientId: cfg.clientId, clientSecret: cfg.clientSecret, tokenEndpointAuthMethod: cfg.tokenEndpointAuthMethod }) : undefined;
     // Plain http is allowed only towards loopback upstreams (the demo and the tests); anything else must be https.
     const urls = [cfg.issuer, cfg.authorizationEndpoint, cfg.tokenEndpoint].filter((u): u is string => !!u);
-    this.insecure = !source && urls.every(isLoopbackHttp);
+    this.insecure = !source && urls.every((u) => isLoopbackHttp(new URL(u)));
   }
 
   /** keyhole's client id and authentication at the upstream: from the config, or registered through the source. */
@@ -111,10 +109,7 @@ export class UpstreamOAuthClient {
 
   /** Discovered (or explicitly configured) authorization server metadata, fetched once and cached. */
   metadata(): Promise<oauth.AuthorizationServer> {
-    this.asPromise ??= this.resolveMetadata().catch((e) => {
-      this.asPromise = undefined; // retry discovery next time
-      throw e;
-    });
+    this.asPromise ??= forgetOnRejection(this.resolveMetadata(), () => (this.asPromise = undefined)); // retry discovery next time
     return this.asPromise;
   }
 
@@ -136,12 +131,10 @@ export class UpstreamOAuthClient {
     if (cfg.issuer) {
       const issuer = new URL(cfg.issuer);
       try {
-        // RFC 8414 first, then OpenID Connect Discovery.
-        let res = await oauth.discoveryRequest(issuer, { ...this.options(), algorithm: 'oauth2' });
-        if (res.status === 404) res = await oauth.discoveryRequest(issuer, { ...this.options(), algorithm: 'oidc' });
-        as = await oauth.processDiscoveryResponse(issuer, res);
+        // RFC 8414 first, then OpenID Connect Discovery (a 4xx moves on, a 5xx aborts).
+        as = await discoverAuthorizationServer(issuer, this.options());
       } catch (e) {
-        throw classifyUpstreamError(e);
+        throw e instanceof UpstreamUnavailableError ? e : classifyUpstreamError(e);
       }
     }
     return {

@@ -21,6 +21,7 @@ export const SIGNING_ALG = 'ES256';
 const PUBLISH_LEEWAY_SECONDS = 60;
 
 import { signingKeySealContext } from '../vault/seal-contexts.js';
+import { forgetOnRejection } from './forget-on-rejection.js';
 export { signingKeySealContext };
 
 export interface SigningKeysDeps {
@@ -61,10 +62,7 @@ export class SigningKeys {
 
   /** Load the keys, creating the first ones on first start. Idempotent. */
   ready(): Promise<void> {
-    this.loaded ??= this.load().catch((e) => {
-      this.loaded = undefined;
-      throw e;
-    });
+    this.loaded ??= forgetOnRejection(this.load(), () => (this.loaded = undefined));
     return this.loaded;
   }
 

@@ -14,6 +14,7 @@ import type { VaultCipher } from '../store/crypto/vault-cipher.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { CredentialGrant, UpstreamAuthHeader, UpstreamCredentialSource } from './credential-source.js';
 import { UpstreamUnavailableError } from './errors.js';
+import { forgetOnRejection } from './forget-on-rejection.js';
 
 export const staticCredentialSealContext = (server: string) => `static-credential:${server}`;
 
@@ -34,7 +35,7 @@ export class StaticCredentialSource implements UpstreamCredentialSource {
 
   /** Seal the configured key into the vault (kept as is when the stored one already opens to the same key). */
   prepare(): Promise<void> {
-    this.prepared ??= (async () => {
+    this.prepared ??= forgetOnRejection((async () => {
       const { store, cipher, server, config, clock } = this.deps;
       const ctx = staticCredentialSealContext(server);
       const stored = store.getSealedSecret(ctx);
@@ -43,10 +44,7 @@ export class StaticCredentialSource implements UpstreamCredentialSource {
         if (same) return;
       }
       store.putSealedSecret(ctx, await cipher.seal(config.value, ctx), clock());
-    })().catch((e) => {
-      this.prepared = undefined;
-      throw e;
-    });
+    })(), () => (this.prepared = undefined));
     return this.prepared;
   }
 
@@ -56,10 +54,7 @@ export class StaticCredentialSource implements UpstreamCredentialSource {
       events.record({ type: 'upstream.credential_rejected', grantId: grant.id, clientId: grant.clientId, server, subject: grant.subject, outcome: 'failure', detail: { kind: 'static', header: config.header } });
       throw new UpstreamUnavailableError('protocol');
     }
-    this.value ??= this.load().catch((e) => {
-      this.value = undefined;
-      throw e;
-    });
+    this.value ??= forgetOnRejection(this.load(), () => (this.value = undefined));
     return { header: config.header, value: `${config.prefix}${await this.value}` };
   }
 

@@ -88,14 +88,6 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
     return bearerHeader(await this.accessToken(grant, force, bearerToken(refused)));
   }
 
-  /**
-   * The bare access token.
-   * @deprecated use getCredential; kept until src/proxy/mcp-route.ts calls getCredential (then remove it).
-   */
-  getAccessToken(grant: CredentialGrant, force = false): Promise<string> {
-    return this.accessToken(grant, force, undefined);
-  }
-
   private fresh(refreshAt: number | null): boolean {
     return refreshAt === null || refreshAt > this.deps.clock();
   }

@@ -58,7 +58,7 @@ describe('upstream authorization server failures', () => {
     const res = await call(stack, conn.provider.tokens()!.access_token);
     expect(res.status).toBe(502);
     const body = (await res.json()) as { error: { message: string } };
-    expect(body).toEqual({ jsonrpc: '2.0', error: { code: -32003, message: 'upstream authorization server unavailable' }, id: null });
+    expect(body).toEqual({ jsonrpc: '2.0', error: { code: -32008, message: 'upstream authorization server unavailable' }, id: null });
     expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONN|at /);
     expect(stack.keyhole.store.getGrant(grant.id)!.status).toBe('active');
     const failed = stack.keyhole.store.listEvents({ type: 'upstream.refresh_failed' });

@@ -1,6 +1,7 @@
 /** Small pieces shared by the admin pages. Text only: nothing here builds HTML from strings. */
+import type { Child } from 'hono/jsx';
 import type { ClientKind } from '../../src/store/types.js';
-import type { ClientSummary, UpstreamTokenState } from '../../src/admin/grant-view.js';
+import type { ClientSummary, UpstreamTokenState } from './view-models.js';
 
 /** `2025-01-31 12:00:00 UTC` in a <time>; a dash for null. */
 export function Time(p: { at: number | null | undefined }) {
@@ -70,6 +71,55 @@ export function StatusBadge(p: { status: 'active' | 'revoked'; reason?: string |
     <span class="badge danger-text" title={p.reason ?? undefined}>
       revoked{p.reason ? ` (${p.reason})` : ''}
     </span>
+  );
+}
+
+/** An admin table's column headers and body: `children` are the rows; `empty`, when not null, is the row shown when there are none. */
+export function TableBody(p: { columns: readonly string[]; empty: string | null; children?: Child }) {
+  return (
+    <>
+      <thead>
+        <tr>
+          {p.columns.map((c) => (
+            <th scope="col">{c}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {p.empty !== null ? (
+          <tr>
+            <td colspan={p.columns.length} class="muted">
+              {p.empty}
+            </td>
+          </tr>
+        ) : null}
+        {p.children}
+      </tbody>
+    </>
+  );
+}
+
+/** The page's one-line status after an action ("Revoked 3 grants."); nothing when there is none. */
+export function Notice(p: { text: string | undefined }) {
+  return p.text ? (
+    <p class="notice" role="status">
+      {p.text}
+    </p>
+  ) : null;
+}
+
+/** A filter form's buttons: submit, clear (back to `clearHref`, no filters), and any further links. */
+export function FilterActions(p: { clearHref: string; children?: Child }) {
+  return (
+    <div class="actions">
+      <button type="submit" class="primary">
+        Filter
+      </button>
+      <a class="button" href={p.clearHref}>
+        Clear
+      </a>
+      {p.children}
+    </div>
   );
 }
 

@@ -1,8 +1,8 @@
 /** The lifecycle events: filter by type, server and time; page; export as JSON Lines. */
 import { AdminLayout } from './admin-layout.js';
-import { EventDetail, Pager, SelectField, Time } from './components.js';
+import { EventDetail, FilterActions, Pager, SelectField, TableBody, Time } from './components.js';
 import type { EventRecord } from '../../src/store/types.js';
-import type { EventQueryFilter } from '../../src/admin/filters.js';
+import type { EventQueryFilter } from './view-models.js';
 
 export interface EventsPageProps {
   nonce: string;
@@ -47,17 +47,11 @@ export function EventsPage(p: EventsPageProps) {
           </div>
           {f.grantId ? <input type="hidden" name="grant_id" value={f.grantId} /> : null}
           {f.clientId ? <input type="hidden" name="client_id" value={f.clientId} /> : null}
-          <div class="actions">
-            <button type="submit" class="primary">
-              Filter
-            </button>
-            <a class="button" href="/admin/events">
-              Clear
-            </a>
+          <FilterActions clearHref="/admin/events">
             <a class="button" href={`/admin/events/export${q ? `?${q}` : ''}`} download="keyhole-events.jsonl">
               Export JSON Lines
             </a>
-          </div>
+          </FilterActions>
         </form>
         {f.grantId || f.clientId ? (
           <p class="muted small">
@@ -72,26 +66,7 @@ export function EventsPage(p: EventsPageProps) {
           <caption>
             {p.total} event{p.total === 1 ? '' : 's'}, newest first
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Type</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Grant</th>
-              <th scope="col">Client</th>
-              <th scope="col">Server</th>
-              <th scope="col">User</th>
-              <th scope="col">Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.events.length === 0 ? (
-              <tr>
-                <td colspan={8} class="muted">
-                  No events match.
-                </td>
-              </tr>
-            ) : null}
+          <TableBody columns={['Time', 'Type', 'Outcome', 'Grant', 'Client', 'Server', 'User', 'Detail']} empty={p.events.length === 0 ? 'No events match.' : null}>
             {p.events.map((e) => (
               <tr data-event-id={String(e.id)}>
                 <td data-label="Time">
@@ -106,7 +81,7 @@ export function EventsPage(p: EventsPageProps) {
                 <td data-label="Detail">{Object.keys(e.detail).length > 0 ? <EventDetail detail={e.detail} /> : '—'}</td>
               </tr>
             ))}
-          </tbody>
+          </TableBody>
         </table>
       </div>
       <Pager basePath="/admin/events" params={params} page={p.page} pageSize={p.pageSize} total={p.total} label="events" />

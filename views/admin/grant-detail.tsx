@@ -1,8 +1,8 @@
 /** One grant: its fields, its upstream token status and its lifecycle events as a timeline. */
 import { AdminLayout } from './admin-layout.js';
-import { ClientCell, EventDetail, PostButton, StatusBadge, Time, UpstreamStatus } from './components.js';
+import { ClientCell, EventDetail, Notice, PostButton, StatusBadge, Time, UpstreamStatus } from './components.js';
 import { UserCell } from './grants.js';
-import type { GrantView } from '../../src/admin/grant-view.js';
+import type { GrantView } from './view-models.js';
 import type { EventRecord } from '../../src/store/types.js';
 
 export interface GrantDetailProps {
@@ -43,11 +43,7 @@ export function GrantDetailPage(p: GrantDetailProps) {
       <h1>
         Grant <code>{g.id}</code>
       </h1>
-      {p.notice ? (
-        <p class="notice" role="status">
-          {p.notice}
-        </p>
-      ) : null}
+      <Notice text={p.notice} />
       <section class="card" aria-labelledby="fields-heading">
         <h2 id="fields-heading" class="sr-only">
           Grant fields

@@ -1,8 +1,8 @@
 /** The grants table: who has access to what, through which client; filters, paging, revoke and bulk revoke. */
 import { AdminLayout } from './admin-layout.js';
-import { ClientCell, Pager, PostButton, SelectField, StatusBadge, Time, UpstreamStatus } from './components.js';
-import type { GrantView } from '../../src/admin/grant-view.js';
-import type { GrantQueryFilter } from '../../src/admin/filters.js';
+import { ClientCell, FilterActions, Notice, Pager, PostButton, SelectField, StatusBadge, TableBody, Time, UpstreamStatus } from './components.js';
+import type { GrantView } from './view-models.js';
+import type { GrantQueryFilter } from './view-models.js';
 
 export interface GrantsPageProps {
   nonce: string;
@@ -38,11 +38,7 @@ export function GrantsPage(p: GrantsPageProps) {
   return (
     <AdminLayout title="Grants" nonce={p.nonce} csrf={p.csrf} active="grants">
       <h1>Grants</h1>
-      {p.notice ? (
-        <p class="notice" role="status">
-          {p.notice}
-        </p>
-      ) : null}
+      <Notice text={p.notice} />
       <section class="card" aria-labelledby="filter-heading">
         <h2 id="filter-heading" class="sr-only">
           Filter grants
@@ -58,14 +54,7 @@ export function GrantsPage(p: GrantsPageProps) {
           </div>
           <SelectField id="f-server" name="server" label="Server" anyLabel="Any server" options={p.serverNames} selected={f.server} />
           <SelectField id="f-status" name="status" label="Status" anyLabel="Any status" options={['active', 'revoked']} selected={f.status} />
-          <div class="actions">
-            <button type="submit" class="primary">
-              Filter
-            </button>
-            <a class="button" href="/admin/grants">
-              Clear
-            </a>
-          </div>
+          <FilterActions clearHref="/admin/grants" />
         </form>
         {p.bulkCount !== null ? (
           <p class="actions">
@@ -83,27 +72,7 @@ export function GrantsPage(p: GrantsPageProps) {
           <caption>
             {p.total} grant{p.total === 1 ? '' : 's'}
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Client</th>
-              <th scope="col">Server</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Upstream token</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.grants.length === 0 ? (
-              <tr>
-                <td colspan={9} class="muted">
-                  No grants match.
-                </td>
-              </tr>
-            ) : null}
+          <TableBody columns={['User', 'Client', 'Server', 'Scopes', 'Created', 'Last used', 'Upstream token', 'Status', 'Actions']} empty={p.grants.length === 0 ? 'No grants match.' : null}>
             {p.grants.map((g) => (
               <tr data-grant-id={g.id}>
                 <td data-label="User">
@@ -142,7 +111,7 @@ export function GrantsPage(p: GrantsPageProps) {
                 </td>
               </tr>
             ))}
-          </tbody>
+          </TableBody>
         </table>
       </div>
       <Pager

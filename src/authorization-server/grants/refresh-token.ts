@@ -4,6 +4,8 @@
  * - Real clients race (two tabs, two processes): a token used within `refreshGraceSeconds` still works and
  *   yields another pair in the same family.
  * - Beyond the grace window a used token is a replay: the whole family is revoked (invariant 5).
+ * - `resource` is optional: without it the tokens stay bound to the grant's resource (RFC 8707 §2.2).
+ * - Scopes keyhole does not know (`openid`, `offline_access`, …) are ignored, as at /authorize (RFC 6749 §3.3).
  * - `scope` may only narrow (RFC 6749 §6): a wider scope is `invalid_scope`, never a silent widening. Narrowing applies
  *   to the new access token only; the new refresh token keeps the scope of the one presented.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
@@ -15,6 +17,7 @@ import { fingerprint, sha256Hex } from '../../store/crypto/hash.js';
 import { isSubset, parseScope } from '../../oauth/scope.js';
 import { resolveResource } from '../../oauth/resource.js';
 import { issueTokenPair } from '../issue-tokens.js';
+import { withoutClientExtras } from '../scopes.js';
 
 export const refreshTokenGrant: GrantTypeHandler = (deps, _c, form, client) => {
   const { store, events, clock, config } = deps;
@@ -31,11 +34,15 @@ export const refreshTokenGrant: GrantTypeHandler = (deps, _c, form, client) => {
   if (!grant || grant.status !== 'active') throw new InvalidGrantError('the grant has been revoked');
   const base = { grantId: grant.id, clientId: client.clientId, server: grant.server, subject: grant.subject };
 
-  const requested = parseScope(form.get('scope'));
+  // Clients resend what they first asked for (`openid offline_access …`); the extras were ignored at /authorize
+  // (scopes.ts) and are ignored here too, instead of failing the refresh with invalid_scope.
+  const requested = withoutClientExtras(config, parseScope(form.get('scope')));
   if (requested.length && !isSubset(requested, record.scopes)) {
     throw new InvalidScopeError('a refresh cannot widen the scope: authorize again to add scopes');
   }
   const scopes = requested.length ? requested : record.scopes;
+  // RFC 8707 §2.2: `resource` on a refresh is optional. Without it (some clients omit it) the new tokens keep the
+  // refresh token's own resource, i.e. the grant's server; with it, it must name that same resource.
   const resourceParam = form.get('resource');
   if (resourceParam !== null && resolveResource(deps.resources, resourceParam, grant.server).resource !== record.resource) {
     throw new InvalidTargetError('resource does not match the refresh token');

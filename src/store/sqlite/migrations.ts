@@ -41,6 +41,15 @@
  *   `private_key` the private JWK, a vault ciphertext (ctx `signing-key:<kid>`). `activated_at` NULL = the next key
  *   (published, not signing yet); `retired_at` set = no longer signing, published until its tokens have expired.
  * - `sealed_secrets` — other vault ciphertexts by `name`, which is also their ctx (e.g. `static-credential:<server>`).
+ *
+ * ## Migration 4: browser binding of pending authorizations (issue 9 F1)
+ * - `pending_authorizations.browser_binding_hash` — SHA-256 hex of the random cookie set in the browser that approved
+ *   consent; NULL until approval. The upstream callback completes only with a cookie whose hash matches.
+ * ## Migration 5: client use (DCR expiry, admin client filters)
+ * - `clients.last_used_at` — when the client last completed an authorization (code issued at the callback) or got a
+ *   token (authorization_code or refresh_token grant); NULL = never. Backfilled from the client's grants (the latest
+ *   of created_at / last_used_at), so that clients in use before the upgrade are not taken for never-used ones.
+ * - Indexes for the admin page and the expiry job: (kind, created_at) and (kind, coalesce(last_used_at, created_at)).
  */
 import type { Database } from 'better-sqlite3';
 import { sealedKid } from './sealed-kid.js';
@@ -219,6 +228,21 @@ export const MIGRATIONS: readonly Migration[] = [
     sealed      TEXT NOT NULL,
     updated_at  INTEGER NOT NULL
   );
+  `,
+
+  // 4 (issue 9 F1): the hash of the cookie binding a pending authorization to the browser that approved consent
+  `
+  ALTER TABLE pending_authorizations ADD COLUMN browser_binding_hash TEXT;
+  `,
+
+  // 5: client use — last completed authorization or token, for DCR expiry and the admin client filters
+  `
+  ALTER TABLE clients ADD COLUMN last_used_at INTEGER;
+  UPDATE clients SET last_used_at = (
+    SELECT max(max(g.created_at), coalesce(max(g.last_used_at), 0)) FROM grants g WHERE g.client_id = clients.client_id
+  ) WHERE EXISTS (SELECT 1 FROM grants g WHERE g.client_id = clients.client_id);
+  CREATE INDEX idx_clients_kind_created ON clients (kind, created_at);
+  CREATE INDEX idx_clients_kind_last_use ON clients (kind, coalesce(last_used_at, created_at));
   `,
 ];
 

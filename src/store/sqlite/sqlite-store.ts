@@ -7,8 +7,11 @@ import Database from 'better-sqlite3';
 import type {
   AccessTokenLookup,
   AccessTokenRecord,
+  ClientExpiryReason,
+  ClientFilter,
   ClientGrantStats,
   ClientKind,
+  ClientListEntry,
   ClientRecord,
   CodeRecord,
   EventFilter,
@@ -32,6 +35,7 @@ import type {
 } from '../types.js';
 import type { SigningKeyRecord, UpstreamRegistration } from '../types.js';
 import { UpstreamKindsTables } from './upstream-kinds-tables.js';
+import { ClientTables, clientEntryFromRow, clientPageSql, clientWhere, type ClientListRow } from './client-tables.js';
 import { migrate } from './migrations.js';
 import { sealedKid } from './sealed-kid.js';
 
@@ -79,6 +83,7 @@ interface ClientRow {
   secret_hash: string | null;
   created_at: number;
   blocked_at: number | null;
+  last_used_at: number | null;
 }
 interface PendingRow {
   id: string;
@@ -88,6 +93,7 @@ interface PendingRow {
   upstream_verifier: string | null;
   upstream_scopes: string;
   grant_id: string | null;
+  browser_binding_hash: string | null;
   created_at: number;
   expires_at: number;
 }
@@ -184,6 +190,7 @@ function clientFromRow(r: ClientRow): ClientRecord {
     secretHash: r.secret_hash,
     createdAt: r.created_at,
     blockedAt: r.blocked_at,
+    lastUsedAt: r.last_used_at,
   };
 }
 function pendingFromRow(r: PendingRow): PendingAuthorization {
@@ -194,6 +201,7 @@ function pendingFromRow(r: PendingRow): PendingAuthorization {
     upstreamVerifier: r.upstream_verifier,
     upstreamScopes: splitScopes(r.upstream_scopes),
     grantId: r.grant_id,
+    browserBindingHash: r.browser_binding_hash,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
   };
@@ -384,6 +392,7 @@ function clientParams(client: ClientRecord): Params {
     secretHash: client.secretHash,
     createdAt: client.createdAt,
     blockedAt: client.blockedAt,
+    lastUsedAt: client.lastUsedAt ?? null,
   };
 }
 
@@ -395,6 +404,7 @@ export class SqliteStore implements Store {
   readonly #s;
   readonly #pageStatements = new Map<string, Database.Statement<[Params]>>();
   readonly #kinds: UpstreamKindsTables;
+  readonly #clients: ClientTables;
   /**
    * Hot-path cache of access-token lookups (hash → result), the largest cost keyhole adds per MCP request (bench/).
    * It never outlives a revocation: every revoking write of this store clears it, and so does any commit by another
@@ -410,14 +420,15 @@ export class SqliteStore implements Store {
     this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     db.function('keyhole_sealed_kid', { deterministic: true }, (sealed: unknown) => sealedKid(typeof sealed === 'string' ? sealed : null));
     this.#kinds = new UpstreamKindsTables(db);
+    this.#clients = new ClientTables(db);
     const p = <Row = unknown>(sql: string) => db.prepare<[Params?], Row>(sql);
     this.#s = {
       // clients
-      insertClient: p(`INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at)
-        VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt)`),
+      insertClient: p(`INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at, last_used_at)
+        VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt, @lastUsedAt)`),
       getClient: p<ClientRow>('SELECT * FROM clients WHERE client_id = @clientId'),
-      upsertClient: p(`INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at)
-        VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt)
+      upsertClient: p(`INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at, last_used_at)
+        VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt, @lastUsedAt)
         ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, metadata = excluded.metadata, secret_hash = excluded.secret_hash`),
       listClients: p<ClientRow>('SELECT * FROM clients ORDER BY created_at DESC, rowid DESC'),
       countClients: p<{ n: number }>('SELECT count(*) AS n FROM clients'),
@@ -427,12 +438,13 @@ export class SqliteStore implements Store {
 
       // pending
       insertPending: p(`INSERT INTO pending_authorizations
-        (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, created_at, expires_at)
-        VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @createdAt, @expiresAt)`),
+        (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, browser_binding_hash, created_at, expires_at)
+        VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @browserBindingHash, @createdAt, @expiresAt)`),
       getPending: p<PendingRow>('SELECT * FROM pending_authorizations WHERE id = @id'),
       getPendingByState: p<PendingRow>('SELECT * FROM pending_authorizations WHERE upstream_state_hash = @stateHash'),
       updatePendingUpstream: p(`UPDATE pending_authorizations
-        SET upstream_state_hash = @stateHash, upstream_verifier = @verifier, verifier_kid = @verifierKid, upstream_scopes = @scopes
+        SET upstream_state_hash = @stateHash, upstream_verifier = @verifier, verifier_kid = @verifierKid, upstream_scopes = @scopes,
+          browser_binding_hash = @bindingHash
         WHERE id = @id`),
       deletePending: p('DELETE FROM pending_authorizations WHERE id = @id'),
       deleteExpiredPending: p('DELETE FROM pending_authorizations WHERE expires_at <= @now'),
@@ -564,8 +576,30 @@ export class SqliteStore implements Store {
     return this.#s.listClients.all().map(clientFromRow);
   }
 
-  countClients(): number {
-    return this.#s.countClients.get()?.n ?? 0;
+  countClients(filter: ClientFilter = {}): number {
+    const { where, params } = clientWhere(filter);
+    if (!where) return this.#s.countClients.get()?.n ?? 0;
+    return (this.#page(`SELECT count(*) AS n FROM clients ${where}`).get(params) as { n: number }).n;
+  }
+
+  /** Newest first (created_at, then insertion order); the page is cut in SQL, grant stats for its rows only. */
+  listClientPage(filter: ClientFilter): ClientListEntry[] {
+    const { where, params } = clientWhere(filter);
+    const { limit, offset } = pageOf(filter);
+    const rows = this.#page(clientPageSql(where)).all({ ...params, limit, offset }) as ClientListRow[];
+    return rows.map((r) => clientEntryFromRow(r, fromJson(r.metadata)));
+  }
+
+  touchClient(clientId: string, at: number): void {
+    this.#clients.touch(clientId, at);
+  }
+
+  dcrRegistrationsSince(since: number): { count: number; oldest: number | null } {
+    return this.#clients.registrationsSince(since);
+  }
+
+  listExpiredDcrClients(neverUsedCreatedBefore: number, usedBefore: number, limit: number): Array<{ clientId: string; reason: ClientExpiryReason }> {
+    return this.#clients.expired(neverUsedCreatedBefore, usedBefore, limit);
   }
 
   blockClient(clientId: string, at: number): void {
@@ -592,6 +626,7 @@ export class SqliteStore implements Store {
       verifierKid: sealedKid(pa.upstreamVerifier),
       upstreamScopes: joinScopes(pa.upstreamScopes),
       grantId: pa.grantId,
+      browserBindingHash: pa.browserBindingHash ?? null,
       createdAt: pa.createdAt,
       expiresAt: pa.expiresAt,
     });
@@ -602,13 +637,14 @@ export class SqliteStore implements Store {
     return row && pendingFromRow(row);
   }
 
-  updatePendingUpstream(id: string, upstreamStateHash: TokenHash, upstreamVerifier: Sealed, upstreamScopes: string[]): void {
+  updatePendingUpstream(id: string, upstreamStateHash: TokenHash, upstreamVerifier: Sealed, upstreamScopes: string[], browserBindingHash?: TokenHash): void {
     this.#s.updatePendingUpstream.run({
       id,
       stateHash: upstreamStateHash,
       verifier: upstreamVerifier,
       verifierKid: sealedKid(upstreamVerifier),
       scopes: joinScopes(upstreamScopes),
+      bindingHash: browserBindingHash ?? null,
     });
   }
 
@@ -803,6 +839,11 @@ export class SqliteStore implements Store {
       expiresAt: c.expiresAt,
       usedAt: c.usedAt,
     });
+  }
+
+  getCode(hash: TokenHash): CodeRecord | undefined {
+    const row = this.#s.getCode.get({ hash });
+    return row && codeFromRow(row);
   }
 
   consumeCode(hash: TokenHash, now: number): CodeRecord | undefined {

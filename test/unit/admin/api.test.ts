@@ -155,7 +155,7 @@ describe('admin JSON API', () => {
       expect(body.total).toBe(1);
       expect(body.clients[0]).toEqual({
         client_id: c.clientId, client_name: 'VS Code', kind: 'dcr', redirect_hosts: ['127.0.0.1:33418'], blocked_at: null, exists: true,
-        created_at: T0, grant_count: 1, active_grant_count: 1, last_used_at: T0 + 9,
+        created_at: T0, grant_count: 1, active_grant_count: 1, last_used_at: T0 + 9, client_last_used_at: null,
       });
     });
 

@@ -302,7 +302,7 @@ describe('authorize', () => {
     it('sets an HttpOnly, SameSite=Lax consent cookie', async () => {
       const res = await authorize(params());
       const cookie = res.headers.get('set-cookie')!;
-      expect(cookie).toMatch(/^keyhole-consent=[A-Za-z0-9_-]{43};/);
+      expect(cookie).toMatch(/^keyhole-consent-p_[A-Za-z0-9_-]{22}=[A-Za-z0-9_-]{43};/);
       expect(cookie).toContain('HttpOnly');
       expect(cookie).toContain('SameSite=Lax');
       expect(cookie).toContain('Path=/');
@@ -315,7 +315,7 @@ describe('authorize', () => {
         const res = await https.request(`/authorize?${new URLSearchParams(params({ client_id: c.clientId, resource: 'https://kh.example.com/mcp/a' })).toString()}`);
         expect(res.status).toBe(200);
         const cookie = res.headers.get('set-cookie')!;
-        expect(cookie).toMatch(/^__Host-keyhole-consent=[A-Za-z0-9_-]{43};/);
+        expect(cookie).toMatch(/^__Host-keyhole-consent-p_[A-Za-z0-9_-]{22}=[A-Za-z0-9_-]{43};/);
         expect(cookie).toContain('Secure');
         expect(cookie).toContain('HttpOnly');
         expect(cookie).toContain('SameSite=Lax');
@@ -325,12 +325,18 @@ describe('authorize', () => {
       }
     });
 
-    it('reuses a valid consent cookie instead of setting a new one', async () => {
+    it('rejects a client-supplied consent nonce: every page gets a fresh cookie of its own', async () => {
       const first = await authorize(params());
       const cookie = first.headers.get('set-cookie')!.split(';')[0]!;
-      const second = await authorize(params(), { cookie });
+      const planted = `keyhole-consent=${'A'.repeat(43)}; ${cookie}`;
+      const second = await authorize(params(), { cookie: planted });
       expect(second.status).toBe(200);
-      expect(second.headers.get('set-cookie')).toBeNull();
+      const set = second.headers.getSetCookie();
+      expect(set).toHaveLength(1);
+      const [name, value] = set[0]!.split(';')[0]!.split('=');
+      expect(name).not.toBe(cookie.split('=')[0]);
+      expect(value).not.toBe('A'.repeat(43));
+      expect(value).not.toBe(cookie.split('=')[1]);
     });
 
     it('marks a loopback redirect as a local application', async () => {

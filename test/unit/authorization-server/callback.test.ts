@@ -18,6 +18,9 @@ describe('callback', () => {
     await h.close();
   });
 
+  /** The cookies of the browser that approved (the transaction-binding cookie): sent by `callback` by default. */
+  let jar = '';
+
   /** Runs authorize + approve and returns the upstream state keyhole sent. */
   async function approved(): Promise<{ state: string; pendingId: string }> {
     const q = new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: CLIENT_REDIRECT, code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 'client-state', resource: RESOURCE_A });
@@ -28,10 +31,12 @@ describe('callback', () => {
     const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
     const res = await h.postForm('/consent', { pending: pendingId, csrf, decision: 'approve' }, { cookie });
     expect(res.status).toBe(303);
+    jar = res.headers.getSetCookie().filter((c) => c.startsWith('keyhole-tx-')).map((c) => c.split(';')[0]!).join('; ');
     return { state: new URL(res.headers.get('location')!).searchParams.get('state')!, pendingId };
   }
 
-  const callback = (params: Record<string, string> | string) => h.request(`/oauth/callback?${typeof params === 'string' ? params : new URLSearchParams(params).toString()}`);
+  const callback = (params: Record<string, string> | string, cookie = jar) =>
+    h.request(`/oauth/callback?${typeof params === 'string' ? params : new URLSearchParams(params).toString()}`, { headers: cookie ? { cookie } : {} });
 
   async function expectPage(res: Response) {
     expect(res.status).toBe(400);

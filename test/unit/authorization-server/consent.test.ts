@@ -98,7 +98,7 @@ describe('consent', () => {
       try {
         const c = https.seedClient({ metadata: { client_name: 'x', redirect_uris: [CLIENT_REDIRECT] } });
         const s = await start(https, c);
-        expect(s.cookie.startsWith('__Host-keyhole-consent=')).toBe(true);
+        expect(s.cookie).toMatch(/^__Host-keyhole-consent-p_[A-Za-z0-9_-]{22}=/);
         const res = await post(s, { decision: 'deny' }, https);
         expect(res.status).toBe(302);
         expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('access_denied');

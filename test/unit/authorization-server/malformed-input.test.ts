@@ -2,9 +2,12 @@
  * Invariant 7: bad input gets a clear 4xx (OAuth JSON, JSON-RPC JSON or an HTML page), never a 500 or a stack trace,
  * and loses no stored data. A table of garbage bodies, queries and headers over every endpoint.
  */
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientRecord, GrantRecord } from '../../../src/store/types.js';
 import { CHALLENGE, CLIENT_REDIRECT, createHarness, RESOURCE_A, type Harness } from './harness.js';
+import { CONTROL_REDIRECTS, CSP_INJECTION_REDIRECTS, FORBIDDEN_REDIRECTS } from './garbage-redirects.js';
 
 const GARBAGE_BODIES: Array<[string, BodyInit]> = [
   ['empty', ''],
@@ -75,6 +78,9 @@ const GET_PATHS = [
   '/mcp/a/extra',
   '/nope',
 ];
+
+/** Tool names that cannot go into a header as they are (issue 9 F4): every character class. */
+const TOOL_NAMES = ['a\u0000b', 'a\nb', 'a\r\nSet-Cookie: x=1', 'a\u007fb', 'a\u0085b', 'a"b', 'a\\b', 'caf\u00e9', '中文', 'a😀b', 'a\ud800b', '\udc00'];
 
 describe('malformed input', () => {
   let h: Harness;
@@ -160,6 +166,39 @@ describe('malformed input', () => {
     }
   });
 
+  it('refuses every garbage redirect URI at /register with invalid_redirect_uri and stores nothing (F7)', async () => {
+    const before = h.count('clients');
+    for (const uri of [...FORBIDDEN_REDIRECTS, ...CONTROL_REDIRECTS, ...CSP_INJECTION_REDIRECTS]) {
+      for (const application_type of [undefined, 'native', 'web']) {
+        h.clock.now += 60; // past the per-address minute of dcr.perAddressPerMinute
+        const res = await h.request('/register', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ redirect_uris: [uri], token_endpoint_auth_method: 'none', ...(application_type ? { application_type } : {}) }),
+        });
+        const what = `register ${JSON.stringify(uri)} ${application_type}`;
+        expect(res.status, what).toBe(400);
+        expect(((await res.json()) as { error: string }).error, what).toBe('invalid_redirect_uri');
+      }
+    }
+    expect(h.count('clients')).toBe(before);
+  });
+
+  it('never lets a stored redirect URI inject into the consent page CSP (client stored before the rules)', async () => {
+    for (const uri of ['https://a;b.example/cb', "https://x;script-src-elem'unsafe-inline'.example/cb", 'https://a%3bb.example/cb']) {
+      const legacy = h.seedClient({ metadata: { client_name: 'Legacy', redirect_uris: [uri] } });
+      const res = await h.request(`/authorize?${new URLSearchParams({
+        response_type: 'code', client_id: legacy.clientId, redirect_uri: uri, code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's', resource: RESOURCE_A,
+      }).toString()}`);
+      await expectClean(res.clone(), `authorize ${uri}`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      const directives = csp.split(';').map((d) => d.trim().split(/\s+/)[0]);
+      expect(directives, uri).toEqual(['default-src', 'style-src', 'img-src', 'form-action', 'frame-ancestors', 'base-uri']);
+      expect(csp, uri).not.toContain('a;b');
+      h.store.deleteClient(legacy.clientId);
+    }
+  });
+
   it('never answers unusual methods with a 5xx', async () => {
     for (const path of ['/register', '/token', '/revoke', '/consent', '/authorize', '/oauth/callback', '/mcp/a', '/.well-known/oauth-authorization-server']) {
       for (const method of ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']) {
@@ -167,6 +206,36 @@ describe('malformed input', () => {
         expect(res.status, `${method} ${path}`).toBeLessThan(500);
       }
     }
+  });
+
+  it('never answers a tools/call naming a tool with control, quote, non-Latin-1 or emoji characters with a 5xx', async () => {
+    const scoped = h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
+    const { access } = h.seedTokens(scoped);
+    // Over a real socket: the body is read from the Node request, and Node validates the response headers.
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: h.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const call = (name: string) => fetch(`${base}/mcp/b`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } }),
+    });
+    for (const name of TOOL_NAMES) {
+      // `set_*` is named by the scope b:write, which the grant lacks: the name goes into the step-up challenge.
+      const stepUp = await call(`set_${name}`);
+      expect(stepUp.status, JSON.stringify(name)).toBe(403);
+      expect(stepUp.headers.get('www-authenticate'), JSON.stringify(name)).toMatch(/^Bearer error="insufficient_scope", error_description="[\x20\x21\x23-\x5B\x5D-\x7E]*", /);
+      await expectClean(stepUp, `tools/call ${JSON.stringify(`set_${name}`)}`);
+      // No scope names the bare name: a JSON-RPC error, no challenge.
+      const unavailable = await call(name);
+      expect(unavailable.status, JSON.stringify(name)).toBe(200);
+      expect(unavailable.headers.get('www-authenticate'), JSON.stringify(name)).toBeNull();
+      expect(((await unavailable.clone().json()) as { error: { code: number } }).error.code).toBe(-32013);
+      await expectClean(unavailable, `tools/call ${JSON.stringify(name)}`);
+    }
+    await new Promise<void>((r) => server.close(() => r()));
+    snapshot = dump(); // the grant and tokens seeded here are the only change
   });
 
   it('lost and changed no stored data, and reported no unhandled error', () => {

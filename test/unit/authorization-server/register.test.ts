@@ -1,52 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../../src/store/crypto/hash.js';
 import { createHarness, oauthError, type Harness } from './harness.js';
-
-/** Registration payloads as real clients send them (MCP-AUTH-REQUIREMENTS C.11). */
-const REAL_PAYLOADS: Record<string, Record<string, unknown>> = {
-  'mcp-remote': {
-    redirect_uris: ['http://localhost:3334/oauth/callback'],
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    client_name: 'MCP CLI Client',
-    client_uri: 'https://github.com/modelcontextprotocol/mcp-cli',
-    software_id: '2e6dc280-f3c3-4e01-99a7-8181dbd1d23d',
-    software_version: '0.1.16',
-  },
-  'MCP Inspector': {
-    redirect_uris: ['http://localhost:6274/oauth/callback'],
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    client_name: 'MCP Inspector',
-    client_uri: 'https://github.com/modelcontextprotocol/inspector',
-    scope: 'mcp',
-  },
-  'VS Code': {
-    client_name: 'Visual Studio Code',
-    client_uri: 'https://code.visualstudio.com',
-    grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'].slice(0, 2),
-    response_types: ['code'],
-    redirect_uris: ['http://127.0.0.1/', 'http://127.0.0.1:33418/', 'https://vscode.dev/redirect'],
-    token_endpoint_auth_method: 'none',
-    application_type: 'native',
-  },
-  'claude.ai': {
-    client_name: 'Claude',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'none',
-    redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
-  },
-  Cursor: {
-    client_name: 'Cursor',
-    redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/user-mcp/callback'],
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-  },
-};
+import { REAL_PAYLOADS } from './real-registrations.js';
 
 describe('register', () => {
   let h: Harness;
@@ -184,8 +139,12 @@ describe('register', () => {
       await expectRefused(await register({ redirect_uris: ['/cb'] }), 400, 'invalid_redirect_uri');
     });
 
-    it('rejects one bad URI among good ones with invalid_redirect_uri', async () => {
-      await expectRefused(await register({ redirect_uris: ['https://app.example/cb', 'http://evil.example/cb'] }), 400, 'invalid_redirect_uri');
+    it('rejects a registration whose redirect URIs are all invalid with invalid_redirect_uri naming the first bad one', async () => {
+      const res = await register({ redirect_uris: ['ftp://files.example/cb', 'http://evil.example/cb'], token_endpoint_auth_method: 'none' });
+      expect((await oauthError(res.clone())).error_description).toBe(
+        'redirect_uris.0 "ftp://files.example/cb" uses the forbidden scheme ftp:',
+      );
+      await expectRefused(res, 400, 'invalid_redirect_uri');
     });
 
     it('rejects malformed JSON with invalid_client_metadata', async () => {

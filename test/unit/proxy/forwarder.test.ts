@@ -53,6 +53,7 @@ let tokenCalls: boolean[];
 let tokenError: Error | null;
 let upstreamErrors: Array<{ grantId: string; kind: string }>;
 let bodyErrors: unknown[];
+let grantOverride: ForwardAuth | null = null;
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -63,7 +64,7 @@ const auth: ForwardAuth = {
   async getAccessToken(force) {
     tokenCalls.push(force);
     if (tokenError) throw tokenError;
-    return force ? 'upstream-token-2' : 'upstream-token-1';
+    return { header: 'Authorization', value: `Bearer ${force ? 'upstream-token-2' : 'upstream-token-1'}` };
   },
 };
 
@@ -99,7 +100,7 @@ beforeAll(async () => {
         throw err;
       }
     }
-    return forwarder.forward(c, target, auth, body);
+    return forwarder.forward(c, target, grantOverride ?? auth, body);
   });
   app.onError((err, c) => c.json({ mapped: err.message }, 500));
   await new Promise<void>((resolve) => {
@@ -220,7 +221,7 @@ describe('forwarder', () => {
       expect(s.url).toBe('/mcp?x=1');
     });
 
-    it('strips cookies, hop-by-hop, Connection-named, Origin, Forwarded and X-Forwarded-* fields', async () => {
+    it('strips cookies, hop-by-hop, Connection-named, Origin, Forwarded, X-Forwarded-* and unlisted fields', async () => {
       await call('POST', '/mcp/demo', [
         'Authorization', 'Bearer client',
         'Cookie', '__Host-keyhole-consent=secret',
@@ -248,7 +249,7 @@ describe('forwarder', () => {
       expect(h['accept-encoding']).toBe('identity');
       expect(h['content-length']).toBe(String(Buffer.byteLength('{"jsonrpc":"2.0","method":"ping","id":1}')));
       expect(h['content-type']).toBe('application/json');
-      expect(h['x-other']).toBe('kept');
+      expect(h['x-other']).toBeUndefined(); // not on the allow-list
       expect(seen[0]!.body.toString()).toBe('{"jsonrpc":"2.0","method":"ping","id":1}');
     });
 
@@ -380,7 +381,7 @@ describe('forwarder', () => {
       const r = await call('POST', '/mcp/demo', [], '{}');
       expect(r.status).toBe(502);
       expect(r.headers.location).toBeUndefined();
-      expect(JSON.parse(r.body)).toEqual({ jsonrpc: '2.0', error: { code: -32002, message: 'upstream redirect refused' }, id: null });
+      expect(JSON.parse(r.body)).toEqual({ jsonrpc: '2.0', error: { code: -32006, message: 'upstream redirect refused' }, id: null });
     });
 
     it('sends the CORS headers that middleware prepared along with a piped response', async () => {
@@ -467,7 +468,7 @@ describe('forwarder', () => {
       target = { url: new URL(`http://127.0.0.1:${port}/mcp`), timeoutMs: 2_000 };
       const r = await call('POST', '/mcp/demo', [], '{}');
       expect(r.status).toBe(502);
-      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32002,"message":"upstream unreachable"},"id":null}');
+      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32004,"message":"upstream unreachable"},"id":null}');
       expect(r.body).not.toContain(String(port));
       expect(r.body).not.toContain('ECONNREFUSED');
       expect(r.body).not.toContain('127.0.0.1');
@@ -478,7 +479,7 @@ describe('forwarder', () => {
       target = { url: new URL('http://keyhole-no-such-host.invalid/mcp'), timeoutMs: 5_000 };
       const r = await call('GET', '/mcp/demo');
       expect(r.status).toBe(502);
-      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32002,"message":"upstream unreachable"},"id":null}');
+      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32004,"message":"upstream unreachable"},"id":null}');
     });
 
     it('answers 504 when no response headers arrive within timeoutMs', async () => {
@@ -489,7 +490,7 @@ describe('forwarder', () => {
       const r = await call('POST', '/mcp/demo', [], '{}');
       const elapsed = Date.now() - start;
       expect(r.status).toBe(504);
-      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32002,"message":"upstream timed out"},"id":null}');
+      expect(r.body).toBe('{"jsonrpc":"2.0","error":{"code":-32005,"message":"upstream timed out"},"id":null}');
       expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
       expect(elapsed).toBeLessThan(TIMEOUT_MS + 700);
       expect(upstreamErrors).toEqual([{ grantId: 'grant-1', kind: 'timeout' }]);
@@ -540,6 +541,39 @@ describe('forwarder', () => {
       expect(await s.ended).toBe('end');
       await waitFor(() => upstreamClosed.length === 1);
       expect(upstreamClosed[0]!.complete).toBe(false);
+    });
+
+    it('forgetSessions(grantId) releases the sessions the upstream minted for that grant only', async () => {
+      handler = (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': 'sess-fs' });
+        res.end('{}');
+      };
+      forwarder.forgetSessions('grant-1'); // sessions earlier tests minted
+      expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json'], '{}')).status).toBe(200);
+      expect(forwarder.forgetSessions('other-grant')).toBe(0);
+      expect(forwarder.forgetSessions('grant-1')).toBe(1);
+      expect(forwarder.forgetSessions('grant-1')).toBe(0);
+    });
+
+    it('keys sessions by upstream: the same id minted by two upstreams for two grants does not clash', async () => {
+      handler = (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': 'same-id' });
+        res.end('{}');
+      };
+      const app = { grantId: 'grant-2', getAccessToken: async () => ({ header: 'Authorization', value: 'Bearer t2' }) };
+      const urlB = new URL(`http://127.0.0.1:${upstreamPort}/other-mcp`);
+      expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json'], '{}')).status).toBe(200); // grant-1, URL A
+      target = { ...target, url: urlB };
+      grantOverride = app;
+      expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json'], '{}')).status).toBe(200); // grant-2, URL B
+      expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json', 'Mcp-Session-Id', 'same-id'], '{}')).status).toBe(200);
+      target = { ...target, url: new URL(`http://127.0.0.1:${upstreamPort}/mcp?x=1`) };
+      const foreign = await call('POST', '/mcp/demo', ['Content-Type', 'application/json', 'Mcp-Session-Id', 'same-id'], '{}'); // grant-2 on URL A
+      expect(foreign.status).toBe(404);
+      expect(JSON.parse(foreign.body)).toEqual({ jsonrpc: '2.0', error: { code: -32010, message: 'Session not found' }, id: null });
+      grantOverride = null;
+      forwarder.forgetSessions('grant-1');
+      forwarder.forgetSessions('grant-2');
     });
 
     it('a client abort mid-stream closes the upstream request', async () => {

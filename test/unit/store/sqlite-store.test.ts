@@ -76,6 +76,28 @@ describe('SqliteStore', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
+  it('migration 4 backfills clients.last_used_at from the client\'s grants (used clients are not taken for never-used ones)', () => {
+    const db = new Database(':memory:');
+    try {
+      const v4 = MIGRATIONS.findIndex((m) => typeof m === 'string' && m.includes('ADD COLUMN last_used_at'));
+      expect(v4).toBeGreaterThan(0);
+      migrate(db, MIGRATIONS.slice(0, v4));
+      const addClient = db.prepare("INSERT INTO clients (client_id, kind, created_at) VALUES (?, 'dcr', 100)");
+      const addGrant = db.prepare("INSERT INTO grants (id, client_id, server, subject, status, created_at, last_used_at) VALUES (?, ?, 's', ?, 'active', ?, ?)");
+      addClient.run('c_used');
+      addClient.run('c_authorized');
+      addClient.run('c_never');
+      addGrant.run('g_1', 'c_used', 'u1', 200, 500);
+      addGrant.run('g_2', 'c_used', 'u2', 300, null);
+      addGrant.run('g_3', 'c_authorized', 'u1', 250, null);
+      migrate(db, MIGRATIONS.slice(0, v4 + 1));
+      const used = (id: string) => (db.prepare('SELECT last_used_at AS t FROM clients WHERE client_id = ?').get(id) as { t: number | null }).t;
+      expect([used('c_used'), used('c_authorized'), used('c_never')]).toEqual([500, 250, null]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('applies migrations in order, each with its version, and stops at a failing one', () => {
     const db = new Database(':memory:');
     try {

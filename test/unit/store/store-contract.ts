@@ -19,6 +19,7 @@ import type {
   UpstreamCredential,
 } from '../../../src/store/types.js';
 import { upstreamKindsContract } from './upstream-kinds-contract.js';
+import { clientUseContract } from './client-use-contract.js';
 
 export interface StoreHandle {
   store: Store;
@@ -36,6 +37,7 @@ export function makeClient(over: Partial<ClientRecord> = {}): ClientRecord {
     secretHash: null,
     createdAt: T0,
     blockedAt: null,
+    lastUsedAt: null,
     ...over,
   };
 }
@@ -73,6 +75,7 @@ export function makePending(over: Partial<PendingAuthorization> = {}): PendingAu
     upstreamVerifier: null,
     upstreamScopes: [],
     grantId: null,
+    browserBindingHash: null,
     createdAt: T0,
     expiresAt: T0 + 600,
     ...over,
@@ -260,6 +263,16 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
           upstreamScopes: ['openid', 'offline_access'],
         });
         expect(store.getPending('p_unknown')).toBeUndefined();
+      });
+
+      it('stores the browser-binding hash with the upstream state and returns it from take', () => {
+        const p = makePending();
+        store.createPending(p);
+        const stateHash = sha256Hex('bound-state');
+        const bindingHash = sha256Hex('binding-cookie');
+        store.updatePendingUpstream(p.id, stateHash, 'sealed-verifier', ['openid'], bindingHash);
+        expect(store.getPending(p.id)?.browserBindingHash).toBe(bindingHash);
+        expect(store.takePendingByUpstreamState(stateHash, T0 + 1)?.browserBindingHash).toBe(bindingHash);
       });
 
       it('keeps a step-up grant id', () => {
@@ -476,6 +489,18 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         expect(replay).toEqual({ ...code, usedAt: T0 + 5 });
         expect(store.consumeCode(code.hash, T0 + 12)?.usedAt).toBe(T0 + 5);
         expect(store.consumeCode(sha256Hex('unknown'), T0)).toBeUndefined();
+      });
+
+      it('reads a code without marking it used', () => {
+        const g = makeGrant();
+        store.createGrant(g);
+        const code = makeCode(g);
+        store.createCode(code);
+        expect(store.getCode(code.hash)).toEqual(code);
+        expect(store.getCode(code.hash)?.usedAt).toBeNull();
+        expect(store.consumeCode(code.hash, T0 + 5)?.usedAt).toBeNull();
+        expect(store.getCode(code.hash)?.usedAt).toBe(T0 + 5);
+        expect(store.getCode(sha256Hex('unknown'))).toBeUndefined();
       });
 
       it('rejects a duplicate code hash', () => {
@@ -864,6 +889,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
     });
 
     upstreamKindsContract(() => store);
+
+    clientUseContract(() => store);
 
     describe('transaction', () => {
       it('commits and returns the value', () => {

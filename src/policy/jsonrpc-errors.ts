@@ -1,0 +1,83 @@
+/**
+ * keyhole's traffic-policy JSON-RPC errors: one builder per refusal, with the HTTP status and headers to send.
+ * Codes (implementation-defined server errors, -32000..-32099):
+ * - -32029 rate limited (`data.retry_after`; fixed by the error table)
+ * - -32030 argument refused by a rule (allow/deny)
+ * - -32031 argument a rule constrains is missing, not a string/number/boolean, or too long to check
+ * - -32032 upstream unavailable: circuit open (`data.retry_after`)
+ * - -32033 tool not approved: its description or inputSchema differs from the pinned snapshot, or it is new
+ * @see https://www.jsonrpc.org/specification#error_object
+ */
+export const RATE_LIMITED = -32029;
+export const ARGUMENT_REFUSED = -32030;
+export const ARGUMENT_UNCHECKABLE = -32031;
+export const CIRCUIT_OPEN = -32032;
+export const TOOL_NOT_APPROVED = -32033;
+
+export type JsonRpcId = string | number | null;
+
+export interface PolicyRefusal {
+  status: number;
+  headers: Record<string, string>;
+  body: { jsonrpc: '2.0'; id: JsonRpcId; error: { code: number; message: string; data?: Record<string, unknown> } };
+}
+
+/** JSON-RPC ids are strings or numbers; anything else (absent, an object) answers with null. */
+export function responseId(id: unknown): JsonRpcId {
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+export interface RateLimitData {
+  limit_type: 'per_person' | 'per_client' | 'per_tool' | 'per_upstream' | 'global';
+  retry_after: number;
+  limit: number;
+  window: string;
+  tool?: string;
+}
+
+/** 429 + Retry-After, `{"jsonrpc":"2.0","id":7,"error":{"code":-32029,"message":"Rate limit exceeded","data":{…}}}`. */
+export function rateLimitedError(id: unknown, data: RateLimitData): PolicyRefusal {
+  const { limit_type, tool, retry_after, limit, window } = data;
+  // Fixed key order (limit_type, tool, retry_after, limit, window): clients and docs see one shape.
+  const ordered = tool === undefined ? { limit_type, retry_after, limit, window } : { limit_type, tool, retry_after, limit, window };
+  return {
+    status: 429,
+    headers: { 'Retry-After': String(retry_after) },
+    body: { jsonrpc: '2.0', id: responseId(id), error: { code: RATE_LIMITED, message: 'Rate limit exceeded', data: ordered } },
+  };
+}
+
+/** 503 + Retry-After while the upstream's circuit is open. */
+export function circuitOpenError(id: unknown, server: string, retryAfterSeconds: number): PolicyRefusal {
+  const retry_after = Math.max(1, Math.ceil(retryAfterSeconds));
+  return {
+    status: 503,
+    headers: { 'Retry-After': String(retry_after) },
+    body: { jsonrpc: '2.0', id: responseId(id), error: { code: CIRCUIT_OPEN, message: 'Upstream unavailable (circuit open)', data: { server, retry_after } } },
+  };
+}
+
+export interface ArgumentRefusalData {
+  rule: { index: number; tool: string; pointer: string };
+  reason: 'missing' | 'wrong_type' | 'too_long' | 'not_allowed' | 'denied';
+  tool: string;
+}
+
+/** 403 without a scope challenge: no scope can lift an argument rule. */
+export function argumentRefusedError(id: unknown, data: ArgumentRefusalData): PolicyRefusal {
+  const refused = data.reason === 'not_allowed' || data.reason === 'denied';
+  const message = refused ? `Argument ${data.rule.pointer} of ${data.tool} refused by policy` : `Argument ${data.rule.pointer} of ${data.tool} cannot be checked by policy`;
+  return {
+    status: 403,
+    headers: {},
+    body: { jsonrpc: '2.0', id: responseId(id), error: { code: refused ? ARGUMENT_REFUSED : ARGUMENT_UNCHECKABLE, message, data: { rule: data.rule, reason: data.reason } } },
+  };
+}
+
+export function toolNotApprovedError(id: unknown, tool: string, reason: 'changed' | 'unapproved'): PolicyRefusal {
+  return {
+    status: 403,
+    headers: {},
+    body: { jsonrpc: '2.0', id: responseId(id), error: { code: TOOL_NOT_APPROVED, message: `Tool ${tool} is not approved`, data: { tool, reason } } },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Reads the client's request body with a hard cap, before anything is forwarded (the body is replayed as is on
+ * the upstream-401 retry, and rules may need to read it).
+ */
+import type { IncomingMessage } from 'node:http';
+
+/** Thrown by {@link readRequestBody} when the body exceeds the cap; map it to 413. */
+export class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+  constructor(readonly maxBytes: number) {
+    super(`request body exceeds ${maxBytes} bytes`);
+  }
+}
+
+/**
+ * Read the whole request body, refusing anything past `maxBytes` without buffering more than `maxBytes`.
+ * A declared `Content-Length` over the cap is refused before reading. After a refusal the rest of the body is
+ * left unread (paused); `@hono/node-server` drains or closes the connection once the response is sent.
+ */
+export async function readRequestBody(incoming: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = incoming.headers['content-length'];
+  if (declared !== undefined) {
+    const n = Number(declared);
+    if (Number.isFinite(n) && n > maxBytes) throw new BodyTooLargeError(maxBytes);
+  }
+  if (incoming.readableDidRead) throw new Error('request body was already consumed');
+  if (incoming.readableEnded) return Buffer.alloc(0);
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let settled = false;
+    const done = (err: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
+      if (err) {
+        chunks.length = 0;
+        reject(err);
+      } else {
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+      }
+    };
+    const onData = (chunk: Buffer | string): void => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      total += buf.length;
+      if (total > maxBytes) {
+        incoming.pause();
+        done(new BodyTooLargeError(maxBytes));
+        return;
+      }
+      chunks.push(buf);
+    };
+    const onEnd = (): void => done(null);
+    const onError = (err: Error): void => done(err);
+    const onClose = (): void => {
+      if (!incoming.readableEnded) done(new Error('request aborted by the client'));
+    };
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+    incoming.on('close', onClose);
+  });
+}
