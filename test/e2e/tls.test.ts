@@ -16,6 +16,7 @@ import { startUpstreamMcpServer, type UpstreamMcp } from '../../examples/demo/up
 import { makeSelfSignedCert, type SelfSignedCert } from '../helpers/https-document-server.js';
 import { connectThroughKeyhole } from '../helpers/sdk-client.js';
 import { freePort } from '../helpers/free-port.js';
+import { ensureBuiltCli, startCli } from '../helpers/keyhole-cli.js';
 
 function peerFingerprint(port: number, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -92,5 +93,42 @@ describe('listen.tls', () => {
     writeFileSync(keyFile(), next.keyPem);
     keyhole.reloadTls();
     expect(await peerFingerprint(port, next.certPem)).toBe(new X509Certificate(next.certPem).fingerprint256);
+  });
+
+  it('keyhole serve reloads the certificate on SIGHUP', async () => {
+    await ensureBuiltCli();
+    const first = makeSelfSignedCert({ dns: ['localhost'], ips: ['127.0.0.1'] });
+    const certPath = join(first.dir, 'serve-cert.pem');
+    const keyPath = join(first.dir, 'serve-key.pem');
+    copyFileSync(first.certPath, certPath);
+    writeFileSync(keyPath, first.keyPem);
+    const servePort = await freePort();
+    const config = join(first.dir, 'keyhole.json');
+    writeFileSync(config, JSON.stringify({
+      publicUrl: `https://127.0.0.1:${servePort}`,
+      listen: { host: '127.0.0.1', port: servePort, tls: { cert: certPath, key: keyPath } },
+      storage: { sqlite: join(first.dir, 'serve.db') },
+      servers: { demo: { upstream: mcp.url, oauth: { issuer: as.issuer, clientId: 'keyhole', clientSecret: 'unused-here' } } },
+    }));
+    const serve = startCli(['serve', '--config', config], { env: { PATH: process.env.PATH ?? '', KEYHOLE_MASTER_KEY: randomBytes(32).toString('base64url') } });
+    const stderrHas = (text: string) => new Promise<void>((resolve, reject) => {
+      const check = () => (serve.stderr().includes(text) ? resolve() : undefined);
+      serve.child.stderr!.on('data', check);
+      void serve.done.then((r) => reject(new Error(`serve ended: ${r.stderr}`)));
+      check();
+    });
+    try {
+      await stderrHas(`"url":"https://127.0.0.1:${servePort}"`);
+      expect(await peerFingerprint(servePort, first.certPem)).toBe(new X509Certificate(first.certPem).fingerprint256);
+      const next = makeSelfSignedCert({ dns: ['localhost'], ips: ['127.0.0.1'] });
+      copyFileSync(next.certPath, certPath);
+      writeFileSync(keyPath, next.keyPem);
+      serve.child.kill('SIGHUP');
+      await stderrHas('keyhole.tls_reloaded');
+      expect(await peerFingerprint(servePort, next.certPem)).toBe(new X509Certificate(next.certPem).fingerprint256);
+    } finally {
+      serve.child.kill('SIGTERM');
+    }
+    expect((await serve.done).code).toBe(0);
   });
 });
