@@ -21,6 +21,7 @@ import { adminRoutes } from './admin/admin-routes.js';
 import { publicCors } from './proxy/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
 import { isClientAbort } from './http/client-abort.js';
+import { trustProxy } from './http/client-address.js';
 import { createLogger, type Logger } from './http/logger.js';
 
 export interface AppDeps extends AuthorizationServerDeps {
@@ -33,6 +34,7 @@ export interface AppDeps extends AuthorizationServerDeps {
 
 export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
+  app.use('*', trustProxy(deps.config.trustProxy ?? [])); // first: every clientAddress(c) below honours it
   const limit = oauthBodyLimit(Math.min(deps.config.maxBodyBytes, 64 * 1024));
   for (const path of ['/register', '/token', '/revoke']) app.use(path, publicCors());
   for (const path of ['/register', '/token', '/revoke', '/consent']) app.use(path, limit);

@@ -4,7 +4,7 @@
  * (examples/demo). They are loaded only here, so a production install never needs oidc-provider.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from './config/load-config.js';
@@ -22,11 +22,53 @@ export interface DemoOptions {
 
 export interface RunningDemo {
   keyhole: Keyhole;
+  /** The SQLite file; in a temporary directory deleted on close unless `dbPath` was given. */
+  dbPath: string;
   mcpUrl: string;
   issuer: string;
   upstreamMcpUrl: string;
   adminToken: string;
   close(): Promise<void>;
+}
+
+/** The demo's three listeners, by the option that sets each one's port. */
+const COMPONENTS = {
+  keyhole: { flag: '--port', what: 'keyhole' },
+  as: { flag: '--auth-port', what: "the demo's upstream authorization server (oidc-provider)" },
+  mcp: { flag: '--upstream-port', what: "the demo's upstream MCP server" },
+} as const;
+
+/** A port of the demo is taken: names the component and the option that moves it. */
+export class DemoPortInUseError extends Error {
+  override name = 'DemoPortInUseError';
+  constructor(readonly component: keyof typeof COMPONENTS, readonly port: number) {
+    const c = COMPONENTS[component];
+    super(`port ${port} is already in use: ${c.what} cannot listen there; choose another with ${c.flag} N`);
+  }
+}
+
+async function listening<T>(component: keyof typeof COMPONENTS, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException)?.code === 'EADDRINUSE') throw new DemoPortInUseError(component, port);
+    throw e;
+  }
+}
+
+/**
+ * oidc-provider prints development warnings meant for its production users (in-memory adapter, dev interactions,
+ * dev keys) and, on Node 20, "Unsupported runtime" (it asks for Node 22 but works on 20, see TESTING-NOTES).
+ * In the demo all of that is intended; the banner says so once instead. Only lines starting with
+ * "oidc-provider WARNING:" are dropped.
+ */
+export function quietOidcProviderWarnings(): void {
+  const warn = console.warn.bind(console);
+  console.warn = (...args: unknown[]) => {
+    // eslint-disable-next-line no-control-regex
+    if (typeof args[0] === 'string' && /^(\x1b\[[0-9;]*m)?oidc-provider WARNING:/.test(args[0])) return;
+    warn(...args);
+  };
 }
 
 async function loadPeers() {
@@ -35,7 +77,7 @@ async function loadPeers() {
     const mcp = await import('../examples/demo/upstream-mcp-server.js');
     return { startUpstreamAuthorizationServer: as.startUpstreamAuthorizationServer, startUpstreamMcpServer: mcp.startUpstreamMcpServer };
   } catch (e) {
-    throw new Error(`keyhole demo needs the development dependencies (oidc-provider). Run \`npm install\` in a keyhole checkout. (${(e as Error).message})`);
+    throw new Error(`keyhole demo needs the optional dependency oidc-provider, which is not installed (npm install --omit=optional leaves it out; serving never needs it). Install it with: npm install oidc-provider (${(e as Error).message.split('\n')[0]})`);
   }
 }
 
@@ -43,18 +85,28 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
   const { startUpstreamAuthorizationServer, startUpstreamMcpServer } = await loadPeers();
   const publicUrl = `http://127.0.0.1:${opts.port}`;
   const clientSecret = randomBytes(24).toString('base64url');
-  const as = await startUpstreamAuthorizationServer({
+  const as = await listening('as', opts.asPort, () => startUpstreamAuthorizationServer({
     port: opts.asPort,
     clients: [{ clientId: 'keyhole', clientSecret, redirectUris: [`${publicUrl}/oauth/callback`] }],
     accessTokenTtlSeconds: opts.upstreamAccessTokenTtlSeconds ?? 300,
+  }));
+  const mcp = await listening('mcp', opts.mcpPort, () => startUpstreamMcpServer({ issuer: as.issuer, port: opts.mcpPort })).catch(async (e: unknown) => {
+    await as.close();
+    throw e;
   });
-  const mcp = await startUpstreamMcpServer({ issuer: as.issuer, port: opts.mcpPort });
   as.addResource(mcp.url);
+  const tempDir = opts.dbPath ? undefined : mkdtempSync(join(tmpdir(), 'keyhole-demo-'));
+  const dbPath = opts.dbPath ?? join(tempDir!, 'keyhole.db');
+  const cleanUp = async () => {
+    await mcp.close();
+    await as.close();
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  };
   const adminToken = randomBytes(24).toString('base64url');
   const config = parseConfig({
     publicUrl,
     listen: { host: '127.0.0.1', port: opts.port },
-    storage: { sqlite: opts.dbPath ?? join(mkdtempSync(join(tmpdir(), 'keyhole-demo-')), 'keyhole.db'), vault: 'sqlite' },
+    storage: { sqlite: dbPath, vault: 'sqlite' },
     admin: { token: adminToken },
     tokens: { upstreamRefreshSkewSeconds: 30 },
     servers: {
@@ -74,14 +126,19 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
   // The demo makes a throwaway master key unless one is given: its database lives in a temp dir.
   const keyring = keyringFromMasterKey(process.env.KEYHOLE_MASTER_KEY ?? randomBytes(32).toString('base64url'));
   const keyhole = createKeyhole({ config, keyring, ...(opts.log ? { log: opts.log } : {}) });
-  await keyhole.listen();
+  try {
+    await listening('keyhole', opts.port, () => keyhole.listen());
+  } catch (e) {
+    await keyhole.close().catch(() => undefined);
+    await cleanUp();
+    throw e;
+  }
   return {
-    keyhole, adminToken, issuer: as.issuer, upstreamMcpUrl: mcp.url,
+    keyhole, adminToken, issuer: as.issuer, upstreamMcpUrl: mcp.url, dbPath,
     mcpUrl: `${publicUrl}/mcp/demo`,
     async close() {
       await keyhole.close();
-      await mcp.close();
-      await as.close();
+      await cleanUp();
     },
   };
 }
@@ -92,8 +149,8 @@ export function demoBanner(d: RunningDemo): string {
     'keyhole demo is running.',
     '',
     `  MCP endpoint (connect your client here):  ${d.mcpUrl}`,
-    `  Upstream authorization server (oidc-provider): ${d.issuer}   — sign in with ANY username and password`,
-    `  Upstream MCP server (only keyhole talks to it): ${d.upstreamMcpUrl}`,
+    `  Upstream authorization server (oidc-provider, --auth-port): ${d.issuer}   — sign in with ANY username and password`,
+    `  Upstream MCP server (--upstream-port; only keyhole talks to it): ${d.upstreamMcpUrl}`,
     `  Admin page (grants, clients, events, revoke): ${d.mcpUrl.replace(/\/mcp\/demo$/, '/admin')}   — admin token: ${d.adminToken}`,
     '',
     'Connect a client:',
@@ -105,7 +162,10 @@ export function demoBanner(d: RunningDemo): string {
     'Your client opens a browser: approve on keyhole\'s consent page, sign in upstream, then call the tools',
     '(whoami, echo, count, list_issues; create_issue and delete_issue need the `write` scope). Lifecycle events are',
     'printed below as JSON lines.',
-    'Press Ctrl+C to stop. Everything (database, keys) is thrown away on exit.',
+    `Database: ${d.dbPath}`,
+    'oidc-provider is the demo\'s stand-in SaaS: its in-memory storage and test login are intended here, and its',
+    '"unsupported runtime" warning on Node 20 is silenced (it works on Node 20).',
+    'Press Ctrl+C to stop. The demo\'s temporary directory (database) is deleted on exit.',
     '',
   ].join('\n');
 }

@@ -5,6 +5,8 @@
  * `listen()` first checks the OS keychain when the vault needs it (no silent fallback).
  */
 import { hkdfSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { KeyholeConfig } from './config/schema.js';
@@ -60,8 +62,10 @@ export interface Keyhole {
   clientExpiry: ClientExpiry;
   /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
   rotateSigningKey(): Promise<string>;
-  /** Checks the OS keychain when the vault needs it, then listens. */
+  /** Checks the OS keychain when the vault needs it, then listens (HTTPS with `listen.tls`). */
   listen(): Promise<{ url: string; port: number }>;
+  /** Re-reads `listen.tls` cert and key (SIGHUP); new connections use them. A no-op without TLS. */
+  reloadTls(): void;
   close(): Promise<void>;
 }
 
@@ -133,13 +137,18 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
       await kinds.ready(); // seal static credentials, load or create the identity signing keys
       for (const w of warnings) logger.warn('keyhole.vault', { warning: w });
       clientExpiry.start(); // unref'd interval, stopped by close()
+      const tls = config.listen.tls ? { createServer: createHttpsServer, serverOptions: readTls(config.listen.tls) } : {};
+      const scheme = config.listen.tls ? 'https' : 'http';
       return new Promise((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, (info: AddressInfo) => {
-          resolve({ url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`, port: info.port });
+        const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port, ...tls }, (info: AddressInfo) => {
+          resolve({ url: `${scheme}://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`, port: info.port });
         });
         s.once('error', reject);
         server = s;
       });
+    },
+    reloadTls() {
+      if (config.listen.tls && server) (server as HttpsServer).setSecureContext(readTls(config.listen.tls));
     },
     async close() {
       await clientExpiry.stop();
@@ -154,6 +163,18 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
       store.close();
     },
   };
+}
+
+/** The PEM files of `listen.tls`; a missing file names the field. */
+function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
+  const read = (field: 'cert' | 'key') => {
+    try {
+      return readFileSync(tls[field]);
+    } catch (e) {
+      throw new Error(`listen.tls.${field}: cannot read ${tls[field]} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  return { cert: read('cert'), key: read('key') };
 }
 
 /** Things worth a warning at startup (never a reason to refuse): unreadable ciphertexts, a half-done move or rotation. */

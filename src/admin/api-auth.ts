@@ -8,7 +8,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { EventRecorder } from '../events/recorder.js';
-import { clientAddress } from '../http/rate-limit.js';
+import { clientAddress } from '../http/client-address.js';
 import { safeEqual } from '../store/crypto/hash.js';
 import type { AdminAttemptGuard } from './failure-limiter.js';
 

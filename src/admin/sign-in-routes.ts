@@ -5,7 +5,7 @@
  * (AdminAttemptGuard, failure-limiter.ts). Success starts a server-side session (session.ts).
  */
 import { Hono } from 'hono';
-import { clientAddress } from '../http/rate-limit.js';
+import { clientAddress } from '../http/client-address.js';
 import { safeEqual } from '../store/crypto/hash.js';
 import type { AdminContext } from './admin-context.js';
 import { adminBodyLimit, csrfProtect, isSameOrigin, type FormEnv } from './csrf.js';

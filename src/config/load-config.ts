@@ -2,7 +2,11 @@
  * Loads keyhole.json: `${ENV}` substitution, then zod validation. Every error names the field path and the reason.
  */
 import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
 import { configSchema, type KeyholeConfig } from './schema.js';
+import { describeJsonError } from './json-position.js';
+import { storagePathProblem } from './storage-path.js';
+import { describeUnknownKeys } from './unknown-keys.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -33,16 +37,39 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: stri
 
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): KeyholeConfig {
   const missing: string[] = [];
-  const substituted = substituteEnv(raw, env, [], missing);
+  const substituted = substituteEnv(withoutSchemaKey(raw), env, [], missing);
   if (missing.length) throw new ConfigError(missing);
   const result = configSchema.safeParse(substituted);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`));
-  }
+  if (!result.success) throw new ConfigError(describeIssues(result.error.issues));
   return result.data;
 }
 
-export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): KeyholeConfig {
+/** `"$schema"` points editors at keyhole.schema.json; it is not configuration. */
+function withoutSchemaKey(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !('$schema' in raw)) return raw;
+  const { $schema: _ignored, ...rest } = raw as Record<string, unknown>;
+  return rest;
+}
+
+/** One line per problem: the field path and the reason; an unknown key gets the closest known one. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((i) => {
+    const where = i.path.map(String).join('.') || '(root)';
+    if (i.code === 'unrecognized_keys') return describeUnknownKeys(configSchema, i.path, i.keys).map((m) => `${where}: ${m}`);
+    return [`${where}: ${i.message}`];
+  });
+}
+
+/** Reads, substitutes and validates `file`; then checks that the storage directory exists (unless `checkPaths` is false). */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env, opts: { checkPaths?: boolean } = {}): KeyholeConfig {
+  const config = parseConfig(readConfigJson(file), env);
+  const problem = opts.checkPaths === false ? undefined : storagePathProblem(config);
+  if (problem) throw new ConfigError([problem]);
+  return config;
+}
+
+/** The file's JSON, or a ConfigError naming the file and, for a syntax error, the line and column. */
+export function readConfigJson(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -53,7 +80,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError([`${file}: is not valid JSON (${(e as Error).message})`]);
+    throw new ConfigError([`${file}: is not valid JSON: ${describeJsonError(text, e as Error)}`]);
   }
-  return parseConfig(raw, env);
+  return raw;
 }

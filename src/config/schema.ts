@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { redirectUriProblem } from '../oauth/redirect-uri.js';
+import { parseCidr } from '../http/client-address.js';
 import { identityTokensSchema, upstreamCredentialSchema } from './upstream-credential-schema.js';
 
 const url = z.string().url();
@@ -154,7 +155,14 @@ export const configSchema = z.strictObject({
   listen: z.strictObject({
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8787),
+    /** Serve HTTPS directly: PEM files, read at startup and again on SIGHUP. Behind a TLS-terminating proxy, leave it out. */
+    tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
   }).default({ host: '127.0.0.1', port: 8787 }),
+  /**
+   * Peers (CIDRs or addresses) whose X-Forwarded-For / X-Forwarded-Proto keyhole believes, e.g. the reverse proxy's.
+   * Empty (default): the TCP peer is the client. src/http/client-address.ts.
+   */
+  trustProxy: z.array(z.string().refine((s) => parseCidr(s) !== undefined, 'must be an IP address or CIDR, e.g. "10.0.0.0/8"')).default([]),
   storage: z.strictObject({
     sqlite: z.string().min(1).default('./keyhole.db'),
     vault: z.enum(['sqlite', 'keychain']).default('sqlite'),

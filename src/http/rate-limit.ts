@@ -3,8 +3,8 @@
  * limit is built on. Registration and /authorize count requests (FixedWindowLimiter); admin sign-in counts
  * failures (src/admin/failure-limiter.ts). Bounded: at most `maxKeys` keys are tracked.
  */
-import type { Context } from 'hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
+/** The one client-address rule (trustProxy-aware) lives in client-address.ts; re-exported for older call sites. */
+export { clientAddress } from './client-address.js';
 
 /**
  * Counts per key in fixed windows of `windowMs`; a key's window starts at its first count. Bounded: when a new key
@@ -65,10 +65,3 @@ export class FixedWindowLimiter {
   }
 }
 
-export function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // app.request() in unit tests has no socket
-  }
-}

@@ -1,0 +1,43 @@
+/** `keyhole serve --config FILE`: run the proxy. SIGHUP reloads the TLS certificate and key (listen.tls). */
+import { loadConfigFile } from '../config/load-config.js';
+import { createKeyhole } from '../keyhole.js';
+import { loadKeyring } from '../vault/key-sources.js';
+import { parse, requireConfig, type Command } from './io.js';
+import { stopOnSignals } from './signals.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the proxy',
+  help: `Usage:
+  keyhole serve --config FILE
+
+Options:
+  -c, --config FILE    the keyhole config (JSON; \${ENV_VAR} placeholders are substituted first)
+
+The master key comes from the config's key source (default: KEYHOLE_MASTER_KEY). With "listen": {"tls": …}
+keyhole serves HTTPS itself; send SIGHUP to reload the certificate after renewing it.
+
+Example:
+  KEYHOLE_MASTER_KEY=… KEYHOLE_ADMIN_TOKEN=… keyhole serve --config keyhole.json
+`,
+  async run(args, io) {
+    const { values } = parse('serve', args, { config: { type: 'string', short: 'c' } });
+    const config = loadConfigFile(requireConfig(values.config, 'serve'), io.env);
+    const keyring = await loadKeyring(config, { env: io.env });
+    const keyhole = createKeyhole({ config, keyring });
+    const { url } = await keyhole.listen();
+    io.err(JSON.stringify({ level: 'info', msg: 'keyhole.listening', url, publicUrl: config.publicUrl, servers: Object.keys(config.servers) }));
+    if (config.listen.tls) {
+      process.on('SIGHUP', () => {
+        try {
+          keyhole.reloadTls();
+          io.err(JSON.stringify({ level: 'info', msg: 'keyhole.tls_reloaded' }));
+        } catch (e) {
+          io.err(JSON.stringify({ level: 'error', msg: 'keyhole.tls_reload_failed', error: (e as Error).message }));
+        }
+      });
+    }
+    stopOnSignals(() => keyhole.close());
+    return undefined;
+  },
+};
