@@ -8,6 +8,8 @@ import type { HttpBindings } from '@hono/node-server';
 import type { AuthorizationServerDeps } from './authorization-server/deps.js';
 import type { Forwarder } from './proxy/forwarder.js';
 import type { UpstreamCredentialSource } from './upstream/credential-source.js';
+import type { ServerPolicies } from './policy/server-policy.js';
+import type { PinnedTools } from './policy/pinned-tools.js';
 import { InvalidRequestError, OAuthError } from './oauth/errors.js';
 import { metadataRoutes } from './authorization-server/metadata.js';
 import { registerRoutes } from './authorization-server/register.js';
@@ -27,6 +29,10 @@ export interface AppDeps extends AuthorizationServerDeps {
   forwarder: Forwarder;
   /** Per server, the credential injected upstream (src/upstream/upstream-kinds.ts); absent → the upstream OAuth token. */
   credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
+  /** Traffic policy of the MCP route (src/policy/server-policy.ts); built from the config when absent. */
+  policies?: ServerPolicies;
+  /** The current pinned tools of a server with `pinTools`. */
+  pins?: (server: string) => PinnedTools | null;
   /** The operator log: unexpected errors (error level, by name only), client aborts (debug). Default: stderr, info. */
   logger?: Logger;
 }

@@ -29,6 +29,9 @@ import { syncStaticClients } from './authorization-server/static-clients.js';
 import { createLogger, type LogLevel } from './http/logger.js';
 import { ClientUseRecorder } from './authorization-server/client-usage.js';
 import { ClientExpiry } from './authorization-server/client-expiry.js';
+import { createServerPolicies } from './policy/server-policy.js';
+import { createHealthChecker, type HealthChecker } from './policy/health-checker.js';
+import { healthUrl, httpHealthProbe } from './upstream/health-probe.js';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
 
@@ -111,12 +114,26 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
   revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId)); // its MCP sessions are bound to it
   revoker.onGrantEnded((grantId) => kinds.forget(grantId));
+  // Traffic policy (issue 15): one set of units per server; a health checker per server with `health` (started by
+  // listen(), stopped by close()); a minute timer drops full rate-limit buckets.
+  const policies = createServerPolicies({
+    servers: config.servers, global: config.limits, now: Date.now,
+    onBreakerStateChange: (server, change) => logger.warn('keyhole.circuit', { server, from: change.from, to: change.to, reason: change.reason }),
+  });
+  const healthCheckers: HealthChecker[] = [];
+  for (const [name, s] of Object.entries(config.servers)) {
+    const breaker = policies.get(name)?.breaker;
+    if (!s.health || !breaker) continue;
+    const { path, ...timing } = s.health;
+    healthCheckers.push(createHealthChecker({ ...timing, breaker, now: Date.now, probe: httpHealthProbe(healthUrl(s.upstream, path), timing.timeoutSeconds * 1_000) }));
+  }
+  let sweepTimer: NodeJS.Timeout | undefined;
   const clientExpiry = new ClientExpiry({ store, events, revoker, clock, config: config.dcr, log });
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
     config, store, cipher, events, upstreamClients, tokenManager, revoker, forwarder, clock, csrfKey, clientIdMetadata,
-    credentialSources: kinds.credentialSources(tokenManager),
+    credentialSources: kinds.credentialSources(tokenManager), policies,
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
   });
@@ -133,6 +150,8 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
       await kinds.ready(); // seal static credentials, load or create the identity signing keys
       for (const w of warnings) logger.warn('keyhole.vault', { warning: w });
       clientExpiry.start(); // unref'd interval, stopped by close()
+      for (const h of healthCheckers) h.start(); // unref'd timers, stopped by close()
+      sweepTimer ??= setInterval(() => policies.rateLimits.store.sweep(Date.now()), 60_000).unref();
       return new Promise((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, (info: AddressInfo) => {
           resolve({ url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`, port: info.port });
@@ -143,6 +162,8 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
     },
     async close() {
       await clientExpiry.stop();
+      for (const h of healthCheckers) h.stop();
+      if (sweepTimer) clearInterval(sweepTimer);
       forwarder.close();
       if (server) {
         const s = server as ServerType & { closeAllConnections?: () => void };

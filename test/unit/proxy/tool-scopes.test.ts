@@ -24,7 +24,7 @@ async function run(t: Transform, chunks: Buffer[]): Promise<string> {
 }
 
 const toolsResult = (id: unknown) => ({ jsonrpc: '2.0', id, result: { tools: [{ name: 'get_issue' }, { name: 'create_issue' }, { name: 'search' }, { name: 'unlisted' }] } });
-const keepRead = (tool: string) => createToolPolicy(server).allows(['read'], tool);
+const keepRead = (tool: { name: string }) => createToolPolicy(server).allows(['read'], tool.name);
 
 describe('createToolPolicy', () => {
   it('allows tools named by a granted scope, exact or glob', () => {
