@@ -29,7 +29,7 @@ import { syncStaticClients } from './authorization-server/static-clients.js';
 import { createLogger, type LogLevel } from './http/logger.js';
 import { ClientUseRecorder } from './authorization-server/client-usage.js';
 import { ClientExpiry } from './authorization-server/client-expiry.js';
-import { createServerPolicies } from './policy/server-policy.js';
+import { createServerPolicies, type ServerPolicies } from './policy/server-policy.js';
 import { createHealthChecker, type HealthChecker } from './policy/health-checker.js';
 import { healthUrl, httpHealthProbe } from './upstream/health-probe.js';
 
@@ -61,6 +61,8 @@ export interface Keyhole {
   vault: UpstreamVault;
   /** Deletes never/no longer used DCR clients; its timer runs between listen() and close(). */
   clientExpiry: ClientExpiry;
+  /** The servers' traffic-policy units (limits, circuit breakers, rules, redactors). */
+  policies: ServerPolicies;
   /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
   rotateSigningKey(): Promise<string>;
   /** Checks the OS keychain when the vault needs it, then listens. */
@@ -143,7 +145,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
 
   let server: ServerType | undefined;
   return {
-    app, store, events, revoker, tokenManager, vault, clientExpiry,
+    app, store, events, revoker, tokenManager, vault, clientExpiry, policies,
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
