@@ -9,7 +9,8 @@ import type { AuthorizationServerDeps } from './authorization-server/deps.js';
 import type { Forwarder } from './proxy/forwarder.js';
 import type { UpstreamCredentialSource } from './upstream/credential-source.js';
 import type { ServerPolicies } from './policy/server-policy.js';
-import type { PinnedTools } from './policy/pinned-tools.js';
+import type { PinRegistry } from './policy/pin-registry.js';
+import type { ApprovedToolsRepository } from './store/approved-tools.js';
 import { InvalidRequestError, OAuthError } from './oauth/errors.js';
 import { metadataRoutes } from './authorization-server/metadata.js';
 import { registerRoutes } from './authorization-server/register.js';
@@ -31,8 +32,9 @@ export interface AppDeps extends AuthorizationServerDeps {
   credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
   /** Traffic policy of the MCP route (src/policy/server-policy.ts); built from the config when absent. */
   policies?: ServerPolicies;
-  /** The current pinned tools of a server with `pinTools`. */
-  pins?: (server: string) => PinnedTools | null;
+  /** Pinned tools (`pinTools`): the live snapshots (MCP route, admin) and where approvals are stored (admin). */
+  pinRegistry?: PinRegistry;
+  approvedTools?: ApprovedToolsRepository;
   /** The operator log: unexpected errors (error level, by name only), client aborts (debug). Default: stderr, info. */
   logger?: Logger;
 }

@@ -9,7 +9,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { KeyholeConfig } from './config/schema.js';
 import type { Store } from './store/types.js';
-import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { openSqliteStore, SqliteStore } from './store/sqlite/sqlite-store.js';
 import { VaultCipher, type Keyring } from './store/crypto/vault-cipher.js';
 import { UpstreamVault } from './vault/upstream-vault.js';
 import { keychainService, KeytarSecretStore, type SecretStore } from './vault/secret-store.js';
@@ -32,6 +32,8 @@ import { ClientExpiry } from './authorization-server/client-expiry.js';
 import { createServerPolicies, type ServerPolicies } from './policy/server-policy.js';
 import { createHealthChecker, type HealthChecker } from './policy/health-checker.js';
 import { healthUrl, httpHealthProbe } from './upstream/health-probe.js';
+import { createPinRegistry } from './policy/pin-registry.js';
+import { SqliteApprovedTools } from './store/sqlite/approved-tools.js';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
 
@@ -130,12 +132,16 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
     healthCheckers.push(createHealthChecker({ ...timing, breaker, now: Date.now, probe: httpHealthProbe(healthUrl(s.upstream, path), timing.timeoutSeconds * 1_000) }));
   }
   let sweepTimer: NodeJS.Timeout | undefined;
+  // Pinned tools: live snapshots, loaded from the store by listen(). The repository is built from the SQLite
+  // store's database until the store facade carries it.
+  const pinRegistry = createPinRegistry(Object.entries(config.servers).filter(([, s]) => s.pinTools).map(([name]) => name));
+  const approvedTools = store instanceof SqliteStore ? new SqliteApprovedTools(store.db) : undefined;
   const clientExpiry = new ClientExpiry({ store, events, revoker, clock, config: config.dcr, log });
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
     config, store, cipher, events, upstreamClients, tokenManager, revoker, forwarder, clock, csrfKey, clientIdMetadata,
-    credentialSources: kinds.credentialSources(tokenManager), policies,
+    credentialSources: kinds.credentialSources(tokenManager), policies, pinRegistry, ...(approvedTools ? { approvedTools } : {}),
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
   });
@@ -151,6 +157,10 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
       await kinds.ready(); // seal static credentials, load or create the identity signing keys
       for (const w of warnings) logger.warn('keyhole.vault', { warning: w });
+      for (const name of Object.keys(config.servers)) {
+        const list = pinRegistry.pinned(name) ? await approvedTools?.get(name) : undefined;
+        if (list) pinRegistry.setApproved(name, list.tools);
+      }
       clientExpiry.start(); // unref'd interval, stopped by close()
       for (const h of healthCheckers) h.start(); // unref'd timers, stopped by close()
       sweepTimer ??= setInterval(() => policies.rateLimits.store.sweep(Date.now()), 60_000).unref();

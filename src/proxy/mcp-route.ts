@@ -27,7 +27,7 @@ import { redactSecrets } from './pipeline/redact-secrets.js';
 import { circuitBreaker } from './pipeline/circuit-breaker.js';
 import { credential } from './pipeline/credential.js';
 import { createServerPolicies, type ServerPolicies } from '../policy/server-policy.js';
-import type { PinnedTools } from '../policy/pinned-tools.js';
+import type { PinRegistry } from '../policy/pin-registry.js';
 import { forward } from './pipeline/forward.js';
 
 const METHOD_NOT_ALLOWED = jsonRpcErrorBody('METHOD_NOT_ALLOWED');
@@ -38,8 +38,8 @@ export function mcpRoutes(deps: {
   credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
   /** The servers' traffic-policy units (limits, breakers, rules, redactors); built from the config when absent. */
   policies?: ServerPolicies;
-  /** The current pinned tools of a server with `pinTools` (replaced when an admin approves a list). */
-  pins?: (server: string) => PinnedTools | null;
+  /** The current pinned tools of the servers with `pinTools` (replaced when an admin approves a list). */
+  pinRegistry?: PinRegistry;
 }): Hono<McpEnv> {
   const { config, store, clock } = deps;
   const policies = deps.policies ?? createServerPolicies({ servers: config.servers, global: config.limits, now: Date.now });
@@ -51,7 +51,7 @@ export function mcpRoutes(deps: {
     readBody({ maxBodyBytes: config.maxBodyBytes }),
     checkHeaders(),
     enforceToolScopes({ servers: config.servers }),
-    enforceToolRules({ policies, ...(deps.pins ? { pins: deps.pins } : {}) }),
+    enforceToolRules({ policies, ...(deps.pinRegistry ? { pins: (s: string) => deps.pinRegistry!.pins(s) } : {}) }),
     enforceLimits({ policies }),
     // audit goes here (see ./pipeline/mcp-request.ts)
     redactSecrets({ policies }),
