@@ -26,9 +26,9 @@ import { enforceLimits } from './pipeline/enforce-limits.js';
 import { redactSecrets } from './pipeline/redact-secrets.js';
 import { circuitBreaker } from './pipeline/circuit-breaker.js';
 import { credential } from './pipeline/credential.js';
+import { forward } from './pipeline/forward.js';
 import { createServerPolicies, type ServerPolicies } from '../policy/server-policy.js';
 import type { PinRegistry } from '../policy/pin-registry.js';
-import { forward } from './pipeline/forward.js';
 
 const METHOD_NOT_ALLOWED = jsonRpcErrorBody('METHOD_NOT_ALLOWED');
 

@@ -13,9 +13,9 @@
  * step does not reach an earlier step's `try`: Hono's compose hands it to `app.onError` at the level it was thrown
  * (read `c.error` after `next` to see it). So a step maps its own failures to answers itself.
  *
- * Where the steps for limits and audit go: after the tool policy (they see the grant and the parsed tool calls) and
- * before the credential (a refused call costs no upstream token). Rate limits answer `RATE_LIMITED` (-32029, with
- * `data.retry_after`) from the table.
+ * The traffic-policy steps (enforce-tool-rules, enforce-limits, redact-secrets, circuit-breaker) sit after the tool
+ * scopes (they see the grant and the parsed tool calls) and before the credential (a refused call costs no upstream
+ * token). The audit step goes after the limits. Later response rewrites go through {@link addResponseTransform}.
  */
 import type { HttpBindings } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
