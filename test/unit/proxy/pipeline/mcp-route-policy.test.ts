@@ -14,6 +14,7 @@ describe('mcpRoutes: traffic-policy step order', () => {
   beforeAll(async () => {
     h = await startMcpHarness({
       servers: {
+        scoped: { limits: { upstream: { maxConcurrent: 1 } } },
         plain: {
           argumentRules: [{ tool: 'echo', pointer: '/text', allow: ['ok'] }],
           limits: { perPerson: { requestsPerHour: 4 } },
@@ -46,5 +47,28 @@ describe('mcpRoutes: traffic-policy step order', () => {
     const limited = await post(echo(10, 'ok'));
     expect([limited.status, code(limited.body)]).toEqual([429, -32029]);
     expect(h.upstreamSeen).toHaveLength(1);
+  });
+
+  it('holds the upstream concurrency slot while an answer streams, and frees it when the stream ends', async () => {
+    const { token: scopedToken } = await h.grant('scoped', ['read']);
+    let finish: () => void = () => {};
+    h.setUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\n');
+      finish = () => res.end('event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n');
+    });
+    const headers = { authorization: `Bearer ${scopedToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const first = h.call('POST', 'scoped', headers, echo(1, 'a')); // resolves when its stream has ended
+    while (h.upstreamSeen.filter((r) => r.body === echo(1, 'a')).length === 0) await new Promise((r) => setTimeout(r, 5));
+    const second = await h.call('POST', 'scoped', headers, echo(2, 'b'));
+    expect([second.status, code(second.body)]).toEqual([429, -32029]);
+    expect(JSON.parse(second.body)).toMatchObject({ error: { data: { limit_type: 'per_upstream', window: 'concurrent', limit: 1 } } });
+    finish();
+    expect((await first).status).toBe(200);
+    h.setUpstream((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":3,"result":{}}'));
+    let third = await h.call('POST', 'scoped', headers, echo(3, 'c'));
+    // The slot is freed on the client response's 'close', which may trail the last byte by a tick.
+    for (let i = 0; i < 20 && third.status === 429; i++) third = await h.call('POST', 'scoped', headers, echo(3, 'c'));
+    expect(third.status).toBe(200);
   });
 });
