@@ -164,7 +164,7 @@ function vaultWarnings(store: Store, keyring: Keyring, backend: 'sqlite' | 'keyc
   if (unreadable) warnings.push(`${unreadable.total} stored vault entries are not readable vault ciphertexts (no kid)`);
   const old = usage.filter((u) => u.kid !== null && u.kid !== keyring.current).reduce((n, u) => n + u.total, 0);
   if (old > 0) warnings.push(`${old} vault entries are sealed under an older key; finish the rotation with: keyhole keys rotate`);
-  const where = store.countRefreshLocations();
+  const where = store.upstreamCredentials.countRefreshLocations();
   const elsewhere = backend === 'keychain' ? where.sqlite : where.keychain;
   if (elsewhere > 0) {
     warnings.push(`storage.vault is "${backend}" but ${elsewhere} refresh tokens are in the ${backend === 'keychain' ? 'SQLite vault' : 'OS keychain'}; they keep working; move them with: keyhole vault migrate --to ${backend}`);

@@ -20,7 +20,7 @@ export class AdminActions {
   constructor(private readonly deps: { store: Store; revoker: GrantRevoker; events: EventRecorder; clock: () => number }) {}
 
   async revokeGrant(grantId: string, actor: AdminActor): Promise<RevokeOutcome> {
-    const grant = this.deps.store.getGrant(grantId);
+    const grant = this.deps.store.grants.find(grantId);
     if (!grant) return 'not_found';
     if (grant.status !== 'active') return 'already_revoked';
     return (await this.deps.revoker.revoke(grantId, 'admin_revoked', actor)) ? 'revoked' : 'already_revoked';
@@ -30,14 +30,14 @@ export class AdminActions {
   activeGrantIds(filter: BulkFilter): string[] {
     const ids: string[] = [];
     for (let offset = 0; ; offset += 500) {
-      const page = this.deps.store.listGrants({ ...filter, status: 'active', limit: 500, offset });
+      const page = this.deps.store.grants.list({ ...filter, status: 'active', limit: 500, offset });
       for (const g of page) ids.push(g.id);
       if (page.length < 500) return ids;
     }
   }
 
   countActive(filter: BulkFilter): number {
-    return this.deps.store.countGrants({ ...filter, status: 'active' });
+    return this.deps.store.grants.count({ ...filter, status: 'active' });
   }
 
   /** Ends every active grant matching the filter; returns the ids this call revoked. */
@@ -51,9 +51,9 @@ export class AdminActions {
    */
   async blockClient(clientId: string, actor: AdminActor): Promise<{ revoked: string[]; alreadyBlocked: boolean } | undefined> {
     const { store, events, clock } = this.deps;
-    const client = store.getClient(clientId);
+    const client = store.clients.find(clientId);
     if (!client) return undefined;
-    store.blockClient(clientId, clock()); // first, so no new token can be issued while the grants are ended
+    store.clients.block(clientId, clock()); // first, so no new token can be issued while the grants are ended
     const revoked = await this.revokeIds(this.activeGrantIds({ clientId }), 'client_blocked', actor);
     events.record({ type: 'client.blocked', clientId, detail: { actor, revoked_grants: revoked.length, already_blocked: client.blockedAt !== null } });
     return { revoked, alreadyBlocked: client.blockedAt !== null };
@@ -65,10 +65,10 @@ export class AdminActions {
    */
   async deleteClient(clientId: string, actor: AdminActor): Promise<{ revoked: string[] } | undefined> {
     const { store, events, clock } = this.deps;
-    if (!store.getClient(clientId)) return undefined;
-    store.blockClient(clientId, clock());
+    if (!store.clients.find(clientId)) return undefined;
+    store.clients.block(clientId, clock());
     const revoked = await this.revokeIds(this.activeGrantIds({ clientId }), 'client_deleted', actor);
-    store.deleteClient(clientId);
+    store.clients.delete(clientId);
     events.record({ type: 'client.deleted', clientId, detail: { actor, revoked_grants: revoked.length } });
     return { revoked };
   }

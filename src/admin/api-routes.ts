@@ -69,8 +69,8 @@ export function apiRoutes(ctx: AdminContext): Hono {
       const query = new URL(c.req.url).searchParams;
       const filter = parseGrantFilter(query);
       const { limit, offset } = parsePage(query, 50);
-      const grants = buildGrantViews(store, store.listGrants({ ...filter, limit, offset }), ctx.clock());
-      return c.json({ grants: grants.map(grantJson), total: store.countGrants(filter), limit, offset });
+      const grants = buildGrantViews(store, store.grants.list({ ...filter, limit, offset }), ctx.clock());
+      return c.json({ grants: grants.map(grantJson), total: store.grants.count(filter), limit, offset });
     }),
   );
 
@@ -92,18 +92,18 @@ export function apiRoutes(ctx: AdminContext): Hono {
   );
 
   app.get('/admin/api/grants/:id', (c) => {
-    const record = store.getGrant(c.req.param('id'));
+    const record = store.grants.find(c.req.param('id'));
     if (!record) return notFound(c, 'grant');
     const [view] = buildGrantViews(store, [record], ctx.clock());
-    const events = store.listEvents({ grantId: record.id, limit: TIMELINE_LIMIT }).reverse();
-    return c.json({ grant: grantJson(view!), events: events.map(eventJson), events_total: store.countEvents({ grantId: record.id }) });
+    const events = store.events.list({ grantId: record.id, limit: TIMELINE_LIMIT }).reverse();
+    return c.json({ grant: grantJson(view!), events: events.map(eventJson), events_total: store.events.count({ grantId: record.id }) });
   });
 
   app.delete('/admin/api/grants/:id', async (c) => {
     const id = c.req.param('id');
     const outcome = await actions.revokeGrant(id, 'admin:api');
     if (outcome === 'not_found') return notFound(c, 'grant');
-    const [view] = buildGrantViews(store, [store.getGrant(id)!], ctx.clock());
+    const [view] = buildGrantViews(store, [store.grants.find(id)!], ctx.clock());
     return c.json({ revoked: outcome === 'revoked', grant: grantJson(view!) });
   });
 
@@ -136,7 +136,7 @@ export function apiRoutes(ctx: AdminContext): Hono {
       const query = new URL(c.req.url).searchParams;
       const filter = parseEventFilter(query);
       const { limit, offset } = parsePage(query, 50);
-      return c.json({ events: store.listEvents({ ...filter, limit, offset }).map(eventJson), total: store.countEvents(filter), limit, offset });
+      return c.json({ events: store.events.list({ ...filter, limit, offset }).map(eventJson), total: store.events.count(filter), limit, offset });
     }),
   );
 

@@ -64,7 +64,7 @@ export function clientsRoutes(ctx: AdminContext): Hono<FormEnv> {
     app.get(`/admin/clients/${action}`, session, (c) => {
       const token = c.get('session').csrf;
       const clientId = clientIdOf(new URL(c.req.url).searchParams.get('client_id'));
-      const client = clientId === undefined ? undefined : store.getClient(clientId);
+      const client = clientId === undefined ? undefined : store.clients.find(clientId);
       if (!client) return adminMessage(c, 404, 'No such client', 'There is no registered client with this id.', token);
       const name = typeof client.metadata.client_name === 'string' ? client.metadata.client_name : '(unnamed)';
       return adminPage(c, (nonce) =>

@@ -42,7 +42,7 @@ export function jsonLinesExport(store: Store, filter: EventQueryFilter, now: num
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (done) return;
-      const batch = store.scanEvents(filter, afterId, EXPORT_BATCH);
+      const batch = store.events.scan(filter, afterId, EXPORT_BATCH);
       if (batch.length > 0) {
         afterId = batch[batch.length - 1]!.id;
         controller.enqueue(encoder.encode(batch.map((e) => `${JSON.stringify(eventJson(e))}\n`).join('')));
@@ -82,8 +82,8 @@ export function eventsRoutes(ctx: AdminContext): Hono<FormEnv> {
       if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid filter', e.message, token);
       throw e;
     }
-    const total = store.countEvents(filter);
-    const events = store.listEvents({ ...filter, limit: page.limit, offset: page.offset });
+    const total = store.events.count(filter);
+    const events = store.events.list({ ...filter, limit: page.limit, offset: page.offset });
     return adminPage(c, (nonce) =>
       EventsPage({ nonce, csrf: token, events, filter, eventTypes: EVENT_TYPES, serverNames: ctx.serverNames, page: page.page, pageSize: page.limit, total }),
     );

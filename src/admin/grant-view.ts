@@ -43,7 +43,7 @@ export function buildGrantViews(store: Store, grants: GrantRecord[], now: number
   return grants.map((g) => {
     let client = clients.get(g.clientId);
     if (!client) {
-      client = clientSummary(g.clientId, store.getClient(g.clientId));
+      client = clientSummary(g.clientId, store.clients.find(g.clientId));
       clients.set(g.clientId, client);
     }
     return {
@@ -58,7 +58,7 @@ export function buildGrantViews(store: Store, grants: GrantRecord[], now: number
       scopes: g.scopes,
       createdAt: g.createdAt,
       lastUsedAt: g.lastUsedAt,
-      upstream: upstreamTokenState(g, g.status === 'active' ? store.getUpstreamCredential(g.id) : undefined, now),
+      upstream: upstreamTokenState(g, g.status === 'active' ? store.upstreamCredentials.find(g.id) : undefined, now),
     };
   });
 }

@@ -46,8 +46,8 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
       if (e instanceof AdminInputError) return adminMessage(c, 400, 'Invalid filter', e.message, token);
       throw e;
     }
-    const total = store.countGrants(filter);
-    const grants = buildGrantViews(store, store.listGrants({ ...filter, limit: page.limit, offset: page.offset }), ctx.clock());
+    const total = store.grants.count(filter);
+    const grants = buildGrantViews(store, store.grants.list({ ...filter, limit: page.limit, offset: page.offset }), ctx.clock());
     const bulk: BulkFilter = { subject: filter.subject, clientId: filter.clientId, server: filter.server };
     const hasBulk = Boolean(bulk.subject || bulk.clientId || bulk.server);
     const notice = countNotice(query.get('revoked') ?? undefined, (n) => `Revoked ${n} grant${n === 1 ? '' : 's'}.`);
@@ -98,11 +98,11 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
 
   app.get('/admin/grants/:id', session, (c) => {
     const token = c.get('session').csrf;
-    const record = store.getGrant(c.req.param('id'));
+    const record = store.grants.find(c.req.param('id'));
     if (!record) return adminMessage(c, 404, 'No such grant', 'There is no grant with this id.', token);
     const [grant] = buildGrantViews(store, [record], ctx.clock());
-    const newestFirst = store.listEvents({ grantId: record.id, limit: TIMELINE_LIMIT });
-    const truncated = store.countEvents({ grantId: record.id }) > newestFirst.length;
+    const newestFirst = store.events.list({ grantId: record.id, limit: TIMELINE_LIMIT });
+    const truncated = store.events.count({ grantId: record.id }) > newestFirst.length;
     const revoked = new URL(c.req.url).searchParams.get('revoked');
     const notice = revoked === '1' ? 'The grant was revoked.' : revoked === '0' ? 'The grant was already revoked.' : undefined;
     return adminPage(c, (nonce) => GrantDetailPage({ nonce, csrf: token, grant: grant!, events: newestFirst.reverse(), eventsTruncated: truncated, notice }));

@@ -84,7 +84,7 @@ export function checkClientAndRedirect(store: Store, q: Map<string, string>): Va
   const clientId = q.get('client_id');
   if (!clientId) throw new AuthorizePageError(new InvalidRequestError('client_id is required'));
   checkRequestSizes(q);
-  const client = store.getClient(clientId);
+  const client = store.clients.find(clientId);
   if (!client) throw new AuthorizePageError(new InvalidClientError('unknown client_id: the application must register again'));
   if (client.blockedAt !== null) throw new AuthorizePageError(new InvalidClientError('this application has been blocked by an administrator'));
   const registered = registeredRedirectUris(client);

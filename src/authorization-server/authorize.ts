@@ -63,11 +63,11 @@ export function authorizeRoutes(deps: AuthorizationServerDeps, limits: Authorize
       const server = config.servers[r.server]!;
       const now = clock();
       const pendingId = randomId('p');
-      store.deleteExpiredPending(now);
+      store.pending.deleteExpired(now);
       // Step-up: this browser already holds an active grant for the same client and server.
       const stepUp = remembered
         .read(c)
-        .map((id) => store.getGrant(id))
+        .map((id) => store.grants.find(id))
         .find((g) => g?.status === 'active' && g.clientId === v.client.clientId && g.server === r.server);
       const upstream = deps.upstreamClients.get(r.server)!;
       const as = await upstream.metadata().catch(() => undefined);
@@ -81,7 +81,7 @@ export function authorizeRoutes(deps: AuthorizationServerDeps, limits: Authorize
         loopback = false;
       }
       // Written only now that the consent page is rendered (nothing can fail between here and the response).
-      store.createPending({
+      store.pending.create({
         id: pendingId,
         request: { clientId: v.client.clientId, redirectUri: v.redirectUri, codeChallenge: r.codeChallenge, state: r.state ?? null, scopes: r.scopes, resource: r.resource, server: r.server },
         upstreamStateHash: null,

@@ -35,7 +35,7 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
     const url = new URL(c.req.url);
     const state = url.searchParams.get('state');
     const now = clock();
-    const pending = state ? store.takePendingByUpstreamState(sha256Hex(state), now) : undefined;
+    const pending = state ? store.pending.takeByUpstreamState(sha256Hex(state), now) : undefined;
     const errorPage = (description: string) => {
       const nonce = pageNonce();
       return renderPage(c, ErrorPage({ nonce, title: 'Sign-in could not be completed', error: 'invalid_request', description }), { nonce, status: 400 });
@@ -72,14 +72,14 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
     }
 
     // The same client, server and upstream account keep one grant: a step-up widens it (same grant id).
-    const stepUp = pending.grantId ? store.getGrant(pending.grantId) : undefined;
+    const stepUp = pending.grantId ? store.grants.find(pending.grantId) : undefined;
     let grant =
       stepUp?.status === 'active' && stepUp.subject === auth.subject && stepUp.clientId === req.clientId && stepUp.server === req.server
         ? stepUp
-        : store.findActiveGrant(req.clientId, req.server, auth.subject);
+        : store.grants.findActive(req.clientId, req.server, auth.subject);
     if (grant) {
       const scopes = union(grant.scopes, req.scopes);
-      store.updateGrantScopes(grant.id, scopes);
+      store.grants.updateScopes(grant.id, scopes);
       events.record({ type: 'grant.updated', grantId: grant.id, ...base, subject: auth.subject, detail: { scopes, added: req.scopes.filter((s) => !grant!.scopes.includes(s)) } });
       grant = { ...grant, scopes };
     } else {
@@ -87,10 +87,10 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
         id: randomId('g'), clientId: req.clientId, server: req.server, subject: auth.subject, subjectName: auth.subjectName,
         scopes: req.scopes, status: 'active', statusReason: null, createdAt: now, lastUsedAt: null, revokedAt: null,
       };
-      store.createGrant(grant);
+      store.grants.create(grant);
       events.record({ type: 'grant.created', grantId: grant.id, ...base, subject: auth.subject, detail: { scopes: grant.scopes } });
     }
-    const previous = store.getUpstreamCredential(grant.id);
+    const previous = store.upstreamCredentials.find(grant.id);
     await deps.tokenManager.persist(grant.id, auth, previous, pending.upstreamScopes);
     events.record({
       type: 'upstream.authorized', grantId: grant.id, ...base, subject: auth.subject,
@@ -99,7 +99,7 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
 
     const code = randomToken('kh_code_');
     const familyId = randomId('f');
-    store.createCode({
+    store.tokens.createCode({
       hash: sha256Hex(code), grantId: grant.id, familyId, clientId: req.clientId, redirectUri: req.redirectUri, codeChallenge: req.codeChallenge,
       resource: req.resource, scopes: req.scopes, expiresAt: now + CODE_TTL_SECONDS, usedAt: null,
     });

@@ -27,6 +27,6 @@ export class ClientUseRecorder extends EventRecorder {
 
   override record(e: EventInput): void {
     super.record(e);
-    if ((e.outcome ?? 'success') === 'success' && e.clientId && CLIENT_USE_EVENTS.has(e.type)) this.#store.touchClient(e.clientId, this.#clock());
+    if ((e.outcome ?? 'success') === 'success' && e.clientId && CLIENT_USE_EVENTS.has(e.type)) this.#store.clients.touch(e.clientId, this.#clock());
   }
 }

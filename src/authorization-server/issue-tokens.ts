@@ -30,8 +30,8 @@ export function issueTokenPair(
   const refresh = randomToken('kh_rt_');
   const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = config.tokens;
   store.transaction(() => {
-    store.createAccessToken({ hash: sha256Hex(access), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.scopes, expiresAt: now + accessTokenTtlSeconds, revokedAt: null });
-    store.createRefreshToken({ hash: sha256Hex(refresh), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.refreshScopes ?? p.scopes, expiresAt: now + refreshTokenTtlSeconds, usedAt: null, revokedAt: null });
+    store.tokens.createAccess({ hash: sha256Hex(access), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.scopes, expiresAt: now + accessTokenTtlSeconds, revokedAt: null });
+    store.tokens.createRefresh({ hash: sha256Hex(refresh), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.refreshScopes ?? p.scopes, expiresAt: now + refreshTokenTtlSeconds, usedAt: null, revokedAt: null });
   });
   return {
     response: { access_token: access, token_type: 'Bearer', expires_in: accessTokenTtlSeconds, refresh_token: refresh, scope: formatScope(p.scopes) },

@@ -32,12 +32,12 @@ export function staticClientRecord(c: StaticClientConfig, createdAt: number): Cl
 export function syncStaticClients(store: Store, clients: readonly StaticClientConfig[], events: EventRecorder, now: number): void {
   const configured = new Set(clients.map((c) => c.clientId));
   store.transaction(() => {
-    for (const existing of store.listClients()) {
-      if (existing.kind === 'static' && !configured.has(existing.clientId)) store.deleteClient(existing.clientId);
+    for (const existing of store.clients.list()) {
+      if (existing.kind === 'static' && !configured.has(existing.clientId)) store.clients.delete(existing.clientId);
     }
     for (const c of clients) {
-      const existing = store.getClient(c.clientId);
-      store.upsertClient(staticClientRecord(c, existing?.createdAt ?? now));
+      const existing = store.clients.find(c.clientId);
+      store.clients.upsert(staticClientRecord(c, existing?.createdAt ?? now));
       if (!existing) {
         events.record({ type: 'client.registered', clientId: c.clientId, detail: { kind: 'static', client_name: c.clientName, auth_method: c.clientSecret || c.clientSecretSha256 ? 'client_secret_basic' : 'none' } });
       }

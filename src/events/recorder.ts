@@ -48,7 +48,7 @@ export class EventRecorder {
       outcome: e.outcome ?? 'success',
       detail,
     };
-    const id = this.store.appendEvent(row);
+    const id = this.store.events.append(row);
     this.log(JSON.stringify({ level: row.outcome === 'success' ? 'info' : 'warn', msg: 'keyhole.event', id, ...row, at: new Date(at * 1000).toISOString() }));
   }
 }

@@ -35,7 +35,7 @@ export class GrantRevoker {
   /** Returns false when the grant was unknown or already revoked. Never throws for upstream failures. */
   async revoke(grantId: string, reason: string, actor: string): Promise<boolean> {
     const { store, vault, events, upstreamClients, clock } = this.deps;
-    const grant = store.getGrant(grantId);
+    const grant = store.grants.find(grantId);
     if (!grant || grant.status !== 'active') return false;
     const entry = await vault.get(grantId);
     // Open the upstream token before the row is deleted; it is only held in memory for the revocation call.
@@ -47,7 +47,7 @@ export class GrantRevoker {
     } catch {
       upstreamToken = undefined; // undecryptable or keychain unreachable: nothing to revoke upstream, the local revocation still proceeds
     }
-    if (!store.revokeGrant(grantId, reason, clock())) return false;
+    if (!store.grants.revoke(grantId, reason, clock())) return false;
     for (const l of this.listeners) l(grantId);
     // The keychain entry goes with the row (the row was the only pointer to it).
     let keychain: 'deleted' | 'failed' | undefined;

@@ -60,7 +60,7 @@ export function mcpRoutes(deps: {
     const now = Date.now();
     if ((lastTouched.get(token.grantId) ?? 0) + TOUCH_INTERVAL_MS < now) {
       lastTouched.set(token.grantId, now);
-      store.touchGrant(token.grantId, clock());
+      store.grants.touch(token.grantId, clock());
     }
 
     let body: Buffer | null = null;

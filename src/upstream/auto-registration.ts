@@ -108,7 +108,7 @@ export class McpUpstreamRegistrar implements UpstreamClientSource {
     this.registered = undefined;
     const issuer = this.issuer;
     if (!issuer) return;
-    this.deps.store.deleteUpstreamRegistration(this.deps.server, issuer);
+    this.deps.store.upstreamRegistrations.delete(this.deps.server, issuer);
     this.deps.events.record({ type: 'upstream.client_registered', server: this.deps.server, outcome: 'failure', detail: { issuer, reason: 'invalid_client', action: 'registration_forgotten' } });
   }
 
@@ -116,7 +116,7 @@ export class McpUpstreamRegistrar implements UpstreamClientSource {
     const { store, cipher, server, clock } = this.deps;
     const { as, allowInsecure } = await this.discover();
     const issuer = as.issuer;
-    const saved = store.getUpstreamRegistration(server, issuer);
+    const saved = store.upstreamRegistrations.find(server, issuer);
     const wantCimd = usesClientIdMetadataDocument(as, this.deps.publicUrl);
     if (saved && (saved.clientSecretExpiresAt === null || saved.clientSecretExpiresAt > clock() + 60) && (saved.kind === 'cimd') === wantCimd) {
       try {
@@ -133,7 +133,7 @@ export class McpUpstreamRegistrar implements UpstreamClientSource {
     const { store, server, clock, events, publicUrl } = this.deps;
     const metadata = keyholeClientMetadata(publicUrl);
     const clientId = metadata.client_id as string;
-    store.putUpstreamRegistration({
+    store.upstreamRegistrations.put({
       server, issuer, kind: 'cimd', clientId, clientSecret: null, clientSecretExpiresAt: null, tokenEndpointAuthMethod: 'none',
       registrationAccessToken: null, registrationClientUri: null, metadata, createdAt: clock(),
     });
@@ -190,7 +190,7 @@ export class McpUpstreamRegistrar implements UpstreamClientSource {
       metadata,
       createdAt: clock(),
     };
-    store.putUpstreamRegistration(record);
+    store.upstreamRegistrations.put(record);
     events.record({ type: 'upstream.client_registered', server, detail: { issuer, kind: 'dcr', upstream_client_id: clientId, token_endpoint_auth_method: authMethod, secret_expires_at: expires } });
     return { clientId, clientSecret: secret, tokenEndpointAuthMethod: authMethod, expiresAt: expires };
   }

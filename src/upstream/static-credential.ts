@@ -37,12 +37,12 @@ export class StaticCredentialSource implements UpstreamCredentialSource {
     this.prepared ??= (async () => {
       const { store, cipher, server, config, clock } = this.deps;
       const ctx = staticCredentialSealContext(server);
-      const stored = store.getSealedSecret(ctx);
+      const stored = store.sealedSecrets.find(ctx);
       if (stored) {
         const same = await cipher.open(stored, ctx).then((v) => v === config.value, () => false);
         if (same) return;
       }
-      store.putSealedSecret(ctx, await cipher.seal(config.value, ctx), clock());
+      store.sealedSecrets.put(ctx, await cipher.seal(config.value, ctx), clock());
     })().catch((e) => {
       this.prepared = undefined;
       throw e;
@@ -66,7 +66,7 @@ export class StaticCredentialSource implements UpstreamCredentialSource {
   private async load(): Promise<string> {
     await this.prepare();
     const ctx = staticCredentialSealContext(this.deps.server);
-    const sealed = this.deps.store.getSealedSecret(ctx);
+    const sealed = this.deps.store.sealedSecrets.find(ctx);
     if (!sealed) throw new UpstreamUnavailableError('protocol');
     return this.deps.cipher.open(sealed, ctx);
   }

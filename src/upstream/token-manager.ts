@@ -35,7 +35,7 @@ export type EndGrant = (grantId: string, reason: GrantEndReason, actor: 'upstrea
 export type UpstreamRefresher = Pick<UpstreamOAuthClient, 'refresh'>;
 
 export interface UpstreamTokenManagerDeps {
-  store: Pick<Store, 'getGrant' | 'markUpstreamRefreshFailing'>;
+  store: Pick<Store, 'grants' | 'upstreamCredentials'>;
   vault: Pick<UpstreamVault, 'get' | 'put'>;
   events: Pick<EventRecorder, 'record'>;
   /** Called when the upstream says the grant is gone (invalid_grant/invalid_client) or it cannot be refreshed. */
@@ -151,11 +151,11 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
         throw new GrantEndedError(grant.id, `upstream ${e.oauthError}`);
       }
       const kind = e instanceof UpstreamUnavailableError ? e.kind : 'network';
-      store.markUpstreamRefreshFailing(grant.id, credential.refreshFailingSince ?? clock());
+      store.upstreamCredentials.markRefreshFailing(grant.id, credential.refreshFailingSince ?? clock());
       events.record({ type: 'upstream.refresh_failed', ...base, outcome: 'failure', detail: { reason: kind, fatal: false } });
       throw e instanceof UpstreamUnavailableError ? e : new UpstreamUnavailableError('network');
     }
-    if (store.getGrant(grant.id)?.status !== 'active') throw new GrantEndedError(grant.id, 'revoked during refresh');
+    if (store.grants.find(grant.id)?.status !== 'active') throw new GrantEndedError(grant.id, 'revoked during refresh');
     // Persist (sealed) before use: invariant 8. Nothing is handed out when the grant ended meanwhile.
     if (!(await this.save(grant.id, tokens, credential, credential.scopes))) throw new GrantEndedError(grant.id, 'revoked during refresh');
     events.record({

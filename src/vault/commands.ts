@@ -98,7 +98,7 @@ export async function keysStatus(config: KeyholeConfig, io: CommandIo): Promise<
       const other = b ? b.registration_client_secret + b.registration_token + b.signing_key + b.sealed_secret : 0;
       io.out(pad([kid ?? '(none)', state, String(b?.upstream_access ?? 0), String(b?.upstream_refresh ?? 0), String(b?.pending_verifier ?? 0), String(other), String(u?.total ?? 0)]));
     }
-    const where = store.countRefreshLocations();
+    const where = store.upstreamCredentials.countRefreshLocations();
     io.out('');
     io.out(`upstream refresh tokens: ${where.sqlite} sealed in SQLite, ${where.keychain} in the OS keychain (not sealed with the master key), ${where.none} grants without one; storage.vault is "${config.storage.vault}"`);
     if (keyring) {
@@ -193,14 +193,14 @@ export async function vaultMigrate(config: KeyholeConfig, io: CommandIo, to: 'sq
   const keychain = vaultSecrets(config, io);
   return withStore(config, async (store) => {
     assertKeyringCovers(store, keyring, source.description);
-    const before = store.countRefreshLocations();
+    const before = store.upstreamCredentials.countRefreshLocations();
     io.out(`moving ${to === 'keychain' ? before.sqlite : before.keychain} upstream refresh tokens to ${to === 'keychain' ? `the OS keychain (service ${keychain.service})` : 'the SQLite vault (sealed)'}`);
     const result = await migrateVault({
       store, cipher: new VaultCipher(keyring), keychain, to,
       ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
       onProgress: (p) => io.out(`moved ${p.moved}${p.failed ? `, failed ${p.failed}` : ''}; ${p.remaining} left`),
     });
-    const after = store.countRefreshLocations();
+    const after = store.upstreamCredentials.countRefreshLocations();
     io.out(`done: moved ${result.moved}, ${result.skipped} changed meanwhile, ${result.orphansRemoved} unused keychain entries removed; now ${after.sqlite} in SQLite, ${after.keychain} in the OS keychain`);
     for (const f of result.failed.slice(0, 20)) io.err(`  ${f.grantId}: ${f.error}`);
     if (config.storage.vault !== to) io.out(`set "storage": {"vault": "${to}"} in the config before starting keyhole again (new refresh tokens go where storage.vault says)`);
@@ -211,7 +211,7 @@ export async function vaultMigrate(config: KeyholeConfig, io: CommandIo, to: 'sq
 /** `vault status`: where the refresh tokens are, and unused keychain entries. */
 export async function vaultStatus(config: KeyholeConfig, io: CommandIo): Promise<number> {
   return withStore(config, async (store) => {
-    const where = store.countRefreshLocations();
+    const where = store.upstreamCredentials.countRefreshLocations();
     io.out(`storage.vault: ${config.storage.vault}`);
     io.out(`upstream refresh tokens: ${where.sqlite} sealed in SQLite, ${where.keychain} in the OS keychain, ${where.none} grants without one`);
     if (config.storage.vault === 'keychain' || where.keychain > 0) {

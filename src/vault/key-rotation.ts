@@ -58,7 +58,7 @@ export interface KidUsage {
 
 export function sealedUsageByKid(store: Store): KidUsage[] {
   const usage = new Map<string | null, KidUsage>();
-  for (const { field, kid, count } of store.countSealedByKid()) {
+  for (const { field, kid, count } of store.vaultEntries.countByKid()) {
     let u = usage.get(kid);
     if (!u) {
       u = { kid, byField: Object.fromEntries(SEALED_FIELDS.map((f) => [f, 0])) as Record<SealedField, number>, total: 0 };
@@ -147,7 +147,7 @@ export async function reencryptToCurrentKey(store: Store, cipher: VaultCipher, o
   const result: RotationResult = { currentKid: current, batches: 0, reencrypted: 0, skipped: 0, failed: [], remaining: 0 };
   let after: { field: SealedField; id: string } | undefined;
   for (;;) {
-    const batch: SealedEntry[] = store.listSealedEntries({ notKid: current, limit: batchSize, ...(after ? { after } : {}) });
+    const batch: SealedEntry[] = store.vaultEntries.list({ notKid: current, limit: batchSize, ...(after ? { after } : {}) });
     if (batch.length === 0) break;
     const last = batch[batch.length - 1]!;
     after = { field: last.field, id: last.id };
@@ -165,7 +165,7 @@ export async function reencryptToCurrentKey(store: Store, cipher: VaultCipher, o
     }
     let reencrypted = 0;
     store.transaction(() => {
-      for (const { entry, next } of updates) if (store.replaceSealed(entry.field, entry.id, entry.sealed, next)) reencrypted++;
+      for (const { entry, next } of updates) if (store.vaultEntries.replace(entry.field, entry.id, entry.sealed, next)) reencrypted++;
     });
     result.batches++;
     result.reencrypted += reencrypted;

@@ -47,14 +47,14 @@ async function refreshAtKeyhole(stack: Stack, conn: ConnectedClient): Promise<Re
 }
 
 function grantOf(stack: Stack, conn: ConnectedClient, subject: string) {
-  const [grant] = stack.keyhole.store.listGrants({ clientId: conn.provider.clientInformation()!.client_id, subject, status: 'active' });
+  const [grant] = stack.keyhole.store.grants.list({ clientId: conn.provider.clientInformation()!.client_id, subject, status: 'active' });
   if (!grant) throw new Error(`no active grant for ${subject}`);
   return grant;
 }
 
 /** The upstream refresh token of a grant, opened from the vault (test-only: to ask oidc-provider about it). */
 async function upstreamRefreshToken(stack: Stack, grantId: string): Promise<string> {
-  const credential = stack.keyhole.store.getUpstreamCredential(grantId);
+  const credential = stack.keyhole.store.upstreamCredentials.find(grantId);
   if (!credential?.refreshToken) throw new Error('no sealed upstream refresh token');
   return new VaultCipher(keyringFromMasterKey(stack.masterKey)).open(credential.refreshToken, sealContext.refresh(grantId));
 }
@@ -140,8 +140,8 @@ describe('admin revocation (real peers, Chromium)', () => {
     expect(await refreshed.json()).toMatchObject({ error: 'invalid_grant' });
     // 3. the upstream refresh token: revoked at oidc-provider (RFC 7009), so introspection says inactive.
     expect(await stack.as.introspect(upstreamRefresh, stack.upstreamClient)).toMatchObject({ active: false });
-    expect(stack.keyhole.store.getUpstreamCredential(grant.id)).toBeUndefined();
-    const [revocation] = stack.keyhole.store.listEvents({ grantId: grant.id, type: 'upstream.revocation' });
+    expect(stack.keyhole.store.upstreamCredentials.find(grant.id)).toBeUndefined();
+    const [revocation] = stack.keyhole.store.events.list({ grantId: grant.id, type: 'upstream.revocation' });
     expect(revocation).toMatchObject({ outcome: 'success', detail: { token_type: 'refresh_token' } });
     // The SDK client's next call fails: 401, its refresh is refused, and it would need a new authorization.
     await expect(conn.client.callTool({ name: 'whoami', arguments: {} })).rejects.toThrow();
@@ -184,9 +184,9 @@ describe('admin revocation (real peers, Chromium)', () => {
     expect(done.status).toBe(303);
     expect(done.headers.get('location')).toContain('revoked=2');
 
-    expect(stack.keyhole.store.getGrant(grantA1.id)?.status).toBe('revoked');
-    expect(stack.keyhole.store.getGrant(grantA2.id)?.status).toBe('revoked');
-    expect(stack.keyhole.store.getGrant(grantB1.id)?.status).toBe('active');
+    expect(stack.keyhole.store.grants.find(grantA1.id)?.status).toBe('revoked');
+    expect(stack.keyhole.store.grants.find(grantA2.id)?.status).toBe('revoked');
+    expect(stack.keyhole.store.grants.find(grantB1.id)?.status).toBe('active');
     for (const conn of [a1, a2]) {
       const res = await mcpPost(stack, conn.provider.tokens()!.access_token, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, conn.transport.sessionId);
       expect(res.status).toBe(401);

@@ -83,7 +83,7 @@ describe('client ID metadata documents, end to end', () => {
 
   it('the SDK used the document URL as client_id (no registration), and keyhole consent marks it "verified domain"', () => {
     expect(conn.provider.clientInformation()?.client_id).toBe(docUrl);
-    expect(stack.keyhole.store.listClients().filter((c) => c.kind === 'dcr')).toHaveLength(0);
+    expect(stack.keyhole.store.clients.list().filter((c) => c.kind === 'dcr')).toHaveLength(0);
     const html = conn.consent.consentHtml;
     expect(html).toContain('CIMD e2e client');
     expect(html).toContain(`verified domain localhost:${docs.port}`);
@@ -98,13 +98,13 @@ describe('client ID metadata documents, end to end', () => {
   });
 
   it('persists a cimd client (id = URL) with a client.registered event, and fetched the document once', () => {
-    const client = stack.keyhole.store.getClient(docUrl);
+    const client = stack.keyhole.store.clients.find(docUrl);
     expect(client).toMatchObject({ clientId: docUrl, kind: 'cimd', secretHash: null });
     expect(client!.metadata).toMatchObject({ client_name: 'CIMD e2e client', redirect_uris: ['http://localhost/callback'], token_endpoint_auth_method: 'none' });
-    const registered = stack.keyhole.store.listEvents({ type: 'client.registered', clientId: docUrl });
+    const registered = stack.keyhole.store.events.list({ type: 'client.registered', clientId: docUrl });
     expect(registered).toHaveLength(1);
     expect(registered[0]!.detail).toMatchObject({ kind: 'cimd' });
-    const grants = stack.keyhole.store.listGrants({ clientId: docUrl });
+    const grants = stack.keyhole.store.grants.list({ clientId: docUrl });
     expect(grants).toHaveLength(1);
     // /authorize fetched it; /token used the cached document (max-age=300).
     expect(docs.hits.get('/oauth/client-metadata.json')).toBe(1);
@@ -132,7 +132,7 @@ describe('client ID metadata documents, end to end', () => {
       body: new URLSearchParams({ token: pair.refresh_token, client_id: docUrl }),
     });
     expect(revoked.status).toBe(200);
-    expect(stack.keyhole.store.listGrants({ clientId: docUrl })[0]!.status).toBe('revoked');
+    expect(stack.keyhole.store.grants.list({ clientId: docUrl })[0]!.status).toBe('revoked');
   });
 
   it('answers invalid_client at /token for a URL client_id that never authorized, without fetching it', async () => {
@@ -194,7 +194,7 @@ describe('client ID metadata documents, end to end', () => {
     it('refuses a document whose client_id is not its URL', async () => {
       docs.json('/impostor.json', { client_id: docUrl, client_name: 'Impostor', redirect_uris: ['http://localhost/callback'] });
       await expectRefusalPage(stack, docs.url('/impostor.json'), /names another client_id .* must equal the document URL exactly/);
-      expect(stack.keyhole.store.getClient(docs.url('/impostor.json'))).toBeUndefined();
+      expect(stack.keyhole.store.clients.find(docs.url('/impostor.json'))).toBeUndefined();
     });
 
     it('refuses an http:// client_id, and an https one without a path', async () => {
@@ -266,6 +266,6 @@ describe('client ID metadata documents on private addresses (allowPrivateAddress
   });
 
   it('records no client for a refused document', () => {
-    expect(stack.keyhole.store.listClients().filter((c) => c.kind === 'cimd')).toHaveLength(0);
+    expect(stack.keyhole.store.clients.list().filter((c) => c.kind === 'cimd')).toHaveLength(0);
   });
 });

@@ -115,7 +115,7 @@ describe('keyhole connect with the file store', () => {
     const { result } = await withSignIn(bridge, 'alice', () => bridge.client.callTool({ name: 'whoami', arguments: {} }));
     expect(JSON.parse(textOf(result)).sub).toBe('alice');
     expect(consentApprovals(stack)).toBe(2);
-    expect(stack.keyhole.store.listGrants({ status: 'active' })).toHaveLength(1);
+    expect(stack.keyhole.store.grants.list({ status: 'active' })).toHaveLength(1);
     expect(bridge.stderr()).toContain('refused the stored tokens');
     // The same session goes on: the next call needs nothing more.
     expect(textOf(await bridge.client.callTool({ name: 'echo', arguments: { text: 'still here' } }))).toContain('still here');

@@ -56,7 +56,7 @@ describeKeychain('keyhole connect with the OS keychain (real gnome-keyring)', ()
     const record = await stored();
     expect(record.serverUrl).toBe(stack.mcpUrl);
     expect(record.tokens.refresh_token).toMatch(/^kh_rt_/);
-    expect(stack.keyhole.store.getClient(record.client.client_id)).toBeDefined(); // the DCR registration keyhole holds
+    expect(stack.keyhole.store.clients.find(record.client.client_id)).toBeDefined(); // the DCR registration keyhole holds
     expect(existsSync(join(xdg, 'keyhole'))).toBe(false);
     expect(bridge.stderr()).not.toContain('plain text');
     expect(bridge.stderr()).not.toContain(record.tokens.refresh_token);

@@ -18,7 +18,7 @@ function textOf(result: unknown): string {
 }
 
 function eventsOf(stack: Stack, type: string): Array<Record<string, unknown>> {
-  return stack.keyhole.store.listEvents({ type, limit: 500 }) as unknown as Array<Record<string, unknown>>;
+  return stack.keyhole.store.events.list({ type, limit: 500 }) as unknown as Array<Record<string, unknown>>;
 }
 
 describe('core flow with real peers', () => {
@@ -126,15 +126,15 @@ describe('core flow with real peers', () => {
   it('revokes the grant through /revoke: the next call gets 401 with the challenge, the refresh token invalid_grant', async () => {
     const tokens = conn.provider.tokens()!;
     const info = conn.provider.clientInformation()!;
-    const grantId = stack.keyhole.store.listGrants({ status: 'active' })[0]!.id;
+    const grantId = stack.keyhole.store.grants.list({ status: 'active' })[0]!.id;
     const res = await fetch(`${stack.publicUrl}/revoke`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: tokens.refresh_token!, token_type_hint: 'refresh_token', client_id: info.client_id }),
     });
     expect(res.status).toBe(200);
-    expect(stack.keyhole.store.getGrant(grantId)?.status).toBe('revoked');
-    expect(stack.keyhole.store.getUpstreamCredential(grantId)).toBeUndefined();
+    expect(stack.keyhole.store.grants.find(grantId)?.status).toBe('revoked');
+    expect(stack.keyhole.store.upstreamCredentials.find(grantId)).toBeUndefined();
 
     const call = await fetch(stack.mcpUrl, {
       method: 'POST',
@@ -158,11 +158,11 @@ describe('core flow with real peers', () => {
   });
 
   it('records the lifecycle as events with fingerprints only', () => {
-    const types = new Set(stack.keyhole.store.listEvents({ limit: 500 }).map((e) => e.type));
+    const types = new Set(stack.keyhole.store.events.list({ limit: 500 }).map((e) => e.type));
     for (const t of ['client.registered', 'consent.approved', 'grant.created', 'upstream.authorized', 'code.issued', 'code.redeemed', 'token.issued', 'token.refreshed', 'upstream.token_refreshed', 'grant.revoked', 'upstream.revocation']) {
       expect(types, t).toContain(t);
     }
-    const issued = stack.keyhole.store.listEvents({ type: 'token.issued' })[0]!;
+    const issued = stack.keyhole.store.events.list({ type: 'token.issued' })[0]!;
     expect(issued.detail.access_fp).toMatch(/^fp_[0-9a-f]{12}$/);
   });
 

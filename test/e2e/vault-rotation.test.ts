@@ -41,7 +41,7 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
   let running: Keyhole | undefined;
   const seeded = new Map<string, { access: string; refresh: string }>();
 
-  const refreshes = () => running!.store.listEvents({ type: 'upstream.token_refreshed', grantId, limit: 500 }).length;
+  const refreshes = () => running!.store.events.list({ type: 'upstream.token_refreshed', grantId, limit: 500 }).length;
 
   /** keyhole again on the same port, database and key file (as `keyhole serve` would load it). */
   async function restart(): Promise<Keyhole> {
@@ -92,7 +92,7 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
     conn = await connectThroughKeyhole(stack.mcpUrl, { login: 'alice' });
     const who = JSON.parse(textOf(await conn.client.callTool({ name: 'whoami', arguments: {} })));
     expect(who.sub).toBe('alice');
-    const grants = stack.keyhole.store.listGrants({ status: 'active' });
+    const grants = stack.keyhole.store.grants.list({ status: 'active' });
     expect(grants).toHaveLength(1);
     grantId = grants[0]!.id;
     expect(sealedUsageByKid(stack.keyhole.store).map((u) => u.kid)).toEqual([keyA.current]);
@@ -112,8 +112,8 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
     }
     store.transaction(() => {
       for (const r of rows) {
-        store.createGrant({ id: r.id, clientId: 'c_seeded', server: 'demo', subject: `seed-${r.id}`, subjectName: null, scopes: ['mcp'], status: 'active', statusReason: null, createdAt: 1, lastUsedAt: null, revokedAt: null });
-        store.putUpstreamCredential({ grantId: r.id, accessToken: r.access, accessExpiresAt: 4_000_000_000, refreshToken: r.refresh, scopes: ['mcp:tools'], updatedAt: 1, refreshFailingSince: null });
+        store.grants.create({ id: r.id, clientId: 'c_seeded', server: 'demo', subject: `seed-${r.id}`, subjectName: null, scopes: ['mcp'], status: 'active', statusReason: null, createdAt: 1, lastUsedAt: null, revokedAt: null });
+        store.upstreamCredentials.put({ grantId: r.id, accessToken: r.access, accessExpiresAt: 4_000_000_000, refreshToken: r.refresh, scopes: ['mcp:tools'], updatedAt: 1, refreshFailingSince: null });
       }
     });
     expect(sealedUsageByKid(store)).toEqual([{ kid: keyA.current, byField: expect.objectContaining({ upstream_access: SEEDED + 1, upstream_refresh: SEEDED + 1, pending_verifier: 0 }), total: 2 * (SEEDED + 1) }]);

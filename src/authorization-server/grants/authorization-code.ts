@@ -23,22 +23,22 @@ export const authorizationCodeGrant: GrantTypeHandler = (deps, _c, form, client)
   // redirect_uri or PKCE verifier is refused without being burned, so whoever merely saw a code cannot make the
   // legitimate redemption fail, nor revoke what it issued.
   // https://www.rfc-editor.org/rfc/rfc9700#section-4.5.3.1 — PKCE binds the code to the client instance that asked for it.
-  const seen = store.getCode(hash);
+  const seen = store.tokens.findCode(hash);
   if (!seen) throw new InvalidGrantError('the authorization code is invalid');
   assertPresentedBy(seen, client.clientId, form);
-  const record = store.consumeCode(hash, now);
+  const record = store.tokens.consumeCode(hash, now);
   if (!record) throw new InvalidGrantError('the authorization code is invalid');
   const base = { grantId: record.grantId, clientId: record.clientId };
   if (record.usedAt !== null) {
     // https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2 — "If an authorization code is used more than once, the
     // authorization server MUST deny the request and SHOULD revoke (when possible) all tokens previously issued".
     // Only the client holding the verifier reaches this line, so a replay revokes the family (invariant 4).
-    store.revokeFamily(record.familyId, now);
+    store.tokens.revokeFamily(record.familyId, now);
     events.record({ type: 'code.replayed', ...base, outcome: 'failure', detail: { code_fp: fingerprint(code), family_id: record.familyId } });
     throw new InvalidGrantError('the authorization code was already used');
   }
   if (record.expiresAt <= now) throw new InvalidGrantError('the authorization code has expired');
-  const grant = store.getGrant(record.grantId);
+  const grant = store.grants.find(record.grantId);
   const resourceParam = form.get('resource');
   if (resourceParam !== null) {
     // RFC 8707 §2.2: the resource at the token endpoint must be one the grant covers.

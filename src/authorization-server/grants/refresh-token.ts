@@ -25,12 +25,12 @@ export const refreshTokenGrant: GrantTypeHandler = (deps, _c, form, client) => {
   if (!token) throw new InvalidRequestError('refresh_token is required');
   const now = clock();
   const hash = sha256Hex(token);
-  const record = store.getRefreshToken(hash);
+  const record = store.tokens.findRefresh(hash);
   if (!record) throw new InvalidGrantError('the refresh token is invalid');
   if (record.clientId !== client.clientId) throw new InvalidGrantError('the refresh token was issued to another client');
   if (record.revokedAt !== null) throw new InvalidGrantError('the refresh token has been revoked');
   if (record.expiresAt <= now) throw new InvalidGrantError('the refresh token has expired');
-  const grant = store.getGrant(record.grantId);
+  const grant = store.grants.find(record.grantId);
   if (!grant || grant.status !== 'active') throw new InvalidGrantError('the grant has been revoked');
   const base = { grantId: grant.id, clientId: client.clientId, server: grant.server, subject: grant.subject };
 
@@ -49,10 +49,10 @@ export const refreshTokenGrant: GrantTypeHandler = (deps, _c, form, client) => {
   }
 
   let grace = false;
-  if (!store.markRefreshTokenUsed(hash, now)) {
-    const usedAt = store.getRefreshToken(hash)?.usedAt ?? now;
+  if (!store.tokens.markRefreshUsed(hash, now)) {
+    const usedAt = store.tokens.findRefresh(hash)?.usedAt ?? now;
     if (now - usedAt > config.tokens.refreshGraceSeconds) {
-      store.revokeFamily(record.familyId, now);
+      store.tokens.revokeFamily(record.familyId, now);
       events.record({ type: 'refresh.replay_detected', ...base, outcome: 'failure', detail: { refresh_fp: fingerprint(token), family_id: record.familyId, used_seconds_ago: now - usedAt } });
       throw new InvalidGrantError('the refresh token was already used');
     }

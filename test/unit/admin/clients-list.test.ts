@@ -23,21 +23,21 @@ describe('admin client list', () => {
     h.store.transaction(() => {
       for (let i = 0; i < n; i++) {
         const c = makeClient({ createdAt: T0 + i, metadata: { client_name: `bulk ${i}`, redirect_uris: ['http://127.0.0.1:1/cb'], x_pad: 'p'.repeat(1_000) } });
-        h.store.createClient(c);
-        h.store.createGrant(makeGrant({ clientId: c.clientId, subject: `u${i}`, lastUsedAt: T0 + i }));
+        h.store.clients.create(c);
+        h.store.grants.create(makeGrant({ clientId: c.clientId, subject: `u${i}`, lastUsedAt: T0 + i }));
       }
     });
   }
 
   /** Fails the test if any code path loads every client or every client's grant statistics. */
   function forbidFullLoads() {
-    const all = vi.spyOn(h.store, 'listClients').mockImplementation(() => {
+    const all = vi.spyOn(h.store.clients, 'list').mockImplementation(() => {
       throw new Error('listClients() loads every client');
     });
-    const stats = vi.spyOn(h.store, 'clientGrantStats').mockImplementation(() => {
+    const stats = vi.spyOn(h.store.grants, 'statsByClient').mockImplementation(() => {
       throw new Error('clientGrantStats() loads every client');
     });
-    const page = vi.spyOn(h.store, 'listClientPage');
+    const page = vi.spyOn(h.store.clients, 'listPage');
     return { all, stats, page };
   }
 
@@ -81,7 +81,7 @@ describe('admin client list', () => {
       dcrNever = makeClient({ createdAt: NOW - 2 * DAY, metadata: { client_name: 'never' } });
       dcrRecent = makeClient({ createdAt: NOW - 150 * DAY, lastUsedAt: NOW - DAY, metadata: { client_name: 'recent' } });
       cimd = makeClient({ kind: 'cimd', clientId: 'https://app.example.com/client.json', createdAt: NOW - 100 * DAY, metadata: { client_name: 'doc' } });
-      for (const c of [dcrIdle, dcrNever, dcrRecent, cimd]) h.store.createClient(c);
+      for (const c of [dcrIdle, dcrNever, dcrRecent, cimd]) h.store.clients.create(c);
     });
     const apiIds = async (q: string) => {
       const res = await h.api(`/admin/api/clients?${q}`);
@@ -111,7 +111,7 @@ describe('admin client list', () => {
 
     it('filters the page, shows the filter in the form and keeps it in the pager links', async () => {
       h.store.transaction(() => {
-        for (let i = 0; i < 60; i++) h.store.createClient(makeClient({ createdAt: NOW - 160 * DAY - i, metadata: { client_name: `old ${i}` } }));
+        for (let i = 0; i < 60; i++) h.store.clients.create(makeClient({ createdAt: NOW - 160 * DAY - i, metadata: { client_name: `old ${i}` } }));
       });
       const res = await h.request('/admin/clients?kind=dcr&unused_days=30', { cookie });
       const html = await res.text();

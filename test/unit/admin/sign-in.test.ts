@@ -108,7 +108,7 @@ describe('admin sign-in', () => {
     it('refuses a revoke without a CSRF token, with a wrong one and with another session\'s (403), and keeps the grant', async () => {
       h = startHarness();
       const g = makeGrant();
-      h.store.createGrant(g);
+      h.store.grants.create(g);
       const a = await h.signIn();
       const b = await h.signIn();
       for (const form of [{}, { csrf: 'wrong' }, { csrf: b.csrf }] as Array<Record<string, string>>) {
@@ -117,38 +117,38 @@ describe('admin sign-in', () => {
         expect(await res.text()).toContain('missing or invalid CSRF token');
       }
       expect((await h.post('/admin/grants/revoke', { client_id: g.clientId }, a.cookie)).status).toBe(403);
-      expect(h.store.getGrant(g.id)?.status).toBe('active');
+      expect(h.store.grants.find(g.id)?.status).toBe('active');
       const ok = await h.post(`/admin/grants/${g.id}/revoke`, { csrf: a.csrf }, a.cookie);
       expect(ok.status, h.logs.filter((l) => l.includes('unhandled')).join()).toBe(303);
-      expect(h.store.getGrant(g.id)?.status).toBe('revoked');
+      expect(h.store.grants.find(g.id)?.status).toBe('revoked');
     });
 
     it('refuses a form with the right token from another origin (403)', async () => {
       h = startHarness();
       const g = makeGrant();
-      h.store.createGrant(g);
+      h.store.grants.create(g);
       const { cookie, csrf } = await h.signIn();
       const res = await h.post(`/admin/grants/${g.id}/revoke`, { csrf }, cookie, { origin: 'https://evil.example' });
       expect(res.status).toBe(403);
       const site = await h.post(`/admin/grants/${g.id}/revoke`, { csrf }, cookie, { 'sec-fetch-site': 'cross-site' });
       expect(site.status).toBe(403);
-      expect(h.store.getGrant(g.id)?.status).toBe('active');
+      expect(h.store.grants.find(g.id)?.status).toBe('active');
     });
 
     it('refuses a POST without a session by sending to sign-in, changing nothing', async () => {
       h = startHarness();
       const g = makeGrant();
-      h.store.createGrant(g);
+      h.store.grants.create(g);
       const { csrf } = await h.signIn();
       const res = await h.post(`/admin/grants/${g.id}/revoke`, { csrf });
       expect(res.status).toBe(303);
-      expect(h.store.getGrant(g.id)?.status).toBe('active');
+      expect(h.store.grants.find(g.id)?.status).toBe('active');
     });
 
     it('puts the CSRF token in every POST form of every page', async () => {
       h = startHarness();
       const g = makeGrant();
-      h.store.createGrant(g);
+      h.store.grants.create(g);
       const { cookie, csrf } = await h.signIn();
       for (const path of ['/admin/grants', `/admin/grants/${g.id}`, '/admin/clients', '/admin/events', `/admin/grants/revoke?subject=alice`]) {
         const html = await (await h.request(path, { cookie })).text();

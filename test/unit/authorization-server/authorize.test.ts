@@ -75,7 +75,7 @@ describe('authorize', () => {
     });
 
     it('rejects a blocked client with a page', async () => {
-      h.store.blockClient(client.clientId, h.clock.now);
+      h.store.clients.block(client.clientId, h.clock.now);
       await expectPage(await authorize(params()), 'invalid_client');
     });
 
@@ -173,7 +173,7 @@ describe('authorize', () => {
       expect(res.status).toBe(200);
       const html = await res.text();
       const id = /name="pending" value="([^"]+)"/.exec(html)![1]!;
-      const p = h.store.getPending(id)!;
+      const p = h.store.pending.find(id)!;
       return { resource: p.request.resource, server: p.request.server };
     }
 
@@ -194,7 +194,7 @@ describe('authorize', () => {
           const res = await one.request(`/authorize?${new URLSearchParams(params({ client_id: c.clientId, resource })).toString()}`);
           expect(res.status, String(resource)).toBe(200);
           const id = /name="pending" value="([^"]+)"/.exec(await res.text())![1]!;
-          expect(one.store.getPending(id)?.request.resource).toBe(RESOURCE_A);
+          expect(one.store.pending.find(id)?.request.resource).toBe(RESOURCE_A);
         }
       } finally {
         await one.close();
@@ -248,7 +248,7 @@ describe('authorize', () => {
       expect(html).toContain('127.0.0.1:9'); // upstream host
       expect(h.count('pending_authorizations')).toBe(1);
       const id = /name="pending" value="([^"]+)"/.exec(html)![1]!;
-      const p = h.store.getPending(id)!;
+      const p = h.store.pending.find(id)!;
       expect(p.request).toEqual({ clientId: client.clientId, redirectUri: CLIENT_REDIRECT, codeChallenge: CHALLENGE, state: 'client-state-123', scopes: ['mcp'], resource: RESOURCE_A, server: 'a' });
       expect(p.upstreamStateHash).toBeNull();
       expect(p.upstreamVerifier).toBeNull();
@@ -280,13 +280,13 @@ describe('authorize', () => {
       expect(html).not.toContain('<code>b:write</code>');
       expect(html).not.toContain('<code>offline_access</code>');
       const id = /name="pending" value="([^"]+)"/.exec(html)![1]!;
-      expect(h.store.getPending(id)?.request.scopes).toEqual(['b:read']);
+      expect(h.store.pending.find(id)?.request.scopes).toEqual(['b:read']);
     });
 
     it('grants every scope of the server when the client asks for none it knows', async () => {
       const res = await authorize(params({ resource: RESOURCE_B, scope: undefined }));
       const id = /name="pending" value="([^"]+)"/.exec(await res.text())![1]!;
-      expect(h.store.getPending(id)?.request.scopes).toEqual(['b:read', 'b:write']);
+      expect(h.store.pending.find(id)?.request.scopes).toEqual(['b:read', 'b:write']);
     });
 
     it('cannot be framed and runs no script', async () => {

@@ -68,13 +68,13 @@ describe('callback', () => {
     const q = new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: CLIENT_REDIRECT, code_challenge: CHALLENGE, code_challenge_method: 'S256', resource: RESOURCE_A });
     const pendingId = /name="pending" value="([^"]+)"/.exec(await (await h.request(`/authorize?${q.toString()}`)).text())![1]!;
     await expectPage(await callback({ code: 'x', state: pendingId }));
-    expect(h.store.getPending(pendingId)).toBeDefined();
+    expect(h.store.pending.find(pendingId)).toBeDefined();
   });
 
   it('forwards an upstream access_denied to the client as access_denied', async () => {
     const { state, pendingId } = await approved();
     expectClientError(await callback({ state, error: 'access_denied' }), 'access_denied');
-    expect(h.store.getPending(pendingId)).toBeUndefined();
+    expect(h.store.pending.find(pendingId)).toBeUndefined();
     expect(h.events('upstream.authorization_failed')).toHaveLength(1);
   });
 

@@ -24,27 +24,27 @@ describe('client use', () => {
     h.clock.now += 10;
     // A failed token request does not count.
     await h.postForm('/token', { grant_type: 'authorization_code', code: 'kh_code_unknown', code_verifier: VERIFIER, redirect_uri: CLIENT_REDIRECT, client_id: client.clientId, resource: RESOURCE_A });
-    expect(h.store.getClient(client.clientId)?.lastUsedAt).toBeNull();
+    expect(h.store.clients.find(client.clientId)?.lastUsedAt).toBeNull();
     const issued = await h.postForm('/token', { grant_type: 'authorization_code', code, code_verifier: VERIFIER, redirect_uri: CLIENT_REDIRECT, client_id: client.clientId, resource: RESOURCE_A });
     expect(issued.status).toBe(200);
-    expect(h.store.getClient(client.clientId)?.lastUsedAt).toBe(h.clock.now);
+    expect(h.store.clients.find(client.clientId)?.lastUsedAt).toBe(h.clock.now);
     const { refresh_token } = (await issued.json()) as { refresh_token: string };
     h.clock.now += 500;
     const refreshed = await h.postForm('/token', { grant_type: 'refresh_token', refresh_token, client_id: client.clientId });
     expect(refreshed.status).toBe(200);
-    expect(h.store.getClient(client.clientId)?.lastUsedAt).toBe(h.clock.now);
+    expect(h.store.clients.find(client.clientId)?.lastUsedAt).toBe(h.clock.now);
   });
 
   it('records a completed authorization (code.issued) as a use', () => {
     const client = h.seedClient();
     h.clock.now += 7;
     h.keyhole.events.record({ type: 'code.issued', clientId: client.clientId, grantId: null, detail: {} });
-    expect(h.store.getClient(client.clientId)?.lastUsedAt).toBe(h.clock.now);
+    expect(h.store.clients.find(client.clientId)?.lastUsedAt).toBe(h.clock.now);
     h.keyhole.events.record({ type: 'consent.approved', clientId: client.clientId, detail: {} });
     h.keyhole.events.record({ type: 'token.issued', clientId: client.clientId, outcome: 'failure', detail: {} });
     h.clock.now += 7;
     h.keyhole.events.record({ type: 'consent.denied', clientId: client.clientId, detail: {} });
-    expect(h.store.getClient(client.clientId)?.lastUsedAt).toBe(h.clock.now - 7);
+    expect(h.store.clients.find(client.clientId)?.lastUsedAt).toBe(h.clock.now - 7);
   });
 });
 
@@ -61,10 +61,10 @@ describe('client expiry', () => {
     const fresh = h.seedClient({ createdAt: h.clock.now });
     h.clock.now += 23 * HOUR;
     expect(await h.keyhole.clientExpiry.run()).toEqual([]);
-    expect(h.store.getClient(fresh.clientId)).toBeDefined();
+    expect(h.store.clients.find(fresh.clientId)).toBeDefined();
     h.clock.now += HOUR + 1;
     expect(await h.keyhole.clientExpiry.run()).toEqual([{ clientId: fresh.clientId, reason: 'never_authorized', revokedGrants: 0 }]);
-    expect(h.store.getClient(fresh.clientId)).toBeUndefined();
+    expect(h.store.clients.find(fresh.clientId)).toBeUndefined();
     expect(expired()).toEqual([{ clientId: fresh.clientId, detail: { reason: 'never_authorized', revoked_grants: 0, actor: 'system:client-expiry' } }]);
   });
 
@@ -76,7 +76,7 @@ describe('client expiry', () => {
     expect(await h.keyhole.clientExpiry.run()).toEqual([]);
     h.clock.now += DAY + 1;
     expect(await h.keyhole.clientExpiry.run()).toEqual([{ clientId: used.clientId, reason: 'unused', revokedGrants: 0 }]);
-    expect(h.store.getClient(used.clientId)).toBeUndefined();
+    expect(h.store.clients.find(used.clientId)).toBeUndefined();
   });
 
   it('ends the active grants of an expired client through the revoker before deleting it; grants stay as history', async () => {
@@ -89,8 +89,8 @@ describe('client expiry', () => {
     h.clock.now += 91 * DAY;
     expect(await h.keyhole.clientExpiry.run()).toEqual([{ clientId: client.clientId, reason: 'unused', revokedGrants: 1 }]);
     expect(revoke).toHaveBeenCalledWith(grant.id, 'client_expired', 'system:client-expiry');
-    expect(h.store.getGrant(grant.id)).toMatchObject({ status: 'revoked', statusReason: 'client_expired' });
-    expect(h.store.getGrant(old.id)?.statusReason).toBe('client_revoked');
+    expect(h.store.grants.find(grant.id)).toMatchObject({ status: 'revoked', statusReason: 'client_expired' });
+    expect(h.store.grants.find(old.id)?.statusReason).toBe('client_revoked');
     expect(h.count('upstream_credentials')).toBe(0);
     expect((await h.request('/mcp/a', { method: 'POST', headers: { authorization: `Bearer ${access}` } })).status).toBe(401);
     expect(h.events('grant.revoked')[0]).toMatchObject({ grantId: grant.id, detail: { reason: 'client_expired', actor: 'system:client-expiry' } });
@@ -110,7 +110,7 @@ describe('client expiry', () => {
     h.store.transaction(() => {
       for (let i = 0; i < 25; i++) h.seedClient({ createdAt: h.clock.now - 2 * DAY - i });
     });
-    const listed = vi.spyOn(h.store, 'listExpiredDcrClients');
+    const listed = vi.spyOn(h.store.clients, 'listExpiredDcr');
     expect(await batchOf(10).runBatch()).toHaveLength(10);
     expect(listed).toHaveBeenLastCalledWith(h.clock.now - 24 * HOUR, h.clock.now - 90 * DAY, 10);
     expect(h.count('clients')).toBe(15);
@@ -126,7 +126,7 @@ describe('client expiry', () => {
     const other = h.seedClient({ createdAt: h.clock.now - 2 * DAY });
     const revoke = vi.spyOn(h.keyhole.revoker, 'revoke').mockRejectedValueOnce(new Error('keychain unreachable'));
     expect(await h.keyhole.clientExpiry.run()).toEqual([{ clientId: other.clientId, reason: 'never_authorized', revokedGrants: 0 }]);
-    expect(h.store.getClient(stuck.clientId)?.blockedAt).not.toBeNull();
+    expect(h.store.clients.find(stuck.clientId)?.blockedAt).not.toBeNull();
     expect(h.logs.some((l) => l.includes('keyhole.client_expiry') && l.includes(stuck.clientId))).toBe(true);
     revoke.mockRestore();
     expect(await h.keyhole.clientExpiry.run()).toEqual([{ clientId: stuck.clientId, reason: 'unused', revokedGrants: 1 }]);
@@ -134,14 +134,14 @@ describe('client expiry', () => {
 
   it('skips a listed client that was used in the meantime', async () => {
     const client = h.seedClient({ createdAt: h.clock.now - 2 * DAY });
-    const listExpired = h.store.listExpiredDcrClients.bind(h.store);
-    vi.spyOn(h.store, 'listExpiredDcrClients').mockImplementation((a, b, n) => {
+    const listExpired = h.store.clients.listExpiredDcr.bind(h.store.clients);
+    vi.spyOn(h.store.clients, 'listExpiredDcr').mockImplementation((a, b, n) => {
       const out = listExpired(a, b, n);
-      h.store.touchClient(client.clientId, h.clock.now); // a token is issued between the scan and the deletion
+      h.store.clients.touch(client.clientId, h.clock.now); // a token is issued between the scan and the deletion
       return out;
     });
     expect(await h.keyhole.clientExpiry.run()).toEqual([]);
-    expect(h.store.getClient(client.clientId)).toBeDefined();
+    expect(h.store.clients.find(client.clientId)).toBeDefined();
   });
 
   it('runs on an unref\'d timer every dcr.expiryIntervalSeconds, stopped by stop()', async () => {

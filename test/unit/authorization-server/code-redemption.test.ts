@@ -38,7 +38,7 @@ describe('authorization_code redemption', () => {
     const other = h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' } });
     const { code, record } = h.seedCode(grant);
     await expectInvalidGrant(await redeem(code, { client_id: other.clientId }));
-    expect(h.store.getCode(record.hash)?.usedAt).toBeNull();
+    expect(h.store.tokens.findCode(record.hash)?.usedAt).toBeNull();
     await expectTokens(await redeem(code));
     expect(h.events('code.replayed')).toHaveLength(0);
     expect(h.events('code.redeemed')).toHaveLength(1);
@@ -47,7 +47,7 @@ describe('authorization_code redemption', () => {
   it('rejects a wrong verifier without burning the code: the right verifier then succeeds', async () => {
     const { code, record } = h.seedCode(grant);
     await expectInvalidGrant(await redeem(code, { code_verifier: pkcePair().verifier }));
-    expect(h.store.getCode(record.hash)?.usedAt).toBeNull();
+    expect(h.store.tokens.findCode(record.hash)?.usedAt).toBeNull();
     await expectTokens(await redeem(code));
     expect(h.events('code.replayed')).toHaveLength(0);
   });
@@ -55,7 +55,7 @@ describe('authorization_code redemption', () => {
   it('rejects a wrong redirect_uri without burning the code: the right one then succeeds', async () => {
     const { code, record } = h.seedCode(grant);
     await expectInvalidGrant(await redeem(code, { redirect_uri: 'https://evil.example/cb' }));
-    expect(h.store.getCode(record.hash)?.usedAt).toBeNull();
+    expect(h.store.tokens.findCode(record.hash)?.usedAt).toBeNull();
     await expectTokens(await redeem(code));
   });
 
@@ -64,8 +64,8 @@ describe('authorization_code redemption', () => {
     const first = await expectTokens(await redeem(code));
     h.clock.now += 3;
     await expectInvalidGrant(await redeem(code));
-    expect(h.store.lookupAccessToken(sha256Hex(first.access_token))?.revokedAt).toBe(h.clock.now);
-    expect(h.store.getRefreshToken(sha256Hex(first.refresh_token))?.revokedAt).toBe(h.clock.now);
+    expect(h.store.tokens.findAccess(sha256Hex(first.access_token))?.revokedAt).toBe(h.clock.now);
+    expect(h.store.tokens.findRefresh(sha256Hex(first.refresh_token))?.revokedAt).toBe(h.clock.now);
     expect(h.events('code.replayed')).toHaveLength(1);
   });
 
@@ -73,7 +73,7 @@ describe('authorization_code redemption', () => {
     const { code } = h.seedCode(grant);
     const first = await expectTokens(await redeem(code));
     await expectInvalidGrant(await redeem(code, { code_verifier: pkcePair().verifier }));
-    expect(h.store.lookupAccessToken(sha256Hex(first.access_token))?.revokedAt).toBeNull();
+    expect(h.store.tokens.findAccess(sha256Hex(first.access_token))?.revokedAt).toBeNull();
     expect(h.events('code.replayed')).toHaveLength(0);
   });
 });

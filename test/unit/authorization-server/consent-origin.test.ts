@@ -41,7 +41,7 @@ describe('consent origin checks', () => {
     expect(res.headers.get('content-type')).toContain('text/html');
     expect(await res.text()).toContain('sent from another site');
     expect(res.headers.getSetCookie().filter((c) => c.startsWith('keyhole-tx-'))).toHaveLength(0);
-    expect(h.store.getPending(pending)?.upstreamStateHash).toBeNull();
+    expect(h.store.pending.find(pending)?.upstreamStateHash).toBeNull();
     expect(h.events('consent.approved')).toHaveLength(0);
   }
 

@@ -49,7 +49,7 @@ describe('consent', () => {
   }
 
   function snapshot(id: string): PendingAuthorization | undefined {
-    return h.store.getPending(id);
+    return h.store.pending.find(id);
   }
 
   describe('CSRF', () => {
@@ -180,7 +180,7 @@ describe('consent', () => {
   describe('refusals', () => {
     it('refuses to go upstream for a client blocked after /authorize', async () => {
       const s = await start();
-      h.store.blockClient(client.clientId, h.clock.now);
+      h.store.clients.block(client.clientId, h.clock.now);
       await expectPage(await post(s, { decision: 'approve' }), 400, 'invalid_client');
       expect(snapshot(s.pending)).toBeUndefined();
     });

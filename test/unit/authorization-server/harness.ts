@@ -122,19 +122,19 @@ export function createHarness(opts: { publicUrl?: string; servers?: string[]; to
     },
     seedClient(over = {}) {
       const client = makeClient({ createdAt: T0, ...over });
-      store.createClient(client);
+      store.clients.create(client);
       return client;
     },
     seedConfidentialClient(over = {}) {
       const secret = randomToken('kh_cs_');
       const client = makeClient({ createdAt: T0, secretHash: sha256Hex(secret), ...over });
       client.metadata = { ...client.metadata, token_endpoint_auth_method: 'client_secret_basic' };
-      store.createClient(client);
+      store.clients.create(client);
       return { client, secret };
     },
     seedGrant(client, over = {}) {
       const grant = makeGrant({ clientId: client.clientId, server: 'a', scopes: ['mcp'], createdAt: T0, ...over });
-      store.createGrant(grant);
+      store.grants.create(grant);
       return grant;
     },
     seedCode(grant, over = {}) {
@@ -148,7 +148,7 @@ export function createHarness(opts: { publicUrl?: string; servers?: string[]; to
         expiresAt: clock.now + 60,
         ...over,
       });
-      store.createCode(record);
+      store.tokens.createCode(record);
       return { code, record };
     },
     seedTokens(grant, over = {}) {
@@ -156,12 +156,12 @@ export function createHarness(opts: { publicUrl?: string; servers?: string[]; to
       const access = randomToken('kh_at_');
       const refresh = randomToken('kh_rt_');
       const common = { resource: over.resource ?? resourceOf(grant.server, publicUrl), scopes: over.scopes ?? grant.scopes };
-      store.createAccessToken(makeAccess(grant, familyId, { hash: sha256Hex(access), expiresAt: over.accessExpiresAt ?? clock.now + 900, ...common }));
-      store.createRefreshToken(makeRefresh(grant, familyId, { hash: sha256Hex(refresh), expiresAt: over.refreshExpiresAt ?? clock.now + 86_400, ...common }));
+      store.tokens.createAccess(makeAccess(grant, familyId, { hash: sha256Hex(access), expiresAt: over.accessExpiresAt ?? clock.now + 900, ...common }));
+      store.tokens.createRefresh(makeRefresh(grant, familyId, { hash: sha256Hex(refresh), expiresAt: over.refreshExpiresAt ?? clock.now + 86_400, ...common }));
       return { access, refresh, familyId };
     },
     async seedUpstreamCredential(grant) {
-      store.putUpstreamCredential(
+      store.upstreamCredentials.put(
         makeCredential(grant, {
           accessToken: await cipher.seal('upstream-access-value', sealContext.access(grant.id)),
           refreshToken: await cipher.seal('upstream-refresh-value', sealContext.refresh(grant.id)),
@@ -171,7 +171,7 @@ export function createHarness(opts: { publicUrl?: string; servers?: string[]; to
       );
     },
     events(type) {
-      return store.listEvents({ ...(type ? { type } : {}), limit: 500 });
+      return store.events.list({ ...(type ? { type } : {}), limit: 500 });
     },
     count(table) {
       return (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;

@@ -195,7 +195,7 @@ describe('malformed input', () => {
       const directives = csp.split(';').map((d) => d.trim().split(/\s+/)[0]);
       expect(directives, uri).toEqual(['default-src', 'style-src', 'img-src', 'form-action', 'frame-ancestors', 'base-uri']);
       expect(csp, uri).not.toContain('a;b');
-      h.store.deleteClient(legacy.clientId);
+      h.store.clients.delete(legacy.clientId);
     }
   });
 

@@ -74,7 +74,7 @@ describe('mcp bearer check', () => {
 
   it('rejects a revoked token with invalid_token', async () => {
     const { access } = h.seedTokens(grant);
-    h.store.revokeAccessToken(sha(access), h.clock.now);
+    h.store.tokens.revokeAccess(sha(access), h.clock.now);
     await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
   });
 
@@ -82,7 +82,7 @@ describe('mcp bearer check', () => {
     const { access } = h.seedTokens(grant);
     // Only the grant's status changes (the token row itself is left alone), so the grant check is what refuses it.
     h.store.db.prepare("UPDATE grants SET status = 'revoked', revoked_at = ? WHERE id = ?").run(h.clock.now, grant.id);
-    expect(h.store.lookupAccessToken(sha(access))?.revokedAt).toBeNull();
+    expect(h.store.tokens.findAccess(sha(access))?.revokedAt).toBeNull();
     await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
   });
 

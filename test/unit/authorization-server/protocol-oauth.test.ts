@@ -53,12 +53,12 @@ describe('protocol oauth (issue 11 §3)', () => {
       const grant = h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
       const { refresh: rt } = h.seedTokens(grant);
       const next = await tokens(await refresh(rt));
-      expect(h.store.lookupAccessToken(sha256Hex(next.access_token))).toMatchObject({ resource: RESOURCE_B, grantId: grant.id, scopes: ['b:read'] });
-      expect(h.store.getRefreshToken(sha256Hex(next.refresh_token))).toMatchObject({ resource: RESOURCE_B, grantId: grant.id });
+      expect(h.store.tokens.findAccess(sha256Hex(next.access_token))).toMatchObject({ resource: RESOURCE_B, grantId: grant.id, scopes: ['b:read'] });
+      expect(h.store.tokens.findRefresh(sha256Hex(next.refresh_token))).toMatchObject({ resource: RESOURCE_B, grantId: grant.id });
       // An empty resource and the origin alone mean the same thing; another server's resource does not.
       const again = await tokens(await refresh(next.refresh_token, { resource: '' }));
       const origin = await tokens(await refresh(again.refresh_token, { resource: PUBLIC_URL }));
-      expect(h.store.lookupAccessToken(sha256Hex(origin.access_token))?.resource).toBe(RESOURCE_B);
+      expect(h.store.tokens.findAccess(sha256Hex(origin.access_token))?.resource).toBe(RESOURCE_B);
       const wrong = await refresh(origin.refresh_token, { resource: RESOURCE_A });
       expect(wrong.status).toBe(400);
       expect((await oauthError(wrong)).error).toBe('invalid_target');
@@ -87,7 +87,7 @@ describe('protocol oauth (issue 11 §3)', () => {
         expect(res.status).toBe(400);
         expect((await oauthError(res)).error).toBe('invalid_scope');
       }
-      expect(h.store.getRefreshToken(sha256Hex(second.refresh_token))?.usedAt).toBeNull();
+      expect(h.store.tokens.findRefresh(sha256Hex(second.refresh_token))?.usedAt).toBeNull();
     });
   });
 

@@ -35,7 +35,7 @@ describe('register', () => {
       expect(body.redirect_uris).toEqual(payload.redirect_uris);
       for (const [k, v] of Object.entries(payload)) expect(body[k], k).toEqual(v);
       expect(body.client_secret).toBeUndefined();
-      const stored = h.store.getClient(body.client_id as string);
+      const stored = h.store.clients.find(body.client_id as string);
       expect(stored?.kind).toBe('dcr');
       expect(stored?.secretHash).toBeNull();
       expect(stored?.metadata.redirect_uris).toEqual(payload.redirect_uris);
@@ -99,7 +99,7 @@ describe('register', () => {
     expect(body.client_id_issued_at).toBe(h.clock.now);
     expect(body.registration_access_token).toBeUndefined();
     expect(body.registration_client_uri).toBeUndefined();
-    const stored = h.store.getClient(body.client_id as string)!;
+    const stored = h.store.clients.find(body.client_id as string)!;
     expect(stored.metadata.client_secret).toBeUndefined();
     expect(stored.metadata.client_id).toBeUndefined();
   });

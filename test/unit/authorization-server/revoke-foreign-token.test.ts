@@ -50,10 +50,10 @@ describe('revoke with another client\'s token', () => {
     const eventsBefore = h.count('events');
     expect((await revoke({ token: fam.refresh, client_id: other.clientId })).status).toBe(200);
     expect((await revoke({ token: fam.access, client_id: other.clientId })).status).toBe(200);
-    expect(h.store.getGrant(grant.id)?.status).toBe('active');
-    expect(h.store.lookupAccessToken(sha256Hex(fam.access))?.revokedAt).toBeNull();
-    expect(h.store.getRefreshToken(sha256Hex(fam.refresh))?.revokedAt).toBeNull();
-    expect(h.store.getUpstreamCredential(grant.id)).toBeDefined();
+    expect(h.store.grants.find(grant.id)?.status).toBe('active');
+    expect(h.store.tokens.findAccess(sha256Hex(fam.access))?.revokedAt).toBeNull();
+    expect(h.store.tokens.findRefresh(sha256Hex(fam.refresh))?.revokedAt).toBeNull();
+    expect(h.store.upstreamCredentials.find(grant.id)).toBeDefined();
     expect(h.count('events')).toBe(eventsBefore);
     const mcp = await h.request('/mcp/a', { method: 'POST', headers: { authorization: `Bearer ${fam.access}`, 'content-type': 'application/json' }, body: '{}' });
     expect(mcp.status).not.toBe(401);

@@ -112,7 +112,7 @@ describe('token', () => {
 
     it('rejects a blocked client with 401 invalid_client', async () => {
       const { code } = h.seedCode(grant);
-      h.store.blockClient(client.clientId, h.clock.now);
+      h.store.clients.block(client.clientId, h.clock.now);
       await expectError(await token(codeParams(code)), 401, 'invalid_client');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
     });
@@ -169,9 +169,9 @@ describe('token', () => {
       const { code } = h.seedCode(grant);
       const body = await expectTokens(await token(codeParams(code)));
       expect(body.scope).toBe('mcp');
-      const access = h.store.lookupAccessToken(sha256Hex(body.access_token))!;
+      const access = h.store.tokens.findAccess(sha256Hex(body.access_token))!;
       expect(access).toMatchObject({ grantId: grant.id, clientId: client.clientId, resource: RESOURCE_A, scopes: ['mcp'], expiresAt: h.clock.now + 900, revokedAt: null });
-      expect(h.store.getRefreshToken(sha256Hex(body.refresh_token))?.familyId).toBe(access.familyId);
+      expect(h.store.tokens.findRefresh(sha256Hex(body.refresh_token))?.familyId).toBe(access.familyId);
       const dump = JSON.stringify([h.store.db.prepare('SELECT * FROM access_tokens').all(), h.store.db.prepare('SELECT * FROM refresh_tokens').all(), h.store.db.prepare('SELECT * FROM events').all()]);
       for (const v of [body.access_token, body.refresh_token, code]) {
         expect(dump).not.toContain(v);
@@ -217,8 +217,8 @@ describe('token', () => {
       const first = await expectTokens(await token(codeParams(code)));
       h.clock.now += 5;
       await expectError(await token(codeParams(code)), 400, 'invalid_grant');
-      expect(h.store.lookupAccessToken(sha256Hex(first.access_token))?.revokedAt).toBe(h.clock.now);
-      expect(h.store.getRefreshToken(sha256Hex(first.refresh_token))?.revokedAt).toBe(h.clock.now);
+      expect(h.store.tokens.findAccess(sha256Hex(first.access_token))?.revokedAt).toBe(h.clock.now);
+      expect(h.store.tokens.findRefresh(sha256Hex(first.refresh_token))?.revokedAt).toBe(h.clock.now);
       const [replayed] = h.events('code.replayed');
       expect(replayed).toMatchObject({ outcome: 'failure', grantId: grant.id, clientId: client.clientId });
       expect(replayed?.detail).toMatchObject({ code_fp: fingerprint(code), family_id: record.familyId });
@@ -235,7 +235,7 @@ describe('token', () => {
       const { code } = h.seedCode(grant);
       await expectTokens(await token(codeParams(code)));
       await expectError(await token(codeParams(code)), 400, 'invalid_grant');
-      expect(h.store.lookupAccessToken(sha256Hex(other.access))?.revokedAt).toBeNull();
+      expect(h.store.tokens.findAccess(sha256Hex(other.access))?.revokedAt).toBeNull();
     });
 
     it('rejects a wrong code_verifier with invalid_grant', async () => {
@@ -291,7 +291,7 @@ describe('token', () => {
 
     it('rejects a code whose grant was revoked after it was issued with invalid_grant', async () => {
       const { code } = h.seedCode(grant);
-      h.store.revokeGrant(grant.id, 'admin_revoked', h.clock.now);
+      h.store.grants.revoke(grant.id, 'admin_revoked', h.clock.now);
       await expectError(await token(codeParams(code)), 400, 'invalid_grant');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
     });
@@ -309,9 +309,9 @@ describe('token', () => {
       const next = await expectTokens(await token(refreshParams(refresh)));
       expect(next.refresh_token).not.toBe(refresh);
       expect(next.scope).toBe('b:read b:write');
-      const stored = h.store.getRefreshToken(sha256Hex(next.refresh_token))!;
+      const stored = h.store.tokens.findRefresh(sha256Hex(next.refresh_token))!;
       expect(stored).toMatchObject({ grantId: grantB.id, familyId, resource: RESOURCE_B, usedAt: null, revokedAt: null });
-      expect(h.store.getRefreshToken(sha256Hex(refresh))?.usedAt).toBe(h.clock.now);
+      expect(h.store.tokens.findRefresh(sha256Hex(refresh))?.usedAt).toBe(h.clock.now);
       h.clock.now += 100;
       await expectTokens(await token(refreshParams(next.refresh_token)));
       expect(h.events('token.refreshed')).toHaveLength(2);
@@ -324,7 +324,7 @@ describe('token', () => {
       const again = await expectTokens(await token(refreshParams(refresh)));
       expect(again.refresh_token).not.toBe(first.refresh_token);
       // Nothing was revoked.
-      expect(h.store.getRefreshToken(sha256Hex(first.refresh_token))?.revokedAt).toBeNull();
+      expect(h.store.tokens.findRefresh(sha256Hex(first.refresh_token))?.revokedAt).toBeNull();
       expect(h.events('refresh.replay_detected')).toHaveLength(0);
       const [latest, earliest] = h.events('token.refreshed'); // newest first
       expect(earliest?.detail.grace).toBe(false);
@@ -338,8 +338,8 @@ describe('token', () => {
       await expectError(await token(refreshParams(refresh)), 400, 'invalid_grant');
       // The newest refresh token fails too, and every access token of the family is revoked.
       await expectError(await token(refreshParams(next.refresh_token)), 400, 'invalid_grant');
-      expect(h.store.lookupAccessToken(sha256Hex(access))?.revokedAt).toBe(h.clock.now);
-      expect(h.store.lookupAccessToken(sha256Hex(next.access_token))?.revokedAt).toBe(h.clock.now);
+      expect(h.store.tokens.findAccess(sha256Hex(access))?.revokedAt).toBe(h.clock.now);
+      expect(h.store.tokens.findAccess(sha256Hex(next.access_token))?.revokedAt).toBe(h.clock.now);
       const [event] = h.events('refresh.replay_detected');
       expect(event).toMatchObject({ outcome: 'failure', grantId: grantB.id });
       expect(event?.detail).toMatchObject({ family_id: familyId, refresh_fp: fingerprint(refresh), used_seconds_ago: 31 });
@@ -350,7 +350,7 @@ describe('token', () => {
       const { refresh } = h.seedTokens(grantB, { scopes: ['b:read'] });
       await expectError(await token(refreshParams(refresh, { scope: 'b:read b:write' })), 400, 'invalid_scope');
       await expectError(await token(refreshParams(refresh, { scope: 'mcp' })), 400, 'invalid_scope');
-      expect(h.store.getRefreshToken(sha256Hex(refresh))?.usedAt).toBeNull();
+      expect(h.store.tokens.findRefresh(sha256Hex(refresh))?.usedAt).toBeNull();
       expect(tokenCounts()).toEqual({ access: 1, refresh: 1 });
     });
 
@@ -358,8 +358,8 @@ describe('token', () => {
       const { refresh } = h.seedTokens(grantB);
       const narrow = await expectTokens(await token(refreshParams(refresh, { scope: 'b:read' })));
       expect(narrow.scope).toBe('b:read');
-      expect(h.store.lookupAccessToken(sha256Hex(narrow.access_token))?.scopes).toEqual(['b:read']);
-      expect(h.store.getRefreshToken(sha256Hex(narrow.refresh_token))?.scopes).toEqual(['b:read', 'b:write']);
+      expect(h.store.tokens.findAccess(sha256Hex(narrow.access_token))?.scopes).toEqual(['b:read']);
+      expect(h.store.tokens.findRefresh(sha256Hex(narrow.refresh_token))?.scopes).toEqual(['b:read', 'b:write']);
       // So a later refresh can ask for the whole original scope again.
       const full = await expectTokens(await token(refreshParams(narrow.refresh_token)));
       expect(full.scope).toBe('b:read b:write');
@@ -369,14 +369,14 @@ describe('token', () => {
       const { refresh } = h.seedTokens(grantB, { refreshExpiresAt: h.clock.now + 10 });
       h.clock.now += 10;
       await expectError(await token(refreshParams(refresh)), 400, 'invalid_grant');
-      expect(h.store.getRefreshToken(sha256Hex(refresh))?.usedAt).toBeNull();
+      expect(h.store.tokens.findRefresh(sha256Hex(refresh))?.usedAt).toBeNull();
     });
 
     it('rejects another client\'s refresh token with invalid_grant and does not consume it', async () => {
       const other = h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' } });
       const { refresh } = h.seedTokens(grantB);
       await expectError(await token(refreshParams(refresh, { client_id: other.clientId })), 400, 'invalid_grant');
-      expect(h.store.getRefreshToken(sha256Hex(refresh))?.usedAt).toBeNull();
+      expect(h.store.tokens.findRefresh(sha256Hex(refresh))?.usedAt).toBeNull();
       expect(h.events('refresh.replay_detected')).toHaveLength(0);
       await expectTokens(await token(refreshParams(refresh)));
     });
@@ -391,7 +391,7 @@ describe('token', () => {
 
     it('rejects a refresh token of a revoked grant with invalid_grant', async () => {
       const { refresh } = h.seedTokens(grantB);
-      h.store.revokeGrant(grantB.id, 'admin_revoked', h.clock.now);
+      h.store.grants.revoke(grantB.id, 'admin_revoked', h.clock.now);
       await expectError(await token(refreshParams(refresh)), 400, 'invalid_grant');
     });
 
@@ -399,7 +399,7 @@ describe('token', () => {
       const { refresh } = h.seedTokens(grantB);
       await expectError(await token(refreshParams(refresh, { resource: RESOURCE_A })), 400, 'invalid_target');
       await expectError(await token(refreshParams(refresh, { resource: 'https://other.example/' })), 400, 'invalid_target');
-      expect(h.store.getRefreshToken(sha256Hex(refresh))?.usedAt).toBeNull();
+      expect(h.store.tokens.findRefresh(sha256Hex(refresh))?.usedAt).toBeNull();
       await expectTokens(await token(refreshParams(refresh, { resource: `${RESOURCE_B}/` })));
     });
 

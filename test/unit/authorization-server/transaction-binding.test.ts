@@ -81,7 +81,7 @@ describe('transaction binding', () => {
     const { upstreamUrl, pending } = await approve(attacker);
     await expectRefused(await callbackIn(new Jar(), upstreamUrl), pending);
     // The state is single-use: the pending authorization is gone, the attacker cannot complete it either.
-    expect(h.store.getPending(pending)).toBeUndefined();
+    expect(h.store.pending.find(pending)).toBeUndefined();
   });
 
   it('rejects a victim browser holding a different value under the same cookie name', async () => {
@@ -139,7 +139,7 @@ describe('transaction binding', () => {
     expect(tx[0]).not.toMatch(/Domain=/);
     // Only its hash is stored.
     const value = /=([^;]+)/.exec(tx[0]!)![1]!;
-    expect(JSON.stringify(h.store.getPending(pending))).not.toContain(value);
+    expect(JSON.stringify(h.store.pending.find(pending))).not.toContain(value);
   });
 
   it('sets a __Host- prefixed, Secure binding cookie on https and checks it at the callback', async () => {

@@ -39,11 +39,11 @@ async function start(logLevel?: LogLevel): Promise<Running> {
     ...(logLevel ? { logLevel } : {}),
   });
   const client = makeClient();
-  keyhole.store.createClient(client);
+  keyhole.store.clients.create(client);
   const grant = makeGrant({ clientId: client.clientId, server: 'a', scopes: ['mcp'], createdAt: Math.floor(Date.now() / 1000) });
-  keyhole.store.createGrant(grant);
+  keyhole.store.grants.create(grant);
   const access = randomToken('kh_at_');
-  keyhole.store.createAccessToken(makeAccess(grant, 'f_abort', { hash: sha256Hex(access), resource: resourceOf('a', config.publicUrl), scopes: ['mcp'], expiresAt: Math.floor(Date.now() / 1000) + 900 }));
+  keyhole.store.tokens.createAccess(makeAccess(grant, 'f_abort', { hash: sha256Hex(access), resource: resourceOf('a', config.publicUrl), scopes: ['mcp'], expiresAt: Math.floor(Date.now() / 1000) + 900 }));
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: keyhole.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });

@@ -107,7 +107,7 @@ export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => 
     });
   });
   const client = makeClient({ createdAt: T0 });
-  store.createClient(client);
+  store.clients.create(client);
 
   return {
     keyhole,
@@ -118,10 +118,10 @@ export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => 
     },
     async grant(name, scopes = ['read']) {
       const grant = makeGrant({ clientId: client.clientId, server: name, scopes, createdAt: T0 });
-      store.createGrant(grant);
+      store.grants.create(grant);
       const token = randomToken('kh_at_');
-      store.createAccessToken(makeAccess(grant, `f_${randomBytes(8).toString('hex')}`, { hash: sha256Hex(token), expiresAt: T0 + 900, resource: `${config.publicUrl}/mcp/${name}`, scopes }));
-      store.putUpstreamCredential(makeCredential(grant, {
+      store.tokens.createAccess(makeAccess(grant, `f_${randomBytes(8).toString('hex')}`, { hash: sha256Hex(token), expiresAt: T0 + 900, resource: `${config.publicUrl}/mcp/${name}`, scopes }));
+      store.upstreamCredentials.put(makeCredential(grant, {
         accessToken: await cipher.seal('upstream-access-value', sealContext.access(grant.id)),
         refreshToken: await cipher.seal('upstream-refresh-value', sealContext.refresh(grant.id)),
         accessExpiresAt: T0 + 3600,

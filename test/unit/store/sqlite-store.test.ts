@@ -63,11 +63,11 @@ describe('SqliteStore', () => {
   it('reopens a file idempotently and keeps its data', () => {
     store = openSqliteStore(file);
     const g = makeGrant();
-    store.createGrant(g);
+    store.grants.create(g);
     store.close();
     store = openSqliteStore(file);
     expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    expect(store.getGrant(g.id)).toEqual(g);
+    expect(store.grants.find(g.id)).toEqual(g);
     expect(migrate(store.db)).toBe(MIGRATIONS.length);
   });
 
@@ -132,25 +132,25 @@ describe('SqliteStore', () => {
   it('refuses codes and tokens for an unknown grant (foreign keys)', () => {
     store = openSqliteStore(':memory:');
     const ghost = makeGrant();
-    expect(() => store!.createCode(makeCode(ghost))).toThrow(/FOREIGN KEY/);
-    expect(() => store!.createAccessToken(makeAccess(ghost, randomId('f')))).toThrow(/FOREIGN KEY/);
-    expect(() => store!.createRefreshToken(makeRefresh(ghost, randomId('f')))).toThrow(/FOREIGN KEY/);
-    store.putUpstreamCredential(makeCredential(ghost)); // no-op: the grant is not active
-    expect(store.getUpstreamCredential(ghost.id)).toBeUndefined();
+    expect(() => store!.tokens.createCode(makeCode(ghost))).toThrow(/FOREIGN KEY/);
+    expect(() => store!.tokens.createAccess(makeAccess(ghost, randomId('f')))).toThrow(/FOREIGN KEY/);
+    expect(() => store!.tokens.createRefresh(makeRefresh(ghost, randomId('f')))).toThrow(/FOREIGN KEY/);
+    store.upstreamCredentials.put(makeCredential(ghost)); // no-op: the grant is not active
+    expect(store.upstreamCredentials.find(ghost.id)).toBeUndefined();
   });
 
   it('refuses a scope containing whitespace (scopes are stored space-separated)', () => {
     store = openSqliteStore(':memory:');
-    expect(() => store!.createGrant(makeGrant({ scopes: ['a b'] }))).toThrow(TypeError);
-    expect(() => store!.createGrant(makeGrant({ scopes: [''] }))).toThrow(TypeError);
+    expect(() => store!.grants.create(makeGrant({ scopes: ['a b'] }))).toThrow(TypeError);
+    expect(() => store!.grants.create(makeGrant({ scopes: [''] }))).toThrow(TypeError);
   });
 
   it('stores only what it is given: no token value reaches the database file', async () => {
     store = openSqliteStore(file);
     const g = makeGrant();
-    store.createGrant(g);
+    store.grants.create(g);
     const value = 'kh_at_' + randomId('secret');
-    store.createAccessToken(makeAccess(g, randomId('f'), { hash: sha256Hex(value) }));
+    store.tokens.createAccess(makeAccess(g, randomId('f'), { hash: sha256Hex(value) }));
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     const { readFile } = await import('node:fs/promises');
     const bytes = await readFile(file);

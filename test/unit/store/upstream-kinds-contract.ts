@@ -42,25 +42,25 @@ export function upstreamKindsContract(store: () => Store): void {
     it('round-trips a registration per server and issuer', () => {
       const a = makeRegistration();
       const b = makeRegistration({ server: 'other', kind: 'cimd', clientId: 'https://kh.example.com/oauth/client-metadata.json', clientSecret: null, registrationAccessToken: null, registrationClientUri: null, tokenEndpointAuthMethod: 'none' });
-      store().putUpstreamRegistration(a);
-      store().putUpstreamRegistration(b);
-      expect(store().getUpstreamRegistration('demo', a.issuer)).toEqual(a);
-      expect(store().getUpstreamRegistration('other', a.issuer)).toEqual(b);
-      expect(store().getUpstreamRegistration('demo', 'https://another-as.example.com')).toBeUndefined();
+      store().upstreamRegistrations.put(a);
+      store().upstreamRegistrations.put(b);
+      expect(store().upstreamRegistrations.find('demo', a.issuer)).toEqual(a);
+      expect(store().upstreamRegistrations.find('other', a.issuer)).toEqual(b);
+      expect(store().upstreamRegistrations.find('demo', 'https://another-as.example.com')).toBeUndefined();
     });
 
     it('replaces the registration of the same server and issuer', () => {
-      store().putUpstreamRegistration(makeRegistration());
+      store().upstreamRegistrations.put(makeRegistration());
       const next = makeRegistration({ clientId: 'upstream-client-2', clientSecretExpiresAt: T0 + 3600, createdAt: T0 + 5 });
-      store().putUpstreamRegistration(next);
-      expect(store().getUpstreamRegistration('demo', next.issuer)).toEqual(next);
+      store().upstreamRegistrations.put(next);
+      expect(store().upstreamRegistrations.find('demo', next.issuer)).toEqual(next);
     });
 
     it('deletes a registration', () => {
       const r = makeRegistration();
-      store().putUpstreamRegistration(r);
-      store().deleteUpstreamRegistration('demo', r.issuer);
-      expect(store().getUpstreamRegistration('demo', r.issuer)).toBeUndefined();
+      store().upstreamRegistrations.put(r);
+      store().upstreamRegistrations.delete('demo', r.issuer);
+      expect(store().upstreamRegistrations.find('demo', r.issuer)).toBeUndefined();
     });
   });
 
@@ -68,53 +68,53 @@ export function upstreamKindsContract(store: () => Store): void {
     it('lists keys oldest first, as created', () => {
       const a = makeSigningKey('kid-a');
       const b = makeSigningKey('kid-b', { createdAt: T0 + 1 });
-      store().createSigningKey(b);
-      store().createSigningKey(a);
-      expect(store().listSigningKeys()).toEqual([a, b]);
+      store().signingKeys.create(b);
+      store().signingKeys.create(a);
+      expect(store().signingKeys.list()).toEqual([a, b]);
     });
 
     it('refuses a duplicate kid', () => {
-      store().createSigningKey(makeSigningKey('kid-a'));
-      expect(() => store().createSigningKey(makeSigningKey('kid-a'))).toThrow();
+      store().signingKeys.create(makeSigningKey('kid-a'));
+      expect(() => store().signingKeys.create(makeSigningKey('kid-a'))).toThrow();
     });
 
     it('activating a key retires the active one, not the next ones', () => {
-      store().createSigningKey(makeSigningKey('kid-a'));
-      store().createSigningKey(makeSigningKey('kid-b', { createdAt: T0 + 1 }));
-      store().createSigningKey(makeSigningKey('kid-c', { createdAt: T0 + 2 }));
-      store().activateSigningKey('kid-a', T0 + 10);
-      store().activateSigningKey('kid-b', T0 + 20);
-      const byKid = new Map(store().listSigningKeys().map((k) => [k.kid, k]));
+      store().signingKeys.create(makeSigningKey('kid-a'));
+      store().signingKeys.create(makeSigningKey('kid-b', { createdAt: T0 + 1 }));
+      store().signingKeys.create(makeSigningKey('kid-c', { createdAt: T0 + 2 }));
+      store().signingKeys.activate('kid-a', T0 + 10);
+      store().signingKeys.activate('kid-b', T0 + 20);
+      const byKid = new Map(store().signingKeys.list().map((k) => [k.kid, k]));
       expect(byKid.get('kid-a')).toMatchObject({ activatedAt: T0 + 10, retiredAt: T0 + 20 });
       expect(byKid.get('kid-b')).toMatchObject({ activatedAt: T0 + 20, retiredAt: null });
       expect(byKid.get('kid-c')).toMatchObject({ activatedAt: null, retiredAt: null });
     });
 
     it('retires a key once, and deletes keys retired at or before a time', () => {
-      store().createSigningKey(makeSigningKey('kid-a'));
-      store().createSigningKey(makeSigningKey('kid-b'));
-      store().createSigningKey(makeSigningKey('kid-c'));
-      store().retireSigningKey('kid-a', T0 + 10);
-      store().retireSigningKey('kid-a', T0 + 99); // keeps the first retirement
-      store().retireSigningKey('kid-b', T0 + 20);
-      expect(store().listSigningKeys().find((k) => k.kid === 'kid-a')?.retiredAt).toBe(T0 + 10);
-      expect(store().deleteSigningKeysRetiredBefore(T0 + 10)).toBe(1);
-      expect(store().listSigningKeys().map((k) => k.kid)).toEqual(['kid-b', 'kid-c']);
-      expect(store().deleteSigningKeysRetiredBefore(T0 + 100)).toBe(1);
-      expect(store().listSigningKeys().map((k) => k.kid)).toEqual(['kid-c']);
+      store().signingKeys.create(makeSigningKey('kid-a'));
+      store().signingKeys.create(makeSigningKey('kid-b'));
+      store().signingKeys.create(makeSigningKey('kid-c'));
+      store().signingKeys.retire('kid-a', T0 + 10);
+      store().signingKeys.retire('kid-a', T0 + 99); // keeps the first retirement
+      store().signingKeys.retire('kid-b', T0 + 20);
+      expect(store().signingKeys.list().find((k) => k.kid === 'kid-a')?.retiredAt).toBe(T0 + 10);
+      expect(store().signingKeys.deleteRetiredBefore(T0 + 10)).toBe(1);
+      expect(store().signingKeys.list().map((k) => k.kid)).toEqual(['kid-b', 'kid-c']);
+      expect(store().signingKeys.deleteRetiredBefore(T0 + 100)).toBe(1);
+      expect(store().signingKeys.list().map((k) => k.kid)).toEqual(['kid-c']);
     });
   });
 
   describe('sealed secrets', () => {
     it('puts, replaces, gets and deletes by name', () => {
-      expect(store().getSealedSecret('static-credential:demo')).toBeUndefined();
-      store().putSealedSecret('static-credential:demo', 'eyJ.one', T0);
-      store().putSealedSecret('static-credential:other', 'eyJ.other', T0);
-      store().putSealedSecret('static-credential:demo', 'eyJ.two', T0 + 1);
-      expect(store().getSealedSecret('static-credential:demo')).toBe('eyJ.two');
-      store().deleteSealedSecret('static-credential:demo');
-      expect(store().getSealedSecret('static-credential:demo')).toBeUndefined();
-      expect(store().getSealedSecret('static-credential:other')).toBe('eyJ.other');
+      expect(store().sealedSecrets.find('static-credential:demo')).toBeUndefined();
+      store().sealedSecrets.put('static-credential:demo', 'eyJ.one', T0);
+      store().sealedSecrets.put('static-credential:other', 'eyJ.other', T0);
+      store().sealedSecrets.put('static-credential:demo', 'eyJ.two', T0 + 1);
+      expect(store().sealedSecrets.find('static-credential:demo')).toBe('eyJ.two');
+      store().sealedSecrets.delete('static-credential:demo');
+      expect(store().sealedSecrets.find('static-credential:demo')).toBeUndefined();
+      expect(store().sealedSecrets.find('static-credential:other')).toBe('eyJ.other');
     });
   });
 }

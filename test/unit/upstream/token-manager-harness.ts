@@ -71,7 +71,7 @@ export function createHarness(): Harness {
   const revoker = new GrantRevoker({ store, vault, events, upstreamClients: clients, clock });
   const ended: Harness['ended'] = [];
   const record = makeGrant({ server: 'demo' });
-  store.createGrant(record);
+  store.grants.create(record);
   const grant = { id: record.id, server: record.server, clientId: record.clientId, subject: record.subject };
 
   return {

@@ -26,15 +26,15 @@ async function seed(store: Store, keyring: Keyring, n: number) {
   const plain = new Map<string, { access: string; refresh: string }>();
   for (let i = 0; i < n; i++) {
     const g = makeGrant({ subject: `u${i}` });
-    store.createGrant(g);
+    store.grants.create(g);
     const s = secrets();
     await vault.put(g.id, s);
     plain.set(g.id, { access: s.accessToken, refresh: s.refreshToken! });
   }
   const p = makePending();
-  store.createPending(p);
+  store.pending.create(p);
   const verifier = 'pkce-verifier-' + randomBytes(8).toString('hex');
-  store.updatePendingUpstream(p.id, sha256Hex('state'), await new VaultCipher(keyring).seal(verifier, sealContext.pendingVerifier(p.id)), ['openid']);
+  store.pending.attachUpstream(p.id, sha256Hex('state'), await new VaultCipher(keyring).seal(verifier, sealContext.pendingVerifier(p.id)), ['openid']);
   return { plain, pending: { id: p.id, verifier } };
 }
 
@@ -46,7 +46,7 @@ async function expectAllOpen(store: Store, keyring: Keyring, seeded: Awaited<Ret
     expect(await entry!.openAccessToken()).toBe(v.access);
     expect(await entry!.openRefreshToken()).toBe(v.refresh);
   }
-  const p = store.getPending(seeded.pending.id)!;
+  const p = store.pending.find(seeded.pending.id)!;
   expect(await cipher.open(p.upstreamVerifier!, sealContext.pendingVerifier(p.id))).toBe(seeded.pending.verifier);
 }
 
@@ -102,18 +102,18 @@ describe('key rotation', () => {
     const [g1, g2] = [...seeded.plain.keys()] as [string, string];
     const ab = withNewCurrentKey(a, generateKey().key);
     // A broken ciphertext under a known kid (tampered): reported, left alone, the run ends.
-    const row = store.getUpstreamCredential(g2)!;
+    const row = store.upstreamCredentials.find(g2)!;
     const parts = row.accessToken.split('.');
     parts[3] = parts[3]!.startsWith('A') ? `B${parts[3]!.slice(1)}` : `A${parts[3]!.slice(1)}`;
-    store.putUpstreamCredential({ ...row, accessToken: parts.join('.') });
+    store.upstreamCredentials.put({ ...row, accessToken: parts.join('.') });
     let raced = false;
     const cipher = new VaultCipher(ab);
     const original = cipher.seal.bind(cipher);
     cipher.seal = async (plaintext: string, ctx: string) => {
       if (!raced && ctx === sealContext.refresh(g1)) {
         raced = true; // a "running keyhole" rotates g1's refresh token between the read and the write
-        const r = store.getUpstreamCredential(g1)!;
-        store.putUpstreamCredential({ ...r, refreshToken: await new VaultCipher(a).seal('rotated-upstream', sealContext.refresh(g1)) });
+        const r = store.upstreamCredentials.find(g1)!;
+        store.upstreamCredentials.put({ ...r, refreshToken: await new VaultCipher(a).seal('rotated-upstream', sealContext.refresh(g1)) });
       }
       return original(plaintext, ctx);
     };
@@ -121,7 +121,7 @@ describe('key rotation', () => {
     expect(result.skipped).toBe(1);
     expect(result.failed).toEqual([{ field: 'upstream_access', id: g2, kid: a.current, error: 'VaultDecryptError' }]);
     expect(result.remaining).toBe(2);
-    const r1 = store.getUpstreamCredential(g1)!;
+    const r1 = store.upstreamCredentials.find(g1)!;
     expect(await new VaultCipher(ab).open(r1.refreshToken!, sealContext.refresh(g1))).toBe('rotated-upstream');
     store.close();
   });
@@ -172,24 +172,24 @@ describe('key rotation covers every sealed value the store holds', () => {
     const a = ringA();
     const ca = new VaultCipher(a);
     const issuer = 'https://as.example.com';
-    store.putUpstreamRegistration({
+    store.upstreamRegistrations.put({
       server: 'demo', issuer, kind: 'dcr', clientId: 'kh', clientSecret: await ca.seal('client-secret', registrationSealContext.clientSecret('demo', issuer)),
       clientSecretExpiresAt: null, tokenEndpointAuthMethod: 'client_secret_basic',
       registrationAccessToken: await ca.seal('rat', registrationSealContext.registrationToken('demo', issuer)), registrationClientUri: null, metadata: {}, createdAt: 1,
     });
-    store.createSigningKey({ kid: 'sig1', alg: 'ES256', publicJwk: {}, privateKey: await ca.seal('{"d":"x"}', signingKeySealContext('sig1')), createdAt: 1, activatedAt: 1, retiredAt: null });
-    store.putSealedSecret('static-credential:demo', await ca.seal('api-key', 'static-credential:demo'), 1);
+    store.signingKeys.create({ kid: 'sig1', alg: 'ES256', publicJwk: {}, privateKey: await ca.seal('{"d":"x"}', signingKeySealContext('sig1')), createdAt: 1, activatedAt: 1, retiredAt: null });
+    store.sealedSecrets.put('static-credential:demo', await ca.seal('api-key', 'static-credential:demo'), 1);
 
     const ab = withNewCurrentKey(a, generateKey().key);
     const result = await reencryptToCurrentKey(store, new VaultCipher(ab));
     expect(result).toMatchObject({ reencrypted: 4, failed: [], remaining: 0 });
     const b = keyringWithout(store, ab, a.current);
     const cb = new VaultCipher(b);
-    const reg = store.getUpstreamRegistration('demo', issuer)!;
+    const reg = store.upstreamRegistrations.find('demo', issuer)!;
     expect(await cb.open(reg.clientSecret!, registrationSealContext.clientSecret('demo', issuer))).toBe('client-secret');
     expect(await cb.open(reg.registrationAccessToken!, registrationSealContext.registrationToken('demo', issuer))).toBe('rat');
-    expect(await cb.open(store.listSigningKeys()[0]!.privateKey, signingKeySealContext('sig1'))).toBe('{"d":"x"}');
-    expect(await cb.open(store.getSealedSecret('static-credential:demo')!, 'static-credential:demo')).toBe('api-key');
+    expect(await cb.open(store.signingKeys.list()[0]!.privateKey, signingKeySealContext('sig1'))).toBe('{"d":"x"}');
+    expect(await cb.open(store.sealedSecrets.find('static-credential:demo')!, 'static-credential:demo')).toBe('api-key');
     expect(() => assertKeyringCovers(store, a)).toThrow(/4 entries \(1 upstream client secret, 1 upstream registration access token, 1 identity-JWT signing key, 1 sealed static secret\)/);
     store.close();
   });

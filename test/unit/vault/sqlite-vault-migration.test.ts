@@ -26,13 +26,13 @@ describe('SQLite schema migration 2 (vault key ids, refresh-token location)', ()
 
     const store = openSqliteStore(file);
     expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    expect(store.countSealedByKid()).toEqual([
+    expect(store.vaultEntries.countByKid()).toEqual([
       { field: 'pending_verifier', kid: keyring.current, count: 1 },
       { field: 'upstream_access', kid: keyring.current, count: 1 },
       { field: 'upstream_refresh', kid: keyring.current, count: 1 },
     ]);
-    expect(store.countRefreshLocations()).toEqual({ sqlite: 1, keychain: 0, none: 0 });
-    expect(store.getUpstreamCredential('g_1')?.refreshInKeychain).toBe(false);
+    expect(store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: 1, keychain: 0, none: 0 });
+    expect(store.upstreamCredentials.find('g_1')?.refreshInKeychain).toBe(false);
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -41,8 +41,8 @@ describeKeychain('keychain vault (real Secret Service)', () => {
     const keychainVault = new UpstreamVault({ store, cipher, backend: 'keychain', keychain });
     const a = makeGrant();
     const b = makeGrant({ subject: 'user-2' });
-    store.createGrant(a);
-    store.createGrant(b);
+    store.grants.create(a);
+    store.grants.create(b);
     const sa = secrets();
     const sb = secrets();
     await sqliteVault.put(a.id, sa);
@@ -57,10 +57,10 @@ describeKeychain('keychain vault (real Secret Service)', () => {
   it('a keychain vault moves a rotated refresh token out of the row (row first, then the keychain)', async () => {
     const { store, cipher } = makeVaultOn('sqlite', keychain);
     const g = makeGrant();
-    store.createGrant(g);
+    store.grants.create(g);
     await new UpstreamVault({ store, cipher, backend: 'sqlite', keychain }).put(g.id, secrets());
     const rotated = secrets();
-    const stored = await new UpstreamVault({ store, cipher, backend: 'keychain', keychain }).put(g.id, rotated, store.getUpstreamCredential(g.id));
+    const stored = await new UpstreamVault({ store, cipher, backend: 'keychain', keychain }).put(g.id, rotated, store.upstreamCredentials.find(g.id));
     expect(stored).toMatchObject({ refreshInKeychain: true, refreshToken: null });
     expect(await keychain.get(g.id)).toBe(rotated.refreshToken);
     store.close();
@@ -69,12 +69,12 @@ describeKeychain('keychain vault (real Secret Service)', () => {
   it('a sqlite vault seals a rotated refresh token and deletes the keychain copy', async () => {
     const { store, cipher } = makeVaultOn('keychain', keychain);
     const g = makeGrant();
-    store.createGrant(g);
+    store.grants.create(g);
     await new UpstreamVault({ store, cipher, backend: 'keychain', keychain }).put(g.id, secrets());
     const rotated = secrets();
     const sqliteVault = new UpstreamVault({ store, cipher, backend: 'sqlite', keychain });
     expect(sqliteVault.needsKeychain()).toBe(true);
-    const stored = await sqliteVault.put(g.id, rotated, store.getUpstreamCredential(g.id));
+    const stored = await sqliteVault.put(g.id, rotated, store.upstreamCredentials.find(g.id));
     expect(stored?.refreshInKeychain).toBe(false);
     expect(await keychain.get(g.id)).toBeNull();
     expect(await (await sqliteVault.get(g.id))!.openRefreshToken()).toBe(rotated.refreshToken);
@@ -85,7 +85,7 @@ describeKeychain('keychain vault (real Secret Service)', () => {
   it('reports a refresh token whose keychain entry vanished as missing (null), not as an error', async () => {
     const { store, vault } = makeVaultOn('keychain', keychain);
     const g = makeGrant();
-    store.createGrant(g);
+    store.grants.create(g);
     await vault.put(g.id, secrets());
     await keychain.delete(g.id);
     const entry = await vault.get(g.id);
@@ -99,14 +99,14 @@ describeKeychain('keychain vault (real Secret Service)', () => {
     const grants = Array.from({ length: 25 }, () => makeGrant({ subject: randomBytes(4).toString('hex') }));
     const values = new Map<string, string>();
     for (const g of grants) {
-      store.createGrant(g);
+      store.grants.create(g);
       const s = secrets();
       values.set(g.id, s.refreshToken!);
       await vault.put(g.id, s);
     }
     const toKeychain = await migrateVault({ store, cipher, keychain, to: 'keychain', batchSize: 7 });
     expect(toKeychain).toMatchObject({ moved: 25, skipped: 0, failed: [], orphansRemoved: 0 });
-    expect(store.countRefreshLocations()).toEqual({ sqlite: 0, keychain: 25, none: 0 });
+    expect(store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: 0, keychain: 25, none: 0 });
     expect((await keychain.accounts()).sort()).toEqual([...values.keys()].sort());
     // Idempotent: a second run has nothing to do.
     expect(await migrateVault({ store, cipher, keychain, to: 'keychain' })).toMatchObject({ moved: 0, failed: [] });
@@ -114,7 +114,7 @@ describeKeychain('keychain vault (real Secret Service)', () => {
 
     const toSqlite = await migrateVault({ store, cipher, keychain, to: 'sqlite', batchSize: 10 });
     expect(toSqlite).toMatchObject({ moved: 25, failed: [] });
-    expect(store.countRefreshLocations()).toEqual({ sqlite: 25, keychain: 0, none: 0 });
+    expect(store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: 25, keychain: 0, none: 0 });
     expect(await keychain.accounts()).toEqual([]);
     for (const g of grants) expect(await (await vault.get(g.id))!.openRefreshToken()).toBe(values.get(g.id));
     store.close();
@@ -124,8 +124,8 @@ describeKeychain('keychain vault (real Secret Service)', () => {
     const { store, cipher, vault } = makeVaultOn('sqlite', keychain);
     const a = makeGrant();
     const b = makeGrant({ subject: 'user-2' });
-    store.createGrant(a);
-    store.createGrant(b);
+    store.grants.create(a);
+    store.grants.create(b);
     const sa = secrets();
     const sb = secrets();
     await vault.put(a.id, sa);
@@ -135,9 +135,9 @@ describeKeychain('keychain vault (real Secret Service)', () => {
     expect(await (await vault.get(a.id))!.openRefreshToken()).toBe(sa.refreshToken);
     await migrateVault({ store, cipher, keychain, to: 'keychain' });
     // Crash while moving `b` back: the row says sqlite again, the keychain entry was not deleted yet.
-    const row = store.getUpstreamCredential(b.id)!;
+    const row = store.upstreamCredentials.find(b.id)!;
     expect(row.refreshInKeychain).toBe(true);
-    store.markRefreshInStore(b.id, await cipher.seal(sb.refreshToken!, sealContext.refresh(b.id)));
+    store.upstreamCredentials.markRefreshInStore(b.id, await cipher.seal(sb.refreshToken!, sealContext.refresh(b.id)));
     for (const backend of ['sqlite', 'keychain'] as const) {
       const v = new UpstreamVault({ store, cipher, backend, keychain });
       expect(await (await v.get(a.id))!.openRefreshToken()).toBe(sa.refreshToken);

@@ -27,10 +27,10 @@ describe('UpstreamVault startup check', () => {
     const { store, vault } = makeVaultOn('sqlite', new UnavailableSecretStore() as SecretStore);
     await vault.check(); // nothing there yet: fine
     const g = makeGrant();
-    store.createGrant(g);
+    store.grants.create(g);
     const s = secrets();
     await vault.put(g.id, s);
-    store.markRefreshInKeychain(g.id, store.getUpstreamCredential(g.id)!.refreshToken!);
+    store.upstreamCredentials.markRefreshInKeychain(g.id, store.upstreamCredentials.find(g.id)!.refreshToken!);
     expect(vault.needsKeychain()).toBe(true);
     await expect(vault.check()).rejects.toBeInstanceOf(KeychainUnavailableError);
     store.close();
