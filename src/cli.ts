@@ -47,7 +47,7 @@ async function serve(args: string[]): Promise<void> {
   if (!values.config) fail('serve needs --config FILE\n\n' + USAGE, 2);
   const config = loadConfigFile(values.config);
   const keyring = await loadKeyring(config);
-  const keyhole = createKeyhole({ config, keyring });
+  const keyhole = await createKeyhole({ config, keyring });
   const { url } = await keyhole.listen();
   process.stderr.write(`${JSON.stringify({ level: 'info', msg: 'keyhole.listening', url, publicUrl: config.publicUrl, servers: Object.keys(config.servers) })}\n`);
   onSignals(() => keyhole.close());

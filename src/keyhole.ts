@@ -70,7 +70,7 @@ export function keyringFromEnv(env: NodeJS.ProcessEnv = process.env): Keyring {
   return keyringFromEnvVars(env);
 }
 
-export function createKeyhole(opts: KeyholeOptions): Keyhole {
+export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const { config } = opts;
   const clock = opts.clock ?? (() => Math.floor(Date.now() / 1000));
   if (!opts.keyring && config.keys.source !== 'env') {
@@ -80,9 +80,9 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const store = opts.store ?? openSqliteStore(config.storage.sqlite);
   try {
     // Fail now, naming the counts, rather than request by request later.
-    assertKeyringCovers(store, keyring, keySourceFor(config).description);
+    await assertKeyringCovers(store, keyring, keySourceFor(config).description);
   } catch (e) {
-    if (!opts.store) store.close();
+    if (!opts.store) await store.close();
     throw e;
   }
   const cipher = new VaultCipher(keyring);
@@ -93,7 +93,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const logger = createLogger(log, { level: opts.logLevel ?? 'info' });
   // Also records client use (code issued, token issued/refreshed) on the client row: src/authorization-server/client-usage.ts.
   const events: EventRecorder = new ClientUseRecorder(store, log, clock);
-  syncStaticClients(store, config.clients, events, clock());
+  await syncStaticClients(store, config.clients, events, clock());
   const clientIdMetadata = new ClientIdMetadataResolver({ store, events, clock, config: config.cimd, logger });
   const redirectUri = `${config.publicUrl}/oauth/callback`;
   // Every kind of upstream: MCP auto-registration, identity JWTs, static credentials (src/upstream/upstream-kinds.ts).
@@ -122,7 +122,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   });
 
   app.route('/', kinds.routes()); // /.well-known/jwks.json, /oauth/client-metadata.json (when a server needs them)
-  const warnings = vaultWarnings(store, keyring, config.storage.vault);
+  const warnings = await vaultWarnings(store, keyring, config.storage.vault);
 
   let server: ServerType | undefined;
   return {
@@ -151,20 +151,20 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
           s.closeAllConnections?.();
         });
       }
-      store.close();
+      await store.close();
     },
   };
 }
 
 /** Things worth a warning at startup (never a reason to refuse): unreadable ciphertexts, a half-done move or rotation. */
-function vaultWarnings(store: Store, keyring: Keyring, backend: 'sqlite' | 'keychain'): string[] {
+async function vaultWarnings(store: Store, keyring: Keyring, backend: 'sqlite' | 'keychain'): Promise<string[]> {
   const warnings: string[] = [];
-  const usage = sealedUsageByKid(store);
+  const usage = await sealedUsageByKid(store);
   const unreadable = usage.find((u) => u.kid === null);
   if (unreadable) warnings.push(`${unreadable.total} stored vault entries are not readable vault ciphertexts (no kid)`);
   const old = usage.filter((u) => u.kid !== null && u.kid !== keyring.current).reduce((n, u) => n + u.total, 0);
   if (old > 0) warnings.push(`${old} vault entries are sealed under an older key; finish the rotation with: keyhole keys rotate`);
-  const where = store.upstreamCredentials.countRefreshLocations();
+  const where = await store.upstreamCredentials.countRefreshLocations();
   const elsewhere = backend === 'keychain' ? where.sqlite : where.keychain;
   if (elsewhere > 0) {
     warnings.push(`storage.vault is "${backend}" but ${elsewhere} refresh tokens are in the ${backend === 'keychain' ? 'SQLite vault' : 'OS keychain'}; they keep working; move them with: keyhole vault migrate --to ${backend}`);

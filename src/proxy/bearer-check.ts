@@ -17,7 +17,7 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 
 export function createBearerCheck(opts: { store: Store; clock: () => number; prmUrl(server: string): string; scope(server: string): string }) {
   const { store, clock } = opts;
-  return function checkBearer(authorization: string | undefined, server: string, resource: string): BearerResult {
+  return async function checkBearer(authorization: string | undefined, server: string, resource: string): Promise<BearerResult> {
     const fail = (description: string, presented: boolean): BearerResult => ({
       ok: false,
       description,
@@ -27,7 +27,7 @@ export function createBearerCheck(opts: { store: Store; clock: () => number; prm
     if (!authorization) return fail('no access token', false);
     const m = BEARER.exec(authorization);
     if (!m) return fail('the Authorization header is not a Bearer token', true);
-    const token = store.tokens.findAccess(sha256Hex(m[1]!));
+    const token = await store.tokens.findAccess(sha256Hex(m[1]!));
     if (!token) return fail('the access token is unknown', true);
     if (token.revokedAt !== null) return fail('the access token has been revoked', true);
     if (token.expiresAt <= clock()) return fail('the access token has expired', true);

@@ -51,7 +51,7 @@ export function mcpRoutes(deps: {
     const target = targets.get(server);
     if (!target) return c.json(jsonRpcErrorBody('NO_SUCH_SERVER'), 404);
     const resource = resourceUrl(config.publicUrl, server);
-    const auth = checkBearer(c.req.header('authorization'), server, resource);
+    const auth = await checkBearer(c.req.header('authorization'), server, resource);
     if (!auth.ok) {
       c.header('WWW-Authenticate', auth.challenge);
       return c.json({ error: 'invalid_token', error_description: auth.description }, 401);
@@ -60,7 +60,7 @@ export function mcpRoutes(deps: {
     const now = Date.now();
     if ((lastTouched.get(token.grantId) ?? 0) + TOUCH_INTERVAL_MS < now) {
       lastTouched.set(token.grantId, now);
-      store.grants.touch(token.grantId, clock());
+      await store.grants.touch(token.grantId, clock());
     }
 
     let body: Buffer | null = null;

@@ -43,7 +43,13 @@ export interface Store {
   readonly signingKeys: SigningKeyRepository;
   readonly sealedSecrets: SealedSecretRepository;
 
-  /** Run `fn` in one transaction. */
-  transaction<T>(fn: () => T): T;
-  close(): void;
+  /**
+   * Runs `fn` in one transaction: committed when the promise `fn` returns resolves, rolled back when it rejects (the
+   * error is rethrown). `fn` receives a transaction-scoped store; every operation of the transaction goes through it.
+   * Operations on the outer store never join an open transaction: they wait until it ends (SQLite has one
+   * connection) or run on another connection (PostgreSQL). `tx.transaction(fn)` runs `fn(tx)` in the same transaction.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /** Closes the store (idempotent). Not available on a transaction-scoped store. */
+  close(): Promise<void>;
 }

@@ -52,29 +52,29 @@ export interface ClientListEntry extends ClientRecord {
 export type ClientExpiryReason = 'never_authorized' | 'unused';
 
 export interface ClientRepository {
-  create(client: ClientRecord): void;
-  find(clientId: string): ClientRecord | undefined;
+  create(client: ClientRecord): Promise<void>;
+  find(clientId: string): Promise<ClientRecord | undefined>;
   /**
    * Creates the client, or replaces kind, metadata and secret hash of an existing one (createdAt and blockedAt stay).
    * For clients whose metadata lives elsewhere: CIMD documents (re-fetched) and static clients (config).
    */
-  upsert(client: ClientRecord): void;
+  upsert(client: ClientRecord): Promise<void>;
   /** Every client, newest first. Loads them all: for small sets only (static clients at startup); pages use listPage. */
-  list(): ClientRecord[];
+  list(): Promise<ClientRecord[]>;
   /** How many clients match (all without a filter; `limit`/`offset` ignored). */
-  count(filter?: ClientFilter): number;
+  count(filter?: ClientFilter): Promise<number>;
   /** One page of clients matching `filter`, newest first, with their grant statistics; paginated in the query. */
-  listPage(filter: ClientFilter): ClientListEntry[];
-  block(clientId: string, at: number): void;
+  listPage(filter: ClientFilter): Promise<ClientListEntry[]>;
+  block(clientId: string, at: number): Promise<void>;
   /** Deletes the client and its pending authorizations; its grants, tokens and events stay. */
-  delete(clientId: string): void;
+  delete(clientId: string): Promise<void>;
   /** Records a use of the client (see ClientRecord.lastUsedAt); never moves it backwards. Unknown ids are ignored. */
-  touch(clientId: string, at: number): void;
+  touch(clientId: string, at: number): Promise<void>;
   /**
    * DCR clients to delete, oldest first, at most `limit` (1…1000): never used and registered before
    * `neverUsedCreatedBefore` (reason never_authorized), or used and last used before `usedBefore` (reason unused).
    */
-  listExpiredDcr(neverUsedCreatedBefore: number, usedBefore: number, limit: number): Array<{ clientId: string; reason: ClientExpiryReason }>;
+  listExpiredDcr(neverUsedCreatedBefore: number, usedBefore: number, limit: number): Promise<Array<{ clientId: string; reason: ClientExpiryReason }>>;
 }
 
 /**
@@ -83,5 +83,5 @@ export interface ClientRepository {
  */
 export interface DcrRegistrationCounter {
   /** DCR registrations since `since` (inclusive): how many, and the oldest one's time (for Retry-After). */
-  countSince(since: number): { count: number; oldest: number | null };
+  countSince(since: number): Promise<{ count: number; oldest: number | null }>;
 }

@@ -32,13 +32,13 @@ export interface EventFilter {
 
 export interface EventRepository {
   /** Returns the new event's id. */
-  append(e: NewEvent): number;
+  append(e: NewEvent): Promise<number>;
   /** Newest first (at, then id). */
-  list(filter: EventFilter): EventRecord[];
-  count(filter: EventFilter): number;
+  list(filter: EventFilter): Promise<EventRecord[]>;
+  count(filter: EventFilter): Promise<number>;
   /**
    * Events matching `filter` with `id > afterId`, oldest first (id order), at most `limit` (1…500) rows.
    * `filter.limit`/`offset` are ignored. A cursor for exports: rows appended meanwhile are neither skipped nor repeated.
    */
-  scan(filter: EventFilter, afterId: number, limit: number): EventRecord[];
+  scan(filter: EventFilter, afterId: number, limit: number): Promise<EventRecord[]>;
 }

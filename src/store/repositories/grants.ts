@@ -43,21 +43,21 @@ export interface ClientGrantStats {
 }
 
 export interface GrantRepository {
-  create(g: GrantRecord): void;
-  find(id: string): GrantRecord | undefined;
+  create(g: GrantRecord): Promise<void>;
+  find(id: string): Promise<GrantRecord | undefined>;
   /** The newest active grant for (client, server, subject). */
-  findActive(clientId: string, server: string, subject: string): GrantRecord | undefined;
-  updateScopes(id: string, scopes: string[]): void;
+  findActive(clientId: string, server: string, subject: string): Promise<GrantRecord | undefined>;
+  updateScopes(id: string, scopes: string[]): Promise<void>;
   /** Sets lastUsedAt, never moving it backwards. */
-  touch(id: string, at: number): void;
+  touch(id: string, at: number): Promise<void>;
   /**
    * Marks the grant revoked, revokes all its codes/tokens and deletes its upstream credential, in one transaction.
    * False when the grant is unknown or already revoked.
    */
-  revoke(id: string, reason: string, at: number): boolean;
+  revoke(id: string, reason: string, at: number): Promise<boolean>;
   /** Newest first. */
-  list(filter: GrantFilter): GrantRecord[];
-  count(filter: GrantFilter): number;
+  list(filter: GrantFilter): Promise<GrantRecord[]>;
+  count(filter: GrantFilter): Promise<number>;
   /** Grant counts and last use per client id that has at least one grant (clients without grants are absent). */
-  statsByClient(): ClientGrantStats[];
+  statsByClient(): Promise<ClientGrantStats[]>;
 }

@@ -41,16 +41,16 @@ export interface PendingAuthorization {
 }
 
 export interface PendingAuthorizationRepository {
-  create(p: PendingAuthorization): void;
-  find(id: string): PendingAuthorization | undefined;
+  create(p: PendingAuthorization): Promise<void>;
+  find(id: string): Promise<PendingAuthorization | undefined>;
   /** Attach the upstream state/PKCE (and the hash of the browser-binding cookie) after consent. */
-  attachUpstream(id: string, upstreamStateHash: TokenHash, upstreamVerifier: Sealed, upstreamScopes: string[], browserBindingHash?: TokenHash): void;
+  attachUpstream(id: string, upstreamStateHash: TokenHash, upstreamVerifier: Sealed, upstreamScopes: string[], browserBindingHash?: TokenHash): Promise<void>;
   /**
    * Atomically fetch and delete the pending authorization for an upstream state (single use); an expired one
    * (`expiresAt <= now`) is deleted and not returned.
    */
-  takeByUpstreamState(stateHash: TokenHash, now: number): PendingAuthorization | undefined;
-  delete(id: string): void;
+  takeByUpstreamState(stateHash: TokenHash, now: number): Promise<PendingAuthorization | undefined>;
+  delete(id: string): Promise<void>;
   /** Deletes those with `expiresAt <= now`; returns how many. */
-  deleteExpired(now: number): number;
+  deleteExpired(now: number): Promise<number>;
 }

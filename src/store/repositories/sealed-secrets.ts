@@ -8,7 +8,7 @@ import type { Sealed } from './values.js';
 
 export interface SealedSecretRepository {
   /** Insert or replace a sealed secret by name. */
-  put(name: string, sealed: Sealed, at: number): void;
-  find(name: string): Sealed | undefined;
-  delete(name: string): void;
+  put(name: string, sealed: Sealed, at: number): Promise<void>;
+  find(name: string): Promise<Sealed | undefined>;
+  delete(name: string): Promise<void>;
 }

@@ -23,13 +23,13 @@ export interface SigningKeyRecord {
 }
 
 export interface SigningKeyRepository {
-  create(k: SigningKeyRecord): void;
+  create(k: SigningKeyRecord): Promise<void>;
   /** Every signing key, oldest first (createdAt, then insertion order). */
-  list(): SigningKeyRecord[];
+  list(): Promise<SigningKeyRecord[]>;
   /** Makes `kid` the signing key (activatedAt = at) and retires every other active key (retiredAt = at), atomically. */
-  activate(kid: string, at: number): void;
+  activate(kid: string, at: number): Promise<void>;
   /** Retires a key without activating another (e.g. its private key can no longer be opened). */
-  retire(kid: string, at: number): void;
+  retire(kid: string, at: number): Promise<void>;
   /** Deletes keys retired at or before `before`; returns how many. */
-  deleteRetiredBefore(before: number): number;
+  deleteRetiredBefore(before: number): Promise<number>;
 }

@@ -55,22 +55,22 @@ export interface AccessTokenLookup extends AccessTokenRecord {
 }
 
 export interface TokenRepository {
-  createCode(c: CodeRecord): void;
+  createCode(c: CodeRecord): Promise<void>;
   /** Reads a code without marking it used (the token endpoint checks client, redirect_uri and PKCE first). */
-  findCode(hash: TokenHash): CodeRecord | undefined;
+  findCode(hash: TokenHash): Promise<CodeRecord | undefined>;
   /**
    * Marks the code used if it was unused and returns it with the previous `usedAt`:
    * a non-null `usedAt` in the result means this is a replay.
    */
-  consumeCode(hash: TokenHash, now: number): CodeRecord | undefined;
-  createAccess(t: AccessTokenRecord): void;
+  consumeCode(hash: TokenHash, now: number): Promise<CodeRecord | undefined>;
+  createAccess(t: AccessTokenRecord): Promise<void>;
   /** The hot path (every MCP request): the token joined with its grant. Implementations may cache it. */
-  findAccess(hash: TokenHash): AccessTokenLookup | undefined;
-  revokeAccess(hash: TokenHash, at: number): void;
-  createRefresh(t: RefreshTokenRecord): void;
-  findRefresh(hash: TokenHash): RefreshTokenRecord | undefined;
+  findAccess(hash: TokenHash): Promise<AccessTokenLookup | undefined>;
+  revokeAccess(hash: TokenHash, at: number): Promise<void>;
+  createRefresh(t: RefreshTokenRecord): Promise<void>;
+  findRefresh(hash: TokenHash): Promise<RefreshTokenRecord | undefined>;
   /** Sets usedAt if it was null; returns true when this call did it. */
-  markRefreshUsed(hash: TokenHash, at: number): boolean;
+  markRefreshUsed(hash: TokenHash, at: number): Promise<boolean>;
   /** Revokes every code (marked used), access and refresh token of a family. */
-  revokeFamily(familyId: string, at: number): void;
+  revokeFamily(familyId: string, at: number): Promise<void>;
 }

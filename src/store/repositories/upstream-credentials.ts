@@ -42,14 +42,14 @@ export interface UpstreamCredentialRepository {
    * finishes after a revocation cannot bring a credential back). A refresh token both sealed here and marked as in
    * the keychain is refused (TypeError).
    */
-  put(c: UpstreamCredentialWrite): void;
-  find(grantId: string): UpstreamCredential | undefined;
-  markRefreshFailing(grantId: string, since: number | null): void;
-  countRefreshLocations(): RefreshLocationCounts;
+  put(c: UpstreamCredentialWrite): Promise<void>;
+  find(grantId: string): Promise<UpstreamCredential | undefined>;
+  markRefreshFailing(grantId: string, since: number | null): Promise<void>;
+  countRefreshLocations(): Promise<RefreshLocationCounts>;
   /** Grant ids whose upstream refresh token is in `location`, in id order after `afterId`, at most `limit` (1…1000). */
-  listRefreshIdsIn(location: 'sqlite' | 'keychain', afterId: string | null, limit: number): string[];
+  listRefreshIdsIn(location: 'sqlite' | 'keychain', afterId: string | null, limit: number): Promise<string[]>;
   /** The refresh token moved to the keychain: clears the sealed copy, only if it still equals `expected`. */
-  markRefreshInKeychain(grantId: string, expected: Sealed): boolean;
+  markRefreshInKeychain(grantId: string, expected: Sealed): Promise<boolean>;
   /** The refresh token moved back from the keychain: stores `sealed`, only if the row still says keychain. */
-  markRefreshInStore(grantId: string, sealed: Sealed): boolean;
+  markRefreshInStore(grantId: string, sealed: Sealed): Promise<boolean>;
 }

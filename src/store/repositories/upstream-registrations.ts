@@ -33,7 +33,7 @@ export interface UpstreamRegistration {
 
 export interface UpstreamRegistrationRepository {
   /** Insert or replace keyhole's registration at an upstream authorization server (one per server + issuer). */
-  put(r: UpstreamRegistration): void;
-  find(server: string, issuer: string): UpstreamRegistration | undefined;
-  delete(server: string, issuer: string): void;
+  put(r: UpstreamRegistration): Promise<void>;
+  find(server: string, issuer: string): Promise<UpstreamRegistration | undefined>;
+  delete(server: string, issuer: string): Promise<void>;
 }

@@ -52,12 +52,12 @@ export interface SealedEntryFilter {
 
 export interface VaultEntryRepository {
   /** How many sealed values each kid holds, per field, ordered by field then kid. Fields/kids with no entries are absent. */
-  countByKid(): SealedKidCount[];
+  countByKid(): Promise<SealedKidCount[]>;
   /** Sealed values in (field, id) order, filtered by kid, from a cursor: the batches of a rotation. */
-  list(filter: SealedEntryFilter): SealedEntry[];
+  list(filter: SealedEntryFilter): Promise<SealedEntry[]>;
   /**
    * Compare-and-set one sealed value: replaces it with `next` only if it still equals `expected` (a concurrent
    * write wins). Returns true when replaced. The stored kid follows `next`.
    */
-  replace(field: SealedField, id: string, expected: Sealed, next: Sealed): boolean;
+  replace(field: SealedField, id: string, expected: Sealed, next: Sealed): Promise<boolean>;
 }

@@ -12,6 +12,7 @@ import type {
   ClientRepository,
   DcrRegistrationCounter,
 } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
 import { fromJson, pageOf, preparer, toJson, whereOf, type Params, type SqliteContext } from './shared.js';
 
 interface ClientRow {
@@ -98,7 +99,7 @@ function clientPageSql(where: string): string {
 const INSERT = `INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at, last_used_at)
   VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt, @lastUsedAt)`;
 
-export class SqliteClients implements ClientRepository {
+export class SqliteClients implements Synchronous<ClientRepository> {
   readonly #s;
 
   constructor(private readonly ctx: SqliteContext) {
@@ -180,7 +181,7 @@ export class SqliteClients implements ClientRepository {
   }
 }
 
-export class SqliteDcrRegistrations implements DcrRegistrationCounter {
+export class SqliteDcrRegistrations implements Synchronous<DcrRegistrationCounter> {
   readonly #since;
 
   constructor(ctx: SqliteContext) {

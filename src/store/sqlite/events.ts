@@ -1,5 +1,6 @@
 /** SQLite events repository over `events` (./migrations.ts); `id` is the integer rowid. */
 import type { EventFilter, EventRecord, EventRepository, NewEvent } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
 import { equalsWhere, fromJson, pageOf, preparer, toJson, whereOf, type Params, type SqliteContext } from './shared.js';
 
 interface EventRow {
@@ -42,7 +43,7 @@ function eventWhere(filter: EventFilter): { clauses: string[]; params: Params } 
   return { clauses, params };
 }
 
-export class SqliteEvents implements EventRepository {
+export class SqliteEvents implements Synchronous<EventRepository> {
   readonly #insert;
 
   constructor(private readonly ctx: SqliteContext) {

@@ -3,6 +3,7 @@
  * deletes its upstream credential, in one transaction, through the lookup cache's `revoking`.
  */
 import type { ClientGrantStats, GrantFilter, GrantRecord, GrantRepository, GrantStatus } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
 import type { CachedTokenLookup } from './cached-token-lookup.js';
 import { equalsWhere, joinScopes, pageOf, preparer, splitScopes, whereOf, type Params, type SqliteContext } from './shared.js';
 
@@ -41,7 +42,7 @@ function grantWhere(filter: GrantFilter): { where: string; params: Params } {
   return { where: whereOf(clauses), params };
 }
 
-export class SqliteGrants implements GrantRepository {
+export class SqliteGrants implements Synchronous<GrantRepository> {
   readonly #s;
 
   constructor(private readonly ctx: SqliteContext, private readonly lookup: CachedTokenLookup) {

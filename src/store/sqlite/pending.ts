@@ -1,5 +1,6 @@
 /** SQLite pending-authorizations repository over `pending_authorizations` (./migrations.ts). */
 import type { PendingAuthorization, PendingAuthorizationRepository, Sealed, TokenHash } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
 import { sealedKid } from './sealed-kid.js';
 import { joinScopes, preparer, splitScopes, type SqliteContext } from './shared.js';
 
@@ -30,7 +31,7 @@ function pendingFromRow(r: PendingRow): PendingAuthorization {
   };
 }
 
-export class SqlitePending implements PendingAuthorizationRepository {
+export class SqlitePending implements Synchronous<PendingAuthorizationRepository> {
   readonly #s;
 
   constructor(private readonly ctx: SqliteContext) {

@@ -1,8 +1,9 @@
 /** SQLite sealed-secrets repository over `sealed_secrets` (migration 3, ./migrations.ts). */
 import type { Sealed, SealedSecretRepository } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
 import { preparer, type SqliteContext } from './shared.js';
 
-export class SqliteSealedSecrets implements SealedSecretRepository {
+export class SqliteSealedSecrets implements Synchronous<SealedSecretRepository> {
   readonly #s;
 
   constructor(ctx: SqliteContext) {

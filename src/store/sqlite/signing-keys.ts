@@ -1,5 +1,6 @@
 /** SQLite signing-keys repository over `signing_keys` (migration 3, ./migrations.ts). */
 import type { SigningKeyRecord, SigningKeyRepository } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
 import { fromJson, preparer, type SqliteContext } from './shared.js';
 
 interface SigningKeyRow {
@@ -12,7 +13,7 @@ interface SigningKeyRow {
   retired_at: number | null;
 }
 
-export class SqliteSigningKeys implements SigningKeyRepository {
+export class SqliteSigningKeys implements Synchronous<SigningKeyRepository> {
   readonly #s;
 
   constructor(private readonly ctx: SqliteContext) {

@@ -13,20 +13,24 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Store } from '../types.js';
-import { CachedTokenLookup } from './cached-token-lookup.js';
-import { SqliteClients, SqliteDcrRegistrations } from './clients.js';
-import { SqliteEvents } from './events.js';
-import { SqliteGrants } from './grants.js';
+import type {
+  ClientRepository,
+  DcrRegistrationCounter,
+  EventRepository,
+  GrantRepository,
+  PendingAuthorizationRepository,
+  SealedSecretRepository,
+  SigningKeyRepository,
+  Store,
+  TokenRepository,
+  UpstreamCredentialRepository,
+  UpstreamRegistrationRepository,
+  VaultEntryRepository,
+} from '../types.js';
+import { AsyncMutex } from './async-mutex.js';
+import { directRunner, gatedRunner } from './async-repositories.js';
 import { migrate } from './migrations.js';
-import { SqlitePending } from './pending.js';
-import { SqliteSealedSecrets } from './sealed-secrets.js';
-import { PageStatements, type SqliteContext } from './shared.js';
-import { SqliteSigningKeys } from './signing-keys.js';
-import { SqliteTokens } from './tokens.js';
-import { SqliteUpstreamCredentials } from './upstream-credentials.js';
-import { SqliteUpstreamRegistrations } from './upstream-registrations.js';
-import { SqliteVaultEntries } from './vault-entries.js';
+import { asyncRepositories, sqliteRepositories } from './repositories.js';
 
 export { ACCESS_TOKEN_LOOKUP_SQL } from './cached-token-lookup.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageOf } from './shared.js';
@@ -55,43 +59,71 @@ export function openSqliteStore(path: string): SqliteStore {
   }
 }
 
+/**
+ * The store over one SQLite connection. Transactions: `transaction(fn)` holds an async mutex from BEGIN IMMEDIATE to
+ * COMMIT (or ROLLBACK when `fn` rejects) and passes `fn` a transaction-scoped store whose calls run at once; calls on
+ * this store wait while the mutex is held, so they never join the open transaction, are never rolled back with it
+ * and never read its uncommitted rows. Calling this store (instead of `tx`) inside `fn` therefore waits for `fn`
+ * itself: a deadlock.
+ */
 export class SqliteStore implements Store {
   readonly db: Database.Database;
-  readonly vaultEntries: SqliteVaultEntries;
-  readonly clients: SqliteClients;
-  readonly dcrRegistrations: SqliteDcrRegistrations;
-  readonly pending: SqlitePending;
-  readonly grants: SqliteGrants;
-  readonly tokens: SqliteTokens;
-  readonly upstreamCredentials: SqliteUpstreamCredentials;
-  readonly events: SqliteEvents;
-  readonly upstreamRegistrations: SqliteUpstreamRegistrations;
-  readonly signingKeys: SqliteSigningKeys;
-  readonly sealedSecrets: SqliteSealedSecrets;
+  readonly vaultEntries: VaultEntryRepository;
+  readonly clients: ClientRepository;
+  readonly dcrRegistrations: DcrRegistrationCounter;
+  readonly pending: PendingAuthorizationRepository;
+  readonly grants: GrantRepository;
+  readonly tokens: TokenRepository;
+  readonly upstreamCredentials: UpstreamCredentialRepository;
+  readonly events: EventRepository;
+  readonly upstreamRegistrations: UpstreamRegistrationRepository;
+  readonly signingKeys: SigningKeyRepository;
+  readonly sealedSecrets: SealedSecretRepository;
+  readonly #mutex = new AsyncMutex();
+  readonly #tx: Store;
 
   constructor(db: Database.Database) {
     this.db = db;
-    const ctx: SqliteContext = { db, pages: new PageStatements(db) };
-    const lookup = new CachedTokenLookup(db);
-    this.vaultEntries = new SqliteVaultEntries(ctx); // first: registers the keyhole_sealed_kid SQL function
-    this.clients = new SqliteClients(ctx);
-    this.dcrRegistrations = new SqliteDcrRegistrations(ctx);
-    this.pending = new SqlitePending(ctx);
-    this.grants = new SqliteGrants(ctx, lookup);
-    this.tokens = new SqliteTokens(ctx, lookup);
-    this.upstreamCredentials = new SqliteUpstreamCredentials(ctx);
-    this.events = new SqliteEvents(ctx);
-    this.upstreamRegistrations = new SqliteUpstreamRegistrations(ctx);
-    this.signingKeys = new SqliteSigningKeys(ctx);
-    this.sealedSecrets = new SqliteSealedSecrets(ctx);
+    const sync = sqliteRepositories(db);
+    const outside = asyncRepositories(sync, gatedRunner(this.#mutex));
+    this.vaultEntries = outside.vaultEntries;
+    this.clients = outside.clients;
+    this.dcrRegistrations = outside.dcrRegistrations;
+    this.pending = outside.pending;
+    this.grants = outside.grants;
+    this.tokens = outside.tokens;
+    this.upstreamCredentials = outside.upstreamCredentials;
+    this.events = outside.events;
+    this.upstreamRegistrations = outside.upstreamRegistrations;
+    this.signingKeys = outside.signingKeys;
+    this.sealedSecrets = outside.sealedSecrets;
+    const tx: Store = {
+      ...asyncRepositories(sync, directRunner),
+      transaction: (fn) => fn(tx), // nested: the same transaction
+      close: () => Promise.reject(new Error('close the store, not its transaction')),
+    };
+    this.#tx = tx;
   }
 
-  /** Runs `fn` in a transaction (nested calls become savepoints). `fn` must be synchronous. */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    const release = await this.#mutex.acquire();
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = await fn(this.#tx);
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+      this.db.exec('COMMIT');
+      return result;
+    } finally {
+      release();
+    }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }

@@ -3,11 +3,12 @@
  * lookup goes through the cache (./cached-token-lookup.ts); every revoking write goes through its `revoking`.
  */
 import type { AccessTokenLookup, AccessTokenRecord, CodeRecord, RefreshTokenRecord, TokenHash, TokenRepository } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
 import type { CachedTokenLookup } from './cached-token-lookup.js';
 import { joinScopes, preparer, type SqliteContext } from './shared.js';
 import { codeFromRow, refreshFromRow, type CodeRow, type RefreshTokenRow } from './token-rows.js';
 
-export class SqliteTokens implements TokenRepository {
+export class SqliteTokens implements Synchronous<TokenRepository> {
   readonly #s;
 
   constructor(private readonly ctx: SqliteContext, private readonly lookup: CachedTokenLookup) {

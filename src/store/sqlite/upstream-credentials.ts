@@ -6,6 +6,7 @@ import type {
   UpstreamCredentialRepository,
   UpstreamCredentialWrite,
 } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
 import { sealedKid } from './sealed-kid.js';
 import { clampBatch, joinScopes, preparer, splitScopes, type SqliteContext } from './shared.js';
 
@@ -33,7 +34,7 @@ function credentialFromRow(r: CredentialRow): UpstreamCredential {
   };
 }
 
-export class SqliteUpstreamCredentials implements UpstreamCredentialRepository {
+export class SqliteUpstreamCredentials implements Synchronous<UpstreamCredentialRepository> {
   readonly #s;
 
   constructor(ctx: SqliteContext) {

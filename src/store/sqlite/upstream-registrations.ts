@@ -1,5 +1,6 @@
 /** SQLite upstream-registrations repository over `upstream_registrations` (migration 3, ./migrations.ts). */
 import type { UpstreamRegistration, UpstreamRegistrationRepository } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
 import { fromJson, preparer, type SqliteContext } from './shared.js';
 
 interface RegistrationRow {
@@ -32,7 +33,7 @@ function registrationFromRow(r: RegistrationRow): UpstreamRegistration {
   };
 }
 
-export class SqliteUpstreamRegistrations implements UpstreamRegistrationRepository {
+export class SqliteUpstreamRegistrations implements Synchronous<UpstreamRegistrationRepository> {
   readonly #s;
 
   constructor(ctx: SqliteContext) {

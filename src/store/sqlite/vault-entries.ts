@@ -4,6 +4,7 @@
  * registered here.
  */
 import type { Sealed, SealedEntry, SealedEntryFilter, SealedField, SealedKidCount, VaultEntryRepository } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
 import { sealedKid } from './sealed-kid.js';
 import { clampBatch, preparer, type SqliteContext } from './shared.js';
 
@@ -16,7 +17,7 @@ const SMALL_SEALED_SQL = `
   UNION ALL SELECT 'signing_key', kid, keyhole_sealed_kid(private_key), private_key FROM signing_keys
   UNION ALL SELECT 'sealed_secret', name, keyhole_sealed_kid(sealed), sealed FROM sealed_secrets`;
 
-export class SqliteVaultEntries implements VaultEntryRepository {
+export class SqliteVaultEntries implements Synchronous<VaultEntryRepository> {
   readonly #s;
 
   constructor(ctx: SqliteContext) {

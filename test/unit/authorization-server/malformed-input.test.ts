@@ -92,12 +92,12 @@ describe('malformed input', () => {
     JSON.stringify(['clients', 'grants', 'codes', 'access_tokens', 'refresh_tokens', 'upstream_credentials'].map((t) => h.store.db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
 
   beforeAll(async () => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { client_name: 'Victim', redirect_uris: [CLIENT_REDIRECT] } });
-    grant = h.seedGrant(client);
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { client_name: 'Victim', redirect_uris: [CLIENT_REDIRECT] } });
+    grant = await h.seedGrant(client);
     await h.seedUpstreamCredential(grant);
-    h.seedCode(grant);
-    h.seedTokens(grant);
+    await h.seedCode(grant);
+    await h.seedTokens(grant);
     snapshot = dump();
   });
   afterAll(async () => {
@@ -186,7 +186,7 @@ describe('malformed input', () => {
 
   it('never lets a stored redirect URI inject into the consent page CSP (client stored before the rules)', async () => {
     for (const uri of ['https://a;b.example/cb', "https://x;script-src-elem'unsafe-inline'.example/cb", 'https://a%3bb.example/cb']) {
-      const legacy = h.seedClient({ metadata: { client_name: 'Legacy', redirect_uris: [uri] } });
+      const legacy = await h.seedClient({ metadata: { client_name: 'Legacy', redirect_uris: [uri] } });
       const res = await h.request(`/authorize?${new URLSearchParams({
         response_type: 'code', client_id: legacy.clientId, redirect_uri: uri, code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's', resource: RESOURCE_A,
       }).toString()}`);
@@ -195,7 +195,7 @@ describe('malformed input', () => {
       const directives = csp.split(';').map((d) => d.trim().split(/\s+/)[0]);
       expect(directives, uri).toEqual(['default-src', 'style-src', 'img-src', 'form-action', 'frame-ancestors', 'base-uri']);
       expect(csp, uri).not.toContain('a;b');
-      h.store.clients.delete(legacy.clientId);
+      await h.store.clients.delete(legacy.clientId);
     }
   });
 
@@ -209,8 +209,8 @@ describe('malformed input', () => {
   });
 
   it('never answers a tools/call naming a tool with control, quote, non-Latin-1 or emoji characters with a 5xx', async () => {
-    const scoped = h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
-    const { access } = h.seedTokens(scoped);
+    const scoped = await h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
+    const { access } = await h.seedTokens(scoped);
     // Over a real socket: the body is read from the Node request, and Node validates the response headers.
     const server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: h.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));

@@ -5,8 +5,8 @@ import { REAL_PAYLOADS } from './real-registrations.js';
 
 describe('register', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = createHarness();
+  beforeEach(async () => {
+    h = await createHarness();
   });
   afterEach(async () => {
     await h.close();
@@ -21,7 +21,7 @@ describe('register', () => {
     expect((await oauthError(res)).error).toBe(error);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(h.count('clients')).toBe(0);
-    expect(h.events('client.registered')).toHaveLength(0);
+    expect(await h.events('client.registered')).toHaveLength(0);
   }
 
   for (const [name, payload] of Object.entries(REAL_PAYLOADS)) {
@@ -35,11 +35,11 @@ describe('register', () => {
       expect(body.redirect_uris).toEqual(payload.redirect_uris);
       for (const [k, v] of Object.entries(payload)) expect(body[k], k).toEqual(v);
       expect(body.client_secret).toBeUndefined();
-      const stored = h.store.clients.find(body.client_id as string);
+      const stored = await h.store.clients.find(body.client_id as string);
       expect(stored?.kind).toBe('dcr');
       expect(stored?.secretHash).toBeNull();
       expect(stored?.metadata.redirect_uris).toEqual(payload.redirect_uris);
-      expect(h.events('client.registered')).toHaveLength(1);
+      expect(await h.events('client.registered')).toHaveLength(1);
     });
   }
 
@@ -99,7 +99,7 @@ describe('register', () => {
     expect(body.client_id_issued_at).toBe(h.clock.now);
     expect(body.registration_access_token).toBeUndefined();
     expect(body.registration_client_uri).toBeUndefined();
-    const stored = h.store.clients.find(body.client_id as string)!;
+    const stored = (await h.store.clients.find(body.client_id as string))!;
     expect(stored.metadata.client_secret).toBeUndefined();
     expect(stored.metadata.client_id).toBeUndefined();
   });
@@ -217,7 +217,7 @@ describe('register', () => {
 
   describe('rate limit', () => {
     it('rejects the 31st registration in a minute from one address with 429 too_many_requests', async () => {
-      const fresh = createHarness();
+      const fresh = await createHarness();
       try {
         const payload = JSON.stringify(REAL_PAYLOADS['mcp-remote']);
         for (let i = 0; i < 30; i++) {

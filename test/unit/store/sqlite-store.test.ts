@@ -14,7 +14,7 @@ runStoreContract('SqliteStore (file)', async () => {
   return {
     store,
     cleanup: async () => {
-      store.close();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -22,7 +22,7 @@ runStoreContract('SqliteStore (file)', async () => {
 
 runStoreContract('SqliteStore (:memory:)', async () => {
   const store = openSqliteStore(':memory:');
-  return { store, cleanup: async () => store.close() };
+  return { store, cleanup: async () => await store.close() };
 });
 
 describe('SqliteStore', () => {
@@ -35,9 +35,29 @@ describe('SqliteStore', () => {
     file = join(dir, 'keyhole.db');
   });
   afterEach(async () => {
-    store?.close();
+    await store?.close();
     store = undefined;
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs transactions one after the other on its one connection', async () => {
+    store = openSqliteStore(file);
+    const s = store;
+    const order: string[] = [];
+    const slow = s.transaction(async (tx) => {
+      order.push('a:start');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await tx.grants.create(makeGrant());
+      order.push('a:end');
+    });
+    const fast = s.transaction(async (tx) => {
+      order.push('b:start');
+      await tx.grants.create(makeGrant());
+      order.push('b:end');
+    });
+    await Promise.all([slow, fast]);
+    expect(order).toEqual(['a:start', 'a:end', 'b:start', 'b:end']);
+    expect(await s.grants.count({})).toBe(2);
   });
 
   it('turns on WAL, foreign keys, busy timeout and synchronous NORMAL', () => {
@@ -60,14 +80,14 @@ describe('SqliteStore', () => {
     expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   });
 
-  it('reopens a file idempotently and keeps its data', () => {
+  it('reopens a file idempotently and keeps its data', async () => {
     store = openSqliteStore(file);
     const g = makeGrant();
-    store.grants.create(g);
-    store.close();
+    await store.grants.create(g);
+    await store.close();
     store = openSqliteStore(file);
     expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    expect(store.grants.find(g.id)).toEqual(g);
+    expect(await store.grants.find(g.id)).toEqual(g);
     expect(migrate(store.db)).toBe(MIGRATIONS.length);
   });
 
@@ -121,36 +141,36 @@ describe('SqliteStore', () => {
     }
   });
 
-  it('refuses a database from a newer keyhole', () => {
+  it('refuses a database from a newer keyhole', async () => {
     store = openSqliteStore(file);
     store.db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
-    store.close();
+    await store.close();
     store = undefined;
     expect(() => openSqliteStore(file)).toThrow(SchemaVersionError);
   });
 
-  it('refuses codes and tokens for an unknown grant (foreign keys)', () => {
+  it('refuses codes and tokens for an unknown grant (foreign keys)', async () => {
     store = openSqliteStore(':memory:');
     const ghost = makeGrant();
-    expect(() => store!.tokens.createCode(makeCode(ghost))).toThrow(/FOREIGN KEY/);
-    expect(() => store!.tokens.createAccess(makeAccess(ghost, randomId('f')))).toThrow(/FOREIGN KEY/);
-    expect(() => store!.tokens.createRefresh(makeRefresh(ghost, randomId('f')))).toThrow(/FOREIGN KEY/);
-    store.upstreamCredentials.put(makeCredential(ghost)); // no-op: the grant is not active
-    expect(store.upstreamCredentials.find(ghost.id)).toBeUndefined();
+    await expect(store!.tokens.createCode(makeCode(ghost))).rejects.toThrow(/FOREIGN KEY/);
+    await expect(store!.tokens.createAccess(makeAccess(ghost, randomId('f')))).rejects.toThrow(/FOREIGN KEY/);
+    await expect(store!.tokens.createRefresh(makeRefresh(ghost, randomId('f')))).rejects.toThrow(/FOREIGN KEY/);
+    await store.upstreamCredentials.put(makeCredential(ghost)); // no-op: the grant is not active
+    expect(await store.upstreamCredentials.find(ghost.id)).toBeUndefined();
   });
 
-  it('refuses a scope containing whitespace (scopes are stored space-separated)', () => {
+  it('refuses a scope containing whitespace (scopes are stored space-separated)', async () => {
     store = openSqliteStore(':memory:');
-    expect(() => store!.grants.create(makeGrant({ scopes: ['a b'] }))).toThrow(TypeError);
-    expect(() => store!.grants.create(makeGrant({ scopes: [''] }))).toThrow(TypeError);
+    await expect(store!.grants.create(makeGrant({ scopes: ['a b'] }))).rejects.toThrow(TypeError);
+    await expect(store!.grants.create(makeGrant({ scopes: [''] }))).rejects.toThrow(TypeError);
   });
 
   it('stores only what it is given: no token value reaches the database file', async () => {
     store = openSqliteStore(file);
     const g = makeGrant();
-    store.grants.create(g);
+    await store.grants.create(g);
     const value = 'kh_at_' + randomId('secret');
-    store.tokens.createAccess(makeAccess(g, randomId('f'), { hash: sha256Hex(value) }));
+    await store.tokens.createAccess(makeAccess(g, randomId('f'), { hash: sha256Hex(value) }));
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     const { readFile } = await import('node:fs/promises');
     const bytes = await readFile(file);

@@ -39,82 +39,82 @@ export function makeSigningKey(kid: string, over: Partial<SigningKeyRecord> = {}
 
 export function upstreamKindsContract(store: () => Store): void {
   describe('upstream registrations', () => {
-    it('round-trips a registration per server and issuer', () => {
+    it('round-trips a registration per server and issuer', async () => {
       const a = makeRegistration();
       const b = makeRegistration({ server: 'other', kind: 'cimd', clientId: 'https://kh.example.com/oauth/client-metadata.json', clientSecret: null, registrationAccessToken: null, registrationClientUri: null, tokenEndpointAuthMethod: 'none' });
-      store().upstreamRegistrations.put(a);
-      store().upstreamRegistrations.put(b);
-      expect(store().upstreamRegistrations.find('demo', a.issuer)).toEqual(a);
-      expect(store().upstreamRegistrations.find('other', a.issuer)).toEqual(b);
-      expect(store().upstreamRegistrations.find('demo', 'https://another-as.example.com')).toBeUndefined();
+      await store().upstreamRegistrations.put(a);
+      await store().upstreamRegistrations.put(b);
+      expect(await store().upstreamRegistrations.find('demo', a.issuer)).toEqual(a);
+      expect(await store().upstreamRegistrations.find('other', a.issuer)).toEqual(b);
+      expect(await store().upstreamRegistrations.find('demo', 'https://another-as.example.com')).toBeUndefined();
     });
 
-    it('replaces the registration of the same server and issuer', () => {
-      store().upstreamRegistrations.put(makeRegistration());
+    it('replaces the registration of the same server and issuer', async () => {
+      await store().upstreamRegistrations.put(makeRegistration());
       const next = makeRegistration({ clientId: 'upstream-client-2', clientSecretExpiresAt: T0 + 3600, createdAt: T0 + 5 });
-      store().upstreamRegistrations.put(next);
-      expect(store().upstreamRegistrations.find('demo', next.issuer)).toEqual(next);
+      await store().upstreamRegistrations.put(next);
+      expect(await store().upstreamRegistrations.find('demo', next.issuer)).toEqual(next);
     });
 
-    it('deletes a registration', () => {
+    it('deletes a registration', async () => {
       const r = makeRegistration();
-      store().upstreamRegistrations.put(r);
-      store().upstreamRegistrations.delete('demo', r.issuer);
-      expect(store().upstreamRegistrations.find('demo', r.issuer)).toBeUndefined();
+      await store().upstreamRegistrations.put(r);
+      await store().upstreamRegistrations.delete('demo', r.issuer);
+      expect(await store().upstreamRegistrations.find('demo', r.issuer)).toBeUndefined();
     });
   });
 
   describe('signing keys', () => {
-    it('lists keys oldest first, as created', () => {
+    it('lists keys oldest first, as created', async () => {
       const a = makeSigningKey('kid-a');
       const b = makeSigningKey('kid-b', { createdAt: T0 + 1 });
-      store().signingKeys.create(b);
-      store().signingKeys.create(a);
-      expect(store().signingKeys.list()).toEqual([a, b]);
+      await store().signingKeys.create(b);
+      await store().signingKeys.create(a);
+      expect(await store().signingKeys.list()).toEqual([a, b]);
     });
 
-    it('refuses a duplicate kid', () => {
-      store().signingKeys.create(makeSigningKey('kid-a'));
-      expect(() => store().signingKeys.create(makeSigningKey('kid-a'))).toThrow();
+    it('refuses a duplicate kid', async () => {
+      await store().signingKeys.create(makeSigningKey('kid-a'));
+      await expect(store().signingKeys.create(makeSigningKey('kid-a'))).rejects.toThrow();
     });
 
-    it('activating a key retires the active one, not the next ones', () => {
-      store().signingKeys.create(makeSigningKey('kid-a'));
-      store().signingKeys.create(makeSigningKey('kid-b', { createdAt: T0 + 1 }));
-      store().signingKeys.create(makeSigningKey('kid-c', { createdAt: T0 + 2 }));
-      store().signingKeys.activate('kid-a', T0 + 10);
-      store().signingKeys.activate('kid-b', T0 + 20);
-      const byKid = new Map(store().signingKeys.list().map((k) => [k.kid, k]));
+    it('activating a key retires the active one, not the next ones', async () => {
+      await store().signingKeys.create(makeSigningKey('kid-a'));
+      await store().signingKeys.create(makeSigningKey('kid-b', { createdAt: T0 + 1 }));
+      await store().signingKeys.create(makeSigningKey('kid-c', { createdAt: T0 + 2 }));
+      await store().signingKeys.activate('kid-a', T0 + 10);
+      await store().signingKeys.activate('kid-b', T0 + 20);
+      const byKid = new Map((await store().signingKeys.list()).map((k) => [k.kid, k]));
       expect(byKid.get('kid-a')).toMatchObject({ activatedAt: T0 + 10, retiredAt: T0 + 20 });
       expect(byKid.get('kid-b')).toMatchObject({ activatedAt: T0 + 20, retiredAt: null });
       expect(byKid.get('kid-c')).toMatchObject({ activatedAt: null, retiredAt: null });
     });
 
-    it('retires a key once, and deletes keys retired at or before a time', () => {
-      store().signingKeys.create(makeSigningKey('kid-a'));
-      store().signingKeys.create(makeSigningKey('kid-b'));
-      store().signingKeys.create(makeSigningKey('kid-c'));
-      store().signingKeys.retire('kid-a', T0 + 10);
-      store().signingKeys.retire('kid-a', T0 + 99); // keeps the first retirement
-      store().signingKeys.retire('kid-b', T0 + 20);
-      expect(store().signingKeys.list().find((k) => k.kid === 'kid-a')?.retiredAt).toBe(T0 + 10);
-      expect(store().signingKeys.deleteRetiredBefore(T0 + 10)).toBe(1);
-      expect(store().signingKeys.list().map((k) => k.kid)).toEqual(['kid-b', 'kid-c']);
-      expect(store().signingKeys.deleteRetiredBefore(T0 + 100)).toBe(1);
-      expect(store().signingKeys.list().map((k) => k.kid)).toEqual(['kid-c']);
+    it('retires a key once, and deletes keys retired at or before a time', async () => {
+      await store().signingKeys.create(makeSigningKey('kid-a'));
+      await store().signingKeys.create(makeSigningKey('kid-b'));
+      await store().signingKeys.create(makeSigningKey('kid-c'));
+      await store().signingKeys.retire('kid-a', T0 + 10);
+      await store().signingKeys.retire('kid-a', T0 + 99); // keeps the first retirement
+      await store().signingKeys.retire('kid-b', T0 + 20);
+      expect((await store().signingKeys.list()).find((k) => k.kid === 'kid-a')?.retiredAt).toBe(T0 + 10);
+      expect(await store().signingKeys.deleteRetiredBefore(T0 + 10)).toBe(1);
+      expect((await store().signingKeys.list()).map((k) => k.kid)).toEqual(['kid-b', 'kid-c']);
+      expect(await store().signingKeys.deleteRetiredBefore(T0 + 100)).toBe(1);
+      expect((await store().signingKeys.list()).map((k) => k.kid)).toEqual(['kid-c']);
     });
   });
 
   describe('sealed secrets', () => {
-    it('puts, replaces, gets and deletes by name', () => {
-      expect(store().sealedSecrets.find('static-credential:demo')).toBeUndefined();
-      store().sealedSecrets.put('static-credential:demo', 'eyJ.one', T0);
-      store().sealedSecrets.put('static-credential:other', 'eyJ.other', T0);
-      store().sealedSecrets.put('static-credential:demo', 'eyJ.two', T0 + 1);
-      expect(store().sealedSecrets.find('static-credential:demo')).toBe('eyJ.two');
-      store().sealedSecrets.delete('static-credential:demo');
-      expect(store().sealedSecrets.find('static-credential:demo')).toBeUndefined();
-      expect(store().sealedSecrets.find('static-credential:other')).toBe('eyJ.other');
+    it('puts, replaces, gets and deletes by name', async () => {
+      expect(await store().sealedSecrets.find('static-credential:demo')).toBeUndefined();
+      await store().sealedSecrets.put('static-credential:demo', 'eyJ.one', T0);
+      await store().sealedSecrets.put('static-credential:other', 'eyJ.other', T0);
+      await store().sealedSecrets.put('static-credential:demo', 'eyJ.two', T0 + 1);
+      expect(await store().sealedSecrets.find('static-credential:demo')).toBe('eyJ.two');
+      await store().sealedSecrets.delete('static-credential:demo');
+      expect(await store().sealedSecrets.find('static-credential:demo')).toBeUndefined();
+      expect(await store().sealedSecrets.find('static-credential:other')).toBe('eyJ.other');
     });
   });
 }

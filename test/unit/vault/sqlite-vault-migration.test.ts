@@ -26,14 +26,14 @@ describe('SQLite schema migration 2 (vault key ids, refresh-token location)', ()
 
     const store = openSqliteStore(file);
     expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    expect(store.vaultEntries.countByKid()).toEqual([
+    expect(await store.vaultEntries.countByKid()).toEqual([
       { field: 'pending_verifier', kid: keyring.current, count: 1 },
       { field: 'upstream_access', kid: keyring.current, count: 1 },
       { field: 'upstream_refresh', kid: keyring.current, count: 1 },
     ]);
-    expect(store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: 1, keychain: 0, none: 0 });
-    expect(store.upstreamCredentials.find('g_1')?.refreshInKeychain).toBe(false);
-    store.close();
+    expect(await store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: 1, keychain: 0, none: 0 });
+    expect((await store.upstreamCredentials.find('g_1'))?.refreshInKeychain).toBe(false);
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 });
