@@ -7,7 +7,7 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqliteStore, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { sha256Hex } from '../../src/store/crypto/hash.js';
 import { BenchIds, seedStore } from '../seed.js';
 import { Samples } from './stats.js';
@@ -45,7 +45,7 @@ export async function measureLookup(o: { dir: string; size: number; samples: num
   let store = openSqliteStore(path);
   // Seeding only: a page cache big enough for the whole file, so random-key index inserts do not thrash it
   // (1M grants in seconds instead of minutes). The measurement below reopens with keyhole's own settings.
-  store.db.pragma('cache_size = -2000000');
+  SqliteStore.connectionOf(store).pragma('cache_size = -2000000');
   const t0 = performance.now();
   await seedStore(store, { ids, resource, grants: o.size });
   const seedSeconds = (performance.now() - t0) / 1000;

@@ -67,7 +67,7 @@ export function openSqliteStore(path: string): SqliteStore {
  * itself: a deadlock.
  */
 export class SqliteStore implements Store {
-  readonly db: Database.Database;
+  readonly #db: Database.Database;
   readonly vaultEntries: VaultEntryRepository;
   readonly clients: ClientRepository;
   readonly dcrRegistrations: DcrRegistrationCounter;
@@ -83,7 +83,7 @@ export class SqliteStore implements Store {
   readonly #tx: Store;
 
   constructor(db: Database.Database) {
-    this.db = db;
+    this.#db = db;
     const sync = sqliteRepositories(db);
     const outside = asyncRepositories(sync, gatedRunner(this.#mutex));
     this.vaultEntries = outside.vaultEntries;
@@ -105,18 +105,26 @@ export class SqliteStore implements Store {
     this.#tx = tx;
   }
 
+  /**
+   * The connection itself, for SQLite-only code that is about the engine (migrations, pragmas, the benchmark's page
+   * cache, SQLite-only test helpers). Application code and engine-neutral tests use the repositories.
+   */
+  static connectionOf(store: SqliteStore): Database.Database {
+    return store.#db;
+  }
+
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     const release = await this.#mutex.acquire();
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.#db.exec('BEGIN IMMEDIATE');
       let result: T;
       try {
         result = await fn(this.#tx);
       } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
         throw err;
       }
-      this.db.exec('COMMIT');
+      this.#db.exec('COMMIT');
       return result;
     } finally {
       release();
@@ -124,6 +132,6 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.#db.open) this.#db.close();
   }
 }

@@ -4,6 +4,7 @@ import { s256 } from '../../../src/oauth/pkce.js';
 import { sealContext } from '../../../src/upstream/seal-context.js';
 import type { ClientRecord, PendingAuthorization } from '../../../src/store/types.js';
 import { CHALLENGE, CLIENT_REDIRECT, createHarness, PUBLIC_URL, RESOURCE_A, UPSTREAM_A_AUTHORIZE, UPSTREAM_A_RESOURCE, type Harness } from './harness.js';
+import { sqliteRows } from '../../helpers/sqlite-engine.js';
 
 interface Started {
   pending: string;
@@ -150,7 +151,7 @@ describe('consent', () => {
       expect(p.upstreamVerifier!.split('.')).toHaveLength(5); // compact JWE
       const verifier = await h.cipher.open(p.upstreamVerifier!, sealContext.pendingVerifier(p.id));
       expect(s256(verifier)).toBe(q.get('code_challenge'));
-      const row = JSON.stringify(h.store.db.prepare('SELECT * FROM pending_authorizations').all());
+      const row = JSON.stringify(sqliteRows(h.store, 'pending_authorizations'));
       expect(row).not.toContain(q.get('state')!);
       expect(row).not.toContain(verifier);
       expect(p.upstreamScopes).toEqual(['openid', 'offline_access']);

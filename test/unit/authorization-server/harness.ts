@@ -14,6 +14,7 @@ import { s256 } from '../../../src/oauth/pkce.js';
 import { sealContext } from '../../../src/upstream/seal-context.js';
 import type { ClientRecord, CodeRecord, EventRecord, GrantRecord } from '../../../src/store/types.js';
 import { makeAccess, makeClient, makeCode, makeGrant, makeRefresh, makeCredential } from '../store/store-contract.js';
+import { sqliteCount } from '../../helpers/sqlite-engine.js';
 
 export const T0 = 1_700_000_000;
 export const PUBLIC_URL = 'http://127.0.0.1:8787';
@@ -174,7 +175,7 @@ export async function createHarness(opts: { publicUrl?: string; servers?: string
       return await store.events.list({ ...(type ? { type } : {}), limit: 500 });
     },
     count(table) {
-      return (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+      return sqliteCount(store, table);
     },
     async close() {
       await keyhole.close();

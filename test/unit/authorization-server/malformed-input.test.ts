@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientRecord, GrantRecord } from '../../../src/store/types.js';
 import { CHALLENGE, CLIENT_REDIRECT, createHarness, RESOURCE_A, type Harness } from './harness.js';
 import { CONTROL_REDIRECTS, CSP_INJECTION_REDIRECTS, FORBIDDEN_REDIRECTS } from './garbage-redirects.js';
+import { sqliteRows } from '../../helpers/sqlite-engine.js';
 
 const GARBAGE_BODIES: Array<[string, BodyInit]> = [
   ['empty', ''],
@@ -89,7 +90,7 @@ describe('malformed input', () => {
   let snapshot: string;
 
   const dump = () =>
-    JSON.stringify(['clients', 'grants', 'codes', 'access_tokens', 'refresh_tokens', 'upstream_credentials'].map((t) => h.store.db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
+    JSON.stringify((['clients', 'grants', 'codes', 'access_tokens', 'refresh_tokens', 'upstream_credentials'] as const).map((t) => sqliteRows(h.store, t)));
 
   beforeAll(async () => {
     h = await createHarness();

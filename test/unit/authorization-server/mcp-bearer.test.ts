@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex as sha } from '../../../src/store/crypto/hash.js';
 import type { ClientRecord, GrantRecord } from '../../../src/store/types.js';
 import { CLIENT_REDIRECT, createHarness, PRM_A, PUBLIC_URL, type Harness } from './harness.js';
+import { revokeGrantRowOnly } from '../../fixtures/store-builders.js';
 
 describe('mcp bearer check', () => {
   let h: Harness;
@@ -81,7 +82,7 @@ describe('mcp bearer check', () => {
   it('rejects a token whose grant was revoked with invalid_token', async () => {
     const { access } = await h.seedTokens(grant);
     // Only the grant's status changes (the token row itself is left alone), so the grant check is what refuses it.
-    h.store.db.prepare("UPDATE grants SET status = 'revoked', revoked_at = ? WHERE id = ?").run(h.clock.now, grant.id);
+    await revokeGrantRowOnly(h.store, grant.id, h.clock.now);
     expect((await h.store.tokens.findAccess(sha(access)))?.revokedAt).toBeNull();
     await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
   });

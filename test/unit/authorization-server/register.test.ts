@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../../src/store/crypto/hash.js';
 import { createHarness, oauthError, type Harness } from './harness.js';
 import { REAL_PAYLOADS } from './real-registrations.js';
+import { sqliteRows } from '../../helpers/sqlite-engine.js';
 
 describe('register', () => {
   let h: Harness;
@@ -63,12 +64,12 @@ describe('register', () => {
     const body = (await res.json()) as { client_id: string; client_secret: string; client_secret_expires_at: number };
     expect(body.client_secret).toMatch(/^kh_cs_/);
     expect(body.client_secret_expires_at).toBe(0);
-    const row = h.store.db.prepare('SELECT * FROM clients WHERE client_id = ?').get(body.client_id) as Record<string, unknown>;
+    const row = sqliteRows(h.store, 'clients').find((r) => r.client_id === body.client_id)!;
     expect(row.secret_hash).toBe(sha256Hex(body.client_secret));
     expect(JSON.stringify(row)).not.toContain(body.client_secret);
     // …and nowhere else in the database or the logs.
-    for (const table of ['events']) {
-      expect(JSON.stringify(h.store.db.prepare(`SELECT * FROM ${table}`).all())).not.toContain(body.client_secret);
+    for (const table of ['events'] as const) {
+      expect(JSON.stringify(sqliteRows(h.store, table))).not.toContain(body.client_secret);
     }
     expect(h.logs.join('\n')).not.toContain(body.client_secret);
   });

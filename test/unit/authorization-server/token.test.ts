@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprint, sha256Hex } from '../../../src/store/crypto/hash.js';
 import type { ClientRecord, GrantRecord } from '../../../src/store/types.js';
 import { basic, CLIENT_REDIRECT, createHarness, oauthError, pkcePair, PUBLIC_URL, RESOURCE_A, RESOURCE_B, VERIFIER, type Harness } from './harness.js';
+import { sqliteRows } from '../../helpers/sqlite-engine.js';
 
 interface TokenBody {
   access_token: string;
@@ -172,7 +173,7 @@ describe('token', () => {
       const access = (await h.store.tokens.findAccess(sha256Hex(body.access_token)))!;
       expect(access).toMatchObject({ grantId: grant.id, clientId: client.clientId, resource: RESOURCE_A, scopes: ['mcp'], expiresAt: h.clock.now + 900, revokedAt: null });
       expect((await h.store.tokens.findRefresh(sha256Hex(body.refresh_token)))?.familyId).toBe(access.familyId);
-      const dump = JSON.stringify([h.store.db.prepare('SELECT * FROM access_tokens').all(), h.store.db.prepare('SELECT * FROM refresh_tokens').all(), h.store.db.prepare('SELECT * FROM events').all()]);
+      const dump = JSON.stringify([sqliteRows(h.store, 'access_tokens'), sqliteRows(h.store, 'refresh_tokens'), sqliteRows(h.store, 'events')]);
       for (const v of [body.access_token, body.refresh_token, code]) {
         expect(dump).not.toContain(v);
         expect(h.logs.join('\n')).not.toContain(v);

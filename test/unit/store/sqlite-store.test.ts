@@ -7,6 +7,7 @@ import { randomId, sha256Hex } from '../../../src/store/crypto/hash.js';
 import { MIGRATIONS, SchemaVersionError, migrate } from '../../../src/store/sqlite/migrations.js';
 import { ACCESS_TOKEN_LOOKUP_SQL, openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { makeAccess, makeCode, makeCredential, makeGrant, makeRefresh, runStoreContract } from './store-contract.js';
+import { sqliteConnection } from '../../helpers/sqlite-engine.js';
 
 runStoreContract('SqliteStore (file)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'keyhole-store-'));
@@ -62,10 +63,10 @@ describe('SqliteStore', () => {
 
   it('turns on WAL, foreign keys, busy timeout and synchronous NORMAL', () => {
     store = openSqliteStore(file);
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    expect(sqliteConnection(store).pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(sqliteConnection(store).pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(sqliteConnection(store).pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(sqliteConnection(store).pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     // WAL is persistent: another connection sees it too.
     const other = new Database(file, { readonly: true });
     try {
@@ -77,7 +78,7 @@ describe('SqliteStore', () => {
 
   it('sets user_version to the number of migrations', () => {
     store = openSqliteStore(file);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(sqliteConnection(store).pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   });
 
   it('reopens a file idempotently and keeps its data', async () => {
@@ -86,9 +87,9 @@ describe('SqliteStore', () => {
     await store.grants.create(g);
     await store.close();
     store = openSqliteStore(file);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(sqliteConnection(store).pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(await store.grants.find(g.id)).toEqual(g);
-    expect(migrate(store.db)).toBe(MIGRATIONS.length);
+    expect(migrate(sqliteConnection(store))).toBe(MIGRATIONS.length);
   });
 
   it('creates the database file owner-only', async () => {
@@ -143,7 +144,7 @@ describe('SqliteStore', () => {
 
   it('refuses a database from a newer keyhole', async () => {
     store = openSqliteStore(file);
-    store.db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    sqliteConnection(store).pragma(`user_version = ${MIGRATIONS.length + 1}`);
     await store.close();
     store = undefined;
     expect(() => openSqliteStore(file)).toThrow(SchemaVersionError);
@@ -171,7 +172,7 @@ describe('SqliteStore', () => {
     await store.grants.create(g);
     const value = 'kh_at_' + randomId('secret');
     await store.tokens.createAccess(makeAccess(g, randomId('f'), { hash: sha256Hex(value) }));
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    sqliteConnection(store).pragma('wal_checkpoint(TRUNCATE)');
     const { readFile } = await import('node:fs/promises');
     const bytes = await readFile(file);
     expect(bytes.includes(Buffer.from(value))).toBe(false);
@@ -180,7 +181,7 @@ describe('SqliteStore', () => {
 
   it('answers the access-token lookup with primary-key searches only', () => {
     store = openSqliteStore(':memory:');
-    const plan = store.db.prepare(`EXPLAIN QUERY PLAN ${ACCESS_TOKEN_LOOKUP_SQL}`).all({ hash: 'x' }) as { detail: string }[];
+    const plan = sqliteConnection(store).prepare(`EXPLAIN QUERY PLAN ${ACCESS_TOKEN_LOOKUP_SQL}`).all({ hash: 'x' }) as { detail: string }[];
     expect(plan).toHaveLength(2);
     for (const row of plan) expect(row.detail).toMatch(/^SEARCH \w+ USING INDEX sqlite_autoindex_\w+ \((hash|id)=\?\)$/);
   });
