@@ -244,6 +244,37 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX idx_clients_kind_created ON clients (kind, created_at);
   CREATE INDEX idx_clients_kind_last_use ON clients (kind, coalesce(last_used_at, created_at));
   `,
+
+  // 6 (issue 14): the audit log, one row per MCP request (src/store/audit-log.ts documents the columns)
+  `
+  CREATE TABLE audit_log (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    at_ms           INTEGER NOT NULL,
+    person          TEXT,
+    subject         TEXT,
+    client_id       TEXT,
+    server          TEXT NOT NULL,
+    grant_id        TEXT,
+    method          TEXT,
+    tool            TEXT,
+    outcome         TEXT NOT NULL,
+    http_status     INTEGER NOT NULL,
+    rpc_error_code  INTEGER,
+    denial_reason   TEXT,
+    ttfb_ms         INTEGER,
+    total_ms        INTEGER NOT NULL,
+    request_bytes   INTEGER NOT NULL,
+    response_bytes  INTEGER NOT NULL,
+    request_id      TEXT NOT NULL,
+    arguments       TEXT
+  );
+  CREATE INDEX idx_audit_at ON audit_log (at_ms);
+  CREATE INDEX idx_audit_server_at ON audit_log (server, at_ms);
+  CREATE INDEX idx_audit_subject ON audit_log (subject, seq);
+  CREATE INDEX idx_audit_tool ON audit_log (tool, seq);
+  CREATE INDEX idx_audit_grant ON audit_log (grant_id, seq);
+  `,
 ];
 
 /** Raised when the database was written by a newer keyhole (more migrations than this build knows). */

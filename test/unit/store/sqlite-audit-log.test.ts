@@ -1,0 +1,128 @@
+/**
+ * The SQLite audit log (src/store/sqlite/audit-log.ts): batch append, filters, cursor pagination both ways,
+ * retention purges with exact boundaries, and the grant count behind `keyhole_grants`.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { SqliteAuditLog } from '../../../src/store/sqlite/audit-log.js';
+import { InvalidCursorError, type AuditLogRecord } from '../../../src/store/audit-log.js';
+import { makeGrant } from './store-contract.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function rec(n: number, over: Partial<AuditLogRecord> = {}): AuditLogRecord {
+  return {
+    id: `au_${String(n).padStart(32, '0')}`, at: new Date(T0 + n * 1000).toISOString(), person: null, subject: 'alice', clientId: 'c_1',
+    server: 'demo', grantId: 'g_1', method: 'tools/call', tool: 'echo', outcome: 'ok', httpStatus: 200, rpcErrorCode: null, denialReason: null,
+    durationMsToFirstByte: 3, durationMsTotal: 5, requestBytes: 80, responseBytes: 120, requestId: `t${n}`, ...over,
+  };
+}
+
+describe('SqliteAuditLog', () => {
+  let store: SqliteStore;
+  let log: SqliteAuditLog;
+  beforeEach(() => {
+    store = openSqliteStore(':memory:');
+    log = new SqliteAuditLog(store.db);
+  });
+  afterEach(() => store.close());
+
+  it('appends a batch and reads it back newest first, with arguments round-tripped', async () => {
+    await log.append([rec(1), rec(2, { arguments: { q: '[REDACTED:key]', n: 3 } })]);
+    const page = await log.query({}, { limit: 10 });
+    expect(page.records.map((r) => r.id)).toEqual([rec(2).id, rec(1).id]);
+    expect(page.records[0]).toEqual(rec(2, { arguments: { q: '[REDACTED:key]', n: 3 } }));
+    expect(page.records[1]).toEqual(rec(1));
+    expect('arguments' in page.records[1]!).toBe(false);
+    expect(page.nextCursor).toBeNull();
+  });
+
+  it('appends all or nothing: a duplicate id rolls the whole batch back', async () => {
+    await log.append([rec(1)]);
+    await expect(log.append([rec(2), rec(1)])).rejects.toThrow(/UNIQUE/);
+    expect((await log.query({}, { limit: 10 })).records.map((r) => r.id)).toEqual([rec(1).id]);
+  });
+
+  it('filters by person, subject, client, server, tool, outcome and a half-open time range', async () => {
+    await log.append([
+      rec(1), rec(2, { subject: 'bob' }), rec(3, { clientId: 'c_2' }), rec(4, { server: 'other' }), rec(5, { tool: 'delete' }),
+      rec(6, { outcome: 'denied' }), rec(7, { person: 'p_1' }),
+    ]);
+    const ids = async (f: Parameters<SqliteAuditLog['query']>[0]) => (await log.query(f, { limit: 50 })).records.map((r) => r.requestId);
+    expect(await ids({ subject: 'bob' })).toEqual(['t2']);
+    expect(await ids({ clientId: 'c_2' })).toEqual(['t3']);
+    expect(await ids({ server: 'other' })).toEqual(['t4']);
+    expect(await ids({ tool: 'delete' })).toEqual(['t5']);
+    expect(await ids({ outcome: 'denied' })).toEqual(['t6']);
+    expect(await ids({ person: 'p_1' })).toEqual(['t7']);
+    expect(await ids({ since: T0 + 2000, until: T0 + 4000 })).toEqual(['t3', 't2']);
+    expect(await ids({ subject: 'alice', server: 'demo', tool: 'echo', outcome: 'ok', since: T0 + 5000 })).toEqual(['t7']);
+  });
+
+  it('pages with an opaque cursor until the last page, and refuses a forged cursor', async () => {
+    await log.append([1, 2, 3, 4, 5].map((n) => rec(n)));
+    const p1 = await log.query({}, { limit: 2 });
+    expect(p1.records.map((r) => r.requestId)).toEqual(['t5', 't4']);
+    const p2 = await log.query({}, { limit: 2, cursor: p1.nextCursor });
+    expect(p2.records.map((r) => r.requestId)).toEqual(['t3', 't2']);
+    const p3 = await log.query({}, { limit: 2, cursor: p2.nextCursor });
+    expect(p3.records.map((r) => r.requestId)).toEqual(['t1']);
+    expect(p3.nextCursor).toBeNull();
+    await expect(log.query({}, { limit: 2, cursor: "c1 OR 1=1" })).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(log.query({}, { limit: 2, cursor: '2' })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it('scans oldest first for exports', async () => {
+    await log.append([1, 2, 3].map((n) => rec(n)));
+    const a = await log.scan({}, null, 2);
+    expect(a.records.map((r) => r.requestId)).toEqual(['t1', 't2']);
+    const b = await log.scan({}, a.nextCursor, 2);
+    expect(b.records.map((r) => r.requestId)).toEqual(['t3']);
+    expect(b.nextCursor).toBeNull();
+  });
+
+  it('purges exactly the records before the cut, at most `limit` per call', async () => {
+    await log.append([1, 2, 3, 4].map((n) => rec(n)));
+    expect(await log.purgeBefore(T0 + 3000, 1)).toBe(1);
+    expect(await log.purgeBefore(T0 + 3000, 10)).toBe(1);
+    expect(await log.purgeBefore(T0 + 3000, 10)).toBe(0);
+    expect((await log.query({}, { limit: 10 })).records.map((r) => r.requestId)).toEqual(['t4', 't3']);
+  });
+
+  it('purges events older than the cut (epoch seconds against epoch ms)', async () => {
+    const at = 1_700_000_000;
+    for (const s of [at - 1, at, at + 1]) store.appendEvent({ at: s, type: 'grant.created', grantId: null, clientId: null, server: null, subject: null, outcome: 'success', detail: {} });
+    expect(await log.purgeEventsBefore(at * 1000, 100)).toBe(1);
+    expect(await log.purgeEventsBefore(at * 1000 + 1, 100)).toBe(1);
+    expect(store.listEvents({ limit: 10, offset: 0 }).map((e) => e.at)).toEqual([at + 1]);
+  });
+
+  it('purges expired codes and tokens only, up to `limit` rows in all', async () => {
+    const g = makeGrant({ id: 'g_1' });
+    store.createGrant(g);
+    const base = { grantId: g.id, familyId: 'f1', clientId: 'c_client', resource: 'http://x/mcp/demo', scopes: ['a'] };
+    const cut = 1_700_000_000;
+    store.createCode({ ...base, hash: 'h_code_old', redirectUri: 'http://127.0.0.1/cb', codeChallenge: 'x', expiresAt: cut - 1, usedAt: null });
+    store.createAccessToken({ ...base, hash: 'h_at_old', expiresAt: cut - 10, revokedAt: null });
+    store.createAccessToken({ ...base, hash: 'h_at_new', expiresAt: cut, revokedAt: null });
+    store.createRefreshToken({ ...base, hash: 'h_rt_old', expiresAt: cut - 5, usedAt: null, revokedAt: null });
+    const count = (t: string) => (store.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    expect(await log.purgeExpiredTokens(cut * 1000, 2)).toBe(2);
+    expect([count('codes'), count('access_tokens'), count('refresh_tokens')]).toEqual([0, 1, 1]);
+    expect(await log.purgeExpiredTokens(cut * 1000, 10)).toBe(1);
+    expect([count('codes'), count('access_tokens'), count('refresh_tokens')]).toEqual([0, 1, 0]);
+    expect(store.db.prepare('SELECT hash FROM access_tokens').pluck().all()).toEqual(['h_at_new']);
+  });
+
+  it('counts grants by server and status', async () => {
+    store.createGrant(makeGrant({ server: 'demo' }));
+    store.createGrant(makeGrant({ server: 'demo' }));
+    store.createGrant(makeGrant({ server: 'demo', status: 'revoked', revokedAt: 1 }));
+    store.createGrant(makeGrant({ server: 'other' }));
+    expect(await log.countByServerAndStatus()).toEqual([
+      { server: 'demo', status: 'active', count: 2 },
+      { server: 'demo', status: 'revoked', count: 1 },
+      { server: 'other', status: 'active', count: 1 },
+    ]);
+  });
+});
