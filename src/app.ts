@@ -22,14 +22,32 @@ import { publicCors } from './proxy/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
 import { isClientAbort } from './http/client-abort.js';
 import { createLogger, type Logger } from './http/logger.js';
+import type { RequestAuditor } from './audit/request-audit.js';
+import type { AuthFailureReason } from './proxy/pipeline/authenticate.js';
+import type { AuditLog } from './store/audit-log.js';
+import { healthRoutes, type HealthRoutesOptions } from './metrics/health-routes.js';
+import { metricsRoutes, type MetricsSource } from './metrics/metrics-route.js';
+import { createSecretRedactor } from './policy/secret-redactor.js';
 
 export interface AppDeps extends AuthorizationServerDeps {
   forwarder: Forwarder;
   /** Per server, the credential injected upstream (src/upstream/upstream-kinds.ts); absent → the upstream OAuth token. */
   credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
-  /** The operator log: unexpected errors (error level, by name only), client aborts (debug). Default: stderr, info. */
+  /** The operator log: unexpected errors (error level: name, message and stack, secrets redacted), client aborts (debug). Default: stderr, info. */
   logger?: Logger;
+  /** Issue 14: the audit step's auditor, authenticate's refusal observer, the audit log behind /admin/api/audit. */
+  auditor?: Pick<RequestAuditor, 'begin'>;
+  onAuthRefused?: (reason: AuthFailureReason) => void;
+  auditLog?: AuditLog;
+  /** `/healthz` and `/readyz` (absent: not mounted); `/metrics` (404 without `config.metrics`). */
+  health?: HealthRoutesOptions;
+  metrics?: MetricsSource;
 }
+
+const secretDetectors = createSecretRedactor({ redactSecrets: true, patterns: [] });
+/** keyhole's own token formats (src/events/recorder.ts), then the built-in secret detectors (JWTs, GitHub, Bearer, …). */
+const KEYHOLE_TOKEN = /kh_(?:at|rt|code|cs)_[A-Za-z0-9_-]{4,}/g;
+const redactSecrets = (s: string): string => secretDetectors.redact(s.slice(0, 8_192).replace(KEYHOLE_TOKEN, '[REDACTED:keyhole_token]'));
 
 export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
@@ -46,6 +64,8 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   app.route('/', revokeRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', mcpRoutes(deps));
+  if (deps.health) app.route('/', healthRoutes(deps.health));
+  app.route('/', metricsRoutes({ config: deps.config.metrics, metrics: deps.metrics }));
 
   app.get('/', (c) => c.json({ name: 'keyhole', issuer: deps.config.publicUrl, servers: Object.keys(deps.config.servers).map((s) => `${deps.config.publicUrl}/mcp/${s}`) }));
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));
@@ -64,7 +84,9 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
       }
       return c.json(err.toJSON(), err.status as 400);
     }
-    logger.error('keyhole.unhandled', { error: (err as Error)?.name ?? 'Error' });
+    // Message and stack for the operator, through the secret detectors (a token inside a message never reaches the log).
+    const e = err as Error | undefined;
+    logger.error('keyhole.unhandled', { error: e?.name ?? 'Error', message: redactSecrets(String(e?.message ?? '')), stack: redactSecrets(String(e?.stack ?? '')) });
     return c.json({ error: 'server_error', error_description: 'internal error' }, 500);
   });
   return app;

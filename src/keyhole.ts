@@ -29,6 +29,12 @@ import { syncStaticClients } from './authorization-server/static-clients.js';
 import { createLogger, type LogLevel } from './http/logger.js';
 import { ClientUseRecorder } from './authorization-server/client-usage.js';
 import { ClientExpiry } from './authorization-server/client-expiry.js';
+import type { EventInput } from './events/recorder.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { SqliteAuditLog } from './store/sqlite/audit-log.js';
+import type { AuditLog, GrantCounts, RetentionStore } from './store/audit-log.js';
+import { createObservability, sqliteWritableCheck, type Observability } from './observability.js';
+import type { ReadinessCheck } from './metrics/health-routes.js';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
 
@@ -47,6 +53,10 @@ export interface KeyholeOptions {
   /** Operator log threshold (src/http/logger.ts). Default `info`: debug lines (client aborts, refusal details) are off. */
   logLevel?: LogLevel;
   clock?: () => number;
+  /** The audit log, retention purges and grant count (issue 14); default: on the SQLite store's connection. */
+  auditLog?: AuditLog & RetentionStore & GrantCounts;
+  /** For the alert webhook (tests). Default the global fetch. */
+  fetch?: typeof fetch;
 }
 
 export interface Keyhole {
@@ -58,6 +68,8 @@ export interface Keyhole {
   vault: UpstreamVault;
   /** Deletes never/no longer used DCR clients; its timer runs between listen() and close(). */
   clientExpiry: ClientExpiry;
+  /** Audit queue, metrics, alerts, retention (src/observability.ts). */
+  observability: Observability;
   /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
   rotateSigningKey(): Promise<string>;
   /** Checks the OS keychain when the vault needs it, then listens. */
@@ -90,9 +102,16 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const vault = new UpstreamVault({ store, cipher, backend: config.storage.vault, keychain });
   const log: LogSink = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   // One sink for events and the operator log. A config `logLevel` plugs in here.
-  const logger = createLogger(log, { level: opts.logLevel ?? 'info' });
+  const logger = createLogger(log, { level: opts.logLevel ?? config.logLevel });
   // Also records client use (code issued, token issued/refreshed) on the client row: src/authorization-server/client-usage.ts.
-  const events: EventRecorder = new ClientUseRecorder(store, log, clock);
+  // Each recorded event is then shown to the observability units (refresh metrics, alerts, upstream warn lines).
+  let observe: ((e: EventInput) => void) | undefined;
+  const events: EventRecorder = new (class ObservedRecorder extends ClientUseRecorder {
+    override record(e: EventInput): void {
+      super.record(e);
+      try { observe?.(e); } catch { /* observers never break a lifecycle step */ }
+    }
+  })(store, log, clock);
   syncStaticClients(store, config.clients, events, clock());
   const clientIdMetadata = new ClientIdMetadataResolver({ store, events, clock, config: config.cimd, logger });
   const redirectUri = `${config.publicUrl}/oauth/callback`;
@@ -107,6 +126,19 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
+  const sqlite = store instanceof SqliteStore ? store : undefined;
+  // Another engine's store brings its own audit log (the lead attaches it to the facade); until then none.
+  const auditLog = opts.auditLog ?? (sqlite ? new SqliteAuditLog(sqlite.db) : NO_AUDIT_LOG);
+  const checks: ReadinessCheck[] = [
+    sqliteWritableCheck(sqlite ? sqlite.db.name : config.storage.sqlite),
+    { name: 'keyring', check: async () => keyring.keys.has(keyring.current) },
+    ...(config.storage.vault === 'keychain' ? [{ name: 'keychain', check: () => vault.check() }] : []),
+  ];
+  const observability = createObservability({
+    config, auditLog, logger, log, checks, recordEvent: (e) => events.record(e),
+    ...(opts.clock ? { now: () => clock() * 1000 } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  observe = (e) => observability.onEvent(e);
   // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
   revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId)); // its MCP sessions are bound to it
@@ -119,6 +151,8 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
     credentialSources: kinds.credentialSources(tokenManager),
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
+    auditor: observability.auditor, onAuthRefused: (r) => observability.onAuthRefused(r), auditLog,
+    health: observability.health, metrics: observability.metrics,
   });
 
   app.route('/', kinds.routes()); // /.well-known/jwks.json, /oauth/client-metadata.json (when a server needs them)
@@ -126,13 +160,14 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
 
   let server: ServerType | undefined;
   return {
-    app, store, events, revoker, tokenManager, vault, clientExpiry,
+    app, store, events, revoker, tokenManager, vault, clientExpiry, observability,
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
       await kinds.ready(); // seal static credentials, load or create the identity signing keys
       for (const w of warnings) logger.warn('keyhole.vault', { warning: w });
       clientExpiry.start(); // unref'd interval, stopped by close()
+      observability.start(); // the retention job's unref'd timer
       return new Promise((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, (info: AddressInfo) => {
           resolve({ url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`, port: info.port });
@@ -151,10 +186,21 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
           s.closeAllConnections?.();
         });
       }
+      await observability.close(); // after the last request: its audit record is flushed before the store closes
       store.close();
     },
   };
 }
+
+const NO_AUDIT_LOG: AuditLog & RetentionStore & GrantCounts = {
+  append: async () => {},
+  query: async () => ({ records: [], nextCursor: null }),
+  scan: async () => ({ records: [], nextCursor: null }),
+  purgeBefore: async () => 0,
+  purgeEventsBefore: async () => 0,
+  purgeExpiredTokens: async () => 0,
+  countByServerAndStatus: async () => [],
+};
 
 /** Things worth a warning at startup (never a reason to refuse): unreadable ciphertexts, a half-done move or rotation. */
 function vaultWarnings(store: Store, keyring: Keyring, backend: 'sqlite' | 'keychain'): string[] {

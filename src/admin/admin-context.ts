@@ -1,6 +1,7 @@
 /** What the admin routes share: dependencies, sessions, limiter and actions, built once per app. */
 import type { KeyholeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';
+import type { AuditLog } from '../store/audit-log.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
 import { AdminActions } from './admin-actions.js';
@@ -13,6 +14,8 @@ export interface AdminDeps {
   events: EventRecorder;
   revoker: GrantRevoker;
   clock: () => number;
+  /** The audit log (issue 14) behind `/admin/api/audit`; absent: those routes answer 404. */
+  auditLog?: AuditLog;
 }
 
 export interface AdminOptions {

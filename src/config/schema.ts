@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { redirectUriProblem } from '../oauth/redirect-uri.js';
 import { identityTokensSchema, upstreamCredentialSchema } from './upstream-credential-schema.js';
+import { alertsSchema, logLevelSchema, metricsSchema, retentionSchema, serverAuditSchema } from './observability-schema.js';
 
 const url = z.string().url();
 const httpUrl = url.refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
@@ -69,6 +70,8 @@ export const serverSchema = z.strictObject({
   upstreamTimeoutMs: z.number().int().positive().default(30_000),
   /** What keyhole injects upstream instead of the upstream OAuth token: an identity JWT or a static API key. */
   credential: upstreamCredentialSchema.optional(),
+  /** Audit of this server's calls (issue 14): `{"arguments": "none" | "redacted"}`. */
+  audit: serverAuditSchema.default({ arguments: 'none' }),
 }).refine((s) => !(s.credential && s.oauth.discovery === 'mcp'), {
   message: 'an identity-jwt or static credential needs "oauth" to be the identity provider, not "discovery": "mcp"',
   path: ['credential'],
@@ -198,6 +201,14 @@ export const configSchema = z.strictObject({
   clients: z.array(staticClientSchema)
     .refine((cs) => new Set(cs.map((c) => c.clientId)).size === cs.length, 'client ids must be unique')
     .default([]),
+  /** Operator log threshold: debug, info, warn or error. */
+  logLevel: logLevelSchema,
+  /** `GET /metrics` (Prometheus); absent: the route answers 404. */
+  metrics: metricsSchema.optional(),
+  /** Signed webhook alerts; absent: none are sent. */
+  alerts: alertsSchema.optional(),
+  /** How long audit records, events and expired tokens are kept. */
+  retention: retentionSchema.default(retentionSchema.parse({})),
 });
 
 export type KeyholeConfig = z.infer<typeof configSchema>;

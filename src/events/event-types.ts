@@ -28,5 +28,7 @@ export const EVENT_TYPES = [
   'admin.signed_out',
   'consent.binding_failed',
   'client.expired',
+  'alert.raised',
+  'retention.purged',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

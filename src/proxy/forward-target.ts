@@ -14,4 +14,10 @@ export interface ForwardTarget {
    * `Content-Length` is dropped), returning null leaves the bytes untouched.
    */
   transformResponse?: (kind: { sse: boolean; status: number }) => Transform | null;
+  /**
+   * A W3C `traceparent` to send upstream (keyhole's span as the parent), set by the audit step when the client
+   * sent none; a client's own `traceparent` is forwarded as is (request-headers.ts).
+   * @see https://www.w3.org/TR/trace-context/#traceparent-header
+   */
+  traceparent?: string;
 }

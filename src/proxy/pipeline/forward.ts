@@ -19,8 +19,10 @@ export function forward(opts: ForwardOptions): McpStep {
 
   return async function forwardUpstream(c) {
     const req = c.get('mcp');
-    const { route, transformResponse } = req;
-    const target = transformResponse ? { ...route.target, transformResponse } : route.target;
+    const { route, transformResponse, traceparent } = req;
+    const target = transformResponse || traceparent
+      ? { ...route.target, ...(transformResponse ? { transformResponse } : {}), ...(traceparent ? { traceparent } : {}) }
+      : route.target;
     try {
       return await forwarder.forward(c, target, credentialOf(req), req.body);
     } catch (e) {

@@ -66,6 +66,10 @@ export interface McpRequest {
   transformResponse?: ForwardTarget['transformResponse'];
   /** credential: how the forwarder gets the upstream credential of this grant. */
   credential?: ForwardAuth;
+  /** audit: the `traceparent` the forward step sends upstream when the client sent none. */
+  traceparent?: string;
+  /** Any refusing step: why it refused (a short code, e.g. `invalid_token`, `insufficient_scope`), for the audit record. */
+  denial?: { reason: string };
 }
 
 export type McpEnv = { Bindings: HttpBindings; Variables: { mcp: McpRequest } };
