@@ -38,6 +38,7 @@ export interface AppDeps extends AuthorizationServerDeps {
   /** Issue 14: the audit step's auditor, authenticate's refusal observer, the audit log behind /admin/api/audit. */
   auditor?: Pick<RequestAuditor, 'begin'>;
   onAuthRefused?: (reason: AuthFailureReason) => void;
+  onToolsList?: (server: string, tools: unknown[]) => void;
   auditLog?: AuditLog;
   /** `/healthz` and `/readyz` (absent: not mounted); `/metrics` (404 without `config.metrics`). */
   health?: HealthRoutesOptions;

@@ -152,6 +152,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
     auditor: observability.auditor, onAuthRefused: (r) => observability.onAuthRefused(r), auditLog,
+    onToolsList: (server, tools) => observability.onToolsList(server, tools),
     health: observability.health, metrics: observability.metrics,
   });
 

@@ -21,7 +21,8 @@ import { createRetentionJob, type RetentionJob } from './audit/retention.js';
 import { createKeyholeMetrics, type KeyholeMetrics } from './metrics/keyhole-metrics.js';
 import type { HealthRoutesOptions, ReadinessCheck } from './metrics/health-routes.js';
 import { createAlertDispatcher, type AlertDispatcher } from './alerts/alert-dispatcher.js';
-import { grantRevokedByUpstreamAlert, rateTrigger, refreshFailedAlert, watchedToolAlert, watchedTools } from './alerts/alert-triggers.js';
+import { grantRevokedByUpstreamAlert, rateTrigger, refreshFailedAlert, toolListChangedAlert, watchedToolAlert, watchedTools } from './alerts/alert-triggers.js';
+import { diff as diffTools, fingerprintToolList, hasDrift, type ToolListFingerprint } from './audit/tool-list-drift.js';
 
 export interface ObservabilityOptions {
   config: KeyholeConfig;
@@ -46,6 +47,11 @@ export interface Observability {
   readonly health: HealthRoutesOptions;
   /** authenticate's refusals: `keyhole_auth_failures_total` and the auth-failure rate alert. */
   onAuthRefused(reason: string): void;
+  /**
+   * The upstream's tools of a whole `tools/list` answer: the metrics' tool labels, and tool-list drift against the
+   * previous answer seen since start (a change is a `tools.changed` event and a `tool_list_changed` alert).
+   */
+  onToolsList(server: string, tools: unknown[]): void;
   /** Every lifecycle event, after it is recorded: refresh metrics, refresh and upstream-revocation alerts, warn lines. */
   onEvent(e: EventInput): void;
   start(): void;
@@ -86,6 +92,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
   const deniedRate = rateTrigger('denied_rate_exceeded', config.alerts?.deniedPerMinute);
   const authRate = rateTrigger('auth_failure_rate_exceeded', config.alerts?.authFailuresPerMinute);
 
+  const fingerprints = new Map<string, ToolListFingerprint>();
   const onRecord = (r: AuditRecord): void => {
     metrics.observeRequest({ server: r.server, method: r.method, tool: r.tool, outcome: r.outcome, durationSeconds: r.durationMsTotal / 1000 });
     if (alerts) {
@@ -121,6 +128,17 @@ export function createObservability(opts: ObservabilityOptions): Observability {
     onAuthRefused(reason) {
       metrics.authFailure(reason);
       alerts?.send(authRate(now()));
+    },
+    onToolsList(server, tools) {
+      const current = fingerprintToolList(tools);
+      metrics.setUpstreamTools(server, [...current.keys()]);
+      const previous = fingerprints.get(server);
+      fingerprints.set(server, current);
+      if (!previous) return;
+      const d = diffTools(previous, current);
+      if (!hasDrift(d)) return;
+      opts.recordEvent({ type: 'tools.changed', server, detail: { added: d.added, removed: d.removed, changed: d.changed } });
+      alerts?.send(toolListChangedAlert({ server, ...d }, now()));
     },
     onEvent(e) {
       const server = e.server ?? '';

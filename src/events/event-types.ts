@@ -30,5 +30,6 @@ export const EVENT_TYPES = [
   'client.expired',
   'alert.raised',
   'retention.purged',
+  'tools.changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

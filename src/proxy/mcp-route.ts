@@ -18,6 +18,7 @@ import type { McpEnv, McpStep } from './pipeline/mcp-request.js';
 import { resolveServer } from './pipeline/resolve-server.js';
 import { authenticate, type AuthFailureReason } from './pipeline/authenticate.js';
 import { audit } from './pipeline/audit.js';
+import { observeToolsList } from './pipeline/observe-tools-list.js';
 import type { RequestAuditor } from '../audit/request-audit.js';
 import { touchGrant } from './pipeline/touch-grant.js';
 import { readBody } from './pipeline/read-body.js';
@@ -34,6 +35,8 @@ export function mcpRoutes(deps: {
   auditor?: Pick<RequestAuditor, 'begin'>;
   /** Told why a bearer token was refused (metrics, alerts). */
   onAuthRefused?: (reason: AuthFailureReason) => void;
+  /** Told the upstream's tools of each whole `tools/list` answer (metrics labels, tool-list drift). */
+  onToolsList?: (server: string, tools: unknown[]) => void;
   /** Per server, what to inject upstream (identity JWT, static key); absent → the upstream OAuth token. */
   credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
 }): Hono<McpEnv> {
@@ -47,6 +50,7 @@ export function mcpRoutes(deps: {
     readBody({ maxBodyBytes: config.maxBodyBytes }),
     checkHeaders(),
     enforceToolScopes({ servers: config.servers }),
+    ...(deps.onToolsList ? [observeToolsList({ onToolsList: deps.onToolsList })] : []),
     // limits go here (see ./pipeline/mcp-request.ts)
     credential({ tokenManager: deps.tokenManager, ...(deps.credentialSources ? { credentialSources: deps.credentialSources } : {}) }),
     forward({ forwarder: deps.forwarder }),

@@ -206,6 +206,7 @@ describe('audit and monitoring (real peers)', () => {
 
   it('sends one signed alert per minute for a watched tool, and records it as an event', async () => {
     const { client } = await connectThroughKeyhole(`${stack.publicUrl}/mcp/plain`, { login: 'frank' });
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('delete_issue'); // labels the tools of a server without scopes
     await client.callTool({ name: 'delete_issue', arguments: { id: '1' } });
     await client.callTool({ name: 'delete_issue', arguments: { id: '2' } });
     await client.close();
@@ -218,6 +219,8 @@ describe('audit and monitoring (real peers)', () => {
     expect(body.summary).toBe('watched tool delete_issue called on plain');
     expect(body.detail).toMatchObject({ server: 'plain', tool: 'delete_issue', subject: 'frank', outcome: 'ok' });
     expect(stack.keyhole.store.listEvents({ type: 'alert.raised', limit: 10, offset: 0 }).map((e) => e.detail)).toEqual([{ kind: 'watched_tool_called', summary: 'watched tool delete_issue called on plain' }]);
+    const families = parsePrometheusText(await (await fetch(`${stack.publicUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text());
+    expect(sampleValue(families, 'keyhole_mcp_requests_total', { server: 'plain', method: 'tools/call', tool: 'delete_issue', outcome: 'ok' })).toBe(2);
   });
 
   it('/healthz answers; /readyz turns 503 naming the database when its file is read-only', async () => {

@@ -143,4 +143,29 @@ describe('observability assembly', () => {
     expect(sampleValue(families, 'keyhole_grants', { server: 'demo', status: 'active' })).toBe(1);
     expect(sampleValue(families, 'keyhole_grants', { server: 'demo', status: 'revoked' })).toBe(1);
   });
+
+  it('labels listed tools in metrics and turns a changed tool list into an event and an alert', async () => {
+    const sent: string[] = [];
+    const cfg = config({ metrics: {}, alerts: { webhook: 'http://127.0.0.1:9/hook', secret: 'alert-secret-0123456789' } });
+    obs = createObservability({
+      config: cfg, auditLog: new SqliteAuditLog(store.db), logger: createLogger(() => {}), log: () => {}, checks: [], now: () => now,
+      recordEvent: (e) => recorded.push(e),
+      fetch: (async (_u: unknown, init?: RequestInit) => { sent.push(String(init?.body)); return new Response(null, { status: 204 }); }) as typeof fetch,
+    });
+    obs.onToolsList('demo', [{ name: 'read', description: 'r' }, { name: 'gone' }]);
+    obs.onToolsList('demo', [{ name: 'read', description: 'r' }, { name: 'gone' }]);
+    expect(recorded).toEqual([]); // the first list is the baseline; the same list is no drift
+    obs.onToolsList('demo', [{ name: 'read', description: 'now writes too' }, { name: 'fresh' }]);
+    expect(recorded).toEqual([
+      { type: 'tools.changed', server: 'demo', detail: { added: ['fresh'], removed: ['gone'], changed: ['read'] } },
+      { type: 'alert.raised', server: 'demo', detail: { kind: 'tool_list_changed', summary: 'the tools of demo changed: added fresh; removed gone; changed read' } },
+    ]);
+    await obs.alerts!.flush();
+    expect(sent.map((b) => (JSON.parse(b) as { summary: string }).summary)).toEqual(['the tools of demo changed: added fresh; removed gone; changed read']);
+    obs.metrics.observeRequest({ server: 'demo', method: 'tools/call', tool: 'fresh', outcome: 'ok', durationSeconds: 0.01 });
+    obs.metrics.observeRequest({ server: 'demo', method: 'tools/call', tool: 'gone', outcome: 'ok', durationSeconds: 0.01 });
+    const families = parsePrometheusText(await obs.metrics.render());
+    expect(sampleValue(families, 'keyhole_mcp_requests_total', { server: 'demo', method: 'tools/call', tool: 'fresh', outcome: 'ok' })).toBe(1);
+    expect(sampleValue(families, 'keyhole_mcp_requests_total', { server: 'demo', method: 'tools/call', tool: 'other', outcome: 'ok' })).toBe(1);
+  });
 });
