@@ -117,7 +117,8 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const redirectUri = `${config.publicUrl}/oauth/callback`;
   // Every kind of upstream: MCP auto-registration, identity JWTs, static credentials (src/upstream/upstream-kinds.ts).
   const kinds = createUpstreamKinds({ config, store, cipher, events, clock });
-  const upstreamClients = new Map(Object.entries(config.servers).map(([name, s]) => [name, new UpstreamOAuthClient(name, s.oauth, redirectUri, kinds.clientSource(name))]));
+  const discoveryFailed = (server: string) => (cause: string) => logger.warn('keyhole.upstream_failure', { server, stage: 'discovery', cause });
+  const upstreamClients = new Map(Object.entries(config.servers).map(([name, s]) => [name, new UpstreamOAuthClient(name, s.oauth, redirectUri, kinds.clientSource(name), discoveryFailed(name))]));
   const revoker = new GrantRevoker({ store, vault, events, upstreamClients, clock });
   // The token manager (upstream layer) ends a grant through the revoker (grants layer) without importing it.
   const tokenManager = new UpstreamTokenManager({
