@@ -1,6 +1,6 @@
 /**
  * The admin Activity page in Chromium: real calls through keyhole (SDK client → SDK upstream), filters by tool
- * and outcome through the form, a hostile tool name shown as text (no element, no dialog).
+ * and outcome through the form, a hostile tool name shown as text (no element, no dialog), a grant's recent calls.
  * Screenshot: test-output/screenshots/admin-activity.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,23 @@ describe('admin Activity page (Chromium)', () => {
     await page.waitForURL(/outcome=error/);
     expect(await tools()).toEqual([HOSTILE]);
     expect(await page.locator('[data-testid=activity-table] tr[data-audit-id] td[data-label=User]').allTextContents()).toEqual(['gina']);
+    expect(dialogs).toEqual([]);
+  });
+
+  it("shows the grant's recent calls on its page, hostile names as text", async () => {
+    const [grant] = stack.keyhole.store.listGrants({ subject: 'gina' });
+    await stack.keyhole.observability.queue.flush();
+    const page = await context.newPage();
+    await page.goto(`${stack.publicUrl}/admin/grants/${grant!.id}`);
+    const rows = page.locator('[data-testid=grant-calls] tr[data-audit-id]');
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent)))).toEqual([
+      ['—', '—', 'ok', '200'], // the SDK client's GET stream, recorded when client.close() ended it
+      ['tools/call', HOSTILE, 'error', '200'],
+      ['tools/call', 'echo', 'ok', '200'],
+      ['notifications/initialized', '—', 'ok', '202'],
+      ['initialize', '—', 'ok', '200'],
+    ]);
+    expect(await page.locator('[data-testid=grant-calls] img').count()).toBe(0);
     expect(dialogs).toEqual([]);
   });
 
