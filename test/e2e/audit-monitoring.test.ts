@@ -171,7 +171,7 @@ describe('audit and monitoring (real peers)', () => {
     expect(count('tools/call', 'whoami', 'ok')).toBe(1);
     expect(count('tools/call', 'create_issue', 'denied')).toBe(1);
     expect(count('tools/list', 'none', 'ok')).toBe(1);
-    expect(sampleValue(families, 'keyhole_auth_failures_total', { reason: 'missing_token' })).toBeGreaterThanOrEqual(2); // the SDK's first probe too
+    expect(sampleValue(families, 'keyhole_auth_failures_total', { reason: 'missing_token' })).toBe(2); // the SDK client's first probe, and ours
     expect(sampleValue(families, 'keyhole_grants', { server: 'demo', status: 'active' })).toBe(1);
   });
 
