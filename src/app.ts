@@ -39,6 +39,7 @@ export interface AppDeps extends AuthorizationServerDeps {
   auditor?: Pick<RequestAuditor, 'begin'>;
   onAuthRefused?: (reason: AuthFailureReason) => void;
   onToolsList?: (server: string, tools: unknown[]) => void;
+  listedTools?: (server: string) => { names: string[]; at: number } | undefined;
   auditLog?: AuditLog;
   /** `/healthz` and `/readyz` (absent: not mounted); `/metrics` (404 without `config.metrics`). */
   health?: HealthRoutesOptions;

@@ -154,6 +154,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
     logger,
     auditor: observability.auditor, onAuthRefused: (r) => observability.onAuthRefused(r), auditLog,
     onToolsList: (server, tools) => observability.onToolsList(server, tools),
+    listedTools: (server) => observability.listedTools(server),
     health: observability.health, metrics: observability.metrics,
   });
 
@@ -199,6 +200,7 @@ const NO_AUDIT_LOG: AuditLog & RetentionStore & GrantCounts = {
   query: async () => ({ records: [], nextCursor: null }),
   scan: async () => ({ records: [], nextCursor: null }),
   purgeBefore: async () => 0,
+  toolStats: async () => [],
   purgeEventsBefore: async () => 0,
   purgeExpiredTokens: async () => 0,
   countByServerAndStatus: async () => [],

@@ -52,6 +52,8 @@ export interface Observability {
    * previous answer seen since start (a change is a `tools.changed` event and a `tool_list_changed` alert).
    */
   onToolsList(server: string, tools: unknown[]): void;
+  /** The tools a server's upstream listed last since start (names, sorted) and when (epoch ms); undefined before any. */
+  listedTools(server: string): { names: string[]; at: number } | undefined;
   /** Every lifecycle event, after it is recorded: refresh metrics, refresh and upstream-revocation alerts, warn lines. */
   onEvent(e: EventInput): void;
   start(): void;
@@ -93,6 +95,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
   const authRate = rateTrigger('auth_failure_rate_exceeded', config.alerts?.authFailuresPerMinute);
 
   const fingerprints = new Map<string, ToolListFingerprint>();
+  const listed = new Map<string, { names: string[]; at: number }>();
   const onRecord = (r: AuditRecord): void => {
     metrics.observeRequest({ server: r.server, method: r.method, tool: r.tool, outcome: r.outcome, durationSeconds: r.durationMsTotal / 1000 });
     if (alerts) {
@@ -132,6 +135,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
     onToolsList(server, tools) {
       const current = fingerprintToolList(tools);
       metrics.setUpstreamTools(server, [...current.keys()]);
+      listed.set(server, { names: [...current.keys()].sort(), at: now() });
       const previous = fingerprints.get(server);
       fingerprints.set(server, current);
       if (!previous) return;
@@ -140,6 +144,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
       opts.recordEvent({ type: 'tools.changed', server, detail: { added: d.added, removed: d.removed, changed: d.changed } });
       alerts?.send(toolListChangedAlert({ server, ...d }, now()));
     },
+    listedTools: (server) => listed.get(server),
     onEvent(e) {
       const server = e.server ?? '';
       const detail = e.detail ?? {};

@@ -16,6 +16,8 @@ export interface AdminDeps {
   clock: () => number;
   /** The audit log (issue 14) behind `/admin/api/audit`; absent: those routes answer 404. */
   auditLog?: AuditLog;
+  /** The tools each upstream listed last since start, and when (the Tools page). */
+  listedTools?: (server: string) => { names: string[]; at: number } | undefined;
 }
 
 export interface AdminOptions {

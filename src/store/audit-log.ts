@@ -69,6 +69,24 @@ export interface AuditLog {
   scan(filter: AuditFilter, afterCursor: string | null, limit: number): Promise<AuditPage>;
   /** Deletes at most `limit` records with `at` < `before` (epoch ms); returns how many. */
   purgeBefore(before: number, limit: number): Promise<number>;
+  /**
+   * Per tool of a server, its `tools/call` records since `since` (epoch ms): calls, errors (every outcome but
+   * `ok`), and the 50th and 95th percentile of the total duration in ms (nearest rank). Busiest first.
+   */
+  toolStats(server: string, since: number): Promise<ToolStat[]>;
+}
+
+export interface ToolStat {
+  tool: string;
+  calls: number;
+  errors: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
+/** Nearest-rank percentile of ascending `sorted` (non-empty). */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 /** The other deletions of the retention job. `before` is epoch ms (exclusive). */

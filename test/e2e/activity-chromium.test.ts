@@ -1,7 +1,7 @@
 /**
  * The admin Activity page in Chromium: real calls through keyhole (SDK client → SDK upstream), filters by tool
- * and outcome through the form, a hostile tool name shown as text (no element, no dialog), a grant's recent calls.
- * Screenshot: test-output/screenshots/admin-activity.png.
+ * and outcome through the form, a hostile tool name shown as text (no element, no dialog), a grant's recent calls, a server's Tools page.
+ * Screenshots: test-output/screenshots/admin-activity.png, admin-tools.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ describe('admin Activity page (Chromium)', () => {
   beforeAll(async () => {
     [browser, stack] = await Promise.all([launchChromium(), startStack()]);
     conn = await connectThroughKeyhole(stack.mcpUrl, { login: 'gina' });
+    await conn.client.listTools();
     await conn.client.callTool({ name: 'echo', arguments: { text: 'one' } });
     await conn.client.callTool({ name: HOSTILE, arguments: {} }); // the upstream answers isError: unknown tool
     await conn.client.close();
@@ -79,10 +80,25 @@ describe('admin Activity page (Chromium)', () => {
       ['—', '—', 'ok', '200'], // the SDK client's GET stream, recorded when client.close() ended it
       ['tools/call', HOSTILE, 'error', '200'],
       ['tools/call', 'echo', 'ok', '200'],
+      ['tools/list', '—', 'ok', '200'],
       ['notifications/initialized', '—', 'ok', '202'],
       ['initialize', '—', 'ok', '200'],
     ]);
     expect(await page.locator('[data-testid=grant-calls] img').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+  });
+
+  it("shows a server's tools: listed tools, per-tool stats and chart, last failures (screenshot)", async () => {
+    await stack.keyhole.observability.queue.flush();
+    const page = await context.newPage();
+    await page.goto(`${stack.publicUrl}/admin/tools?server=demo`);
+    expect(await page.locator('[data-testid=listed] code').allTextContents()).toEqual(['count', 'create_issue', 'delete_issue', 'echo', 'list_issues', 'whoami']);
+    const day = await page.locator('[data-testid=stats-day] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)));
+    expect(day.sort()).toEqual([[HOSTILE, '1', '1'], ['echo', '1', '0']].sort());
+    expect(await page.locator('[data-testid=calls-chart]').count()).toBe(2);
+    expect(await page.locator('[data-testid=failures] tbody tr td[data-label=Tool]').allTextContents()).toEqual([HOSTILE]);
+    expect(await page.locator('main img, body img').count()).toBe(0);
+    await page.screenshot({ path: join(screenshotDir(), 'admin-tools.png'), fullPage: true });
     expect(dialogs).toEqual([]);
   });
 

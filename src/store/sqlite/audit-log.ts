@@ -5,8 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  decodeCursor, encodeCursor,
-  type AuditFilter, type AuditLog, type AuditLogRecord, type AuditPage, type GrantCounts, type GrantStatusCount, type RetentionStore,
+  decodeCursor, encodeCursor, percentile,
+  type AuditFilter, type AuditLog, type AuditLogRecord, type AuditPage, type GrantCounts, type GrantStatusCount, type RetentionStore, type ToolStat,
 } from '../audit-log.js';
 
 interface AuditRow {
@@ -100,6 +100,20 @@ export class SqliteAuditLog implements AuditLog, RetentionStore, GrantCounts {
 
   async purgeBefore(before: number, limit: number): Promise<number> {
     return this.#stmt('DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at_ms < ? ORDER BY at_ms LIMIT ?)').run(before, limit).changes;
+  }
+
+  async toolStats(server: string, since: number): Promise<ToolStat[]> {
+    const rows = this.#stmt(`SELECT tool, outcome, total_ms FROM audit_log WHERE server = ? AND at_ms >= ? AND method = 'tools/call' AND tool IS NOT NULL
+      ORDER BY tool, total_ms LIMIT 200000`).all(server, since) as Array<{ tool: string; outcome: string; total_ms: number }>;
+    const byTool = new Map<string, { durations: number[]; errors: number }>();
+    for (const r of rows) {
+      let t = byTool.get(r.tool);
+      if (!t) byTool.set(r.tool, (t = { durations: [], errors: 0 }));
+      t.durations.push(r.total_ms); // ascending: ORDER BY tool, total_ms
+      if (r.outcome !== 'ok') t.errors++;
+    }
+    return [...byTool].map(([tool, t]) => ({ tool, calls: t.durations.length, errors: t.errors, p50Ms: percentile(t.durations, 50), p95Ms: percentile(t.durations, 95) }))
+      .sort((a, b) => b.calls - a.calls || (a.tool < b.tool ? -1 : 1));
   }
 
   async purgeEventsBefore(before: number, limit: number): Promise<number> {

@@ -125,4 +125,20 @@ describe('SqliteAuditLog', () => {
       { server: 'other', status: 'active', count: 1 },
     ]);
   });
+
+  it('computes per-tool calls, errors and nearest-rank p50/p95 of tools/call records since a time, busiest first', async () => {
+    const durations = [5, 1, 9, 3, 7, 2, 8, 4, 6, 10]; // 1…10 ms for "a"
+    await log.append([
+      ...durations.map((d, i) => rec(10 + i, { tool: 'a', durationMsTotal: d, outcome: i < 2 ? 'error' : 'ok' })),
+      rec(30, { tool: 'b', durationMsTotal: 42 }),
+      rec(31, { tool: 'b', durationMsTotal: 40, server: 'other' }),
+      rec(32, { tool: 'b', durationMsTotal: 99, method: 'resources/read' }),
+      rec(1, { tool: 'b', durationMsTotal: 1 }), // before `since`
+    ]);
+    expect(await log.toolStats('demo', T0 + 5000)).toEqual([
+      { tool: 'a', calls: 10, errors: 2, p50Ms: 5, p95Ms: 10 },
+      { tool: 'b', calls: 1, errors: 0, p50Ms: 42, p95Ms: 42 },
+    ]);
+    expect(await log.toolStats('demo', T0 + 100_000)).toEqual([]);
+  });
 });
