@@ -15,7 +15,7 @@
  *   7. grants      src/lifecycle (src/grants)    the rules that own a grant: revoke, …
  *   8. views       views/                        Hono JSX pages: props in, markup out
  *   9. surfaces    authorization-server, proxy, admin, connect: siblings that never import each other
- *  10. app         src/app.ts, src/keyhole.ts, src/cli.ts, src/cli/, src/demo.ts, src/index.ts
+ *  10. app         src/app.ts, src/keyhole.ts, src/observability.ts, src/cli.ts, src/cli/, src/demo.ts, src/index.ts
  *
  * There are no exceptions: a back-import fails `npm run lint:layers`, which `npm test` runs before the tests.
  */

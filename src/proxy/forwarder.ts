@@ -137,7 +137,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         const owner = sessions.owner(key);
         if (owner !== undefined && owner !== auth.grantId) return ctx.json(SESSION_NOT_FOUND, 404);
       }
-      const base = upstreamRequestHeaders(incoming.rawHeaders, url, body);
+      const headers0 = upstreamRequestHeaders(incoming.rawHeaders, url, body);
+      const base = target.traceparent ? withoutHeader(headers0, 'traceparent').concat('traceparent', target.traceparent) : headers0;
       const attempt = async (force: boolean): Promise<Outcome> => {
         const credential = await auth.getAccessToken(force);
         if (clientGone(outgoing)) return { kind: 'client-gone' };

@@ -15,7 +15,8 @@
  *
  * The traffic-policy steps (enforce-tool-rules, enforce-limits, redact-secrets, circuit-breaker) sit after the tool
  * scopes (they see the grant and the parsed tool calls) and before the credential (a refused call costs no upstream
- * token). The audit step goes after the limits. Later response rewrites go through {@link addResponseTransform}.
+ * token). The audit step runs right after resolve-server (refusals are on the record too). Later response
+ * rewrites go through {@link addResponseTransform}.
  */
 import type { HttpBindings } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
@@ -73,6 +74,10 @@ export interface McpRequest {
   onUpstreamOutcome?: (outcome: UpstreamOutcome) => void;
   /** credential: how the forwarder gets the upstream credential of this grant. */
   credential?: ForwardAuth;
+  /** audit: the `traceparent` the forward step sends upstream when the client sent none. */
+  traceparent?: string;
+  /** Any refusing step: why it refused (a short code, e.g. `invalid_token`, `insufficient_scope`), for the audit record. */
+  denial?: { reason: string };
 }
 
 export type McpEnv = { Bindings: HttpBindings; Variables: { mcp: McpRequest } };
