@@ -8,7 +8,7 @@
  *   4. events      src/events                    lifecycle event recording (writes through the store)
  *   5. vault       src/vault                     where upstream secrets live, keys and their rotation
  *   6. upstream    src/upstream                  keyhole as an OAuth client, credential sources
- *   7. grants      src/lifecycle (src/grants)    the rules that own a grant: revoke, …
+ *   7. grants      src/grants                    the rules that own a grant (GrantService): complete, redeem, rotate, revoke
  *   8. views       views/                        Hono JSX pages: props in, markup out
  *   9. surfaces    authorization-server, proxy, admin, connect: siblings that never import each other
  *  10. app         src/app.ts, src/keyhole.ts, src/cli.ts, src/demo.ts, src/index.ts
