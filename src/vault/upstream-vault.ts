@@ -16,6 +16,10 @@
  *   compare-and-set, exactly like `vault migrate`.
  * - sqlite, token was in the keychain: the row first (sealed), then the keychain entry is deleted (best effort: an
  *   orphan entry is never read, since the row no longer points to it).
+ *
+ * `prepare` is the same, split around a store transaction the caller owns (completing an authorization writes grant,
+ * credential and code together): secrets sealed and the keychain entry written before it, the row through it, the
+ * keychain put back (`discard`) when it rolls back.
  */
 import type { Store, UpstreamCredential, UpstreamCredentialWrite } from '../store/types.js';
 import type { VaultCipher } from '../store/crypto/vault-cipher.js';
