@@ -1,7 +1,7 @@
 /**
  * Assembles a keyhole instance from a validated config, in data-flow order:
  * store → vault cipher (+ check that the keyring opens every stored entry) → upstream vault (sqlite | keychain)
- * → events → upstream clients → grant revoker → upstream token manager → forwarder → app.
+ * → events → upstream clients → grant revoker → upstream token manager → grant service → forwarder → app.
  * `listen()` first checks the OS keychain when the vault needs it (no silent fallback).
  */
 import { hkdfSync } from 'node:crypto';
@@ -22,7 +22,8 @@ import { EventRecorder, type LogSink } from './events/recorder.js';
 import { UpstreamOAuthClient } from './upstream/oauth-client.js';
 import { UpstreamTokenManager } from './upstream/token-manager.js';
 import { createUpstreamKinds } from './upstream/upstream-kinds.js';
-import { GrantRevoker } from './lifecycle/grant-revoker.js';
+import { GrantRevoker } from './grants/grant-revoker.js';
+import { GrantService } from './grants/grant-service.js';
 import { createForwarder } from './proxy/forwarder.js';
 import { buildResourceIndex } from './oauth/resource.js';
 import { createApp } from './app.js';
@@ -69,6 +70,8 @@ export interface Keyhole {
   store: Store;
   events: EventRecorder;
   revoker: GrantRevoker;
+  /** The grant rules (src/grants/grant-service.ts); its `revoke` is the revoker's. */
+  grants: GrantService;
   tokenManager: UpstreamTokenManager;
   vault: UpstreamVault;
   /** Deletes never/no longer used DCR clients; its timer runs between listen() and close(). */
@@ -134,6 +137,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
     store, vault, events, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock,
     endGrant: (grantId, reason, actor) => revoker.revoke(grantId, reason, actor),
   });
+  const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
   // Traffic policy (issue 15): one set of units per server; a health checker per server with `health` (started by
@@ -178,7 +182,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
-    config, store, cipher, events, upstreamClients, tokenManager, revoker, forwarder, clock, csrfKey, clientIdMetadata,
+    config, store, cipher, events, upstreamClients, tokenManager, revoker, grants, forwarder, clock, csrfKey, clientIdMetadata,
     credentialSources: kinds.credentialSources(tokenManager), policies, pinRegistry,
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
@@ -193,7 +197,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
 
   let server: ServerType | undefined;
   return {
-    app, store, events, revoker, tokenManager, vault, clientExpiry, policies, observability,
+    app, store, events, revoker, grants, tokenManager, vault, clientExpiry, policies, observability,
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install

@@ -3,8 +3,8 @@ import type { KeyholeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';
 import type { AuditLog } from '../store/repositories/audit-log.js';
 import type { EventRecorder } from '../events/recorder.js';
-import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
 import type { PinRegistry } from '../policy/pin-registry.js';
+import type { GrantService } from '../grants/grant-service.js';
 import { AdminActions } from './admin-actions.js';
 import { AdminAttemptGuard, type AdminAttemptGuardOptions } from './failure-limiter.js';
 import { AdminSessions, adminCookie, type AdminCookie, type AdminSessionOptions } from './session.js';
@@ -13,7 +13,7 @@ export interface AdminDeps {
   config: KeyholeConfig;
   store: Store;
   events: EventRecorder;
-  revoker: GrantRevoker;
+  grants: Pick<GrantService, 'revoke'>;
   clock: () => number;
   /** Pinned tools (`pinTools`): the live snapshots (approvals are stored in `store.approvedTools`). */
   pinRegistry?: PinRegistry;

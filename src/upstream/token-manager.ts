@@ -13,7 +13,7 @@
  *   the OS keychain).
  */
 import type { Store, UpstreamCredential } from '../store/types.js';
-import type { UpstreamVault, VaultEntry } from '../vault/upstream-vault.js';
+import type { UpstreamSecretsInput, UpstreamVault, VaultEntry } from '../vault/upstream-vault.js';
 import { fingerprint } from '../store/crypto/hash.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { UpstreamOAuthClient, UpstreamTokens } from './oauth-client.js';
@@ -26,10 +26,22 @@ export type GrantEndReason = 'upstream_invalid_grant' | 'upstream_token_expired'
 
 /**
  * Ends a grant everywhere: keyhole's tokens, the vault entry, every cache, the upstream token. The upstream layer
- * defines it and never imports the grants layer; keyhole.ts wires the GrantRevoker (src/lifecycle) into it, and the
+ * defines it and never imports the grants layer; keyhole.ts wires the GrantService (src/grants) into it, and the
  * revoker's listeners call `forget`. Its result is ignored.
  */
 export type EndGrant = (grantId: string, reason: GrantEndReason, actor: 'upstream' | 'keyhole') => Promise<unknown>;
+
+/** What the vault stores for an upstream token response received at `now`. */
+export function upstreamSecrets(tokens: UpstreamTokens, previous: UpstreamCredential | undefined, askedScopes: string[], now: number): UpstreamSecretsInput {
+  return {
+    accessToken: tokens.accessToken,
+    accessExpiresAt: tokens.expiresIn !== undefined ? now + tokens.expiresIn : null,
+    // undefined keeps the old refresh token when the upstream did not rotate it (RFC 6749 §6: it MAY issue a new one).
+    refreshToken: tokens.refreshToken,
+    scopes: tokens.scopes ?? previous?.scopes ?? askedScopes,
+    updatedAt: now,
+  };
+}
 
 /** The part of an upstream OAuth client that the token manager uses. */
 export type UpstreamRefresher = Pick<UpstreamOAuthClient, 'refresh'>;
@@ -169,20 +181,13 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
   private async save(grantId: string, tokens: UpstreamTokens, previous: UpstreamCredential | undefined, askedScopes: string[]): Promise<boolean> {
     const { vault, clock, skewSeconds } = this.deps;
     const now = clock();
-    const accessExpiresAt = tokens.expiresIn !== undefined ? now + tokens.expiresIn : null;
-    const stored = await vault.put(grantId, {
-      accessToken: tokens.accessToken,
-      accessExpiresAt,
-      // undefined keeps the old refresh token when the upstream did not rotate it (RFC 6749 §6: it MAY issue a new one).
-      refreshToken: tokens.refreshToken,
-      scopes: tokens.scopes ?? previous?.scopes ?? askedScopes,
-      updatedAt: now,
-    }, previous);
+    const input = upstreamSecrets(tokens, previous, askedScopes, now);
+    const stored = await vault.put(grantId, input, previous);
     if (!stored) {
       this.cache.delete(grantId);
       return false;
     }
-    this.cache.set(grantId, { token: tokens.accessToken, refreshAt: refreshMoment(accessExpiresAt, now, skewSeconds) });
+    this.cache.set(grantId, { token: tokens.accessToken, refreshAt: refreshMoment(input.accessExpiresAt, now, skewSeconds) });
     return true;
   }
 
