@@ -1,7 +1,7 @@
 /**
  * createApp(deps): mounts the routers in flow order — discovery, registration, authorize, consent, upstream
  * callback, token, revocation, then the protected MCP endpoints. One onError turns `OAuthError`s into
- * responses; anything else is a generic `server_error` without detail (invariant 7: no stack traces).
+ * responses; anything else is a generic `server_error` without detail (docs/invariants.md #7: no stack traces).
  */
 import { Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';

@@ -6,7 +6,7 @@
  *   GET /admin/api/audit/export   the same filters, every match oldest first as JSON Lines, streamed in batches
  *
  * `since`/`until` take what the events API takes (epoch seconds, ISO 8601, `YYYY-MM-DD[THH:MM]` in UTC); `until`
- * is inclusive. Records hold ids, names and redacted arguments only (invariant 1).
+ * is inclusive. Records hold ids, names and redacted arguments only (docs/invariants.md #1).
  */
 import type { Context, Hono } from 'hono';
 import { AUDIT_OUTCOMES } from '../audit/audit-record.js';

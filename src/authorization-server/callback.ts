@@ -63,7 +63,7 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
       if (upstreamError === 'access_denied') return toClient(new AccessDeniedError('access was denied at the upstream service'));
       if (e instanceof UpstreamUnavailableError && (e.kind === 'network' || e.kind === 'timeout')) return toClient(new TemporarilyUnavailableError('the upstream service could not be reached'));
       // A malformed upstream response (wrong `iss` — RFC 9207 §2.4 mix-up defence —, implicit-flow parameters, …) is refused
-      // by oauth4webapi's validateAuthResponse: an error for the client, never a 500 (invariant 7).
+      // by oauth4webapi's validateAuthResponse: an error for the client, never a 500 (docs/invariants.md #7).
       const invalidResponse = e instanceof oauth.OperationProcessingError || e instanceof oauth.UnsupportedOperationError;
       if (e instanceof UpstreamGrantError || e instanceof UpstreamUnavailableError || upstreamError || invalidResponse) return toClient(new ServerError('the upstream authorization failed'));
       throw e;

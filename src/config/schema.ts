@@ -1,7 +1,7 @@
 /**
  * keyhole configuration schema (zod). The loader substitutes `${ENV}` first, then parses with this schema;
  * errors name the field path (see load-config.ts).
- * @see ../shared/DESIGN.md "Public surface"
+ * @see docs/architecture.md (the configuration surface) and README.md "Configuration reference"
  */
 import { z } from 'zod';
 import { redirectUriProblem } from '../oauth/redirect-uri.js';

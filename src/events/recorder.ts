@@ -1,6 +1,6 @@
 /**
  * Lifecycle event recording: one row in the store and one JSON log line per event.
- * Invariant 1: events hold ids and fingerprints (`fp_…`), never token values. As defence in depth the
+ * docs/invariants.md #1: events hold ids and fingerprints (`fp_…`), never token values. As defence in depth the
  * recorder refuses detail values that look like keyhole tokens and redacts them.
  */
 import type { Store } from '../store/types.js';

@@ -1,6 +1,6 @@
 /**
  * Mints keyhole's own access and refresh tokens. Values are random (256 bits) and prefixed for secret
- * scanners; only their SHA-256 is stored (invariant 1).
+ * scanners; only their SHA-256 is stored (docs/invariants.md #1).
  */
 import type { KeyholeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';

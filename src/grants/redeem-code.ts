@@ -1,6 +1,6 @@
 /**
  * Redeeming keyhole's single-use authorization code (grant_type=authorization_code): code + PKCE → token pair.
- * A replayed code revokes every token it issued (invariant 4); a code presented with the wrong client, redirect_uri or
+ * A replayed code revokes every token it issued (docs/invariants.md #4); a code presented with the wrong client, redirect_uri or
  * PKCE verifier is refused and stays redeemable by its client.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.2.1 (code replay)
@@ -50,7 +50,7 @@ export async function redeemCode(deps: CodeRedemptionDeps, r: CodeRedemption): P
   if (record.usedAt !== null) {
     // https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2 — "If an authorization code is used more than once, the
     // authorization server MUST deny the request and SHOULD revoke (when possible) all tokens previously issued".
-    // Only the client holding the verifier reaches this line, so a replay revokes the family (invariant 4).
+    // Only the client holding the verifier reaches this line, so a replay revokes the family (docs/invariants.md #4).
     await store.tokens.revokeFamily(record.familyId, now);
     await events.record({ type: 'code.replayed', ...base, outcome: 'failure', detail: { code_fp: fingerprint(r.code), family_id: record.familyId } });
     throw new InvalidGrantError('the authorization code was already used');

@@ -3,7 +3,7 @@
  * - A fresh refresh token is exchanged once for a new pair; the old one is marked used.
  * - Real clients race (two tabs, two processes): a token used within `refreshGraceSeconds` still works and yields
  *   another pair in the same family.
- * - Beyond the grace window a used token is a replay: the whole family is revoked (invariant 5).
+ * - Beyond the grace window a used token is a replay: the whole family is revoked (docs/invariants.md #5).
  * - `scope` may only narrow (RFC 6749 §6): a wider scope is `invalid_scope`. Narrowing applies to the new access token
  *   only; the new refresh token keeps the scope of the one presented.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-6

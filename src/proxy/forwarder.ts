@@ -128,7 +128,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new TypeError('forward(): the upstream URL must be http(s)');
       }
-      // MCP-AUTH-REQUIREMENTS E.24: a session another grant created is unknown to this one: 404, as the
+      // docs/client-requirements.md E.24: a session another grant created is unknown to this one: 404, as the
       // transport answers an unknown session (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management).
       // Session ids are the upstream's: keyed by upstream URL, so two upstreams minting the same id never clash
       // (ids are visible ASCII, so a space cannot occur in one).

@@ -1,7 +1,7 @@
 /**
  * `/mcp/{server}` — the protected resource, as a pipeline of small named steps (./pipeline/, one file each; the
  * step contract and the request object they share are in ./pipeline/mcp-request.ts). The client's token never
- * leaves keyhole; the upstream token never reaches the client (invariant 2).
+ * leaves keyhole; the upstream token never reaches the client (docs/invariants.md #2).
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http
  */
 import { Hono } from 'hono';

@@ -166,7 +166,7 @@ export class UpstreamOAuthClient {
     const scopes = p.scopes.length ? p.scopes : this.defaultScopes;
     if (scopes.length) q.set('scope', scopes.join(' '));
     q.set('state', p.state);
-    // PKCE S256 towards the upstream too (invariant 4). https://www.rfc-editor.org/rfc/rfc7636#section-4.3
+    // PKCE S256 towards the upstream too (docs/invariants.md #4). https://www.rfc-editor.org/rfc/rfc7636#section-4.3
     q.set('code_challenge', p.codeChallenge);
     q.set('code_challenge_method', 'S256');
     if (this.resource) q.set('resource', this.resource);

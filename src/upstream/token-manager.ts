@@ -5,7 +5,7 @@
  * - Refresh is single-flight per grant (jose `pendingFetch`): 50 concurrent callers cause one upstream refresh.
  * - A forced call (the upstream answered 401) naming the refused credential gets the replacement when another
  *   caller (or another keyhole on the same database) has refreshed meanwhile, instead of a second refresh.
- * - A rotated refresh token is sealed and persisted BEFORE the new access token is handed out (invariant 8;
+ * - A rotated refresh token is sealed and persisted BEFORE the new access token is handed out (docs/invariants.md #8;
  *   Atlassian-style single-use refresh tokens would otherwise be lost on a crash).
  * - Upstream invalid_grant/invalid_client ends the grant everywhere (through `endGrant`); other failures are
  *   transient: UpstreamUnavailableError, the grant is kept and `refreshFailingSince` set.
@@ -168,7 +168,7 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
       throw e instanceof UpstreamUnavailableError ? e : new UpstreamUnavailableError('network');
     }
     if ((await store.grants.find(grant.id))?.status !== 'active') throw new GrantEndedError(grant.id, 'revoked during refresh');
-    // Persist (sealed) before use: invariant 8. Nothing is handed out when the grant ended meanwhile.
+    // Persist (sealed) before use: docs/invariants.md #8. Nothing is handed out when the grant ended meanwhile.
     if (!(await this.save(grant.id, tokens, credential, credential.scopes))) throw new GrantEndedError(grant.id, 'revoked during refresh');
     await events.record({
       type: 'upstream.token_refreshed', ...base,

@@ -1,6 +1,6 @@
 /**
  * grant_type=authorization_code: the form is read here; the redemption rules (single use, a replay revokes what the
- * code issued — invariant 4, PKCE) are the grant service's (src/grants/redeem-code.ts).
+ * code issued — docs/invariants.md #4, PKCE) are the grant service's (src/grants/redeem-code.ts).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
  */
 import type { GrantTypeHandler } from './grant-type.js';

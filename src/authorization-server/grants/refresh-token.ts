@@ -1,6 +1,6 @@
 /**
  * grant_type=refresh_token: the form is read here, the rotation rules (grace window, replay revokes the family —
- * invariant 5, scope may only narrow) are the grant service's (src/grants/rotate-refresh-token.ts).
+ * docs/invariants.md #5, scope may only narrow) are the grant service's (src/grants/rotate-refresh-token.ts).
  * - `resource` is optional: without it the tokens stay bound to the grant's resource (RFC 8707 §2.2).
  * - Scopes keyhole does not know (`openid`, `offline_access`, …) are ignored, as at /authorize (RFC 6749 §3.3).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-6

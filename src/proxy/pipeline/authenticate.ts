@@ -1,5 +1,5 @@
 /**
- * Step 2 of `/mcp/{server}`: keyhole's bearer token (invariant 3). Present, known, not revoked, not expired,
+ * Step 2 of `/mcp/{server}`: keyhole's bearer token (docs/invariants.md #3). Present, known, not revoked, not expired,
  * minted for THIS server's resource (audience), and its grant still active. Any failure is a 401 with a challenge
  * that points at the server's PRM, so the client can (re-)authorize; never a 500 for a bad token.
  * Puts on the context: `mcp.token` (the checked token) and `mcp.grant` (its grant, with the token's scopes).

@@ -1,5 +1,5 @@
 /**
- * Step 6 of `/mcp/{server}`: delegated scopes (MCP-AUTH-REQUIREMENTS A.4, D.20), on servers with a scope map.
+ * Step 6 of `/mcp/{server}`: delegated scopes (docs/client-requirements.md A.4, D.20), on servers with a scope map.
  * Decided on the body, never on a header (../tool-call-decision.ts):
  * - a `tools/call` without a string `params.name` → 400 `TOOL_NAME_MISSING`;
  * - a tool that no scope names (default policy deny) → `TOOL_NOT_AVAILABLE`, no challenge: no step-up can fix it;

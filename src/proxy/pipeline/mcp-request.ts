@@ -2,7 +2,7 @@
  * The step contract of the `/mcp/{server}` pipeline, and the one object the steps share.
  *
  * A step is a factory that checks its options when built and returns a named `async function (c, next)`, a Hono
- * middleware of {@link McpEnv} (DESIGN.md: "Middleware is a factory…", Hono `bearer-auth`). mcp-route.ts lists the
+ * middleware of {@link McpEnv} (as Hono's `bearer-auth`: a factory checks its options and returns a named function). mcp-route.ts lists the
  * steps in order and mounts them on one route. A step either
  * - refuses: returns a Response built from the one JSON-RPC error table (../jsonrpc-errors.ts) and does not call
  *   `next`, so nothing later runs and nothing reaches the upstream; or
