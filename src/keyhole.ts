@@ -119,8 +119,10 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   // Each recorded event is then shown to the observability units (refresh metrics, alerts, upstream warn lines).
   let observe: ((e: EventInput) => void) | undefined;
   const events: EventRecorder = new (class ObservedRecorder extends ClientUseRecorder {
-    override async record(e: EventInput): Promise<void> {
-      await super.record(e);
+    // `via`: the transaction store a lifecycle step records through (src/grants/complete-authorization.ts); it must be
+    // passed on, or the write would wait on the outer store while its own transaction holds it.
+    override async record(e: EventInput, via?: Store): Promise<void> {
+      await super.record(e, via);
       try { observe?.(e); } catch { /* observers never break a lifecycle step */ }
     }
   })(store, log, clock);
