@@ -18,6 +18,7 @@ import { createAuditQueue, type AuditQueue } from './audit/audit-queue.js';
 import { createRequestAuditor, type RequestAuditor } from './audit/request-audit.js';
 import type { AuditRecord } from './audit/audit-record.js';
 import { createRetentionJob, type RetentionJob } from './audit/retention.js';
+import { REDACTION_KINDS } from './policy/secret-redactor.js';
 import { createKeyholeMetrics, type CircuitStateName, type KeyholeMetrics } from './metrics/keyhole-metrics.js';
 import type { HealthRoutesOptions, ReadinessCheck } from './metrics/health-routes.js';
 import { createAlertDispatcher, type AlertDispatcher } from './alerts/alert-dispatcher.js';
@@ -81,6 +82,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
     processMetrics: config.metrics?.processMetrics ?? false,
     grants: () => auditLog.countByServerAndStatus(),
     auditDropped: () => queue.dropped,
+    redactionKinds: [...REDACTION_KINDS, ...Object.values(config.servers).flatMap((s) => (s.guardrails?.patterns ?? []).map((p) => p.name))],
     ...(opts.circuitStates ? { circuitStates: opts.circuitStates } : {}),
     onCollectError: (metric, error) => logger.warn('keyhole.metrics_collect_failed', { metric, error: errorName(error) }),
   });
@@ -101,6 +103,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
   const listed = new Map<string, { names: string[]; at: number }>();
   const onRecord = (r: AuditRecord): void => {
     metrics.observeRequest({ server: r.server, method: r.method, tool: r.tool, outcome: r.outcome, durationSeconds: r.durationMsTotal / 1000 });
+    if (r.redactions) metrics.redacted(r.server, r.redactions);
     if (alerts) {
       if (r.method === 'tools/call' && r.tool !== null) {
         alerts.send(watchedToolAlert(isWatched, { server: r.server, tool: r.tool, subject: r.subject, clientId: r.clientId, grantId: r.grantId, requestId: r.requestId, outcome: r.outcome }, now()));

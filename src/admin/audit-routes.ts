@@ -58,6 +58,7 @@ export function auditRecordJson(r: AuditLogRecord) {
     denial_reason: r.denialReason, duration_ms_to_first_byte: r.durationMsToFirstByte, duration_ms_total: r.durationMsTotal,
     request_bytes: r.requestBytes, response_bytes: r.responseBytes, request_id: r.requestId,
     ...(r.arguments !== undefined ? { arguments: r.arguments } : {}),
+    ...(r.redactions !== undefined ? { redactions: r.redactions } : {}),
   };
 }
 

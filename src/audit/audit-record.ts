@@ -36,6 +36,8 @@ export interface AuditRecord {
   requestId: string;
   /** Redacted tool arguments, only when the server's audit mode is `redacted`. */
   arguments?: unknown;
+  /** Secrets redacted from the answer (guardrails), count per kind, never a value; absent when none. */
+  redactions?: Record<string, number>;
 }
 
 /** What a pipeline step knows; the builder adds `id` and `at` and fills absent fields with null. */
@@ -58,6 +60,7 @@ export interface AuditInput {
   requestBytes?: number;
   responseBytes?: number;
   arguments?: unknown;
+  redactions?: Record<string, number> | undefined;
 }
 
 export function newAuditId(): string {
@@ -91,5 +94,6 @@ export function buildAuditRecord(input: AuditInput, newId: () => string = newAud
     requestId: input.requestId,
   };
   if (input.arguments !== undefined) record.arguments = input.arguments;
+  if (input.redactions && Object.keys(input.redactions).length > 0) record.redactions = input.redactions;
   return record;
 }

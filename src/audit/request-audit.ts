@@ -25,6 +25,8 @@ export interface AuditFacts {
   requestBytes?: number;
   /** The raw `params.arguments` of a tools/call; stored (redacted) only in `redacted` mode. */
   arguments?: unknown;
+  /** Secrets redacted from the answer, count per kind (never a value). */
+  redactions?: Record<string, number>;
 }
 
 export interface AuditTrail {
@@ -86,6 +88,7 @@ export function createRequestAuditor(opts: RequestAuditorOptions): RequestAudito
               requestBytes: facts.requestBytes,
               responseBytes: m.responseBytes,
               arguments: mode === 'redacted' && facts.arguments !== undefined ? redact(facts.arguments) : undefined,
+              redactions: facts.redactions,
             }, newId);
             opts.queue.enqueue(record);
             try { opts.onRecord?.(record); } catch { /* metrics and alerts never break a request */ }

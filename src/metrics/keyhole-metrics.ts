@@ -12,6 +12,7 @@
  * | keyhole_grants | gauge (async collect callback) | server, status |
  * | keyhole_audit_dropped_total | counter (collect callback) | — |
  * | keyhole_circuit_state | gauge: 0 closed, 1 half-open, 2 open | server |
+ * | keyhole_redactions_total | counter | server, kind (a known kind, else `other`) |
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AUDIT_OUTCOMES, type AuditOutcome } from '../audit/audit-record.js';
@@ -38,6 +39,8 @@ export interface KeyholeMetricsOptions {
   auditDropped?: () => number;
   /** Breaker state per server, read at scrape time. */
   circuitStates?: () => Readonly<Record<string, CircuitStateName>>;
+  /** The redaction kinds a `kind` label may hold (built-in kinds and configured pattern names); others are `other`. */
+  redactionKinds?: readonly string[];
   /** Called when a scrape-time callback throws (its series is left empty for that scrape). */
   onCollectError?: (metric: string, error: unknown) => void;
 }
@@ -57,6 +60,8 @@ export interface KeyholeMetrics {
   authFailure(reason: string): void;
   upstreamRefresh(server: string, outcome: string): void;
   setUpstreamTools(server: string, names: readonly string[]): void;
+  /** Secrets redacted from one answer, count per kind (`keyhole_redactions_total`). */
+  redacted(server: string, counts: Readonly<Record<string, number>>): void;
   /** Prometheus text exposition format 0.0.4. */
   render(): Promise<string>;
   readonly contentType: string;
@@ -77,6 +82,8 @@ export function createKeyholeMetrics(opts: KeyholeMetricsOptions): KeyholeMetric
   const requests = new Counter({ name: 'keyhole_mcp_requests_total', help: 'MCP requests by server, method, tool and outcome.', labelNames: ['server', 'method', 'tool', 'outcome'] as const, registers });
   const duration = new Histogram({ name: 'keyhole_mcp_request_duration_seconds', help: 'MCP request duration (to the end of the answer), seconds.', labelNames: ['server', 'method'] as const, buckets: DURATION_BUCKETS, registers });
   const authFailures = new Counter({ name: 'keyhole_auth_failures_total', help: 'Refused MCP bearer tokens by reason.', labelNames: ['reason'] as const, registers });
+  const redactions = new Counter({ name: 'keyhole_redactions_total', help: 'Secrets redacted from MCP answers by server and kind.', labelNames: ['server', 'kind'] as const, registers });
+  const kinds: ReadonlySet<string> = new Set(opts.redactionKinds ?? []);
   const refreshes = new Counter({ name: 'keyhole_upstream_refresh_total', help: 'Upstream token refreshes by server and outcome.', labelNames: ['server', 'outcome'] as const, registers });
 
   const { activeStreams, grants, auditDropped, circuitStates } = opts;
@@ -131,6 +138,11 @@ export function createKeyholeMetrics(opts: KeyholeMetricsOptions): KeyholeMetric
     authFailure: (reason) => authFailures.inc({ reason: bounded(AUTH_FAILURE_REASONS as unknown as string[], reason) }),
     upstreamRefresh: (server, outcome) => refreshes.inc({ server: labels.server(server), outcome: bounded(REFRESH_OUTCOMES as unknown as string[], outcome) }),
     setUpstreamTools: (server, names) => labels.setUpstreamTools(server, names),
+    redacted(server, counts) {
+      for (const [kind, n] of Object.entries(counts)) {
+        if (Number.isInteger(n) && n > 0) redactions.inc({ server: labels.server(server), kind: kinds.has(kind) ? kind : OTHER }, n);
+      }
+    },
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };

@@ -23,6 +23,8 @@ import { compileRegex } from './regex.js';
 
 export const ENTROPY_THRESHOLD = 3.0;
 export type RedactionCounts = Record<string, number>;
+/** The built-in kinds (configured patterns add their names). */
+export const REDACTION_KINDS = ['private_key', 'aws_access_key', 'github_token', 'gitlab_token', 'slack_token', 'jwt', 'bearer', 'secret'] as const;
 
 export interface Redactor {
   /** False when neither built-in detection nor a pattern is configured. */

@@ -4,19 +4,26 @@
  * - argument rules: writes limited to one GitHub-like organization (`/owner`); allowed and refused calls, inside a
  *   batch too; a missing or mistyped constrained argument is refused; the upstream never receives a refused call;
  * - redaction: a tool returns a PEM private key, an AWS access key and a JWT, in a JSON answer and in a slow SSE
- *   stream; the client receives `[REDACTED:…]`, and the stream still arrives event by event.
+ *   stream; the client receives `[REDACTED:…]`, and the stream still arrives event by event; the audit record,
+ *   its export and `/metrics` count them by kind, and no value reaches the audit row, the API or the log lines.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { UpstreamMcpOptions } from '../../examples/demo/upstream-mcp-server.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { connectThroughKeyhole } from '../helpers/sdk-client.js';
 import { authorizeClient, openSession, PROTOCOL, rawPost, sseMessages, toolCall } from '../helpers/raw-mcp.js';
+import { parsePrometheusText, sampleValue } from '../unit/metrics/prom-text.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----';
 const AWS = 'AKIAIOSFODNN7EXAMPLE';
 const JWT = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
 const LEAK = `config dump:\n${PEM}\naws_access_key_id ${AWS}\nsession ${JWT}\nend`;
+const SECRETS = [PEM, 'MIIEowIBAAKCAQEA', AWS, JWT, JWT.split('.')[2]!];
+const ADMIN = { authorization: 'Bearer admin-token-for-tests-0123456789' };
+const METRICS = { authorization: 'Bearer metrics-token-0123456789abcdef' };
 const REDACTED = 'config dump:\n[REDACTED:private_key]\naws_access_key_id [REDACTED:aws_access_key]\nsession [REDACTED:jwt]\nend';
 
 /** Lets the test decide when the slow tool may finish: proof that keyhole relays an event before the stream ends. */
@@ -48,12 +55,25 @@ describe('traffic policy: argument rules and redaction', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
+      config: { metrics: { token: METRICS.authorization.slice(7), processMetrics: false } },
       server: { argumentRules: RULES, guardrails: { redactSecrets: true } },
       extraTools: githubLikeTools,
       extraServers: { json: { jsonResponse: true, server: { guardrails: { redactSecrets: true } }, extraTools: githubLikeTools } },
     });
   });
   afterAll(async () => stack?.close());
+
+  /** The newest audit records of the query once the newest one satisfies `ready` (responses close, then the queue flushes). */
+  async function newest(query: string, ready: (r: Record<string, unknown>) => boolean): Promise<Array<Record<string, unknown>>> {
+    for (let i = 0; i < 100; i++) {
+      await stack.keyhole.observability.queue.flush();
+      const res = await fetch(`${stack.publicUrl}/admin/api/audit?${query}&limit=1`, { headers: ADMIN });
+      const { records } = (await res.json()) as { records: Array<Record<string, unknown>> };
+      if (records[0] && ready(records[0])) return records;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no ready audit record for ${query}`);
+  }
 
   it('allows a write to the allowed organization and refuses others, a missing and a mistyped owner, alone or in a batch', async () => {
     const { token } = await authorizeClient(stack.mcpUrl, 'dev');
@@ -126,5 +146,42 @@ describe('traffic policy: argument rules and redaction', () => {
     expect(text).not.toContain(AWS);
     expect(text).not.toContain('MIIEowIBAAKCAQEA');
     expect(text).not.toContain(JWT.split('.')[2]);
+  });
+
+  it('counts each redaction by kind in the audit record, its export and /metrics, never with the value', async () => {
+    const url = `${stack.publicUrl}/mcp/json`;
+    const { token } = await authorizeClient(url, 'dev', 'audit client');
+    const session = await openSession(url, token);
+    const reply = await rawPost(url, token, toolCall('leak', 'dump_config', {}), session);
+    expect(reply.messages).toEqual([{ jsonrpc: '2.0', id: 'leak', result: { content: [{ type: 'text', text: REDACTED }] } }]);
+
+    const counts = { private_key: 1, aws_access_key: 1, jwt: 1 };
+    const [leak] = await newest('server=json&tool=dump_config', (r) => r.redactions !== undefined);
+    expect(leak).toMatchObject({ server: 'json', method: 'tools/call', tool: 'dump_config', outcome: 'ok', redactions: counts });
+    const exported = await (await fetch(`${stack.publicUrl}/admin/api/audit/export?server=json&tool=dump_config`, { headers: ADMIN })).text();
+    const lines = exported.trim().split('\n').map((l) => JSON.parse(l) as { id: string; redactions?: unknown });
+    expect(lines.find((l) => l.id === leak!.id)?.redactions).toEqual(counts);
+    // A call that redacted nothing carries no `redactions`.
+    await rawPost(url, token, toolCall('plain', 'echo', { text: 'nothing secret' }), session);
+    const [plain] = await newest('server=json&tool=echo', () => true);
+    expect('redactions' in plain!).toBe(false);
+
+    // /metrics: the earlier JSON test redacted the same three secrets on this server, hence 2 each; the SSE ones on demo.
+    const families = parsePrometheusText(await (await fetch(`${stack.publicUrl}/metrics`, { headers: METRICS })).text());
+    for (const kind of Object.keys(counts)) {
+      expect(sampleValue(families, 'keyhole_redactions_total', { server: 'json', kind })).toBe(2);
+      expect(sampleValue(families, 'keyhole_redactions_total', { server: 'demo', kind })).toBe(1);
+    }
+
+    // No value in the audit API, the export, the log lines or the database file.
+    SqliteStore.connectionOf(stack.keyhole.store as SqliteStore).pragma('wal_checkpoint(PASSIVE)');
+    const everything = (await (await fetch(`${stack.publicUrl}/admin/api/audit?limit=500`, { headers: ADMIN })).text()) + exported + stack.logs.join('\n');
+    expect(stack.logs.some((l) => l.includes('"msg":"keyhole.audit"') && l.includes('"redactions"'))).toBe(true);
+    for (const secret of SECRETS) expect(everything).not.toContain(secret);
+    for (const file of [stack.dbPath, `${stack.dbPath}-wal`]) {
+      if (!existsSync(file)) continue;
+      const bytes = readFileSync(file);
+      for (const secret of [AWS, JWT.split('.')[2]!, 'MIIEowIBAAKCAQEA']) expect(bytes.includes(Buffer.from(secret))).toBe(false);
+    }
   });
 });

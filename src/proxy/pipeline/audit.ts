@@ -4,7 +4,8 @@
  * request arrives (W3C trace context, request id, a meter on the response's write path), lets the later steps run,
  * and ends it when the client's response closes, with what the steps put on the {@link McpRequest}: grant, subject,
  * client, JSON-RPC method and tool, the refusal reason (`mcp.denial`), request size and, on servers with
- * `"audit": {"arguments": "redacted"}`, the tool arguments (redacted by the auditor before they are stored).
+ * `"audit": {"arguments": "redacted"}`, the tool arguments (redacted by the auditor before they are stored), and
+ * the counts per kind of the secrets redact-secrets removed from the answer (`mcp.redactions`).
  * Puts on the context: `mcp.traceparent` when the client sent none (the forward step sends it upstream).
  * @see https://www.w3.org/TR/trace-context/#traceparent-header
  */
@@ -50,6 +51,7 @@ export function auditFacts(req: McpRequest, httpStatus: number, withArguments: b
     denialReason: req.denial?.reason ?? null,
     requestBytes: req.body?.length ?? 0,
     ...(args !== undefined ? { arguments: args } : {}),
+    ...(req.redactions ? { redactions: { ...req.redactions } } : {}),
   };
 }
 

@@ -74,6 +74,8 @@ export interface McpRequest {
   onUpstreamOutcome?: (outcome: UpstreamOutcome) => void;
   /** credential: how the forwarder gets the upstream credential of this grant. */
   credential?: ForwardAuth;
+  /** redact-secrets: what it redacted in the answer so far, count per kind (never a value); absent when nothing. */
+  redactions?: Record<string, number>;
   /** audit: the `traceparent` the forward step sends upstream when the client sent none. */
   traceparent?: string;
   /** Any refusing step: why it refused (a short code, e.g. `invalid_token`, `insufficient_scope`), for the audit record. */

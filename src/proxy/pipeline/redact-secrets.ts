@@ -4,7 +4,8 @@
  * replaced by `[REDACTED:<kind>]` in every successful answer, JSON or SSE (../../policy/redaction-stream.ts:
  * strings inside `result` only; an SSE stream is still relayed event by event). The rewrite runs after the
  * `tools/list` filters, so it sees what the client will see.
- * Puts on the context: one more `mcp.responseTransforms` entry.
+ * Puts on the context: one more `mcp.responseTransforms` entry, and adds the counts per kind of what it redacted
+ * to `mcp.redactions` (the audit step records them; never the values).
  */
 import type { ServerPolicies } from '../../policy/server-policy.js';
 import type { RedactionCounts } from '../../policy/secret-redactor.js';
@@ -25,7 +26,13 @@ export function redactSecrets(opts: RedactSecretsOptions): McpStep {
     const req = c.get('mcp');
     const redactor = policies.get(req.server)?.redactor;
     if (redactor?.active && req.method !== 'DELETE') {
-      const options = onRedacted ? { onRedacted: (counts: RedactionCounts) => onRedacted(req.server, counts) } : {};
+      const options = {
+        onRedacted(counts: RedactionCounts) {
+          const total = (req.redactions ??= {});
+          for (const [kind, n] of Object.entries(counts)) total[kind] = (total[kind] ?? 0) + n;
+          onRedacted?.(req.server, counts);
+        },
+      };
       addResponseTransform(req, ({ sse }) => (sse ? sseRedactionStream(redactor, options) : jsonRedactionStream(redactor, options)));
     }
     await next();

@@ -13,6 +13,7 @@
  * | method, tool, outcome, http_status, rpc_error_code, denial_reason | what happened |
  * | ttfb_ms, total_ms, request_bytes, response_bytes, request_id | timings, sizes, W3C trace-derived id |
  * | arguments | redacted tool arguments as JSON, only for servers with `"audit": {"arguments": "redacted"}` |
+ * | redactions | secrets redacted from the answer as JSON `{kind: count}` (never a value); null when none |
  *
  * The retention purges beside it ({@link RetentionStore}) and the grant count for `keyhole_grants` are here too:
  * the store facade's `auditLog` is one {@link AuditLogRepository} per engine, pinned by the store contract suite.
@@ -39,6 +40,8 @@ export interface AuditLogRecord {
   responseBytes: number;
   requestId: string;
   arguments?: unknown;
+  /** Count per kind of the secrets redacted from the answer; absent when none. */
+  redactions?: Record<string, number>;
 }
 
 /** Every field optional; `since` inclusive and `until` exclusive, epoch ms. */

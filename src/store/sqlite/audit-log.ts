@@ -15,7 +15,7 @@ interface AuditRow {
   seq: number; id: string; at_ms: number; person: string | null; subject: string | null; client_id: string | null; server: string;
   grant_id: string | null; method: string | null; tool: string | null; outcome: string; http_status: number; rpc_error_code: number | null;
   denial_reason: string | null; ttfb_ms: number | null; total_ms: number; request_bytes: number; response_bytes: number; request_id: string;
-  arguments: string | null;
+  arguments: string | null; redactions: string | null;
 }
 
 type Params = Record<string, string | number | null>;
@@ -44,6 +44,7 @@ function toRecord(r: AuditRow): AuditLogRecord {
     responseBytes: r.response_bytes, requestId: r.request_id,
   };
   if (r.arguments !== null) rec.arguments = JSON.parse(r.arguments) as unknown;
+  if (r.redactions !== null) rec.redactions = JSON.parse(r.redactions) as Record<string, number>;
   return rec;
 }
 
@@ -55,9 +56,9 @@ export class SqliteAuditLog implements Synchronous<AuditLogRepository> {
   constructor(ctx: SqliteContext) {
     const db = (this.#db = ctx.db);
     this.#insert = db.prepare(`INSERT INTO audit_log (id, at_ms, person, subject, client_id, server, grant_id, method, tool, outcome, http_status,
-      rpc_error_code, denial_reason, ttfb_ms, total_ms, request_bytes, response_bytes, request_id, arguments)
+      rpc_error_code, denial_reason, ttfb_ms, total_ms, request_bytes, response_bytes, request_id, arguments, redactions)
       VALUES (@id, @at_ms, @person, @subject, @client_id, @server, @grant_id, @method, @tool, @outcome, @http_status,
-      @rpc_error_code, @denial_reason, @ttfb_ms, @total_ms, @request_bytes, @response_bytes, @request_id, @arguments)`);
+      @rpc_error_code, @denial_reason, @ttfb_ms, @total_ms, @request_bytes, @response_bytes, @request_id, @arguments, @redactions)`);
   }
 
   #stmt(sql: string): Database.Statement {
@@ -75,6 +76,7 @@ export class SqliteAuditLog implements Synchronous<AuditLogRepository> {
           method: r.method, tool: r.tool, outcome: r.outcome, http_status: r.httpStatus, rpc_error_code: r.rpcErrorCode, denial_reason: r.denialReason,
           ttfb_ms: r.durationMsToFirstByte, total_ms: r.durationMsTotal, request_bytes: r.requestBytes, response_bytes: r.responseBytes,
           request_id: r.requestId, arguments: r.arguments === undefined ? null : JSON.stringify(r.arguments),
+          redactions: r.redactions && Object.keys(r.redactions).length > 0 ? JSON.stringify(r.redactions) : null,
         });
       }
     }).immediate();

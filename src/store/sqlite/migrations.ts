@@ -263,7 +263,7 @@ export const MIGRATIONS: readonly Migration[] = [
     person TEXT, subject TEXT, client_id TEXT, server TEXT NOT NULL, grant_id TEXT, method TEXT, tool TEXT,
     outcome TEXT NOT NULL, http_status INTEGER NOT NULL, rpc_error_code INTEGER, denial_reason TEXT,
     ttfb_ms INTEGER, total_ms INTEGER NOT NULL, request_bytes INTEGER NOT NULL, response_bytes INTEGER NOT NULL,
-    request_id TEXT NOT NULL, arguments TEXT
+    request_id TEXT NOT NULL, arguments TEXT, redactions TEXT
   );
   CREATE INDEX idx_audit_at ON audit_log (at_ms); CREATE INDEX idx_audit_server_at ON audit_log (server, at_ms);
   CREATE INDEX idx_audit_subject ON audit_log (subject, seq); CREATE INDEX idx_audit_tool ON audit_log (tool, seq);

@@ -46,6 +46,16 @@ describe('request-audit', () => {
     expect(queued[0]!.outcome).toBe('ok');
   });
 
+  it('records the redaction counts per kind, and none when nothing was redacted', () => {
+    const { auditor, queued, res } = setup();
+    auditor.begin('demo', undefined, res as never).end({ httpStatus: 200, redactions: { private_key: 1, jwt: 2 } });
+    auditor.begin('demo', undefined, res as never).end({ httpStatus: 200, redactions: {} });
+    auditor.begin('demo', undefined, res as never).end({ httpStatus: 200 });
+    expect(queued[0]!.redactions).toEqual({ private_key: 1, jwt: 2 });
+    expect('redactions' in queued[1]!).toBe(false);
+    expect('redactions' in queued[2]!).toBe(false);
+  });
+
   it('records once, restores the response and survives a throwing onRecord', () => {
     const { auditor, queued, res } = setup({ onRecord: () => { throw new Error('metrics down'); } });
     const write = res.write;

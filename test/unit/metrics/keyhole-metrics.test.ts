@@ -60,6 +60,19 @@ describe('keyhole-metrics', () => {
     expect(sampleValue(f, 'keyhole_upstream_refresh_total', { server: 'other', outcome: 'ok' })).toBe(1);
   });
 
+  it('counts redactions per server and kind, unknown kinds and servers as other', async () => {
+    const m = make({ redactionKinds: ['private_key', 'aws_access_key', 'jwt', 'internal_id'] });
+    m.redacted('demo', { private_key: 1, aws_access_key: 2, jwt: 1 });
+    m.redacted('demo', { jwt: 1, internal_id: 3, 'AKIA-not-a-kind': 1 });
+    m.redacted('evil', { jwt: 1 });
+    m.redacted('demo', { jwt: 0, bearer: Number.NaN });
+    const f = await scrape(m);
+    expect(f.get('keyhole_redactions_total')?.type).toBe('counter');
+    const v = (server: string, kind: string) => sampleValue(f, 'keyhole_redactions_total', { server, kind });
+    expect([v('demo', 'private_key'), v('demo', 'aws_access_key'), v('demo', 'jwt'), v('demo', 'internal_id'), v('demo', 'other'), v('other', 'jwt')]).toEqual([1, 2, 2, 3, 1, 1]);
+    expect(f.get('keyhole_redactions_total')?.samples).toHaveLength(6);
+  });
+
   it('reads streams, grants, dropped audit records and circuit states at scrape time', async () => {
     let dropped = 3;
     let grantsOpen = 4;

@@ -37,6 +37,14 @@ export function auditLogContract(get: () => Store): void {
       expect(page.nextCursor).toBeNull();
     });
 
+    it('round-trips the redaction counts per kind, and stores none when there were none', async () => {
+      await log.append([rec(1, { redactions: { private_key: 1, aws_access_key: 2, jwt: 1 } }), rec(2)]);
+      const [second, first] = (await log.query({}, { limit: 10 })).records;
+      expect(first).toEqual(rec(1, { redactions: { private_key: 1, aws_access_key: 2, jwt: 1 } }));
+      expect('redactions' in second!).toBe(false);
+      expect((await log.scan({}, null, 10)).records[0]!.redactions).toEqual({ private_key: 1, aws_access_key: 2, jwt: 1 });
+    });
+
     it('appends all or nothing: a duplicate id rolls the whole batch back', async () => {
       await log.append([rec(1)]);
       await expect(log.append([rec(2), rec(1)])).rejects.toThrow(/unique/i);

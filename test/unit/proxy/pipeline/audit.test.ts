@@ -34,6 +34,14 @@ describe('auditFacts', () => {
     expect('arguments' in auditFacts(req, 200, false)).toBe(false);
   });
 
+  it('passes the redaction counts the redact-secrets step left on the request, a copy, and none when absent', () => {
+    const req = authenticatedRequest({ redactions: { jwt: 2 } });
+    const facts = auditFacts(req, 200, false);
+    expect(facts.redactions).toEqual({ jwt: 2 });
+    expect(facts.redactions).not.toBe(req.redactions);
+    expect('redactions' in auditFacts(authenticatedRequest(), 200, false)).toBe(false);
+  });
+
   it('names the resource of resources/read and the prompt of prompts/get; the first message of a batch', () => {
     expect(auditFacts(authenticatedRequest({ body: body({ jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri: 'file:///a' } }) }), 200, false).tool).toBe('file:///a');
     expect(auditFacts(authenticatedRequest({ body: body({ jsonrpc: '2.0', id: 1, method: 'prompts/get', params: { name: 'p' } }) }), 200, false).tool).toBe('p');

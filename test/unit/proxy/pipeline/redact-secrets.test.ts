@@ -41,5 +41,17 @@ describe('redactSecrets', () => {
     expect(await run(chain[1]!({ sse: true, status: 200 }), [clean])).toBe(clean); // no secret: the same bytes
     expect(await run(chain[1]!({ sse: true, status: 200 }), [`data: ${result(`k ${AWS}`).slice(0, 30)}`, `${result(`k ${AWS}`).slice(30)}\n\n`])).toBe(`data: ${result('k [REDACTED:aws_access_key]')}\n\n`);
     expect(reports).toEqual([['demo', { aws_access_key: 1 }], ['demo', { aws_access_key: 1 }]]);
+    // The counts add up on the request, for the audit record.
+    expect(reached[0]!.redactions).toEqual({ aws_access_key: 2 });
+  });
+
+  it('adds the counts per kind to the request without an onRedacted hook; none when nothing was redacted', async () => {
+    const { request, reached } = stepApp(redactSecrets({ policies: policiesFor({ guardrails: {} }) }), () => authenticatedRequest({}));
+    await request('/mcp/demo', { method: 'POST' });
+    const transform = responseTransformsOf(reached[0]!) as (k: { sse: boolean; status: number }) => Transform;
+    await run(transform({ sse: false, status: 200 }), [result('nothing secret')]);
+    expect(reached[0]!.redactions).toBeUndefined();
+    await run(transform({ sse: false, status: 200 }), [result(`key ${AWS} and ${AWS}, jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefgh`)]);
+    expect(reached[0]!.redactions).toEqual({ aws_access_key: 2, jwt: 1 });
   });
 });
