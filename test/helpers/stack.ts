@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { createKeyhole, type Keyhole } from '../../src/keyhole.js';
 import { keyringFromMasterKey } from '../../src/store/crypto/vault-cipher.js';
 import type { KeyholeConfig } from '../../src/config/schema.js';
-import { freePort } from './free-port.js';
+import { reservePort } from './free-port.js';
 
 export interface StackOptions {
   /** Upstream access-token lifetime (oidc-provider). */
@@ -67,7 +67,8 @@ function oauthFor(u: Upstream, client: { clientId: string; clientSecret: string 
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'keyhole-e2e-'));
-  const port = await freePort();
+  const reserved = await reservePort();
+  const port = reserved.port;
   const publicUrl = `http://127.0.0.1:${port}`;
   const upstreamClient = { clientId: 'keyhole', clientSecret: randomBytes(24).toString('base64url') };
   const ttl = opts.upstreamAccessTokenTtlSeconds ?? 300;
@@ -89,6 +90,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const masterKey = opts.masterKey ?? randomBytes(32).toString('base64url');
   const logs: string[] = [];
   const keyhole = await createKeyhole({ config, keyring: keyringFromMasterKey(masterKey), log: (l) => logs.push(l) });
+  await reserved.release();
   await keyhole.listen();
   return {
     keyhole, config, publicUrl, mcpUrl: `${publicUrl}/mcp/demo`, as: main.as, mcp: main.mcp, upstreamClient, masterKey, dir, dbPath, logs, extra,
