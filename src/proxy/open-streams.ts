@@ -9,6 +9,8 @@ export interface OpenStream {
   outgoing: ServerResponse;
   req: ClientRequest;
   res: IncomingMessage;
+  /** What is piped into `outgoing`: `res`, or the last response rewrite (a filtered `tools/list`, redaction). */
+  source?: NodeJS.ReadableStream;
   /** The client response carries Content-Length: cutting it short must reset the connection, not end it. */
   lengthDelimited: boolean;
   closing: boolean;
@@ -49,7 +51,7 @@ export function createOpenStreams(): OpenStreams {
       let n = 0;
       for (const s of set) {
         s.closing = true;
-        s.res.unpipe(s.outgoing);
+        (s.source ?? s.res).unpipe(s.outgoing); // detach what feeds the client, rewrites included
         s.req.destroy();
         if (s.lengthDelimited) {
           s.outgoing.destroy();

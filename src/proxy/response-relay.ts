@@ -162,6 +162,7 @@ export function relayResponse(
       t.on('error', () => outgoing.destroy());
       from = from.pipe(t);
     }
+    s.source = from;
     from.pipe(outgoing);
   } else {
     res.pipe(outgoing);
