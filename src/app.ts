@@ -18,7 +18,7 @@ import { tokenRoutes } from './authorization-server/token.js';
 import { revokeRoutes } from './authorization-server/revoke.js';
 import { mcpRoutes } from './proxy/mcp-route.js';
 import { adminRoutes } from './admin/admin-routes.js';
-import { publicCors } from './proxy/cors.js';
+import { publicCors } from './http/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
 import { isClientAbort } from './http/client-abort.js';
 import { trustProxy } from './http/client-address.js';

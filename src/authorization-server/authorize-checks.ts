@@ -12,7 +12,7 @@ import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import { assertCodeChallenge } from '../oauth/pkce.js';
 import { resolveResource, type ResourceIndex } from '../oauth/resource.js';
 import { parseScope } from '../oauth/scope.js';
-import { grantableScopes } from './scopes.js';
+import { grantableScopes } from '../config/scopes.js';
 import { isMetadataDocumentClientId, type ClientIdMetadataResolver } from './client-id-metadata.js';
 
 /**

@@ -19,7 +19,7 @@ import { browserGrants } from './browser-grants.js';
 import { pageNonce, renderPage } from '../http/render-page.js';
 import { ConsentPage } from '../../views/consent.js';
 import { ErrorPage } from '../../views/error.js';
-import { describeScope } from './scopes.js';
+import { describeScope } from '../config/scopes.js';
 import { isLoopbackHttp, redirectHost } from '../oauth/redirect-uri.js';
 import { clientAddress, FixedWindowLimiter } from '../http/rate-limit.js';
 

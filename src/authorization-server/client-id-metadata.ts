@@ -7,7 +7,6 @@
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#client-id-metadata-documents
  */
 import { readFileSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { CimdConfig } from '../config/schema.js';
 import type { ClientRecord, Store } from '../store/types.js';
@@ -17,6 +16,7 @@ import { redirectUriProblem } from '../oauth/redirect-uri.js';
 import { GuardedFetchError, guardedGet, type ResolveHost } from '../http/guarded-fetch.js';
 import type { Logger } from '../http/logger.js';
 import { parseJsonObject } from '../http/json-object.js';
+import { freshnessSeconds } from '../http/freshness.js';
 
 /** A refusal of a client ID metadata document. `transient`: the document could not be fetched right now. */
 export class ClientMetadataDocumentError extends InvalidClientError {
@@ -110,41 +110,6 @@ export function validateMetadataDocument(url: string, body: Buffer): Record<stri
     grant_types: meta.grant_types ? meta.grant_types.filter((g) => g === 'authorization_code' || g === 'refresh_token') : ['authorization_code', 'refresh_token'],
     response_types: ['code'],
   };
-}
-
-/**
- * How long a response stays fresh, in seconds, per its caching headers (RFC 9111 §4.2.1: s-maxage, max-age, then
- * Expires − Date; `no-store`/`no-cache` → 0), else `defaultSeconds`, never above `maxSeconds`.
- * @see https://www.rfc-editor.org/rfc/rfc9111#section-4.2.1
- */
-export function freshnessSeconds(headers: IncomingHttpHeaders, nowMs: number, defaultSeconds: number, maxSeconds: number): number {
-  const cc = String(headers['cache-control'] ?? '').toLowerCase();
-  const directives = new Map(
-    cc
-      .split(',')
-      .map((d) => d.trim())
-      .filter(Boolean)
-      .map((d) => {
-        const [k = '', v] = d.split('=', 2);
-        return [k.trim(), v?.trim().replace(/^"|"$/g, '')] as const;
-      }),
-  );
-  const clamp = (n: number) => Math.max(0, Math.min(maxSeconds, Math.floor(n)));
-  if (directives.has('no-store') || directives.has('no-cache')) return 0;
-  const age = Number(headers.age);
-  const used = Number.isFinite(age) && age > 0 ? age : 0;
-  for (const k of ['s-maxage', 'max-age']) {
-    const v = directives.get(k);
-    if (v !== undefined && /^\d+$/.test(v)) return clamp(Number(v) - used);
-  }
-  if (headers.expires !== undefined) {
-    const expires = Date.parse(String(headers.expires));
-    // RFC 9111 §5.3: an invalid Expires (e.g. "0") means already expired.
-    if (Number.isNaN(expires)) return 0;
-    const date = headers.date ? Date.parse(String(headers.date)) : Number.NaN;
-    return clamp((expires - (Number.isNaN(date) ? nowMs : date)) / 1000);
-  }
-  return clamp(defaultSeconds);
 }
 
 export interface ClientIdMetadataResolverOptions {

@@ -18,7 +18,7 @@ import { pageNonce, renderPage } from '../http/render-page.js';
 import { ErrorPage } from '../../views/error.js';
 import { sha256Hex } from '../store/crypto/hash.js';
 import { sealContext } from '../upstream/seal-context.js';
-import { upstreamScopesFor } from './scopes.js';
+import { upstreamScopesFor } from '../config/scopes.js';
 import { union } from '../oauth/scope.js';
 import { UpstreamUnavailableError } from '../upstream/errors.js';
 import { isSameOriginRequest } from '../http/same-origin.js';

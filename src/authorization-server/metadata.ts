@@ -9,12 +9,9 @@
 import { Hono } from 'hono';
 import type { KeyholeConfig } from '../config/schema.js';
 import { resourceUrl } from '../oauth/resource.js';
-import { knownScopes, serverScopes } from './scopes.js';
-import { publicCors } from '../proxy/cors.js';
+import { knownScopes, serverScopes } from '../config/scopes.js';
+import { publicCors } from '../http/cors.js';
 
-export function prmUrl(publicUrl: string, server: string): string {
-  return `${publicUrl}/.well-known/oauth-protected-resource/mcp/${server}`;
-}
 
 export function protectedResourceMetadata(config: KeyholeConfig, server: string): Record<string, unknown> {
   const s = config.servers[server]!;

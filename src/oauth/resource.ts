@@ -17,6 +17,14 @@ export function resourceUrl(publicUrl: string, server: string): string {
   return `${publicUrl}/mcp/${server}`;
 }
 
+/**
+ * The protected resource metadata URL of an MCP endpoint: the well-known path inserted before the endpoint's path.
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.1
+ */
+export function prmUrl(publicUrl: string, server: string): string {
+  return `${publicUrl}/.well-known/oauth-protected-resource/mcp/${server}`;
+}
+
 export function buildResourceIndex(publicUrl: string, servers: readonly string[]): ResourceIndex {
   return { byResource: new Map(servers.map((s) => [resourceUrl(publicUrl, s), s])), publicOrigin: new URL(publicUrl).origin };
 }

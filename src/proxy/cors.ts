@@ -1,25 +1,22 @@
 /**
  * CORS and Origin rules.
  * - {@link mcpCors} guards `/mcp/{server}`: Origin validation against DNS rebinding, CORS for allowed browser origins.
- * - {@link publicCors} opens the discovery and OAuth endpoints (well-known metadata, /register, /token, /revoke)
- *   to every origin: they carry no ambient credential, and browser clients must be able to read them.
+ * - `publicCors` (src/http/cors.ts) opens the discovery and OAuth endpoints (well-known metadata, /register, /token,
+ *   /revoke) to every origin: they carry no ambient credential, and browser clients must be able to read them.
  *
  * Mount either one before any authentication middleware: a CORS preflight carries no credentials.
  *
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#security-warning
  * @see https://fetch.spec.whatwg.org/#http-cors-protocol
  */
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
+import { applyCorsHeadersAfter, CORS_MAX_AGE } from '../http/cors.js';
 import { jsonRpcErrorBody } from './jsonrpc-errors.js';
 
 const MCP_ALLOW_METHODS = 'GET, POST, DELETE, OPTIONS';
 const MCP_ALLOW_HEADERS =
-  'Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name';
+  'Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name, traceparent, tracestate';
 const MCP_EXPOSE_HEADERS = 'Mcp-Session-Id, WWW-Authenticate, MCP-Protocol-Version';
-const PUBLIC_ALLOW_METHODS = 'GET, POST, OPTIONS';
-const PUBLIC_ALLOW_HEADERS = 'Content-Type, Authorization, MCP-Protocol-Version';
-const MAX_AGE = '600';
 
 /** The MCP spec allows a JSON-RPC error without an id as the body of the 403. */
 const INVALID_ORIGIN = jsonRpcErrorBody('ORIGIN_REFUSED');
@@ -39,24 +36,6 @@ function canonicalOrigin(value: string, what: string): string {
     throw new TypeError(`mcpCors: ${what} must be an origin (scheme://host[:port]) without path: ${JSON.stringify(value)}`);
   }
   return url.origin;
-}
-
-/** Header of @hono/node-server's "the route wrote to the socket itself" marker (x-hono-already-sent). */
-const ALREADY_SENT = [...RESPONSE_ALREADY_SENT.headers.keys()][0] ?? 'x-hono-already-sent';
-
-/** Set headers on the response a later handler produced, whatever way it built it (c.json, new Response, …). */
-function applyAfter(c: Context, headers: Record<string, string>, vary: boolean): void {
-  const h = c.res.headers;
-  // The forwarder already sent these headers (it copies the prepared ones); the marker needs nothing more.
-  if (h.has(ALREADY_SENT)) return;
-  for (const [name, value] of Object.entries(headers)) if (!h.has(name)) c.header(name, value);
-  if (vary) {
-    const current = c.res.headers.get('vary');
-    if (!current) c.header('Vary', 'Origin');
-    else if (!current.split(',').some((t) => t.trim().toLowerCase() === 'origin' || t.trim() === '*')) {
-      c.header('Vary', `${current}, Origin`);
-    }
-  }
 }
 
 /**
@@ -91,7 +70,7 @@ export function mcpCors(opts: { publicOrigin: string; allowedOrigins: string[] }
       const headers: Record<string, string> = {
         'Access-Control-Allow-Methods': MCP_ALLOW_METHODS,
         'Access-Control-Allow-Headers': MCP_ALLOW_HEADERS,
-        'Access-Control-Max-Age': MAX_AGE,
+        'Access-Control-Max-Age': CORS_MAX_AGE,
         Vary: 'Origin',
       };
       if (origin !== undefined) headers['Access-Control-Allow-Origin'] = origin;
@@ -106,27 +85,6 @@ export function mcpCors(opts: { publicOrigin: string; allowedOrigins: string[] }
     c.header('Vary', 'Origin', { append: true });
     await next();
     // …and again on whatever response the route returned, in case it replaced the prepared headers.
-    applyAfter(c, headers, true);
-  };
-}
-
-/**
- * CORS for the public discovery and OAuth endpoints (RFC 8414 / RFC 9728 metadata, /register, /token, /revoke):
- * `Access-Control-Allow-Origin: *`, and a 204 preflight answer without authentication.
- * @see https://www.rfc-editor.org/rfc/rfc8414#section-3 (metadata is fetched by browser-based clients too)
- */
-export function publicCors(): MiddlewareHandler {
-  return async function publicCorsMiddleware(c, next) {
-    if (c.req.method === 'OPTIONS') {
-      return c.body(null, 204, {
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Allow-Methods': PUBLIC_ALLOW_METHODS,
-        'Access-Control-Allow-Headers': PUBLIC_ALLOW_HEADERS,
-        'Access-Control-Max-Age': MAX_AGE,
-      });
-    }
-    c.header('Access-Control-Allow-Origin', '*');
-    await next();
-    applyAfter(c, { 'Access-Control-Allow-Origin': '*' }, false);
+    applyCorsHeadersAfter(c, headers, true);
   };
 }

@@ -8,7 +8,8 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { VaultCipher, type Keyring } from '../store/crypto/vault-cipher.js';
 import type { Store } from '../store/types.js';
 import { VaultCommandError, VaultSetupError } from './errors.js';
-import { ENV_CURRENT, ENV_OLD, generateKey, keySourceFor, withNewCurrentKey, type KeySource } from './key-sources.js';
+import { ENV_CURRENT, ENV_OLD, keySourceFor, type KeySource } from './key-sources.js';
+import { generateKey, withNewCurrentKey } from './keyring-format.js';
 import {
   assertKeyringCovers,
   countNotUnder,

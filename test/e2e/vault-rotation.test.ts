@@ -16,7 +16,8 @@ import { ensureBuiltCli, runCli, startCli, waitForOutput, writeCliConfig } from 
 import { createKeyhole, type Keyhole } from '../../src/keyhole.js';
 import { VaultCipher, keyringFromMasterKey, type Keyring } from '../../src/store/crypto/vault-cipher.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { loadKeyring, parseKeyring, serializeKeyring } from '../../src/vault/key-sources.js';
+import { loadKeyring } from '../../src/vault/key-sources.js';
+import { parseKeyring, serializeKeyring } from '../../src/vault/keyring-format.js';
 import { sealedUsageByKid } from '../../src/vault/key-rotation.js';
 import { UndecryptableEntriesError } from '../../src/vault/errors.js';
 import { UpstreamVault } from '../../src/vault/upstream-vault.js';

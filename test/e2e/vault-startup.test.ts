@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuiltCli, ROOT, runCli } from '../helpers/keyhole-cli.js';
-import { parseKeyring } from '../../src/vault/key-sources.js';
+import { parseKeyring } from '../../src/vault/keyring-format.js';
 
 let dir: string;
 const NO_DBUS = { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/keyhole-test-bus', DISPLAY: '' };

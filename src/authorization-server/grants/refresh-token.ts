@@ -17,7 +17,7 @@ import { fingerprint, sha256Hex } from '../../store/crypto/hash.js';
 import { isSubset, parseScope } from '../../oauth/scope.js';
 import { resolveResource } from '../../oauth/resource.js';
 import { issueTokenPair } from '../issue-tokens.js';
-import { withoutClientExtras } from '../scopes.js';
+import { withoutClientExtras } from '../../config/scopes.js';
 
 export const refreshTokenGrant: GrantTypeHandler = (deps, _c, form, client) => {
   const { store, events, clock, config } = deps;

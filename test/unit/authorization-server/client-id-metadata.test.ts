@@ -2,10 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   ClientIdMetadataResolver,
   ClientMetadataDocumentError,
-  freshnessSeconds,
   metadataDocumentUrlProblem,
   validateMetadataDocument,
 } from '../../../src/authorization-server/client-id-metadata.js';
+import { freshnessSeconds } from '../../../src/http/freshness.js';
 import { cimdSchema } from '../../../src/config/schema.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { EventRecorder } from '../../../src/events/recorder.js';

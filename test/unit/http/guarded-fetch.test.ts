@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressProblem, guardedGet, GuardedFetchError, type GuardedGetOptions, type ResolveHost } from '../../../src/http/guarded-fetch.js';
+import { guardedGet, GuardedFetchError, type GuardedGetOptions, type ResolveHost } from '../../../src/http/guarded-fetch.js';
+import { addressProblem } from '../../../src/http/address-policy.js';
 import { startDocumentServer, type DocumentServer } from '../../helpers/https-document-server.js';
 
 describe('addressProblem', () => {

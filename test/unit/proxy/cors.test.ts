@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { mcpCors, publicCors } from '../../../src/proxy/cors.js';
+import { mcpCors } from '../../../src/proxy/cors.js';
+import { publicCors } from '../../../src/http/cors.js';
 
-const ALLOW_HEADERS = 'Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name';
+// docs/client-requirements.md F.30, plus the W3C Trace Context headers keyhole forwards upstream (src/proxy/request-headers.ts).
+const ALLOW_HEADERS = 'Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name, traceparent, tracestate';
 const EXPOSE_HEADERS = 'Mcp-Session-Id, WWW-Authenticate, MCP-Protocol-Version';
 
 /** An MCP route behind CORS, then an auth check that refuses everything without `Bearer good`. */

@@ -12,7 +12,7 @@ import {
   reencryptToCurrentKey,
   sealedUsageByKid,
 } from '../../../src/vault/key-rotation.js';
-import { generateKey, withNewCurrentKey } from '../../../src/vault/key-sources.js';
+import { generateKey, withNewCurrentKey } from '../../../src/vault/keyring-format.js';
 import { UpstreamVault } from '../../../src/vault/upstream-vault.js';
 import { sha256Hex } from '../../../src/store/crypto/hash.js';
 import { makeGrant, makePending } from '../store/store-contract.js';

@@ -5,15 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyringFromMasterKey, kidForKey } from '../../../src/store/crypto/vault-cipher.js';
 import { KeySourceError, MissingMasterKeyError } from '../../../src/vault/errors.js';
-import {
-  generateKey,
-  keyringFromEnvVars,
-  keySourceFor,
-  loadKeyring,
-  parseKeyring,
-  serializeKeyring,
-  withNewCurrentKey,
-} from '../../../src/vault/key-sources.js';
+import { keyringFromEnvVars, keySourceFor, loadKeyring } from '../../../src/vault/key-sources.js';
+import { generateKey, parseKeyring, serializeKeyring, withNewCurrentKey } from '../../../src/vault/keyring-format.js';
 
 const b64 = () => randomBytes(32).toString('base64url');
 

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../../src/store/crypto/vault-cipher.js';
-import { loadKeyring, keySourceFor, parseKeyring } from '../../../src/vault/key-sources.js';
+import { loadKeyring, keySourceFor } from '../../../src/vault/key-sources.js';
+import { parseKeyring } from '../../../src/vault/keyring-format.js';
 import { KeySourceError } from '../../../src/vault/errors.js';
 import { keychainService, KeytarSecretStore, MASTER_KEYRING_ACCOUNT } from '../../../src/vault/secret-store.js';
 import { UpstreamVault } from '../../../src/vault/upstream-vault.js';

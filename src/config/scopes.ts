@@ -5,7 +5,7 @@
  * (RFC 6749 §3.3 lets the server fully or partially ignore the requested scope).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.3
  */
-import type { KeyholeConfig, ServerConfig } from '../config/schema.js';
+import type { KeyholeConfig, ServerConfig } from './schema.js';
 import { union } from '../oauth/scope.js';
 
 export const IMPLIED_SCOPE = 'mcp';
