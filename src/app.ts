@@ -8,6 +8,9 @@ import type { HttpBindings } from '@hono/node-server';
 import type { AuthorizationServerDeps } from './authorization-server/deps.js';
 import type { Forwarder } from './proxy/forwarder.js';
 import type { UpstreamCredentialSource } from './upstream/credential-source.js';
+import type { ServerPolicies } from './policy/server-policy.js';
+import type { PinRegistry } from './policy/pin-registry.js';
+import type { ApprovedToolsRepository } from './store/approved-tools.js';
 import { InvalidRequestError, OAuthError } from './oauth/errors.js';
 import { metadataRoutes } from './authorization-server/metadata.js';
 import { registerRoutes } from './authorization-server/register.js';
@@ -28,6 +31,11 @@ export interface AppDeps extends AuthorizationServerDeps {
   forwarder: Forwarder;
   /** Per server, the credential injected upstream (src/upstream/upstream-kinds.ts); absent → the upstream OAuth token. */
   credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
+  /** Traffic policy of the MCP route (src/policy/server-policy.ts); built from the config when absent. */
+  policies?: ServerPolicies;
+  /** Pinned tools (`pinTools`): the live snapshots (MCP route, admin) and where approvals are stored (admin). */
+  pinRegistry?: PinRegistry;
+  approvedTools?: ApprovedToolsRepository;
   /** The operator log: unexpected errors (error level, by name only), client aborts (debug). Default: stderr, info. */
   logger?: Logger;
 }

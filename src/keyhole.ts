@@ -11,7 +11,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { KeyholeConfig } from './config/schema.js';
 import type { Store } from './store/types.js';
-import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { openSqliteStore, SqliteStore } from './store/sqlite/sqlite-store.js';
 import { VaultCipher, type Keyring } from './store/crypto/vault-cipher.js';
 import { UpstreamVault } from './vault/upstream-vault.js';
 import { keychainService, KeytarSecretStore, type SecretStore } from './vault/secret-store.js';
@@ -31,6 +31,11 @@ import { syncStaticClients } from './authorization-server/static-clients.js';
 import { createLogger, type LogLevel } from './http/logger.js';
 import { ClientUseRecorder } from './authorization-server/client-usage.js';
 import { ClientExpiry } from './authorization-server/client-expiry.js';
+import { createServerPolicies, type ServerPolicies } from './policy/server-policy.js';
+import { createHealthChecker, type HealthChecker } from './policy/health-checker.js';
+import { healthUrl, httpHealthProbe } from './upstream/health-probe.js';
+import { createPinRegistry } from './policy/pin-registry.js';
+import { SqliteApprovedTools } from './store/sqlite/approved-tools.js';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
 
@@ -60,6 +65,8 @@ export interface Keyhole {
   vault: UpstreamVault;
   /** Deletes never/no longer used DCR clients; its timer runs between listen() and close(). */
   clientExpiry: ClientExpiry;
+  /** The servers' traffic-policy units (limits, circuit breakers, rules, redactors). */
+  policies: ServerPolicies;
   /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
   rotateSigningKey(): Promise<string>;
   /** Checks the OS keychain when the vault needs it, then listens (HTTPS with `listen.tls`). */
@@ -115,12 +122,30 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
   revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId)); // its MCP sessions are bound to it
   revoker.onGrantEnded((grantId) => kinds.forget(grantId));
+  // Traffic policy (issue 15): one set of units per server; a health checker per server with `health` (started by
+  // listen(), stopped by close()); a minute timer drops full rate-limit buckets.
+  const policies = createServerPolicies({
+    servers: config.servers, global: config.limits, now: Date.now,
+    onBreakerStateChange: (server, change) => logger.warn('keyhole.circuit', { server, from: change.from, to: change.to, reason: change.reason }),
+  });
+  const healthCheckers: HealthChecker[] = [];
+  for (const [name, s] of Object.entries(config.servers)) {
+    const breaker = policies.get(name)?.breaker;
+    if (!s.health || !breaker) continue;
+    const { path, ...timing } = s.health;
+    healthCheckers.push(createHealthChecker({ ...timing, breaker, now: Date.now, probe: httpHealthProbe(healthUrl(s.upstream, path), timing.timeoutSeconds * 1_000) }));
+  }
+  let sweepTimer: NodeJS.Timeout | undefined;
+  // Pinned tools: live snapshots, loaded from the store by listen(). The repository is built from the SQLite
+  // store's database until the store facade carries it.
+  const pinRegistry = createPinRegistry(Object.entries(config.servers).filter(([, s]) => s.pinTools).map(([name]) => name));
+  const approvedTools = store instanceof SqliteStore ? new SqliteApprovedTools(store.db) : undefined;
   const clientExpiry = new ClientExpiry({ store, events, revoker, clock, config: config.dcr, log });
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
     config, store, cipher, events, upstreamClients, tokenManager, revoker, forwarder, clock, csrfKey, clientIdMetadata,
-    credentialSources: kinds.credentialSources(tokenManager),
+    credentialSources: kinds.credentialSources(tokenManager), policies, pinRegistry, ...(approvedTools ? { approvedTools } : {}),
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
   });
@@ -130,13 +155,19 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
 
   let server: ServerType | undefined;
   return {
-    app, store, events, revoker, tokenManager, vault, clientExpiry,
+    app, store, events, revoker, tokenManager, vault, clientExpiry, policies,
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
       await kinds.ready(); // seal static credentials, load or create the identity signing keys
       for (const w of warnings) logger.warn('keyhole.vault', { warning: w });
+      for (const name of Object.keys(config.servers)) {
+        const list = pinRegistry.pinned(name) ? await approvedTools?.get(name) : undefined;
+        if (list) pinRegistry.setApproved(name, list.tools);
+      }
       clientExpiry.start(); // unref'd interval, stopped by close()
+      for (const h of healthCheckers) h.start(); // unref'd timers, stopped by close()
+      sweepTimer ??= setInterval(() => policies.rateLimits.store.sweep(Date.now()), 60_000).unref();
       const tls = config.listen.tls ? { createServer: createHttpsServer, serverOptions: readTls(config.listen.tls) } : {};
       const scheme = config.listen.tls ? 'https' : 'http';
       return new Promise((resolve, reject) => {
@@ -152,6 +183,8 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
     },
     async close() {
       await clientExpiry.stop();
+      for (const h of healthCheckers) h.stop();
+      if (sweepTimer) clearInterval(sweepTimer);
       forwarder.close();
       if (server) {
         const s = server as ServerType & { closeAllConnections?: () => void };

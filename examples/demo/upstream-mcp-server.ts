@@ -26,6 +26,11 @@ export interface UpstreamMcpOptions {
   trust?: { jwksUrl: string; issuer: string; audience?: string };
   /** Accept this static API key in `header` instead of a bearer token (keyhole's static credentials). */
   apiKey?: { header: string; value: string };
+  /**
+   * More tools, registered on every session's server after the built-in ones (e2e tests of traffic policy).
+   * `record(tool, extra.authInfo)` adds the call to `calls`.
+   */
+  extraTools?: (mcp: McpServer, record: (tool: string, authInfo: AuthInfo | undefined) => void) => void;
 }
 
 export interface UpstreamMcpCall {
@@ -209,6 +214,7 @@ export async function startUpstreamMcpServer(opts: UpstreamMcpOptions): Promise<
       },
     );
 
+    opts.extraTools?.(mcp, record);
     return mcp;
   };
 
@@ -223,6 +229,12 @@ export async function startUpstreamMcpServer(opts: UpstreamMcpOptions): Promise<
         bearer_methods_supported: ['header'],
         scopes_supported: ['mcp:tools', 'mcp:read', 'mcp:write'],
       });
+      return;
+    }
+
+    // Liveness for keyhole's active health checks (`health.path`), unauthenticated.
+    if (req.method === 'GET' && path === '/healthz') {
+      sendJson(res, 200, { status: 'ok' });
       return;
     }
 

@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { createAdminContext, type AdminDeps, type AdminOptions } from './admin-context.js';
 import { apiRoutes } from './api-routes.js';
+import { toolApprovalRoutes } from './tool-approval-routes.js';
 import { signInRoutes } from './sign-in-routes.js';
 import { grantsRoutes } from './grants-routes.js';
 import { clientsRoutes } from './clients-routes.js';
@@ -18,6 +19,7 @@ export function adminRoutes(deps: AdminDeps, opts: AdminOptions = {}): Hono {
   const token = deps.config.admin?.token;
   if (!token) return app;
   const ctx = createAdminContext(deps, token, opts);
+  if (deps.pinRegistry && deps.approvedTools) app.route('/', toolApprovalRoutes(ctx, { pinRegistry: deps.pinRegistry, approvedTools: deps.approvedTools }));
   app.route('/', apiRoutes(ctx));
   app.route('/', signInRoutes(ctx));
   app.route('/', grantsRoutes(ctx));

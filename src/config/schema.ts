@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { redirectUriProblem } from '../oauth/redirect-uri.js';
 import { parseCidr } from '../http/client-address.js';
 import { identityTokensSchema, upstreamCredentialSchema } from './upstream-credential-schema.js';
+import { limitsSchema, serverPolicyFields } from './policy-schema.js';
 
 const url = z.string().url();
 const httpUrl = url.refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
@@ -70,6 +71,8 @@ export const serverSchema = z.strictObject({
   upstreamTimeoutMs: z.number().int().positive().default(30_000),
   /** What keyhole injects upstream instead of the upstream OAuth token: an identity JWT or a static API key. */
   credential: upstreamCredentialSchema.optional(),
+  /** Traffic policy (policy-schema.ts): limits, circuitBreaker, health, argumentRules, pinTools, guardrails. */
+  ...serverPolicyFields,
 }).refine((s) => !(s.credential && s.oauth.discovery === 'mcp'), {
   message: 'an identity-jwt or static credential needs "oauth" to be the identity provider, not "discovery": "mcp"',
   path: ['credential'],
@@ -197,6 +200,8 @@ export const configSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(1_024).max(64 * 1_048_576).default(4 * 1_048_576),
   servers: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'server names are lowercase letters, digits and dashes'), serverSchema)
     .refine((s) => Object.keys(s).length > 0, 'at least one server is required'),
+  /** Rate limits across all servers (same shape as a server's `limits`; refusals say `limit_type: "global"`). */
+  limits: limitsSchema.optional(),
   cimd: cimdSchema.default(cimdSchema.parse({})),
   /** Dynamic client registration limits and expiry of unused DCR clients. */
   dcr: dcrSchema.default(dcrSchema.parse({})),

@@ -28,5 +28,6 @@ export const EVENT_TYPES = [
   'admin.signed_out',
   'consent.binding_failed',
   'client.expired',
+  'tools.approved',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,18 +1,30 @@
 /**
- * keyhole's traffic-policy JSON-RPC errors: one builder per refusal, with the HTTP status and headers to send.
- * Codes (implementation-defined server errors, -32000..-32099):
- * - -32029 rate limited (`data.retry_after`; fixed by the error table)
- * - -32030 argument refused by a rule (allow/deny)
- * - -32031 argument a rule constrains is missing, not a string/number/boolean, or too long to check
- * - -32032 upstream unavailable: circuit open (`data.retry_after`)
- * - -32033 tool not approved: its description or inputSchema differs from the pinned snapshot, or it is new
+ * keyhole's traffic-policy JSON-RPC errors: one table ({@link POLICY_ERRORS}: code, generic message, HTTP status;
+ * src/proxy/jsonrpc-errors.ts spreads it into keyhole's one error table, docs/jsonrpc-errors.md documents it) and
+ * one builder per refusal, with the HTTP status and headers to send.
+ * Codes:
+ * - -32029 rate limited (`data.retry_after`; fixed by the project, DESIGN.md)
+ * - keyhole's own, in its range -32000..-32019 (MCP 2026-07-28 reserves -32020..-32099 for the specification):
+ *   - -32014 argument refused by a rule (allow/deny)
+ *   - -32015 argument a rule constrains is missing, not a string/number/boolean, or too long to check
+ *   - -32016 upstream unavailable: circuit open (`data.retry_after`)
+ *   - -32017 tool not approved: its description or inputSchema differs from the pinned snapshot, or it is new
  * @see https://www.jsonrpc.org/specification#error_object
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/index#error-codes
  */
-export const RATE_LIMITED = -32029;
-export const ARGUMENT_REFUSED = -32030;
-export const ARGUMENT_UNCHECKABLE = -32031;
-export const CIRCUIT_OPEN = -32032;
-export const TOOL_NOT_APPROVED = -32033;
+export const POLICY_ERRORS = {
+  RATE_LIMITED: { code: -32029, message: 'Rate limit exceeded', status: 429 },
+  ARGUMENT_REFUSED: { code: -32014, message: 'argument refused by policy', status: 403 },
+  ARGUMENT_UNCHECKABLE: { code: -32015, message: 'argument cannot be checked by policy', status: 403 },
+  CIRCUIT_OPEN: { code: -32016, message: 'Upstream unavailable (circuit open)', status: 503 },
+  TOOL_NOT_APPROVED: { code: -32017, message: 'tool not approved', status: 403 },
+} as const;
+
+export const RATE_LIMITED = POLICY_ERRORS.RATE_LIMITED.code;
+export const ARGUMENT_REFUSED = POLICY_ERRORS.ARGUMENT_REFUSED.code;
+export const ARGUMENT_UNCHECKABLE = POLICY_ERRORS.ARGUMENT_UNCHECKABLE.code;
+export const CIRCUIT_OPEN = POLICY_ERRORS.CIRCUIT_OPEN.code;
+export const TOOL_NOT_APPROVED = POLICY_ERRORS.TOOL_NOT_APPROVED.code;
 
 export type JsonRpcId = string | number | null;
 
@@ -41,9 +53,9 @@ export function rateLimitedError(id: unknown, data: RateLimitData): PolicyRefusa
   // Fixed key order (limit_type, tool, retry_after, limit, window): clients and docs see one shape.
   const ordered = tool === undefined ? { limit_type, retry_after, limit, window } : { limit_type, tool, retry_after, limit, window };
   return {
-    status: 429,
+    status: POLICY_ERRORS.RATE_LIMITED.status,
     headers: { 'Retry-After': String(retry_after) },
-    body: { jsonrpc: '2.0', id: responseId(id), error: { code: RATE_LIMITED, message: 'Rate limit exceeded', data: ordered } },
+    body: { jsonrpc: '2.0', id: responseId(id), error: { code: RATE_LIMITED, message: POLICY_ERRORS.RATE_LIMITED.message, data: ordered } },
   };
 }
 
@@ -51,9 +63,9 @@ export function rateLimitedError(id: unknown, data: RateLimitData): PolicyRefusa
 export function circuitOpenError(id: unknown, server: string, retryAfterSeconds: number): PolicyRefusal {
   const retry_after = Math.max(1, Math.ceil(retryAfterSeconds));
   return {
-    status: 503,
+    status: POLICY_ERRORS.CIRCUIT_OPEN.status,
     headers: { 'Retry-After': String(retry_after) },
-    body: { jsonrpc: '2.0', id: responseId(id), error: { code: CIRCUIT_OPEN, message: 'Upstream unavailable (circuit open)', data: { server, retry_after } } },
+    body: { jsonrpc: '2.0', id: responseId(id), error: { code: CIRCUIT_OPEN, message: POLICY_ERRORS.CIRCUIT_OPEN.message, data: { server, retry_after } } },
   };
 }
 
@@ -68,7 +80,7 @@ export function argumentRefusedError(id: unknown, data: ArgumentRefusalData): Po
   const refused = data.reason === 'not_allowed' || data.reason === 'denied';
   const message = refused ? `Argument ${data.rule.pointer} of ${data.tool} refused by policy` : `Argument ${data.rule.pointer} of ${data.tool} cannot be checked by policy`;
   return {
-    status: 403,
+    status: POLICY_ERRORS.ARGUMENT_REFUSED.status,
     headers: {},
     body: { jsonrpc: '2.0', id: responseId(id), error: { code: refused ? ARGUMENT_REFUSED : ARGUMENT_UNCHECKABLE, message, data: { rule: data.rule, reason: data.reason } } },
   };
@@ -76,7 +88,7 @@ export function argumentRefusedError(id: unknown, data: ArgumentRefusalData): Po
 
 export function toolNotApprovedError(id: unknown, tool: string, reason: 'changed' | 'unapproved'): PolicyRefusal {
   return {
-    status: 403,
+    status: POLICY_ERRORS.TOOL_NOT_APPROVED.status,
     headers: {},
     body: { jsonrpc: '2.0', id: responseId(id), error: { code: TOOL_NOT_APPROVED, message: `Tool ${tool} is not approved`, data: { tool, reason } } },
   };

@@ -9,9 +9,22 @@ export interface ForwardTarget {
   /** keyhole's own `WWW-Authenticate` value, sent when the upstream rejects a freshly refreshed token. */
   challenge401?: string;
   /**
-   * Optional rewrite of a successful response body (used to filter `tools/list` results by scope). Called with
-   * whether the upstream answers in SSE; returning a Transform pipes the body through it (the upstream
-   * `Content-Length` is dropped), returning null leaves the bytes untouched.
+   * Optional rewrites of a successful response body (the `tools/list` filters, secret redaction), one or a chain
+   * applied in order; any Transform drops the upstream `Content-Length`.
    */
-  transformResponse?: (kind: { sse: boolean; status: number }) => Transform | null;
+  transformResponse?: ResponseTransform | readonly ResponseTransform[];
+  /**
+   * Called once per forwarded request with what the upstream did (the circuit breaker's input): a response (its
+   * status, after the one 401 retry), a timeout, no connection, or nothing because the client left first. Not
+   * called when the credential source threw before anything was sent.
+   */
+  onOutcome?: (outcome: UpstreamOutcome) => void;
 }
+
+/**
+ * A rewrite of a successful response body. Called with whether the upstream answers in SSE; a Transform pipes the
+ * body through it, null leaves the bytes untouched. A chain (array) pipes through each in order.
+ */
+export type ResponseTransform = (kind: { sse: boolean; status: number }) => Transform | null;
+
+export type UpstreamOutcome = { kind: 'response'; status: number } | { kind: 'timeout' } | { kind: 'unreachable' } | { kind: 'client-gone' };

@@ -26,7 +26,7 @@ import { relayResponse } from './response-relay.js';
 export { BodyTooLargeError, readRequestBody } from './request-body.js';
 
 export type { ForwardTarget } from './forward-target.js';
-import type { ForwardTarget } from './forward-target.js';
+import type { ForwardTarget, UpstreamOutcome } from './forward-target.js';
 
 export interface ForwardAuth {
   grantId: string;
@@ -146,6 +146,13 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         return sender.send(url, method, headers, body, target.timeoutMs, outgoing, true);
       };
 
+      const told = (o: UpstreamOutcome): void => {
+        try {
+          target.onOutcome?.(o);
+        } catch {
+          /* an observer (the circuit breaker) must not change the answer */
+        }
+      };
       let outcome = await attempt(false);
       if (outcome.kind === 'response' && outcome.res.statusCode === 401) {
         // The upstream refused the token: refresh once and replay the same body once.
@@ -153,11 +160,13 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         outcome = await attempt(true);
         if (outcome.kind === 'response' && outcome.res.statusCode === 401) {
           discard(outcome);
+          told({ kind: 'response', status: 401 });
           // Rejected even with a fresh token. Nothing upstream-specific reaches the client: keyhole's own challenge.
           return ctx.json(UPSTREAM_REJECTED, 401, target.challenge401 ? { 'WWW-Authenticate': target.challenge401 } : undefined);
         }
       }
 
+      told(outcome.kind === 'response' ? { kind: 'response', status: outcome.res.statusCode ?? 0 } : { kind: outcome.kind });
       switch (outcome.kind) {
         case 'client-gone':
           return responseAlreadySent();

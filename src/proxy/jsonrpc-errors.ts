@@ -6,17 +6,20 @@
  *   @see https://www.jsonrpc.org/specification#error_object (§5.1)
  * - -32020 HeaderMismatch is MCP's own code, with its prescribed HTTP 400.
  *   @see https://modelcontextprotocol.io/specification/2026-07-28/basic/transports/streamable-http#server-validation
- * - -32029 (rate limited, `data.retry_after`) is reserved here; the limits step emits it.
+ * - -32029 (rate limited, `data.retry_after`) and the other traffic-policy codes (-32014..-32017) come from
+ *   ../policy/jsonrpc-errors.ts (`POLICY_ERRORS`), whose builders the policy steps use: one definition each.
  * - keyhole's own codes sit in the JSON-RPC implementation-defined server-error range (-32000..-32099, §5.1),
  *   in its lower part -32000..-32019, never in -32020..-32099, which MCP 2026-07-28 reserves for codes the
  *   MCP specification defines. -32002 is skipped: MCP 2026-07-28 forbids emitting it (old "resource not found").
  *   @see https://modelcontextprotocol.io/specification/2026-07-28/basic/index#error-codes
  */
+import { POLICY_ERRORS } from '../policy/jsonrpc-errors.js';
+
 export interface JsonRpcErrorDef {
   readonly code: number;
   readonly message: string;
   /** HTTP status keyhole answers with; 200 for an error sent inside an already started SSE stream. */
-  readonly status: 200 | 400 | 401 | 403 | 404 | 405 | 413 | 429 | 502 | 504;
+  readonly status: 200 | 400 | 401 | 403 | 404 | 405 | 413 | 429 | 502 | 503 | 504;
 }
 
 export const JSONRPC_ERRORS = {
@@ -28,7 +31,7 @@ export const JSONRPC_ERRORS = {
   TOOL_NAME_MISSING: { code: -32602, message: 'tools/call needs params.name', status: 400 },
   // MCP-defined codes
   HEADER_MISMATCH: { code: -32020, message: 'Header mismatch', status: 400 },
-  RATE_LIMITED: { code: -32029, message: 'rate limited', status: 429 },
+  RATE_LIMITED: POLICY_ERRORS.RATE_LIMITED,
   // keyhole's own (implementation-defined server errors)
   ORIGIN_REFUSED: { code: -32000, message: 'invalid_origin', status: 403 },
   UPSTREAM_CREDENTIAL_REJECTED: { code: -32001, message: 'upstream rejected the credential', status: 401 },
@@ -43,6 +46,11 @@ export const JSONRPC_ERRORS = {
   RESPONSE_TOO_LARGE_TO_FILTER: { code: -32011, message: 'tools/list response too large to filter', status: 200 },
   METHOD_NOT_ALLOWED: { code: -32012, message: 'method not allowed', status: 405 },
   TOOL_NOT_AVAILABLE: { code: -32013, message: 'tool not available through keyhole', status: 200 },
+  // keyhole's own traffic policy (../policy/jsonrpc-errors.ts)
+  ARGUMENT_REFUSED: POLICY_ERRORS.ARGUMENT_REFUSED,
+  ARGUMENT_UNCHECKABLE: POLICY_ERRORS.ARGUMENT_UNCHECKABLE,
+  CIRCUIT_OPEN: POLICY_ERRORS.CIRCUIT_OPEN,
+  TOOL_NOT_APPROVED: POLICY_ERRORS.TOOL_NOT_APPROVED,
 } as const satisfies Record<string, JsonRpcErrorDef>;
 
 export type JsonRpcErrorName = keyof typeof JSONRPC_ERRORS;

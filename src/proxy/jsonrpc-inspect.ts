@@ -6,7 +6,8 @@
  * @see https://www.jsonrpc.org/specification#batch
  */
 export interface JsonRpcRequestInfo {
-  toolCalls: Array<{ id: unknown; name: unknown }>;
+  /** Every `tools/call` message: its id, `params.name` and `params.arguments` (undefined when absent). */
+  toolCalls: Array<{ id: unknown; name: unknown; arguments: unknown }>;
   /** ids of `tools/list` requests whose responses must be filtered */
   toolListIds: Set<string>;
   /** The body is a JSON array (a batch), whatever its length. */
@@ -43,11 +44,11 @@ export function inspectJsonRpc(body: Buffer | null): InspectResult {
   const info: JsonRpcRequestInfo = { toolCalls: [], toolListIds: new Set(), batch, messages: [] };
   for (const m of messages) {
     if (!m || typeof m !== 'object' || Array.isArray(m)) continue;
-    const msg = m as { id?: unknown; method?: unknown; params?: { name?: unknown } };
+    const msg = m as { id?: unknown; method?: unknown; params?: { name?: unknown; arguments?: unknown } };
     const fields = { id: msg.id, method: msg.method, params: msg.params };
     info.messages.push(fields);
     if (!batch) info.single = fields;
-    if (msg.method === 'tools/call') info.toolCalls.push({ id: msg.id ?? null, name: msg.params?.name });
+    if (msg.method === 'tools/call') info.toolCalls.push({ id: msg.id ?? null, name: msg.params?.name, arguments: msg.params?.arguments });
     else if (msg.method === 'tools/list' && msg.id !== undefined) info.toolListIds.add(idKey(msg.id));
   }
   return { ok: true, info };

@@ -21,8 +21,14 @@ import { touchGrant } from './pipeline/touch-grant.js';
 import { readBody } from './pipeline/read-body.js';
 import { checkHeaders } from './pipeline/check-headers.js';
 import { enforceToolScopes } from './pipeline/enforce-tool-scopes.js';
+import { enforceToolRules } from './pipeline/enforce-tool-rules.js';
+import { enforceLimits } from './pipeline/enforce-limits.js';
+import { redactSecrets } from './pipeline/redact-secrets.js';
+import { circuitBreaker } from './pipeline/circuit-breaker.js';
 import { credential } from './pipeline/credential.js';
 import { forward } from './pipeline/forward.js';
+import { createServerPolicies, type ServerPolicies } from '../policy/server-policy.js';
+import type { PinRegistry } from '../policy/pin-registry.js';
 
 const METHOD_NOT_ALLOWED = jsonRpcErrorBody('METHOD_NOT_ALLOWED');
 
@@ -30,8 +36,13 @@ export function mcpRoutes(deps: {
   config: KeyholeConfig; store: Store; tokenManager: UpstreamCredentialSource; forwarder: Forwarder; clock: () => number;
   /** Per server, what to inject upstream (identity JWT, static key); absent → the upstream OAuth token. */
   credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
+  /** The servers' traffic-policy units (limits, breakers, rules, redactors); built from the config when absent. */
+  policies?: ServerPolicies;
+  /** The current pinned tools of the servers with `pinTools` (replaced when an admin approves a list). */
+  pinRegistry?: PinRegistry;
 }): Hono<McpEnv> {
   const { config, store, clock } = deps;
+  const policies = deps.policies ?? createServerPolicies({ servers: config.servers, global: config.limits, now: Date.now });
   const app = new Hono<McpEnv>();
   const steps: McpStep[] = [
     resolveServer({ publicUrl: config.publicUrl, servers: config.servers, prmUrl: (s) => prmUrl(config.publicUrl, s), scope: (s) => formatScope(serverScopes(config.servers[s]!)) }),
@@ -40,7 +51,11 @@ export function mcpRoutes(deps: {
     readBody({ maxBodyBytes: config.maxBodyBytes }),
     checkHeaders(),
     enforceToolScopes({ servers: config.servers }),
-    // limits and audit go here (see ./pipeline/mcp-request.ts)
+    enforceToolRules({ policies, ...(deps.pinRegistry ? { pins: (s: string) => deps.pinRegistry!.pins(s) } : {}) }),
+    enforceLimits({ policies }),
+    // audit goes here (see ./pipeline/mcp-request.ts)
+    redactSecrets({ policies }),
+    circuitBreaker({ policies }),
     credential({ tokenManager: deps.tokenManager, ...(deps.credentialSources ? { credentialSources: deps.credentialSources } : {}) }),
     forward({ forwarder: deps.forwarder }),
   ];

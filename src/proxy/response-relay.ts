@@ -6,6 +6,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-7.6.1 (Connection, hop-by-hop fields)
  */
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Transform } from 'node:stream';
 import type { Context } from 'hono';
 import { connectionTokens } from './request-headers.js';
 import { jsonRpcErrorBody } from './jsonrpc-errors.js';
@@ -59,6 +60,17 @@ function contextHeaders(c: Context): Array<[string, string]> {
   return out;
 }
 
+/** The Transforms of a (chain of) response rewrite(s) for this answer, in order; those answering null are skipped. */
+function rewritesFor(transform: ForwardTarget['transformResponse'], kind: { sse: boolean; status: number }): Transform[] {
+  if (!transform) return [];
+  const out: Transform[] = [];
+  for (const f of typeof transform === 'function' ? [transform] : transform) {
+    const t = f(kind);
+    if (t) out.push(t);
+  }
+  return out;
+}
+
 export function relayResponse(
   c: Context, outgoing: ServerResponse, upstream: URL, grantId: string, req: ClientRequest, res: IncomingMessage,
   streams: OpenStreams, transform?: ForwardTarget['transformResponse'],
@@ -92,7 +104,8 @@ export function relayResponse(
     rewrittenLocation = check.rewritten;
   }
 
-  const rewrite = status >= 200 && status < 300 ? (transform?.({ sse: isSse, status }) ?? null) : null;
+  const rewrites = status >= 200 && status < 300 ? rewritesFor(transform, { sse: isSse, status }) : [];
+  const rewrite = rewrites.length > 0;
   if (rewrite) lengthDelimited = false;
   const fromContext = contextHeaders(c);
   const overridden = new Set<string>();
@@ -142,8 +155,14 @@ export function relayResponse(
     if (!res.complete) req.destroy();
   });
   if (rewrite) {
-    rewrite.on('error', () => outgoing.destroy());
-    res.pipe(rewrite).pipe(outgoing);
+    // res → first rewrite → … → last rewrite → client; a failing rewrite ends the client response (never the
+    // unrewritten bytes).
+    let from: NodeJS.ReadableStream = res;
+    for (const t of rewrites) {
+      t.on('error', () => outgoing.destroy());
+      from = from.pipe(t);
+    }
+    from.pipe(outgoing);
   } else {
     res.pipe(outgoing);
   }

@@ -13,7 +13,10 @@ import { idKey } from './jsonrpc-inspect.js';
 import { jsonRpcErrorBody } from './jsonrpc-errors.js';
 import { createSseEventSplitter } from './sse-event-splitter.js';
 
-type Keep = (tool: string) => boolean;
+/** A listed tool (an object with a string `name`; description, inputSchema, … as the upstream sent them). */
+export type ListedTool = { readonly name: string } & Readonly<Record<string, unknown>>;
+/** Whether a listed tool stays in the list: given the whole tool object (pinned tools compare its description and schema). */
+export type Keep = (tool: ListedTool) => boolean;
 const MAX_JSON_BYTES = 16 * 1_048_576;
 
 /** Rewrites one JSON-RPC message if it answers a filtered `tools/list`; returns undefined when untouched. */
@@ -21,7 +24,7 @@ function filterMessage(msg: unknown, ids: Set<string>, keep: Keep): unknown | un
   if (!msg || typeof msg !== 'object') return undefined;
   const m = msg as { id?: unknown; result?: { tools?: unknown } };
   if (!ids.has(idKey(m.id)) || !m.result || !Array.isArray(m.result.tools)) return undefined;
-  const tools = m.result.tools.filter((t) => t && typeof t === 'object' && typeof (t as { name?: unknown }).name === 'string' && keep((t as { name: string }).name));
+  const tools = m.result.tools.filter((t) => t && typeof t === 'object' && typeof (t as { name?: unknown }).name === 'string' && keep(t as ListedTool));
   // A filtered list differs per grant: its caching hint becomes "private" (a "public" one would let a shared
   // cache serve one user's list to another), and `ttlMs: 0` (immediately stale), because the grant's scopes can
   // change under the same client (a step-up): the upstream's TTL would keep showing the old list. Results of

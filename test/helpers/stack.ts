@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startUpstreamAuthorizationServer, type UpstreamAs } from '../../examples/demo/upstream-authorization-server.js';
-import { startUpstreamMcpServer, type UpstreamMcp } from '../../examples/demo/upstream-mcp-server.js';
+import { startUpstreamMcpServer, type UpstreamMcp, type UpstreamMcpOptions } from '../../examples/demo/upstream-mcp-server.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createKeyhole, type Keyhole } from '../../src/keyhole.js';
 import { keyringFromMasterKey } from '../../src/store/crypto/vault-cipher.js';
@@ -24,9 +24,11 @@ export interface StackOptions {
   masterKey?: string;
   dir?: string;
   /** More servers, each with its own oidc-provider and SDK MCP server (audience isolation tests). */
-  extraServers?: Record<string, { jsonResponse?: boolean; server?: Record<string, unknown> }>;
+  extraServers?: Record<string, { jsonResponse?: boolean; server?: Record<string, unknown>; extraTools?: UpstreamMcpOptions['extraTools'] }>;
   /** The demo upstream answers in plain JSON instead of SSE. */
   jsonResponse?: boolean;
+  /** More tools on the demo upstream (see UpstreamMcpOptions.extraTools). */
+  extraTools?: UpstreamMcpOptions['extraTools'];
 }
 
 export interface Upstream {
@@ -52,9 +54,9 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-async function startUpstream(publicUrl: string, client: { clientId: string; clientSecret: string }, ttl: number, jsonResponse: boolean): Promise<Upstream> {
+async function startUpstream(publicUrl: string, client: { clientId: string; clientSecret: string }, ttl: number, jsonResponse: boolean, extraTools?: UpstreamMcpOptions['extraTools']): Promise<Upstream> {
   const as = await startUpstreamAuthorizationServer({ clients: [{ ...client, redirectUris: [`${publicUrl}/oauth/callback`] }], accessTokenTtlSeconds: ttl });
-  const mcp = await startUpstreamMcpServer({ issuer: as.issuer, jsonResponse });
+  const mcp = await startUpstreamMcpServer({ issuer: as.issuer, jsonResponse, ...(extraTools ? { extraTools } : {}) });
   as.addResource(mcp.url);
   return { as, mcp };
 }
@@ -69,9 +71,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const publicUrl = `http://127.0.0.1:${port}`;
   const upstreamClient = { clientId: 'keyhole', clientSecret: randomBytes(24).toString('base64url') };
   const ttl = opts.upstreamAccessTokenTtlSeconds ?? 300;
-  const main = await startUpstream(publicUrl, upstreamClient, ttl, opts.jsonResponse ?? false);
+  const main = await startUpstream(publicUrl, upstreamClient, ttl, opts.jsonResponse ?? false, opts.extraTools);
   const extra: Record<string, Upstream> = {};
-  for (const [name, o] of Object.entries(opts.extraServers ?? {})) extra[name] = await startUpstream(publicUrl, upstreamClient, ttl, o.jsonResponse ?? false);
+  for (const [name, o] of Object.entries(opts.extraServers ?? {})) extra[name] = await startUpstream(publicUrl, upstreamClient, ttl, o.jsonResponse ?? false, o.extraTools);
   const dbPath = join(dir, 'keyhole.db');
   const config = parseConfig({
     publicUrl,

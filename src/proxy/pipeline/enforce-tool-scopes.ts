@@ -57,7 +57,7 @@ export function enforceToolScopes(opts: EnforceToolScopesOptions): McpStep {
       }
       const ids = rpc.toolListIds;
       if (ids.size) {
-        const keep = (tool: string) => policy.allows(token.scopes, tool);
+        const keep = (tool: { name: string }) => policy.allows(token.scopes, tool.name);
         req.transformResponse = ({ sse }) => (sse ? sseToolsListFilter(ids, keep) : jsonToolsListFilter(ids, keep));
       }
     }

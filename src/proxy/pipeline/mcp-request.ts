@@ -13,16 +13,16 @@
  * step does not reach an earlier step's `try`: Hono's compose hands it to `app.onError` at the level it was thrown
  * (read `c.error` after `next` to see it). So a step maps its own failures to answers itself.
  *
- * Where the steps for limits and audit go: after the tool policy (they see the grant and the parsed tool calls) and
- * before the credential (a refused call costs no upstream token). Rate limits answer `RATE_LIMITED` (-32029, with
- * `data.retry_after`) from the table.
+ * The traffic-policy steps (enforce-tool-rules, enforce-limits, redact-secrets, circuit-breaker) sit after the tool
+ * scopes (they see the grant and the parsed tool calls) and before the credential (a refused call costs no upstream
+ * token). The audit step goes after the limits. Later response rewrites go through {@link addResponseTransform}.
  */
 import type { HttpBindings } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
 import type { AccessTokenLookup } from '../../store/types.js';
 import type { CredentialGrant } from '../../upstream/credential-source.js';
 import type { ForwardAuth } from '../forwarder.js';
-import type { ForwardTarget } from '../forward-target.js';
+import type { ForwardTarget, ResponseTransform, UpstreamOutcome } from '../forward-target.js';
 import { inspectJsonRpc, type InspectResult, type JsonRpcRequestInfo } from '../jsonrpc-inspect.js';
 
 /** What the pipeline knows about one configured server, computed once when the route is built (resolve-server.ts). */
@@ -63,7 +63,14 @@ export interface McpRequest {
    */
   rpc?: InspectResult;
   /** enforce-tool-scopes: the rewrite of `tools/list` results (scope filter), when the request lists tools. */
-  transformResponse?: ForwardTarget['transformResponse'];
+  transformResponse?: ResponseTransform;
+  /**
+   * Later response rewrites, applied after `transformResponse` in the order added ({@link addResponseTransform}):
+   * enforce-tool-rules (pinned `tools/list` filter), redact-secrets (guardrails).
+   */
+  responseTransforms?: ResponseTransform[];
+  /** circuit-breaker: told what the upstream did (forward hands it to the forwarder as `onOutcome`). */
+  onUpstreamOutcome?: (outcome: UpstreamOutcome) => void;
   /** credential: how the forwarder gets the upstream credential of this grant. */
   credential?: ForwardAuth;
 }
@@ -96,4 +103,16 @@ export function credentialOf(req: McpRequest): ForwardAuth {
 export function jsonRpcOf(req: McpRequest): JsonRpcRequestInfo | undefined {
   const rpc = (req.rpc ??= inspectJsonRpc(req.body));
   return rpc.ok ? rpc.info : undefined;
+}
+
+/** Appends a response rewrite; it runs after the `tools/list` scope filter and after those added before it. */
+export function addResponseTransform(req: McpRequest, transform: ResponseTransform): void {
+  (req.responseTransforms ??= []).push(transform);
+}
+
+/** Every response rewrite of the request, in order (scope filter first), or undefined when there is none. */
+export function responseTransformsOf(req: McpRequest): ResponseTransform | ResponseTransform[] | undefined {
+  const later = req.responseTransforms;
+  if (!later?.length) return req.transformResponse;
+  return req.transformResponse ? [req.transformResponse, ...later] : later.length === 1 ? later[0] : later;
 }

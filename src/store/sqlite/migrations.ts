@@ -244,6 +244,16 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX idx_clients_kind_created ON clients (kind, created_at);
   CREATE INDEX idx_clients_kind_last_use ON clients (kind, coalesce(last_used_at, created_at));
   `,
+
+  // 6 (issue 15, pinned tools): the tool list an admin approved per server (../approved-tools.ts)
+  `
+  CREATE TABLE approved_tools (
+    server TEXT PRIMARY KEY,
+    tools TEXT NOT NULL,
+    approved_by TEXT NOT NULL,
+    approved_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Raised when the database was written by a newer keyhole (more migrations than this build knows). */

@@ -89,11 +89,11 @@ describe('argument-rules', () => {
     expect(argumentRefusedError(3, refused)).toEqual({
       status: 403,
       headers: {},
-      body: { jsonrpc: '2.0', id: 3, error: { code: -32030, message: 'Argument /repo of create_issue refused by policy', data: { rule: { index: 0, tool: 'create_issue', pointer: '/repo' }, reason: 'not_allowed' } } },
+      body: { jsonrpc: '2.0', id: 3, error: { code: -32014, message: 'Argument /repo of create_issue refused by policy', data: { rule: { index: 0, tool: 'create_issue', pointer: '/repo' }, reason: 'not_allowed' } } },
     });
     const missing = rules.check('create_issue', {});
     if (missing.ok) throw new Error('expected a refusal');
-    expect(argumentRefusedError(4, missing).body.error.code).toBe(-32031);
+    expect(argumentRefusedError(4, missing).body.error.code).toBe(-32015);
   });
 
   it('rejects invalid regexes and pointers at config validation, with the field path', () => {

@@ -113,7 +113,7 @@ describe('circuit-breaker', () => {
     expect(circuitOpenError('a', 'demo', 17.2)).toEqual({
       status: 503,
       headers: { 'Retry-After': '18' },
-      body: { jsonrpc: '2.0', id: 'a', error: { code: -32032, message: 'Upstream unavailable (circuit open)', data: { server: 'demo', retry_after: 18 } } },
+      body: { jsonrpc: '2.0', id: 'a', error: { code: -32016, message: 'Upstream unavailable (circuit open)', data: { server: 'demo', retry_after: 18 } } },
     });
   });
 

@@ -50,7 +50,7 @@ describe('pinned-tools', () => {
     expect(() => createPinnedTools({ echo: 'abc' })).toThrow('approved digest of echo must be 64 lowercase hex characters');
   });
 
-  it('builds the -32033 error', () => {
-    expect(toolNotApprovedError(1, 'add', 'changed').body).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32033, message: 'Tool add is not approved', data: { tool: 'add', reason: 'changed' } } });
+  it('builds the -32017 error', () => {
+    expect(toolNotApprovedError(1, 'add', 'changed').body).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32017, message: 'Tool add is not approved', data: { tool: 'add', reason: 'changed' } } });
   });
 });

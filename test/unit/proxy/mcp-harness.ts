@@ -64,7 +64,8 @@ const defaultUpstream: UpstreamHandler = (_req, res) => {
 };
 
 /** `upstreamFetch`: serve a web-standard handler (an SDK 2.x `createMcpHandler`) as the upstream instead. */
-export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => Promise<Response> } = {}): Promise<McpHarness> {
+/** `servers`: extra config per server (traffic policy, …), merged into `plain` and `scoped`. */
+export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => Promise<Response>; servers?: { plain?: Record<string, unknown>; scoped?: Record<string, unknown> } } = {}): Promise<McpHarness> {
   const upstreamSeen: UpstreamRequest[] = [];
   let handler = defaultUpstream;
   const upstream: Server = createServer((req: IncomingMessage, res) => {
@@ -84,7 +85,7 @@ export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => 
     publicUrl: 'http://127.0.0.1:8787',
     storage: { sqlite: ':memory:', vault: 'sqlite' },
     servers: {
-      plain: { upstream: upstreamUrl, oauth: oauth('kh-plain') },
+      plain: { upstream: upstreamUrl, oauth: oauth('kh-plain'), ...opts.servers?.plain },
       scoped: {
         upstream: upstreamUrl,
         oauth: oauth('kh-scoped'),
@@ -92,6 +93,7 @@ export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => 
           read: { description: 'Read', upstreamScopes: [], tools: ['get_*', 'echo'] },
           write: { description: 'Write', upstreamScopes: [], tools: ['write_note'] },
         },
+        ...opts.servers?.scoped,
       },
     },
   }, {});

@@ -24,7 +24,7 @@ async function run(t: Transform, chunks: Buffer[]): Promise<string> {
 }
 
 const toolsResult = (id: unknown) => ({ jsonrpc: '2.0', id, result: { tools: [{ name: 'get_issue' }, { name: 'create_issue' }, { name: 'search' }, { name: 'unlisted' }] } });
-const keepRead = (tool: string) => createToolPolicy(server).allows(['read'], tool);
+const keepRead = (tool: { name: string }) => createToolPolicy(server).allows(['read'], tool.name);
 
 describe('createToolPolicy', () => {
   it('allows tools named by a granted scope, exact or glob', () => {
@@ -60,9 +60,19 @@ describe('inspectJsonRpc', () => {
   it('refuses a body it cannot parse', () => {
     expect(inspectJsonRpc(Buffer.from('{"jsonrpc":'))).toEqual({ ok: false, message: 'Parse error' });
   });
+  it('returns the arguments of each tools/call (for argument rules), as sent', () => {
+    const r = inspectJsonRpc(Buffer.from(JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { owner: 'acme', n: [1] } } }, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'y' } }])));
+    expect(r.ok && r.info.toolCalls).toStrictEqual([{ id: 1, name: 'x', arguments: { owner: 'acme', n: [1] } }, { id: 2, name: 'y', arguments: undefined }]);
+  });
 });
 
 describe('jsonToolsListFilter', () => {
+  it('hands keep the whole tool object (pinned tools compare description and inputSchema)', async () => {
+    const seen: unknown[] = [];
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 7, result: { tools: [{ name: 'a', description: 'A', inputSchema: { type: 'object' } }, { nameless: true }] } });
+    await run(jsonToolsListFilter(new Set(['7']), (t) => (seen.push(t), true)), [Buffer.from(body)]);
+    expect(seen).toEqual([{ name: 'a', description: 'A', inputSchema: { type: 'object' } }]);
+  });
   it('keeps only the allowed tools of the matching response id', async () => {
     const out = JSON.parse(await run(jsonToolsListFilter(new Set(['7']), keepRead), [Buffer.from(JSON.stringify(toolsResult(7)))]));
     expect(out.result.tools.map((t: { name: string }) => t.name)).toEqual(['get_issue', 'search']);

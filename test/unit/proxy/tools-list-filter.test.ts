@@ -7,7 +7,7 @@ import { Readable, type Transform } from 'node:stream';
 import { jsonToolsListFilter, sseToolsListFilter } from '../../../src/proxy/tools-list-filter.js';
 import { createSseEventSplitter } from '../../../src/proxy/sse-event-splitter.js';
 
-const keep = (tool: string) => tool.startsWith('get_');
+const keep = (tool: { name: string }) => tool.name.startsWith('get_');
 
 async function run(t: Transform, chunks: Buffer[]): Promise<Buffer> {
   const out: Buffer[] = [];
