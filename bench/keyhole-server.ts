@@ -39,7 +39,7 @@ export function benchConfig(spec: KeyholeChildSpec) {
 
 if (isChildEntry(import.meta.url)) {
   const spec = JSON.parse(process.env.BENCH_KEYHOLE ?? '{}') as KeyholeChildSpec;
-  const keyhole = createKeyhole({ config: benchConfig(spec) });
+  const keyhole = await createKeyhole({ config: benchConfig(spec) });
   const { port } = await keyhole.listen();
   serveChildProtocol(port, () => keyhole.close());
 }

@@ -126,7 +126,7 @@ async function seedKeyholeDb(): Promise<KeyholeDb> {
     });
     log(`seeded ${grants.toLocaleString('en')} grants (sealed credentials in ${(r.sealMs / 1000).toFixed(1)} s, inserted in ${(r.insertMs / 1000).toFixed(1)} s) and ${P.refreshTokens.toLocaleString('en')} refresh tokens`);
   } finally {
-    store.close();
+    await store.close();
   }
   return { dbPath, port, publicUrl, resource };
 }
@@ -591,7 +591,7 @@ function table(r: Results): string {
     if (x.streamsOpened < x.streamsRequested) L.push(`   streams that did not open: ${JSON.stringify(x.streamFailures)}`);
   }
   if (r.lookup) {
-    L.push('', '5. grant lookup: store.lookupAccessToken(hash), random hits (µs per call)');
+    L.push('', '5. grant lookup: await store.tokens.findAccess(hash), random hits (µs per call)');
     L.push(`   ${pad('grants', 12)}${pad('mean', 22)}${pad('p50', 22)}${pad('p99', 22)}${pad('+ sha256 (mean)', 22)}seed`);
     for (const s of r.lookup.sizes) {
       L.push(`   ${pad(s.grants.toLocaleString('en'), 12)}${pad(cell(s.meanUs), 22)}${pad(cell(s.p50Us), 22)}${pad(cell(s.p99Us), 22)}${pad(cell(s.withHashMeanUs), 22)}${fmt(s.seedSeconds, 1)} s, ${fmt(s.dbMb, 0)} MB`);

@@ -98,9 +98,9 @@ export async function seedStore(store: Store, spec: SeedSpec): Promise<SeedResul
 
   const refreshTokens = spec.refreshTokens ?? 0;
   const refreshGrants = Math.max(1, Math.min(grants, spec.refreshGrants ?? 1));
-  store.transaction(() => {
-    if (!store.getClient(ids.clientId)) {
-      store.createClient({
+  await store.transaction(async (tx) => {
+    if (!await tx.clients.find(ids.clientId)) {
+      await tx.clients.create({
         clientId: ids.clientId,
         kind: 'dcr',
         metadata: {
@@ -117,16 +117,16 @@ export async function seedStore(store: Store, spec: SeedSpec): Promise<SeedResul
     }
     for (let i = 0; i < grants; i++) {
       const grantId = ids.grantId(i);
-      store.createGrant({
+      await tx.grants.create({
         id: grantId, clientId: ids.clientId, server: ids.server, subject: `user-${i}`, subjectName: null, scopes,
         status: 'active', statusReason: null, createdAt: now, lastUsedAt: null, revokedAt: null,
       });
-      store.createAccessToken({
+      await tx.tokens.createAccess({
         hash: sha256Hex(ids.accessToken(i)), grantId, familyId: ids.familyId(i), clientId: ids.clientId, resource, scopes,
         expiresAt: now + TEN_YEARS, revokedAt: null,
       });
       if (spec.cipher) {
-        store.putUpstreamCredential({
+        await tx.upstreamCredentials.put({
           grantId, accessToken: sealedAccess[i]!, accessExpiresAt: now + TEN_YEARS, refreshToken: sealedRefresh[i]!,
           scopes: ['read'], updatedAt: now, refreshFailingSince: null,
         });
@@ -134,7 +134,7 @@ export async function seedStore(store: Store, spec: SeedSpec): Promise<SeedResul
     }
     for (let j = 0; j < refreshTokens; j++) {
       const g = j % refreshGrants;
-      store.createRefreshToken({
+      await tx.tokens.createRefresh({
         hash: sha256Hex(ids.refreshToken(j)), grantId: ids.grantId(g), familyId: ids.familyId(g), clientId: ids.clientId,
         resource, scopes, expiresAt: now + 30 * 86_400, usedAt: null, revokedAt: null,
       });

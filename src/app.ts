@@ -10,7 +10,6 @@ import type { Forwarder } from './proxy/forwarder.js';
 import type { UpstreamCredentialSource } from './upstream/credential-source.js';
 import type { ServerPolicies } from './policy/server-policy.js';
 import type { PinRegistry } from './policy/pin-registry.js';
-import type { ApprovedToolsRepository } from './store/approved-tools.js';
 import { InvalidRequestError, OAuthError } from './oauth/errors.js';
 import { metadataRoutes } from './authorization-server/metadata.js';
 import { registerRoutes } from './authorization-server/register.js';
@@ -33,9 +32,8 @@ export interface AppDeps extends AuthorizationServerDeps {
   credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
   /** Traffic policy of the MCP route (src/policy/server-policy.ts); built from the config when absent. */
   policies?: ServerPolicies;
-  /** Pinned tools (`pinTools`): the live snapshots (MCP route, admin) and where approvals are stored (admin). */
+  /** Pinned tools (`pinTools`): the live snapshots (MCP route, admin); approvals are stored in `store.approvedTools`. */
   pinRegistry?: PinRegistry;
-  approvedTools?: ApprovedToolsRepository;
   /** The operator log: unexpected errors (error level, by name only), client aborts (debug). Default: stderr, info. */
   logger?: Logger;
 }

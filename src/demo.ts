@@ -125,7 +125,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
   });
   // The demo makes a throwaway master key unless one is given: its database lives in a temp dir.
   const keyring = keyringFromMasterKey(process.env.KEYHOLE_MASTER_KEY ?? randomBytes(32).toString('base64url'));
-  const keyhole = createKeyhole({ config, keyring, ...(opts.log ? { log: opts.log } : {}) });
+  const keyhole = await createKeyhole({ config, keyring, ...(opts.log ? { log: opts.log } : {}) });
   try {
     await listening('keyhole', opts.port, () => keyhole.listen());
   } catch (e) {

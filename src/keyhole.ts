@@ -11,7 +11,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { KeyholeConfig } from './config/schema.js';
 import type { Store } from './store/types.js';
-import { openSqliteStore, SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import { VaultCipher, type Keyring } from './store/crypto/vault-cipher.js';
 import { UpstreamVault } from './vault/upstream-vault.js';
 import { keychainService, KeytarSecretStore, type SecretStore } from './vault/secret-store.js';
@@ -35,7 +35,6 @@ import { createServerPolicies, type ServerPolicies } from './policy/server-polic
 import { createHealthChecker, type HealthChecker } from './policy/health-checker.js';
 import { healthUrl, httpHealthProbe } from './upstream/health-probe.js';
 import { createPinRegistry } from './policy/pin-registry.js';
-import { SqliteApprovedTools } from './store/sqlite/approved-tools.js';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
 
@@ -81,7 +80,7 @@ export function keyringFromEnv(env: NodeJS.ProcessEnv = process.env): Keyring {
   return keyringFromEnvVars(env);
 }
 
-export function createKeyhole(opts: KeyholeOptions): Keyhole {
+export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const { config } = opts;
   const clock = opts.clock ?? (() => Math.floor(Date.now() / 1000));
   if (!opts.keyring && config.keys.source !== 'env') {
@@ -91,9 +90,9 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const store = opts.store ?? openSqliteStore(config.storage.sqlite);
   try {
     // Fail now, naming the counts, rather than request by request later.
-    assertKeyringCovers(store, keyring, keySourceFor(config).description);
+    await assertKeyringCovers(store, keyring, keySourceFor(config).description);
   } catch (e) {
-    if (!opts.store) store.close();
+    if (!opts.store) await store.close();
     throw e;
   }
   const cipher = new VaultCipher(keyring);
@@ -104,7 +103,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
   const logger = createLogger(log, { level: opts.logLevel ?? 'info' });
   // Also records client use (code issued, token issued/refreshed) on the client row: src/authorization-server/client-usage.ts.
   const events: EventRecorder = new ClientUseRecorder(store, log, clock);
-  syncStaticClients(store, config.clients, events, clock());
+  await syncStaticClients(store, config.clients, events, clock());
   const clientIdMetadata = new ClientIdMetadataResolver({ store, events, clock, config: config.cimd, logger });
   const redirectUri = `${config.publicUrl}/oauth/callback`;
   // Every kind of upstream: MCP auto-registration, identity JWTs, static credentials (src/upstream/upstream-kinds.ts).
@@ -136,22 +135,20 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
     healthCheckers.push(createHealthChecker({ ...timing, breaker, now: Date.now, probe: httpHealthProbe(healthUrl(s.upstream, path), timing.timeoutSeconds * 1_000) }));
   }
   let sweepTimer: NodeJS.Timeout | undefined;
-  // Pinned tools: live snapshots, loaded from the store by listen(). The repository is built from the SQLite
-  // store's database until the store facade carries it.
+  // Pinned tools: live snapshots, loaded from store.approvedTools by listen().
   const pinRegistry = createPinRegistry(Object.entries(config.servers).filter(([, s]) => s.pinTools).map(([name]) => name));
-  const approvedTools = store instanceof SqliteStore ? new SqliteApprovedTools(store.db) : undefined;
   const clientExpiry = new ClientExpiry({ store, events, revoker, clock, config: config.dcr, log });
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
     config, store, cipher, events, upstreamClients, tokenManager, revoker, forwarder, clock, csrfKey, clientIdMetadata,
-    credentialSources: kinds.credentialSources(tokenManager), policies, pinRegistry, ...(approvedTools ? { approvedTools } : {}),
+    credentialSources: kinds.credentialSources(tokenManager), policies, pinRegistry,
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
   });
 
   app.route('/', kinds.routes()); // /.well-known/jwks.json, /oauth/client-metadata.json (when a server needs them)
-  const warnings = vaultWarnings(store, keyring, config.storage.vault);
+  const warnings = await vaultWarnings(store, keyring, config.storage.vault);
 
   let server: ServerType | undefined;
   return {
@@ -162,7 +159,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
       await kinds.ready(); // seal static credentials, load or create the identity signing keys
       for (const w of warnings) logger.warn('keyhole.vault', { warning: w });
       for (const name of Object.keys(config.servers)) {
-        const list = pinRegistry.pinned(name) ? await approvedTools?.get(name) : undefined;
+        const list = pinRegistry.pinned(name) ? await store.approvedTools.get(name) : undefined;
         if (list) pinRegistry.setApproved(name, list.tools);
       }
       clientExpiry.start(); // unref'd interval, stopped by close()
@@ -193,7 +190,7 @@ export function createKeyhole(opts: KeyholeOptions): Keyhole {
           s.closeAllConnections?.();
         });
       }
-      store.close();
+      await store.close();
     },
   };
 }
@@ -211,14 +208,14 @@ function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffe
 }
 
 /** Things worth a warning at startup (never a reason to refuse): unreadable ciphertexts, a half-done move or rotation. */
-function vaultWarnings(store: Store, keyring: Keyring, backend: 'sqlite' | 'keychain'): string[] {
+async function vaultWarnings(store: Store, keyring: Keyring, backend: 'sqlite' | 'keychain'): Promise<string[]> {
   const warnings: string[] = [];
-  const usage = sealedUsageByKid(store);
+  const usage = await sealedUsageByKid(store);
   const unreadable = usage.find((u) => u.kid === null);
   if (unreadable) warnings.push(`${unreadable.total} stored vault entries are not readable vault ciphertexts (no kid)`);
   const old = usage.filter((u) => u.kid !== null && u.kid !== keyring.current).reduce((n, u) => n + u.total, 0);
   if (old > 0) warnings.push(`${old} vault entries are sealed under an older key; finish the rotation with: keyhole keys rotate`);
-  const where = store.countRefreshLocations();
+  const where = await store.upstreamCredentials.countRefreshLocations();
   const elsewhere = backend === 'keychain' ? where.sqlite : where.keychain;
   if (elsewhere > 0) {
     warnings.push(`storage.vault is "${backend}" but ${elsewhere} refresh tokens are in the ${backend === 'keychain' ? 'SQLite vault' : 'OS keychain'}; they keep working; move them with: keyhole vault migrate --to ${backend}`);

@@ -1,5 +1,5 @@
 /**
- * Grant lookup cost: `store.lookupAccessToken(hash)` — the point query the authenticate step runs on every MCP request
+ * Grant lookup cost: `await store.tokens.findAccess(hash)` — the point query the authenticate step runs on every MCP request
  * (access token joined to its grant) — against SQLite files holding 1k, 100k and 1M grants.
  * Each size is seeded through the Store in ONE transaction of prepared statements, closed, and reopened with the
  * production pragmas (openSqliteStore), so the page cache starts as it would in a restarted keyhole.
@@ -7,7 +7,7 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqliteStore, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { sha256Hex } from '../../src/store/crypto/hash.js';
 import { BenchIds, seedStore } from '../seed.js';
 import { Samples } from './stats.js';
@@ -45,11 +45,11 @@ export async function measureLookup(o: { dir: string; size: number; samples: num
   let store = openSqliteStore(path);
   // Seeding only: a page cache big enough for the whole file, so random-key index inserts do not thrash it
   // (1M grants in seconds instead of minutes). The measurement below reopens with keyhole's own settings.
-  store.db.pragma('cache_size = -2000000');
+  SqliteStore.connectionOf(store).pragma('cache_size = -2000000');
   const t0 = performance.now();
   await seedStore(store, { ids, resource, grants: o.size });
   const seedSeconds = (performance.now() - t0) / 1000;
-  store.close();
+  await store.close();
   const dbBytes = statSync(path).size;
   o.log(`lookup: seeded ${o.size.toLocaleString('en')} grants in ${seedSeconds.toFixed(1)} s (${(dbBytes / 1048576).toFixed(0)} MB)`);
 
@@ -57,7 +57,7 @@ export async function measureLookup(o: { dir: string; size: number; samples: num
   try {
     // Warm-up: JIT and the statement; the page cache warms as production's would.
     const warm = pickHashes(ids, o.size, Math.min(o.samples, 20_000));
-    for (const h of warm.hashes) store.lookupAccessToken(h);
+    for (const h of warm.hashes) await store.tokens.findAccess(h);
 
     const reps: LookupRep[] = [];
     for (let r = 0; r < o.reps; r++) {
@@ -66,19 +66,19 @@ export async function measureLookup(o: { dir: string; size: number; samples: num
       let misses = 0;
       for (let k = 0; k < hashes.length; k++) {
         const t = performance.now();
-        const row = store.lookupAccessToken(hashes[k]!);
+        const row = await store.tokens.findAccess(hashes[k]!);
         s.add((performance.now() - t) * 1000);
         if (!row) misses++;
       }
       if (misses) throw new Error(`lookup: ${misses} seeded tokens were not found`);
       const t1 = performance.now();
-      for (let k = 0; k < tokens.length; k++) store.lookupAccessToken(sha256Hex(tokens[k]!));
+      for (let k = 0; k < tokens.length; k++) await store.tokens.findAccess(sha256Hex(tokens[k]!));
       const withHashMeanUs = ((performance.now() - t1) * 1000) / tokens.length;
       reps.push({ p50Us: s.percentile(50), p99Us: s.percentile(99), meanUs: s.mean(), withHashMeanUs });
     }
     return { grants: o.size, seedSeconds, dbBytes, reps };
   } finally {
-    store.close();
+    await store.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
   }
 }

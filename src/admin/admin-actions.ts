@@ -20,29 +20,29 @@ export class AdminActions {
   constructor(private readonly deps: { store: Store; revoker: GrantRevoker; events: EventRecorder; clock: () => number }) {}
 
   async revokeGrant(grantId: string, actor: AdminActor): Promise<RevokeOutcome> {
-    const grant = this.deps.store.getGrant(grantId);
+    const grant = await this.deps.store.grants.find(grantId);
     if (!grant) return 'not_found';
     if (grant.status !== 'active') return 'already_revoked';
     return (await this.deps.revoker.revoke(grantId, 'admin_revoked', actor)) ? 'revoked' : 'already_revoked';
   }
 
   /** Ids of the active grants a bulk filter targets (a snapshot, newest first). */
-  activeGrantIds(filter: BulkFilter): string[] {
+  async activeGrantIds(filter: BulkFilter): Promise<string[]> {
     const ids: string[] = [];
     for (let offset = 0; ; offset += 500) {
-      const page = this.deps.store.listGrants({ ...filter, status: 'active', limit: 500, offset });
+      const page = await this.deps.store.grants.list({ ...filter, status: 'active', limit: 500, offset });
       for (const g of page) ids.push(g.id);
       if (page.length < 500) return ids;
     }
   }
 
-  countActive(filter: BulkFilter): number {
-    return this.deps.store.countGrants({ ...filter, status: 'active' });
+  async countActive(filter: BulkFilter): Promise<number> {
+    return await this.deps.store.grants.count({ ...filter, status: 'active' });
   }
 
   /** Ends every active grant matching the filter; returns the ids this call revoked. */
   async revokeMatching(filter: BulkFilter, actor: AdminActor, reason = 'admin_revoked'): Promise<string[]> {
-    return this.revokeIds(this.activeGrantIds(filter), reason, actor);
+    return this.revokeIds(await this.activeGrantIds(filter), reason, actor);
   }
 
   /**
@@ -51,11 +51,11 @@ export class AdminActions {
    */
   async blockClient(clientId: string, actor: AdminActor): Promise<{ revoked: string[]; alreadyBlocked: boolean } | undefined> {
     const { store, events, clock } = this.deps;
-    const client = store.getClient(clientId);
+    const client = await store.clients.find(clientId);
     if (!client) return undefined;
-    store.blockClient(clientId, clock()); // first, so no new token can be issued while the grants are ended
-    const revoked = await this.revokeIds(this.activeGrantIds({ clientId }), 'client_blocked', actor);
-    events.record({ type: 'client.blocked', clientId, detail: { actor, revoked_grants: revoked.length, already_blocked: client.blockedAt !== null } });
+    await store.clients.block(clientId, clock()); // first, so no new token can be issued while the grants are ended
+    const revoked = await this.revokeIds(await this.activeGrantIds({ clientId }), 'client_blocked', actor);
+    await events.record({ type: 'client.blocked', clientId, detail: { actor, revoked_grants: revoked.length, already_blocked: client.blockedAt !== null } });
     return { revoked, alreadyBlocked: client.blockedAt !== null };
   }
 
@@ -65,11 +65,11 @@ export class AdminActions {
    */
   async deleteClient(clientId: string, actor: AdminActor): Promise<{ revoked: string[] } | undefined> {
     const { store, events, clock } = this.deps;
-    if (!store.getClient(clientId)) return undefined;
-    store.blockClient(clientId, clock());
-    const revoked = await this.revokeIds(this.activeGrantIds({ clientId }), 'client_deleted', actor);
-    store.deleteClient(clientId);
-    events.record({ type: 'client.deleted', clientId, detail: { actor, revoked_grants: revoked.length } });
+    if (!await store.clients.find(clientId)) return undefined;
+    await store.clients.block(clientId, clock());
+    const revoked = await this.revokeIds(await this.activeGrantIds({ clientId }), 'client_deleted', actor);
+    await store.clients.delete(clientId);
+    await events.record({ type: 'client.deleted', clientId, detail: { actor, revoked_grants: revoked.length } });
     return { revoked };
   }
 

@@ -4,7 +4,6 @@ import type { Store } from '../store/types.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
 import type { PinRegistry } from '../policy/pin-registry.js';
-import type { ApprovedToolsRepository } from '../store/approved-tools.js';
 import { AdminActions } from './admin-actions.js';
 import { AdminAttemptGuard, type AdminAttemptGuardOptions } from './failure-limiter.js';
 import { AdminSessions, adminCookie, type AdminCookie, type AdminSessionOptions } from './session.js';
@@ -15,9 +14,8 @@ export interface AdminDeps {
   events: EventRecorder;
   revoker: GrantRevoker;
   clock: () => number;
-  /** Pinned tools (`pinTools`): the live snapshots and where approvals are stored; both or neither. */
+  /** Pinned tools (`pinTools`): the live snapshots (approvals are stored in `store.approvedTools`). */
   pinRegistry?: PinRegistry;
-  approvedTools?: ApprovedToolsRepository;
 }
 
 export interface AdminOptions {

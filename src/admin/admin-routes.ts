@@ -19,7 +19,7 @@ export function adminRoutes(deps: AdminDeps, opts: AdminOptions = {}): Hono {
   const token = deps.config.admin?.token;
   if (!token) return app;
   const ctx = createAdminContext(deps, token, opts);
-  if (deps.pinRegistry && deps.approvedTools) app.route('/', toolApprovalRoutes(ctx, { pinRegistry: deps.pinRegistry, approvedTools: deps.approvedTools }));
+  if (deps.pinRegistry) app.route('/', toolApprovalRoutes(ctx, { pinRegistry: deps.pinRegistry, approvedTools: deps.store.approvedTools }));
   app.route('/', apiRoutes(ctx));
   app.route('/', signInRoutes(ctx));
   app.route('/', grantsRoutes(ctx));

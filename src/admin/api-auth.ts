@@ -37,7 +37,7 @@ export function adminBearer(opts: { token: string; limiter: AdminAttemptGuard; e
     }
     if (!safeEqual(match[1]!, token)) {
       const lockout = limiter.fail(address);
-      events.record({ type: 'admin.sign_in_failed', outcome: 'failure', detail: { via: 'api', address, ...(lockout ? { lockout_seconds: lockout } : {}) } });
+      await events.record({ type: 'admin.sign_in_failed', outcome: 'failure', detail: { via: 'api', address, ...(lockout ? { lockout_seconds: lockout } : {}) } });
       c.header('WWW-Authenticate', `Bearer realm="${ADMIN_REALM}", error="invalid_token", error_description="the admin token is not valid"`);
       return c.json({ error: 'invalid_token', error_description: 'the admin token is not valid' }, 401);
     }

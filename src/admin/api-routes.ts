@@ -62,12 +62,12 @@ export function apiRoutes(ctx: AdminContext): Hono {
   );
 
   app.get('/admin/api/grants', (c) =>
-    guarded(c, () => {
+    guarded(c, async () => {
       const query = new URL(c.req.url).searchParams;
       const filter = parseGrantFilter(query);
       const { limit, offset } = parsePage(query, 50);
-      const grants = buildGrantViews(store, store.listGrants({ ...filter, limit, offset }), ctx.clock());
-      return c.json({ grants: grants.map(grantJson), total: store.countGrants(filter), limit, offset });
+      const grants = await buildGrantViews(store, await store.grants.list({ ...filter, limit, offset }), ctx.clock());
+      return c.json({ grants: grants.map(grantJson), total: await store.grants.count(filter), limit, offset });
     }),
   );
 
@@ -80,7 +80,7 @@ export function apiRoutes(ctx: AdminContext): Hono {
       const filter: BulkFilter = parseBulkFilter(body.filter as Record<string, unknown>);
       const echo = { subject: filter.subject, client_id: filter.clientId, server: filter.server };
       if (body.dry_run === true) {
-        const ids = actions.activeGrantIds(filter);
+        const ids = await actions.activeGrantIds(filter);
         return c.json({ dry_run: true, filter: echo, count: ids.length, grant_ids: ids });
       }
       const revoked = await actions.revokeMatching(filter, 'admin:api');
@@ -88,28 +88,28 @@ export function apiRoutes(ctx: AdminContext): Hono {
     }),
   );
 
-  app.get('/admin/api/grants/:id', (c) => {
-    const record = store.getGrant(c.req.param('id'));
+  app.get('/admin/api/grants/:id', async (c) => {
+    const record = await store.grants.find(c.req.param('id'));
     if (!record) return notFound(c, 'grant');
-    const [view] = buildGrantViews(store, [record], ctx.clock());
-    const events = store.listEvents({ grantId: record.id, limit: TIMELINE_LIMIT }).reverse();
-    return c.json({ grant: grantJson(view!), events: events.map(eventJson), events_total: store.countEvents({ grantId: record.id }) });
+    const [view] = await buildGrantViews(store, [record], ctx.clock());
+    const events = (await store.events.list({ grantId: record.id, limit: TIMELINE_LIMIT })).reverse();
+    return c.json({ grant: grantJson(view!), events: events.map(eventJson), events_total: await store.events.count({ grantId: record.id }) });
   });
 
   app.delete('/admin/api/grants/:id', async (c) => {
     const id = c.req.param('id');
     const outcome = await actions.revokeGrant(id, 'admin:api');
     if (outcome === 'not_found') return notFound(c, 'grant');
-    const [view] = buildGrantViews(store, [store.getGrant(id)!], ctx.clock());
+    const [view] = await buildGrantViews(store, [(await store.grants.find(id))!], ctx.clock());
     return c.json({ revoked: outcome === 'revoked', grant: grantJson(view!) });
   });
 
   app.get('/admin/api/clients', (c) =>
-    guarded(c, () => {
+    guarded(c, async () => {
       const query = new URL(c.req.url).searchParams;
       const filter = parseClientFilter(query);
       const { limit, offset } = parsePage(query, 50);
-      const { views, total } = clientViewPage(store, storeClientFilter(filter, ctx.clock()), { limit, offset });
+      const { views, total } = await clientViewPage(store, storeClientFilter(filter, ctx.clock()), { limit, offset });
       return c.json({ clients: views.map(clientViewJson), total, limit, offset });
     }),
   );
@@ -129,11 +129,11 @@ export function apiRoutes(ctx: AdminContext): Hono {
   });
 
   app.get('/admin/api/events', (c) =>
-    guarded(c, () => {
+    guarded(c, async () => {
       const query = new URL(c.req.url).searchParams;
       const filter = parseEventFilter(query);
       const { limit, offset } = parsePage(query, 50);
-      return c.json({ events: store.listEvents({ ...filter, limit, offset }).map(eventJson), total: store.countEvents(filter), limit, offset });
+      return c.json({ events: (await store.events.list({ ...filter, limit, offset })).map(eventJson), total: await store.events.count(filter), limit, offset });
     }),
   );
 

@@ -31,8 +31,8 @@ export function clientView(e: ClientListEntry): ClientView {
 }
 
 /** One page of clients matching the filter, newest first, and how many match in all. */
-export function clientViewPage(store: Store, filter: ClientFilter, page: { limit: number; offset: number }): { views: ClientView[]; total: number } {
-  return { views: store.listClientPage({ ...filter, ...page }).map(clientView), total: store.countClients(filter) };
+export async function clientViewPage(store: Store, filter: ClientFilter, page: { limit: number; offset: number }): Promise<{ views: ClientView[]; total: number }> {
+  return { views: (await store.clients.listPage({ ...filter, ...page })).map(clientView), total: await store.clients.count(filter) };
 }
 
 export function clientViewJson(v: ClientView) {

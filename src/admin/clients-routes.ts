@@ -36,13 +36,13 @@ export function clientsRoutes(ctx: AdminContext): Hono<FormEnv> {
   const csrf = csrfProtect(ctx.config.publicUrl);
   const { store, actions } = ctx;
 
-  app.get('/admin/clients', session, (c) => {
+  app.get('/admin/clients', session, async (c) => {
     const token = c.get('session').csrf;
     const query = new URL(c.req.url).searchParams;
     const parsed = parseOrInvalidPage(c, token, () => ({ filter: parseClientFilter(query), page: parsePage(query, ctx.pageSize) }));
     if (parsed instanceof Response) return parsed;
     const { filter, page } = parsed;
-    const { views, total } = clientViewPage(store, storeClientFilter(filter, ctx.clock()), { limit: page.limit, offset: page.offset });
+    const { views, total } = await clientViewPage(store, storeClientFilter(filter, ctx.clock()), { limit: page.limit, offset: page.offset });
     const done = query.get('done');
     const revoked = query.get('revoked');
     const n = revoked !== null && /^\d{1,9}$/.test(revoked) ? Number(revoked) : undefined;
@@ -55,12 +55,13 @@ export function clientsRoutes(ctx: AdminContext): Hono<FormEnv> {
 
   for (const action of ['block', 'delete'] as const) {
     const text = ACTIONS[action];
-    app.get(`/admin/clients/${action}`, session, (c) => {
+    app.get(`/admin/clients/${action}`, session, async (c) => {
       const token = c.get('session').csrf;
       const clientId = clientIdOf(new URL(c.req.url).searchParams.get('client_id'));
-      const client = clientId === undefined ? undefined : store.getClient(clientId);
+      const client = clientId === undefined ? undefined : await store.clients.find(clientId);
       if (!client) return adminMessage(c, 404, 'No such client', 'There is no registered client with this id.', token);
       const name = typeof client.metadata.client_name === 'string' ? client.metadata.client_name : '(unnamed)';
+      const count = await actions.countActive({ clientId: client.clientId });
       return adminPage(c, (nonce) =>
         ConfirmPage({
           nonce,
@@ -68,7 +69,7 @@ export function clientsRoutes(ctx: AdminContext): Hono<FormEnv> {
           active: 'clients',
           title: text.title,
           target: [['Client', client.clientId], ['Name', name], ['Kind', client.kind]],
-          count: actions.countActive({ clientId: client.clientId }),
+          count,
           note: text.note,
           action: `/admin/clients/${action}`,
           fields: { client_id: client.clientId },

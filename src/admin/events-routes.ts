@@ -40,9 +40,9 @@ export function jsonLinesExport(store: Store, filter: EventQueryFilter, now: num
   let afterId = 0;
   let done = false;
   const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
+    async pull(controller) {
       if (done) return;
-      const batch = store.scanEvents(filter, afterId, EXPORT_BATCH);
+      const batch = await store.events.scan(filter, afterId, EXPORT_BATCH);
       if (batch.length > 0) {
         afterId = batch[batch.length - 1]!.id;
         controller.enqueue(encoder.encode(batch.map((e) => `${JSON.stringify(eventJson(e))}\n`).join('')));
@@ -70,14 +70,14 @@ export function eventsRoutes(ctx: AdminContext): Hono<FormEnv> {
   const session = requireSession(ctx.sessions, ctx.cookie);
   const { store } = ctx;
 
-  app.get('/admin/events', session, (c) => {
+  app.get('/admin/events', session, async (c) => {
     const token = c.get('session').csrf;
     const query = new URL(c.req.url).searchParams;
     const parsed = parseOrInvalidPage(c, token, () => ({ filter: parseEventFilter(query), page: parsePage(query, ctx.pageSize) }));
     if (parsed instanceof Response) return parsed;
     const { filter, page } = parsed;
-    const total = store.countEvents(filter);
-    const events = store.listEvents({ ...filter, limit: page.limit, offset: page.offset });
+    const total = await store.events.count(filter);
+    const events = await store.events.list({ ...filter, limit: page.limit, offset: page.offset });
     return adminPage(c, (nonce) =>
       EventsPage({ nonce, csrf: token, events, filter, eventTypes: EVENT_TYPES, serverNames: ctx.serverNames, page: page.page, pageSize: page.limit, total }),
     );

@@ -38,15 +38,16 @@ export function upstreamTokenState(grant: GrantRecord, credential: UpstreamCrede
 }
 
 /** Joins grants with their clients (one lookup per distinct client) and upstream credential states. */
-export function buildGrantViews(store: Store, grants: GrantRecord[], now: number): GrantView[] {
+export async function buildGrantViews(store: Store, grants: GrantRecord[], now: number): Promise<GrantView[]> {
   const clients = new Map<string, ClientSummary>();
-  return grants.map((g) => {
+  const views: GrantView[] = [];
+  for (const g of grants) {
     let client = clients.get(g.clientId);
     if (!client) {
-      client = clientSummary(g.clientId, store.getClient(g.clientId));
+      client = clientSummary(g.clientId, await store.clients.find(g.clientId));
       clients.set(g.clientId, client);
     }
-    return {
+    views.push({
       id: g.id,
       status: g.status,
       statusReason: g.statusReason,
@@ -58,9 +59,10 @@ export function buildGrantViews(store: Store, grants: GrantRecord[], now: number
       scopes: g.scopes,
       createdAt: g.createdAt,
       lastUsedAt: g.lastUsedAt,
-      upstream: upstreamTokenState(g, g.status === 'active' ? store.getUpstreamCredential(g.id) : undefined, now),
-    };
-  });
+      upstream: upstreamTokenState(g, g.status === 'active' ? await store.upstreamCredentials.find(g.id) : undefined, now),
+    });
+  }
+  return views;
 }
 
 // ---- JSON (admin API): snake_case, epoch seconds -------------------------------------------------------------

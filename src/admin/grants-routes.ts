@@ -34,27 +34,29 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
   const csrf = csrfProtect(ctx.config.publicUrl);
   const { store, actions } = ctx;
 
-  app.get('/admin/grants', session, (c) => {
+  app.get('/admin/grants', session, async (c) => {
     const token = c.get('session').csrf;
     const query = new URL(c.req.url).searchParams;
     const parsed = parseOrInvalidPage(c, token, () => ({ filter: parseGrantFilter(query), page: parsePage(query, ctx.pageSize) }));
     if (parsed instanceof Response) return parsed;
     const { filter, page } = parsed;
-    const total = store.countGrants(filter);
-    const grants = buildGrantViews(store, store.listGrants({ ...filter, limit: page.limit, offset: page.offset }), ctx.clock());
+    const total = await store.grants.count(filter);
+    const grants = await buildGrantViews(store, await store.grants.list({ ...filter, limit: page.limit, offset: page.offset }), ctx.clock());
     const bulk: BulkFilter = { subject: filter.subject, clientId: filter.clientId, server: filter.server };
     const hasBulk = Boolean(bulk.subject || bulk.clientId || bulk.server);
     const notice = countNotice(query.get('revoked') ?? undefined, (n) => `Revoked ${n} grant${n === 1 ? '' : 's'}.`);
+    const bulkCount = hasBulk ? await actions.countActive(bulk) : null;
     return adminPage(c, (nonce) =>
-      GrantsPage({ nonce, csrf: token, grants, filter, serverNames: ctx.serverNames, page: page.page, pageSize: page.limit, total, bulkCount: hasBulk ? actions.countActive(bulk) : null, notice }),
+      GrantsPage({ nonce, csrf: token, grants, filter, serverNames: ctx.serverNames, page: page.page, pageSize: page.limit, total, bulkCount, notice }),
     );
   });
 
   // Registered before /admin/grants/:id so that "revoke" is never read as a grant id.
-  app.get('/admin/grants/revoke', session, (c) => {
+  app.get('/admin/grants/revoke', session, async (c) => {
     const token = c.get('session').csrf;
     const filter = parseOrInvalidPage(c, token, () => parseBulkFilter(new URL(c.req.url).searchParams));
     if (filter instanceof Response) return filter;
+    const count = await actions.countActive(filter);
     return adminPage(c, (nonce) =>
       ConfirmPage({
         nonce,
@@ -62,7 +64,7 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
         active: 'grants',
         title: 'Revoke grants in bulk',
         target: bulkTarget(filter),
-        count: actions.countActive(filter),
+        count,
         note: 'Each grant ends everywhere: keyhole tokens, stored upstream tokens (revoked at the upstream), open streams.',
         action: '/admin/grants/revoke',
         fields: Object.fromEntries(Object.entries(grantFilterParams(filter)).filter((e): e is [string, string] => e[1] !== undefined)),
@@ -80,13 +82,13 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
     return c.redirect(`/admin/grants${toQuery({ ...grantFilterParams(filter), revoked: revoked.length })}`, 303);
   });
 
-  app.get('/admin/grants/:id', session, (c) => {
+  app.get('/admin/grants/:id', session, async (c) => {
     const token = c.get('session').csrf;
-    const record = store.getGrant(c.req.param('id'));
+    const record = await store.grants.find(c.req.param('id'));
     if (!record) return adminMessage(c, 404, 'No such grant', 'There is no grant with this id.', token);
-    const [grant] = buildGrantViews(store, [record], ctx.clock());
-    const newestFirst = store.listEvents({ grantId: record.id, limit: TIMELINE_LIMIT });
-    const truncated = store.countEvents({ grantId: record.id }) > newestFirst.length;
+    const [grant] = await buildGrantViews(store, [record], ctx.clock());
+    const newestFirst = await store.events.list({ grantId: record.id, limit: TIMELINE_LIMIT });
+    const truncated = await store.events.count({ grantId: record.id }) > newestFirst.length;
     const revoked = new URL(c.req.url).searchParams.get('revoked');
     const notice = revoked === '1' ? 'The grant was revoked.' : revoked === '0' ? 'The grant was already revoked.' : undefined;
     return adminPage(c, (nonce) => GrantDetailPage({ nonce, csrf: token, grant: grant!, events: newestFirst.reverse(), eventsTruncated: truncated, notice }));

@@ -44,21 +44,21 @@ export function signInRoutes(ctx: AdminContext): Hono<FormEnv> {
     const given = form.getAll('token').length === 1 ? form.get('token')! : '';
     if (given === '' || !safeEqual(given, ctx.token)) {
       const lockout = ctx.limiter.fail(address);
-      ctx.events.record({ type: 'admin.sign_in_failed', outcome: 'failure', detail: { via: 'page', address, ...(lockout ? { lockout_seconds: lockout } : {}) } });
+      await ctx.events.record({ type: 'admin.sign_in_failed', outcome: 'failure', detail: { via: 'page', address, ...(lockout ? { lockout_seconds: lockout } : {}) } });
       return adminPage(c, (nonce) => LoginPage({ nonce, error: 'That admin token is not right.' }), 401);
     }
     ctx.limiter.succeed(address);
     const { cookieValue } = ctx.sessions.create();
     ctx.cookie.write(c, cookieValue);
-    ctx.events.record({ type: 'admin.signed_in', detail: { via: 'page', address } });
+    await ctx.events.record({ type: 'admin.signed_in', detail: { via: 'page', address } });
     c.header('Cache-Control', 'no-store');
     return c.redirect('/admin/grants', 303);
   });
 
-  app.post('/admin/logout', adminBodyLimit, session, csrf, (c) => {
+  app.post('/admin/logout', adminBodyLimit, session, csrf, async (c) => {
     ctx.sessions.destroy(c.get('session'));
     ctx.cookie.clear(c);
-    ctx.events.record({ type: 'admin.signed_out', detail: { via: 'page' } });
+    await ctx.events.record({ type: 'admin.signed_out', detail: { via: 'page' } });
     return c.redirect('/admin/login', 303);
   });
 

@@ -7,12 +7,12 @@
  *
  * What is approved is the form of each tool keyhole last saw in the upstream's own `tools/list` answer (before any
  * filter): description and inputSchema, as a SHA-256 digest (src/policy/pinned-tools.ts). The approval replaces
- * the server's list, is stored (src/store/approved-tools.ts), takes effect at once, and is recorded as a
+ * the server's list, is stored (`store.approvedTools`, src/store/repositories/approved-tools.ts), takes effect at once, and is recorded as a
  * `tools.approved` event (names only).
  */
 import { Hono, type Context } from 'hono';
 import type { PinRegistry } from '../policy/pin-registry.js';
-import type { ApprovedToolsRepository } from '../store/approved-tools.js';
+import type { ApprovedToolsRepository } from '../store/types.js';
 import { mediaType } from '../http/media-type.js';
 import { parseJsonObject } from '../http/json-object.js';
 import type { AdminContext } from './admin-context.js';
@@ -74,7 +74,7 @@ export function toolApprovalRoutes(ctx: AdminContext, deps: ToolApprovalDeps): H
     await approvedTools.approve(name, snapshot, by, at); // stored first: a restart keeps what took effect
     pinRegistry.setApproved(name, snapshot);
     const approved = Object.keys(snapshot).sort();
-    ctx.events.record({ type: 'tools.approved', server: name, detail: { by, tools: approved, changed: diff.changed, added: diff.added, removed: diff.removed } });
+    await ctx.events.record({ type: 'tools.approved', server: name, detail: { by, tools: approved, changed: diff.changed, added: diff.added, removed: diff.removed } });
     return c.json({ server: name, approved, approved_at: at, approved_by: by, diff });
   });
   return app;

@@ -80,11 +80,11 @@ export function checkRequestSizes(q: Map<string, string>): void {
   if (tooLong(q, 'redirect_uri')) throw new AuthorizePageError(new InvalidRequestError(`redirect_uri is longer than ${AUTHORIZE_LIMITS.redirect_uri} bytes`));
 }
 
-export function checkClientAndRedirect(store: Store, q: Map<string, string>): ValidatedClient {
+export async function checkClientAndRedirect(store: Store, q: Map<string, string>): Promise<ValidatedClient> {
   const clientId = q.get('client_id');
   if (!clientId) throw new AuthorizePageError(new InvalidRequestError('client_id is required'));
   checkRequestSizes(q);
-  const client = store.getClient(clientId);
+  const client = await store.clients.find(clientId);
   if (!client) throw new AuthorizePageError(new InvalidClientError('unknown client_id: the application must register again'));
   if (client.blockedAt !== null) throw new AuthorizePageError(new InvalidClientError('this application has been blocked by an administrator'));
   const registered = registeredRedirectUris(client);

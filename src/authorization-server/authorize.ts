@@ -14,6 +14,7 @@ import { AuthorizePageError, AuthorizeRedirectError, checkAuthorizationParams, c
 import { clientRedirectUrl, formActionSource } from './client-redirect.js';
 import { OAuthError } from '../oauth/errors.js';
 import { randomId } from '../store/crypto/hash.js';
+import type { GrantRecord } from '../store/types.js';
 import { consentCsrf } from './consent-csrf.js';
 import { browserGrants } from './browser-grants.js';
 import { pageNonce, renderPage } from '../http/render-page.js';
@@ -58,17 +59,21 @@ export function authorizeRoutes(deps: AuthorizationServerDeps, limits: Authorize
       const q = readQuery(new URL(c.req.url));
       checkRequestSizes(q);
       await resolveMetadataDocumentClient(deps.clientIdMetadata, q);
-      const v = checkClientAndRedirect(store, q);
+      const v = await checkClientAndRedirect(store, q);
       const r = checkAuthorizationParams(config, deps.resources, v, q);
       const server = config.servers[r.server]!;
       const now = clock();
       const pendingId = randomId('p');
-      store.deleteExpiredPending(now);
+      await store.pending.deleteExpired(now);
       // Step-up: this browser already holds an active grant for the same client and server.
-      const stepUp = remembered
-        .read(c)
-        .map((id) => store.getGrant(id))
-        .find((g) => g?.status === 'active' && g.clientId === v.client.clientId && g.server === r.server);
+      let stepUp: GrantRecord | undefined;
+      for (const id of remembered.read(c)) {
+        const g = await store.grants.find(id);
+        if (g?.status === 'active' && g.clientId === v.client.clientId && g.server === r.server) {
+          stepUp = g;
+          break;
+        }
+      }
       const upstream = deps.upstreamClients.get(r.server)!;
       const as = await upstream.metadata().catch(() => undefined);
       const upstreamAuthorize = as?.authorization_endpoint ?? server.oauth.authorizationEndpoint ?? server.oauth.issuer ?? '';
@@ -81,7 +86,7 @@ export function authorizeRoutes(deps: AuthorizationServerDeps, limits: Authorize
         loopback = false;
       }
       // Written only now that the consent page is rendered (nothing can fail between here and the response).
-      store.createPending({
+      await store.pending.create({
         id: pendingId,
         request: { clientId: v.client.clientId, redirectUri: v.redirectUri, codeChallenge: r.codeChallenge, state: r.state ?? null, scopes: r.scopes, resource: r.resource, server: r.server },
         upstreamStateHash: null,

@@ -35,7 +35,7 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
     const url = new URL(c.req.url);
     const state = url.searchParams.get('state');
     const now = clock();
-    const pending = state ? store.takePendingByUpstreamState(sha256Hex(state), now) : undefined;
+    const pending = state ? await store.pending.takeByUpstreamState(sha256Hex(state), now) : undefined;
     const errorPage = (description: string) => {
       const nonce = pageNonce();
       return renderPage(c, ErrorPage({ nonce, title: 'Sign-in could not be completed', error: 'invalid_request', description }), { nonce, status: 400 });
@@ -48,7 +48,7 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
     // to the client (the pending authorization is consumed: its state is single-use).
     // https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#required-protections ("OAuth State Parameter Validation")
     if (!binding.matches(c, pending.id, pending.browserBindingHash)) {
-      events.record({ type: 'consent.binding_failed', ...base, outcome: 'failure', detail: { pending_id: pending.id } });
+      await events.record({ type: 'consent.binding_failed', ...base, outcome: 'failure', detail: { pending_id: pending.id } });
       return errorPage('This sign-in was started in another browser. For your safety it was not completed: no application received access. If you did not start it, you can ignore this page; otherwise start again from your application in this browser.');
     }
     binding.clear(c, pending.id);
@@ -61,7 +61,7 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
       auth = await deps.upstreamClients.get(req.server)!.exchangeCode(url, state!, verifier);
     } catch (e) {
       const upstreamError = e instanceof oauth.AuthorizationResponseError ? e.error : undefined;
-      events.record({ type: 'upstream.authorization_failed', ...base, outcome: 'failure', detail: { pending_id: pending.id, upstream_error: upstreamError ?? (e as Error).name } });
+      await events.record({ type: 'upstream.authorization_failed', ...base, outcome: 'failure', detail: { pending_id: pending.id, upstream_error: upstreamError ?? (e as Error).name } });
       if (upstreamError === 'access_denied') return toClient(new AccessDeniedError('access was denied at the upstream service'));
       if (e instanceof UpstreamUnavailableError && (e.kind === 'network' || e.kind === 'timeout')) return toClient(new TemporarilyUnavailableError('the upstream service could not be reached'));
       // A malformed upstream response (wrong `iss` — RFC 9207 §2.4 mix-up defence —, implicit-flow parameters, …) is refused
@@ -72,38 +72,38 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
     }
 
     // The same client, server and upstream account keep one grant: a step-up widens it (same grant id).
-    const stepUp = pending.grantId ? store.getGrant(pending.grantId) : undefined;
+    const stepUp = pending.grantId ? await store.grants.find(pending.grantId) : undefined;
     let grant =
       stepUp?.status === 'active' && stepUp.subject === auth.subject && stepUp.clientId === req.clientId && stepUp.server === req.server
         ? stepUp
-        : store.findActiveGrant(req.clientId, req.server, auth.subject);
+        : await store.grants.findActive(req.clientId, req.server, auth.subject);
     if (grant) {
       const scopes = union(grant.scopes, req.scopes);
-      store.updateGrantScopes(grant.id, scopes);
-      events.record({ type: 'grant.updated', grantId: grant.id, ...base, subject: auth.subject, detail: { scopes, added: req.scopes.filter((s) => !grant!.scopes.includes(s)) } });
+      await store.grants.updateScopes(grant.id, scopes);
+      await events.record({ type: 'grant.updated', grantId: grant.id, ...base, subject: auth.subject, detail: { scopes, added: req.scopes.filter((s) => !grant!.scopes.includes(s)) } });
       grant = { ...grant, scopes };
     } else {
       grant = {
         id: randomId('g'), clientId: req.clientId, server: req.server, subject: auth.subject, subjectName: auth.subjectName,
         scopes: req.scopes, status: 'active', statusReason: null, createdAt: now, lastUsedAt: null, revokedAt: null,
       };
-      store.createGrant(grant);
-      events.record({ type: 'grant.created', grantId: grant.id, ...base, subject: auth.subject, detail: { scopes: grant.scopes } });
+      await store.grants.create(grant);
+      await events.record({ type: 'grant.created', grantId: grant.id, ...base, subject: auth.subject, detail: { scopes: grant.scopes } });
     }
-    const previous = store.getUpstreamCredential(grant.id);
+    const previous = await store.upstreamCredentials.find(grant.id);
     await deps.tokenManager.persist(grant.id, auth, previous, pending.upstreamScopes);
-    events.record({
+    await events.record({
       type: 'upstream.authorized', grantId: grant.id, ...base, subject: auth.subject,
       detail: { access_fp: fingerprint(auth.accessToken), refresh_fp: auth.refreshToken ? fingerprint(auth.refreshToken) : null, expires_in: auth.expiresIn ?? null, upstream_scopes: auth.scopes ?? pending.upstreamScopes },
     });
 
     const code = randomToken('kh_code_');
     const familyId = randomId('f');
-    store.createCode({
+    await store.tokens.createCode({
       hash: sha256Hex(code), grantId: grant.id, familyId, clientId: req.clientId, redirectUri: req.redirectUri, codeChallenge: req.codeChallenge,
       resource: req.resource, scopes: req.scopes, expiresAt: now + CODE_TTL_SECONDS, usedAt: null,
     });
-    events.record({ type: 'code.issued', grantId: grant.id, ...base, subject: auth.subject, detail: { code_fp: fingerprint(code), family_id: familyId, expires_in: CODE_TTL_SECONDS } });
+    await events.record({ type: 'code.issued', grantId: grant.id, ...base, subject: auth.subject, detail: { code_fp: fingerprint(code), family_id: familyId, expires_in: CODE_TTL_SECONDS } });
     remembered.remember(c, grant.id);
     return c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { code, state: req.state }), 302);
   });

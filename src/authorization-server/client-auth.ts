@@ -28,7 +28,7 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   }
 }
 
-export function authenticateClient(c: Context, form: URLSearchParams, store: Store): ClientRecord {
+export async function authenticateClient(c: Context, form: URLSearchParams, store: Store): Promise<ClientRecord> {
   const basic = basicCredentials(c.req.header('authorization'));
   const formId = form.get('client_id') ?? undefined;
   const formSecret = form.get('client_secret') ?? undefined;
@@ -36,7 +36,7 @@ export function authenticateClient(c: Context, form: URLSearchParams, store: Sto
   if (basic && formId !== undefined && formId !== basic.id) throw new InvalidRequestError('client_id does not match the Basic credentials');
   const clientId = basic?.id ?? formId;
   if (!clientId) throw new InvalidClientError('client authentication is required (client_id)');
-  const client = store.getClient(clientId);
+  const client = await store.clients.find(clientId);
   // Unknown client → invalid_client, so the SDK re-registers (MCP-AUTH-REQUIREMENTS C.13).
   if (!client) throw new InvalidClientError('unknown client');
   if (client.blockedAt !== null) throw new InvalidClientError('this client is blocked');

@@ -67,8 +67,8 @@ export class ClientExpiry {
     const { store, clock, config } = this.#deps;
     const { neverUsedCreatedBefore, usedBefore } = this.cutoffs(clock());
     const done: ExpiredClient[] = [];
-    for (const candidate of store.listExpiredDcrClients(neverUsedCreatedBefore, usedBefore, config.expiryBatchSize)) {
-      const client = store.getClient(candidate.clientId);
+    for (const candidate of await store.clients.listExpiredDcr(neverUsedCreatedBefore, usedBefore, config.expiryBatchSize)) {
+      const client = await store.clients.find(candidate.clientId);
       // Re-checked one by one: the client may have been used since the batch was listed.
       if (!client || stillExpired(client, this.cutoffs(clock())) !== candidate.reason) continue;
       try {
@@ -110,10 +110,10 @@ export class ClientExpiry {
 
   async #expire(client: ClientRecord, reason: ClientExpiryReason): Promise<ExpiredClient> {
     const { store, events, revoker, clock } = this.#deps;
-    store.blockClient(client.clientId, clock());
+    await store.clients.block(client.clientId, clock());
     let revokedGrants = 0;
     for (;;) {
-      const active = store.listGrants({ clientId: client.clientId, status: 'active', limit: 100 });
+      const active = await store.grants.list({ clientId: client.clientId, status: 'active', limit: 100 });
       if (active.length === 0) break;
       let progress = false;
       for (const g of active) {
@@ -124,8 +124,8 @@ export class ClientExpiry {
       }
       if (!progress) break;
     }
-    store.deleteClient(client.clientId);
-    events.record({ type: 'client.expired', clientId: client.clientId, detail: { reason, revoked_grants: revokedGrants, actor: ACTOR } });
+    await store.clients.delete(client.clientId);
+    await events.record({ type: 'client.expired', clientId: client.clientId, detail: { reason, revoked_grants: revokedGrants, actor: ACTOR } });
     return { clientId: client.clientId, reason, revokedGrants };
   }
 }

@@ -181,7 +181,7 @@ export class ClientIdMetadataResolver {
     if (!this.#config.enabled) throw new ClientMetadataDocumentError('this server does not accept client ID metadata documents: register the client first');
     const problem = metadataDocumentUrlProblem(clientId);
     if (problem) throw new ClientMetadataDocumentError(`a URL client_id (client ID metadata document) ${problem}`);
-    const stored = this.#store.getClient(clientId);
+    const stored = await this.#store.clients.find(clientId);
     if (stored && stored.kind !== 'cimd') throw new ClientMetadataDocumentError('this client_id is registered as another kind of client');
     if (stored?.blockedAt != null) return stored;
     if (mode === 'token' && !stored) throw new ClientMetadataDocumentError('unknown client: authorize first');
@@ -244,18 +244,18 @@ export class ClientIdMetadataResolver {
       throw err;
     }
 
-    const existing = this.#store.getClient(url);
+    const existing = await this.#store.clients.find(url);
     const record: ClientRecord = { clientId: url, kind: 'cimd', metadata, secretHash: null, createdAt: existing?.createdAt ?? this.#clock(), blockedAt: existing?.blockedAt ?? null };
-    if (!existing || JSON.stringify(existing.metadata) !== JSON.stringify(metadata)) this.#store.upsertClient(record);
+    if (!existing || JSON.stringify(existing.metadata) !== JSON.stringify(metadata)) await this.#store.clients.upsert(record);
     if (!existing) {
-      this.#events.record({
+      await this.#events.record({
         type: 'client.registered',
         clientId: url,
         detail: { kind: 'cimd', client_name: typeof metadata.client_name === 'string' ? metadata.client_name : null, document_host: new URL(url).host, redirect_hosts: (metadata.redirect_uris as string[]).map(hostOf) },
       });
     }
     this.#remember(url, { ok: true, freshUntil: this.#nowMs() + freshSeconds * 1000 });
-    return this.#store.getClient(url) ?? record;
+    return await this.#store.clients.find(url) ?? record;
   }
 
   #remember(url: string, entry: CacheEntry): void {

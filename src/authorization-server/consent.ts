@@ -48,7 +48,7 @@ export function consentRoutes(deps: AuthorizationServerDeps): Hono {
       return page(400, 'invalid_request', (e as Error).message);
     }
     const pendingId = form.get('pending') ?? '';
-    const pending = store.getPending(pendingId);
+    const pending = await store.pending.find(pendingId);
     if (!pending || pending.expiresAt <= clock() || pending.upstreamStateHash !== null) {
       return page(400, 'invalid_request', 'This authorization request has expired or was already answered.');
     }
@@ -57,17 +57,17 @@ export function consentRoutes(deps: AuthorizationServerDeps): Hono {
       return page(403, 'invalid_request', 'The consent form could not be verified (missing or invalid CSRF token). Start again from your application.');
     }
     // The client may have been blocked or deleted since /authorize: nothing goes upstream for it.
-    const client = store.getClient(req.clientId);
+    const client = await store.clients.find(req.clientId);
     if (!client || client.blockedAt !== null) {
-      store.deletePending(pending.id);
+      await store.pending.delete(pending.id);
       return page(400, 'invalid_client', 'This application is no longer allowed to request access.');
     }
     const decision = form.get('decision');
     const base = { clientId: req.clientId, server: req.server };
     if (decision === 'deny') {
-      store.deletePending(pending.id);
+      await store.pending.delete(pending.id);
       csrf.clear(c, pending.id);
-      events.record({ type: 'consent.denied', ...base, outcome: 'failure', detail: { pending_id: pending.id, scopes: req.scopes } });
+      await events.record({ type: 'consent.denied', ...base, outcome: 'failure', detail: { pending_id: pending.id, scopes: req.scopes } });
       return c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { error: new AccessDeniedError('the user denied access'), state: req.state }), 302);
     }
     if (decision !== 'approve') return page(400, 'invalid_request', 'decision must be approve or deny');
@@ -75,7 +75,7 @@ export function consentRoutes(deps: AuthorizationServerDeps): Hono {
     const server = config.servers[req.server]!;
     // Incremental consent: for a step-up, ask the upstream only for the upstream scopes that are added
     // (plus the base scopes every authorization needs, e.g. openid and offline_access).
-    const widened = pending.grantId ? store.getGrant(pending.grantId) : undefined;
+    const widened = pending.grantId ? await store.grants.find(pending.grantId) : undefined;
     const already = widened?.status === 'active' ? upstreamScopesFor(server, widened.scopes) : [];
     const upstreamScopes = widened?.status === 'active'
       ? union(server.oauth.scopes, upstreamScopesFor(server, req.scopes).filter((s) => !already.includes(s)))
@@ -94,8 +94,8 @@ export function consentRoutes(deps: AuthorizationServerDeps): Hono {
     // — the state's cookie is set only now, after consent was approved, immediately before the upstream redirect.
     const bindingHash = binding.bind(c, pending.id, pending.expiresAt - clock());
     csrf.clear(c, pending.id);
-    store.updatePendingUpstream(pending.id, sha256Hex(state), await deps.cipher.seal(verifier, sealContext.pendingVerifier(pending.id)), upstreamScopes, bindingHash);
-    events.record({ type: 'consent.approved', ...base, detail: { pending_id: pending.id, scopes: req.scopes, upstream_scopes: upstreamScopes } });
+    await store.pending.attachUpstream(pending.id, sha256Hex(state), await deps.cipher.seal(verifier, sealContext.pendingVerifier(pending.id)), upstreamScopes, bindingHash);
+    await events.record({ type: 'consent.approved', ...base, detail: { pending_id: pending.id, scopes: req.scopes, upstream_scopes: upstreamScopes } });
     return c.redirect(location.toString(), 303);
   });
 

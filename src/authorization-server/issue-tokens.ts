@@ -14,7 +14,7 @@ export interface TokenResponse {
   scope: string;
 }
 
-export function issueTokenPair(
+export async function issueTokenPair(
   deps: Pick<AuthorizationServerDeps, 'store' | 'config' | 'clock'>,
   p: {
     grantId: string; familyId: string; clientId: string; resource: string;
@@ -23,15 +23,15 @@ export function issueTokenPair(
     /** Scopes of the refresh token when they differ: a refresh that narrows the access token keeps the refresh token's scope. */
     refreshScopes?: string[];
   },
-): { response: TokenResponse; fingerprints: { access_fp: string; refresh_fp: string } } {
+): Promise<{ response: TokenResponse; fingerprints: { access_fp: string; refresh_fp: string } }> {
   const { store, config, clock } = deps;
   const now = clock();
   const access = randomToken('kh_at_');
   const refresh = randomToken('kh_rt_');
   const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = config.tokens;
-  store.transaction(() => {
-    store.createAccessToken({ hash: sha256Hex(access), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.scopes, expiresAt: now + accessTokenTtlSeconds, revokedAt: null });
-    store.createRefreshToken({ hash: sha256Hex(refresh), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.refreshScopes ?? p.scopes, expiresAt: now + refreshTokenTtlSeconds, usedAt: null, revokedAt: null });
+  await store.transaction(async (tx) => {
+    await tx.tokens.createAccess({ hash: sha256Hex(access), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.scopes, expiresAt: now + accessTokenTtlSeconds, revokedAt: null });
+    await tx.tokens.createRefresh({ hash: sha256Hex(refresh), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.refreshScopes ?? p.scopes, expiresAt: now + refreshTokenTtlSeconds, usedAt: null, revokedAt: null });
   });
   return {
     response: { access_token: access, token_type: 'Bearer', expires_in: accessTokenTtlSeconds, refresh_token: refresh, scope: formatScope(p.scopes) },

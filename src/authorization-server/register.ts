@@ -33,7 +33,7 @@ export function registerRoutes(deps: AuthorizationServerDeps): Hono {
     const now = deps.clock();
     // https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2 — refusals are JSON errors; 429 for rate limits.
     if (!perAddress.take(clientAddress(c), now * 1000)) throw tooMany(c, 60, 'too many registrations from this address; try again in a minute');
-    const recent = deps.store.dcrRegistrationsSince(now - HOUR + 1);
+    const recent = await deps.store.dcrRegistrations.countSince(now - HOUR + 1);
     if (recent.count >= dcr.globalPerHour) {
       throw tooMany(c, (recent.oldest ?? now) + HOUR - now, 'too many client registrations on this server right now; try again later');
     }
@@ -58,8 +58,8 @@ export function registerRoutes(deps: AuthorizationServerDeps): Hono {
       grant_types: grantTypes,
       response_types: ['code'],
     };
-    deps.store.createClient({ clientId, kind: 'dcr', metadata, secretHash: secret ? sha256Hex(secret) : null, createdAt: now, blockedAt: null, lastUsedAt: null });
-    deps.events.record({
+    await deps.store.clients.create({ clientId, kind: 'dcr', metadata, secretHash: secret ? sha256Hex(secret) : null, createdAt: now, blockedAt: null, lastUsedAt: null });
+    await deps.events.record({
       type: 'client.registered',
       clientId,
       detail: {

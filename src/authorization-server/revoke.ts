@@ -26,8 +26,8 @@ export function revokeRoutes(deps: AuthorizationServerDeps & { logger?: Logger }
     const hint = form.get('token_type_hint');
     if (hint !== null && hint !== 'access_token' && hint !== 'refresh_token') throw new UnsupportedTokenTypeError('token_type_hint must be access_token or refresh_token');
     const hash = sha256Hex(token);
-    const refresh = store.getRefreshToken(hash);
-    const access = refresh ? undefined : store.lookupAccessToken(hash);
+    const refresh = await store.tokens.findRefresh(hash);
+    const access = refresh ? undefined : await store.tokens.findAccess(hash);
     const owner = refresh?.clientId ?? access?.clientId;
     // https://www.rfc-editor.org/rfc/rfc7009#section-2.2 — "invalid tokens do not cause an error response".
     if (owner === undefined) return c.body(null, 200);
@@ -45,8 +45,8 @@ export function revokeRoutes(deps: AuthorizationServerDeps & { logger?: Logger }
     if (refresh) {
       await deps.revoker.revoke(refresh.grantId, 'client_revoked', `client:${client.clientId}`);
     } else if (access && access.revokedAt === null) {
-      store.revokeAccessToken(hash, clock());
-      events.record({ type: 'token.revoked', grantId: access.grantId, clientId: client.clientId, server: access.server, subject: access.subject, detail: { access_fp: fingerprint(token), actor: `client:${client.clientId}` } });
+      await store.tokens.revokeAccess(hash, clock());
+      await events.record({ type: 'token.revoked', grantId: access.grantId, clientId: client.clientId, server: access.server, subject: access.subject, detail: { access_fp: fingerprint(token), actor: `client:${client.clientId}` } });
     }
     return c.body(null, 200);
   });

@@ -29,18 +29,22 @@ export function staticClientRecord(c: StaticClientConfig, createdAt: number): Cl
 }
 
 /** Makes the store's static clients match the config. */
-export function syncStaticClients(store: Store, clients: readonly StaticClientConfig[], events: EventRecorder, now: number): void {
+export async function syncStaticClients(store: Store, clients: readonly StaticClientConfig[], events: EventRecorder, now: number): Promise<void> {
   const configured = new Set(clients.map((c) => c.clientId));
-  store.transaction(() => {
-    for (const existing of store.listClients()) {
-      if (existing.kind === 'static' && !configured.has(existing.clientId)) store.deleteClient(existing.clientId);
+  const registered = await store.transaction(async (tx) => {
+    for (const existing of await tx.clients.list()) {
+      if (existing.kind === 'static' && !configured.has(existing.clientId)) await tx.clients.delete(existing.clientId);
     }
+    const created: StaticClientConfig[] = [];
     for (const c of clients) {
-      const existing = store.getClient(c.clientId);
-      store.upsertClient(staticClientRecord(c, existing?.createdAt ?? now));
-      if (!existing) {
-        events.record({ type: 'client.registered', clientId: c.clientId, detail: { kind: 'static', client_name: c.clientName, auth_method: c.clientSecret || c.clientSecretSha256 ? 'client_secret_basic' : 'none' } });
-      }
+      const existing = await tx.clients.find(c.clientId);
+      await tx.clients.upsert(staticClientRecord(c, existing?.createdAt ?? now));
+      if (!existing) created.push(c);
     }
+    return created;
   });
+  // After the commit: the recorder writes through the store, which waits while the transaction is open.
+  for (const c of registered) {
+    await events.record({ type: 'client.registered', clientId: c.clientId, detail: { kind: 'static', client_name: c.clientName, auth_method: c.clientSecret || c.clientSecretSha256 ? 'client_secret_basic' : 'none' } });
+  }
 }

@@ -75,7 +75,7 @@ export async function adminClient(target: { url?: string | undefined; config?: s
   const keyring = await loadKeyring(config, { env: io.env });
   const token = randomBytes(32).toString('base64url');
   // Event lines go to the database only; the command prints its own results.
-  const keyhole = createKeyhole({ config: { ...config, admin: { token } }, keyring, log: () => undefined });
+  const keyhole = await createKeyhole({ config: { ...config, admin: { token } }, keyring, log: () => undefined });
   return {
     async call(method, path, body) {
       return decode(await keyhole.app.request(path, request(method, token, body)));

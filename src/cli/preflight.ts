@@ -68,9 +68,9 @@ async function keyringCheck(config: KeyholeConfig, env: NodeJS.ProcessEnv, dbUsa
     if (!existsSync(config.storage.sqlite)) return { name, ok: true, detail: `${keyring.keys.size} key(s) from ${source.description}; no database yet` };
     const store = openSqliteStore(config.storage.sqlite);
     try {
-      assertKeyringCovers(store, keyring, source.description);
+      await assertKeyringCovers(store, keyring, source.description);
     } finally {
-      store.close();
+      await store.close();
     }
     return { name, ok: true, detail: `${keyring.keys.size} key(s) from ${source.description} open every stored entry` };
   } catch (e) {

@@ -24,7 +24,7 @@ Example:
     const { values } = parse('serve', args, { config: { type: 'string', short: 'c' } });
     const config = loadConfigFile(requireConfig(values.config, 'serve'), io.env);
     const keyring = await loadKeyring(config, { env: io.env });
-    const keyhole = createKeyhole({ config, keyring });
+    const keyhole = await createKeyhole({ config, keyring });
     const { url } = await keyhole.listen();
     io.err(JSON.stringify({ level: 'info', msg: 'keyhole.listening', url, publicUrl: config.publicUrl, servers: Object.keys(config.servers) }));
     if (config.listen.tls) {

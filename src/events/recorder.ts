@@ -35,7 +35,7 @@ export class EventRecorder {
     private readonly clock: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
-  record(e: EventInput): void {
+  async record(e: EventInput): Promise<void> {
     const at = this.clock();
     const detail = redact(e.detail ?? {}) as Record<string, unknown>;
     const row = {
@@ -48,7 +48,7 @@ export class EventRecorder {
       outcome: e.outcome ?? 'success',
       detail,
     };
-    const id = this.store.appendEvent(row);
+    const id = await this.store.events.append(row);
     this.log(JSON.stringify({ level: row.outcome === 'success' ? 'info' : 'warn', msg: 'keyhole.event', id, ...row, at: new Date(at * 1000).toISOString() }));
   }
 }

@@ -35,7 +35,7 @@ export class GrantRevoker {
   /** Returns false when the grant was unknown or already revoked. Never throws for upstream failures. */
   async revoke(grantId: string, reason: string, actor: string): Promise<boolean> {
     const { store, vault, events, upstreamClients, clock } = this.deps;
-    const grant = store.getGrant(grantId);
+    const grant = await store.grants.find(grantId);
     if (!grant || grant.status !== 'active') return false;
     const entry = await vault.get(grantId);
     // Open the upstream token before the row is deleted; it is only held in memory for the revocation call.
@@ -47,27 +47,27 @@ export class GrantRevoker {
     } catch {
       upstreamToken = undefined; // undecryptable or keychain unreachable: nothing to revoke upstream, the local revocation still proceeds
     }
-    if (!store.revokeGrant(grantId, reason, clock())) return false;
+    if (!await store.grants.revoke(grantId, reason, clock())) return false;
     for (const l of this.listeners) l(grantId);
     // The keychain entry goes with the row (the row was the only pointer to it).
     let keychain: 'deleted' | 'failed' | undefined;
     if (entry?.credential.refreshInKeychain || vault.backend === 'keychain') {
       keychain = await vault.delete(grantId, entry?.credential).then(() => 'deleted' as const, () => 'failed' as const);
     }
-    events.record({ type: 'grant.revoked', grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject, detail: keychain ? { reason, actor, keychain } : { reason, actor } });
+    await events.record({ type: 'grant.revoked', grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject, detail: keychain ? { reason, actor, keychain } : { reason, actor } });
 
     const client = upstreamClients.get(grant.server);
     if (!upstreamToken || !client) return true;
     try {
       const outcome = await client.revoke(upstreamToken.value, upstreamToken.hint);
-      events.record({
+      await events.record({
         type: 'upstream.revocation',
         grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject,
         outcome: 'success',
         detail: { result: outcome, token_type: upstreamToken.hint, token_fp: fingerprint(upstreamToken.value) },
       });
     } catch (e) {
-      events.record({
+      await events.record({
         type: 'upstream.revocation',
         grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject,
         outcome: 'failure',

@@ -99,19 +99,19 @@ export class McpUpstreamRegistrar implements UpstreamClientSource {
   }
 
   /** The upstream answered invalid_client: forget the registration, so that the next sign-in registers again. */
-  invalidate(): void {
+  async invalidate(): Promise<void> {
     this.registered = undefined;
     const issuer = this.issuer;
     if (!issuer) return;
-    this.deps.store.deleteUpstreamRegistration(this.deps.server, issuer);
-    this.deps.events.record({ type: 'upstream.client_registered', server: this.deps.server, outcome: 'failure', detail: { issuer, reason: 'invalid_client', action: 'registration_forgotten' } });
+    await this.deps.store.upstreamRegistrations.delete(this.deps.server, issuer);
+    await this.deps.events.record({ type: 'upstream.client_registered', server: this.deps.server, outcome: 'failure', detail: { issuer, reason: 'invalid_client', action: 'registration_forgotten' } });
   }
 
   private async loadOrRegister(): Promise<UpstreamClientCredentials & { expiresAt: number | null }> {
     const { store, cipher, server, clock } = this.deps;
     const { as, allowInsecure } = await this.discover();
     const issuer = as.issuer;
-    const saved = store.getUpstreamRegistration(server, issuer);
+    const saved = await store.upstreamRegistrations.find(server, issuer);
     const wantCimd = usesClientIdMetadataDocument(as, this.deps.publicUrl);
     if (saved && (saved.clientSecretExpiresAt === null || saved.clientSecretExpiresAt > clock() + 60) && (saved.kind === 'cimd') === wantCimd) {
       try {
@@ -128,11 +128,11 @@ export class McpUpstreamRegistrar implements UpstreamClientSource {
     const { store, server, clock, events, publicUrl } = this.deps;
     const metadata = keyholeClientMetadata(publicUrl);
     const clientId = metadata.client_id as string;
-    store.putUpstreamRegistration({
+    await store.upstreamRegistrations.put({
       server, issuer, kind: 'cimd', clientId, clientSecret: null, clientSecretExpiresAt: null, tokenEndpointAuthMethod: 'none',
       registrationAccessToken: null, registrationClientUri: null, metadata, createdAt: clock(),
     });
-    events.record({ type: 'upstream.client_registered', server, clientId: null, detail: { issuer, kind: 'cimd', upstream_client_id: clientId, token_endpoint_auth_method: 'none' } });
+    await events.record({ type: 'upstream.client_registered', server, clientId: null, detail: { issuer, kind: 'cimd', upstream_client_id: clientId, token_endpoint_auth_method: 'none' } });
     return { clientId, clientSecret: undefined, tokenEndpointAuthMethod: 'none', expiresAt: null };
   }
 
@@ -161,7 +161,7 @@ export class McpUpstreamRegistrar implements UpstreamClientSource {
     } catch (e) {
       const kind = e instanceof oauth.ResponseBodyError ? (e.status >= 500 ? 'server' : 'protocol') : (e as Error)?.name === 'TimeoutError' ? 'timeout' : e instanceof oauth.OperationProcessingError ? 'protocol' : 'network';
       const reason = e instanceof oauth.ResponseBodyError ? `${e.error}` : (e as Error)?.name ?? 'error';
-      events.record({ type: 'upstream.client_registered', server, outcome: 'failure', detail: { issuer: as.issuer, kind: 'dcr', reason } });
+      await events.record({ type: 'upstream.client_registered', server, outcome: 'failure', detail: { issuer: as.issuer, kind: 'dcr', reason } });
       throw new UpstreamDiscoveryError(kind, `dynamic client registration at ${as.issuer} failed (${reason})`);
     }
     const clientId = response.client_id;
@@ -185,8 +185,8 @@ export class McpUpstreamRegistrar implements UpstreamClientSource {
       metadata,
       createdAt: clock(),
     };
-    store.putUpstreamRegistration(record);
-    events.record({ type: 'upstream.client_registered', server, detail: { issuer, kind: 'dcr', upstream_client_id: clientId, token_endpoint_auth_method: authMethod, secret_expires_at: expires } });
+    await store.upstreamRegistrations.put(record);
+    await events.record({ type: 'upstream.client_registered', server, detail: { issuer, kind: 'dcr', upstream_client_id: clientId, token_endpoint_auth_method: authMethod, secret_expires_at: expires } });
     return { clientId, clientSecret: secret, tokenEndpointAuthMethod: authMethod, expiresAt: expires };
   }
 }

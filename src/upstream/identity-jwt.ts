@@ -27,7 +27,7 @@ interface Cached {
 
 export interface IdentityJwtSourceDeps {
   keys: SigningKeys;
-  store: Pick<Store, 'getGrant'>;
+  store: Pick<Store, 'grants'>;
   /** `iss`: keyhole's publicUrl. */
   issuer: string;
   audience: string;
@@ -47,7 +47,7 @@ export class IdentityJwtSource implements UpstreamCredentialSource {
   }
 
   async getCredential(grant: CredentialGrant, force: boolean): Promise<UpstreamAuthHeader> {
-    const scope = (grant.scopes ?? this.deps.store.getGrant(grant.id)?.scopes ?? []).join(' ');
+    const scope = (grant.scopes ?? (await this.deps.store.grants.find(grant.id))?.scopes ?? []).join(' ');
     const cached = this.cache.get(grant.id);
     if (!force && cached && cached.scope === scope && cached.kid === this.deps.keys.activeKid && cached.exp - IDENTITY_JWT_REUSE_MARGIN_SECONDS > this.deps.clock()) {
       return bearerHeader(cached.jwt);

@@ -89,8 +89,8 @@ export class SigningKeys {
     const now = this.deps.clock();
     if (this.jwksCache && now < this.jwksUntil) return this.jwksCache;
     const horizon = now - this.deps.maxTokenTtlSeconds - PUBLISH_LEEWAY_SECONDS;
-    const keys = this.deps.store
-      .listSigningKeys()
+    const keys = await (await this.deps.store
+      .signingKeys.list())
       .filter((k) => k.retiredAt === null || k.retiredAt > horizon)
       .map((k) => publicOnly(k));
     this.jwksCache = { keys };
@@ -104,13 +104,13 @@ export class SigningKeys {
 
   private async load(): Promise<void> {
     const { store, clock } = this.deps;
-    this.prune();
-    const keys = store.listSigningKeys();
+    await this.prune();
+    const keys = await store.signingKeys.list();
     const active = keys.filter((k) => k.activatedAt !== null && k.retiredAt === null).at(-1);
     if (active) {
       const key = await this.open(active);
       if (key) this.active = { kid: active.kid, key, activatedAt: active.activatedAt! };
-      else store.retireSigningKey(active.kid, clock());
+      else await store.signingKeys.retire(active.kid, clock());
     }
     if (!keys.some((k) => k.activatedAt === null && k.retiredAt === null)) await this.createNext();
     if (!this.active) await this.promote();
@@ -121,29 +121,29 @@ export class SigningKeys {
     const { store, clock, events } = this.deps;
     const now = clock();
     let next: ActiveKey | undefined;
-    for (const candidate of store.listSigningKeys().filter((k) => k.activatedAt === null && k.retiredAt === null).reverse()) {
+    for (const candidate of (await store.signingKeys.list()).filter((k) => k.activatedAt === null && k.retiredAt === null).reverse()) {
       const key = await this.open(candidate);
       if (key) {
         next = { kid: candidate.kid, key, activatedAt: now };
         break;
       }
-      store.retireSigningKey(candidate.kid, now);
+      await store.signingKeys.retire(candidate.kid, now);
     }
     next ??= await this.createNext();
-    store.activateSigningKey(next.kid, now); // retires the previous active key in the same transaction
+    await store.signingKeys.activate(next.kid, now); // retires the previous active key in the same transaction
     const previous = this.active?.kid ?? null;
     this.active = { ...next, activatedAt: now };
     await this.createNext();
-    this.prune();
+    await this.prune();
     this.invalidateJwks();
-    events.record({ type: 'identity.signing_key_rotated', detail: { kid: next.kid, previous_kid: previous } });
+    await events.record({ type: 'identity.signing_key_rotated', detail: { kid: next.kid, previous_kid: previous } });
     for (const l of this.rotateListeners) l(next.kid);
     return next.kid;
   }
 
-  private prune(): void {
+  private async prune(): Promise<void> {
     const { store, clock, maxTokenTtlSeconds } = this.deps;
-    store.deleteSigningKeysRetiredBefore(clock() - maxTokenTtlSeconds - PUBLISH_LEEWAY_SECONDS);
+    await store.signingKeys.deleteRetiredBefore(clock() - maxTokenTtlSeconds - PUBLISH_LEEWAY_SECONDS);
   }
 
   private async createNext(): Promise<ActiveKey> {
@@ -152,7 +152,7 @@ export class SigningKeys {
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
     const privateJwk = await exportJWK(privateKey);
-    store.createSigningKey({
+    await store.signingKeys.create({
       kid,
       alg: SIGNING_ALG,
       publicJwk: { ...publicJwk } as Record<string, unknown>,

@@ -38,12 +38,12 @@ export class StaticCredentialSource implements UpstreamCredentialSource {
     this.prepared ??= forgetOnRejection((async () => {
       const { store, cipher, server, config, clock } = this.deps;
       const ctx = staticCredentialSealContext(server);
-      const stored = store.getSealedSecret(ctx);
+      const stored = await store.sealedSecrets.find(ctx);
       if (stored) {
         const same = await cipher.open(stored, ctx).then((v) => v === config.value, () => false);
         if (same) return;
       }
-      store.putSealedSecret(ctx, await cipher.seal(config.value, ctx), clock());
+      await store.sealedSecrets.put(ctx, await cipher.seal(config.value, ctx), clock());
     })(), () => (this.prepared = undefined));
     return this.prepared;
   }
@@ -51,7 +51,7 @@ export class StaticCredentialSource implements UpstreamCredentialSource {
   async getCredential(grant: CredentialGrant, force: boolean): Promise<UpstreamAuthHeader> {
     const { server, config, events } = this.deps;
     if (force) {
-      events.record({ type: 'upstream.credential_rejected', grantId: grant.id, clientId: grant.clientId, server, subject: grant.subject, outcome: 'failure', detail: { kind: 'static', header: config.header } });
+      await events.record({ type: 'upstream.credential_rejected', grantId: grant.id, clientId: grant.clientId, server, subject: grant.subject, outcome: 'failure', detail: { kind: 'static', header: config.header } });
       throw new UpstreamUnavailableError('protocol');
     }
     this.value ??= forgetOnRejection(this.load(), () => (this.value = undefined));
@@ -61,7 +61,7 @@ export class StaticCredentialSource implements UpstreamCredentialSource {
   private async load(): Promise<string> {
     await this.prepare();
     const ctx = staticCredentialSealContext(this.deps.server);
-    const sealed = this.deps.store.getSealedSecret(ctx);
+    const sealed = await this.deps.store.sealedSecrets.find(ctx);
     if (!sealed) throw new UpstreamUnavailableError('protocol');
     return this.deps.cipher.open(sealed, ctx);
   }

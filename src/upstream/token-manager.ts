@@ -35,7 +35,7 @@ export type EndGrant = (grantId: string, reason: GrantEndReason, actor: 'upstrea
 export type UpstreamRefresher = Pick<UpstreamOAuthClient, 'refresh'>;
 
 export interface UpstreamTokenManagerDeps {
-  store: Pick<Store, 'getGrant' | 'markUpstreamRefreshFailing'>;
+  store: Pick<Store, 'grants' | 'upstreamCredentials'>;
   vault: Pick<UpstreamVault, 'get' | 'put'>;
   events: Pick<EventRecorder, 'record'>;
   /** Called when the upstream says the grant is gone (invalid_grant/invalid_client) or it cannot be refreshed. */
@@ -136,7 +136,7 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
     const refreshToken = entry.hasRefreshToken ? await entry.openRefreshToken() : null;
     if (refreshToken === null) {
       const reason = entry.hasRefreshToken ? 'refresh_token_missing_from_keychain' : 'no_refresh_token';
-      events.record({ type: 'upstream.refresh_failed', ...base, outcome: 'failure', detail: { reason } });
+      await events.record({ type: 'upstream.refresh_failed', ...base, outcome: 'failure', detail: { reason } });
       await this.end(grant.id, 'upstream_token_expired', 'keyhole');
       throw new GrantEndedError(grant.id, 'upstream access token expired and there is no refresh token');
     }
@@ -146,19 +146,19 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
       tokens = await client.refresh(refreshToken);
     } catch (e) {
       if (e instanceof UpstreamGrantError) {
-        events.record({ type: 'upstream.refresh_failed', ...base, outcome: 'failure', detail: { reason: e.oauthError, fatal: true, refresh_fp: fingerprint(refreshToken) } });
+        await events.record({ type: 'upstream.refresh_failed', ...base, outcome: 'failure', detail: { reason: e.oauthError, fatal: true, refresh_fp: fingerprint(refreshToken) } });
         await this.end(grant.id, 'upstream_invalid_grant', 'upstream');
         throw new GrantEndedError(grant.id, `upstream ${e.oauthError}`);
       }
       const kind = e instanceof UpstreamUnavailableError ? e.kind : 'network';
-      store.markUpstreamRefreshFailing(grant.id, credential.refreshFailingSince ?? clock());
-      events.record({ type: 'upstream.refresh_failed', ...base, outcome: 'failure', detail: { reason: kind, fatal: false } });
+      await store.upstreamCredentials.markRefreshFailing(grant.id, credential.refreshFailingSince ?? clock());
+      await events.record({ type: 'upstream.refresh_failed', ...base, outcome: 'failure', detail: { reason: kind, fatal: false } });
       throw e instanceof UpstreamUnavailableError ? e : new UpstreamUnavailableError('network');
     }
-    if (store.getGrant(grant.id)?.status !== 'active') throw new GrantEndedError(grant.id, 'revoked during refresh');
+    if ((await store.grants.find(grant.id))?.status !== 'active') throw new GrantEndedError(grant.id, 'revoked during refresh');
     // Persist (sealed) before use: invariant 8. Nothing is handed out when the grant ended meanwhile.
     if (!(await this.save(grant.id, tokens, credential, credential.scopes))) throw new GrantEndedError(grant.id, 'revoked during refresh');
-    events.record({
+    await events.record({
       type: 'upstream.token_refreshed', ...base,
       detail: { access_fp: fingerprint(tokens.accessToken), rotated: tokens.refreshToken !== undefined && tokens.refreshToken !== refreshToken, expires_in: tokens.expiresIn ?? null },
     });

@@ -40,7 +40,7 @@ function vaultSecrets(config: KeyholeConfig, io: CommandIo): SecretStore {
 
 function withStore<T>(config: KeyholeConfig, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = openSqliteStore(config.storage.sqlite);
-  return fn(store).finally(() => store.close());
+  return fn(store).finally(async () => await store.close());
 }
 
 function kids(keyring: Keyring): string {
@@ -62,7 +62,7 @@ export async function keysInit(config: KeyholeConfig, io: CommandIo): Promise<nu
   await source.create({ current: kid, keys: new Map([[kid, key]]) });
   io.out(`created a master keyring in the ${source.description} with key ${kid}`);
   await withStore(config, async (store) => {
-    const used = sealedUsageByKid(store).filter((u) => u.kid !== null);
+    const used = (await sealedUsageByKid(store)).filter((u) => u.kid !== null);
     if (used.length > 0) io.err(`warning: the database already holds vault entries under ${used.map((u) => u.kid).join(', ')}, which this new keyring cannot open`);
   });
   return 0;
@@ -86,7 +86,7 @@ export async function keysStatus(config: KeyholeConfig, io: CommandIo): Promise<
     io.out(`key source: ${source.description}`);
     if (keyring) io.out(`keys: ${kids(keyring)}`);
     else io.out(`keys: cannot be loaded: ${problem}`);
-    const usage = sealedUsageByKid(store);
+    const usage = await sealedUsageByKid(store);
     const allKids = new Set<string | null>([...(keyring ? keyring.keys.keys() : []), ...usage.map((u) => u.kid)]);
     io.out('');
     io.out(pad(['kid', 'key', 'access', 'refresh', 'verifiers', 'other', 'total']));
@@ -99,11 +99,11 @@ export async function keysStatus(config: KeyholeConfig, io: CommandIo): Promise<
       const other = b ? b.registration_client_secret + b.registration_token + b.signing_key + b.sealed_secret : 0;
       io.out(pad([kid ?? '(none)', state, String(b?.upstream_access ?? 0), String(b?.upstream_refresh ?? 0), String(b?.pending_verifier ?? 0), String(other), String(u?.total ?? 0)]));
     }
-    const where = store.countRefreshLocations();
+    const where = await store.upstreamCredentials.countRefreshLocations();
     io.out('');
     io.out(`upstream refresh tokens: ${where.sqlite} sealed in SQLite, ${where.keychain} in the OS keychain (not sealed with the master key), ${where.none} grants without one; storage.vault is "${config.storage.vault}"`);
     if (keyring) {
-      const pending = countNotUnder(store, keyring.current);
+      const pending = await countNotUnder(store, keyring.current);
       if (pending > 0) io.out(`${pending} entries are not under the current key: run keyhole keys rotate`);
       const retirable = [...keyring.keys.keys()].filter((k) => k !== keyring!.current && !usage.some((u) => u.kid === k && u.total > 0));
       if (retirable.length > 0) io.out(`no entry uses ${retirable.join(', ')}: keyhole keys retire <kid> removes it`);
@@ -135,8 +135,8 @@ export async function keysRotate(config: KeyholeConfig, io: CommandIo, opts: Rot
   const source = sourceOf(config, io);
   let keyring = await source.load();
   return withStore(config, async (store) => {
-    assertKeyringCovers(store, keyring, source.description);
-    const pending = countNotUnder(store, keyring.current);
+    await assertKeyringCovers(store, keyring, source.description);
+    const pending = await countNotUnder(store, keyring.current);
     if (pending > 0) {
       io.out(`resuming: ${pending} entries are not under the current key ${keyring.current}; re-encrypting them (no new key is added)`);
     } else if (!source.writable) {
@@ -174,7 +174,7 @@ export async function keysRetire(config: KeyholeConfig, io: CommandIo, kid: stri
   const source = sourceOf(config, io);
   const keyring = await source.load();
   return withStore(config, async (store) => {
-    const next = keyringWithout(store, keyring, kid);
+    const next = await keyringWithout(store, keyring, kid);
     if (!source.writable) {
       io.out(`no entry uses ${kid}: remove that key from ${ENV_OLD} (keyhole cannot change environment variables)`);
       return 0;
@@ -193,15 +193,15 @@ export async function vaultMigrate(config: KeyholeConfig, io: CommandIo, to: 'sq
   const keyring = await source.load();
   const keychain = vaultSecrets(config, io);
   return withStore(config, async (store) => {
-    assertKeyringCovers(store, keyring, source.description);
-    const before = store.countRefreshLocations();
+    await assertKeyringCovers(store, keyring, source.description);
+    const before = await store.upstreamCredentials.countRefreshLocations();
     io.out(`moving ${to === 'keychain' ? before.sqlite : before.keychain} upstream refresh tokens to ${to === 'keychain' ? `the OS keychain (service ${keychain.service})` : 'the SQLite vault (sealed)'}`);
     const result = await migrateVault({
       store, cipher: new VaultCipher(keyring), keychain, to,
       ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
       onProgress: (p) => io.out(`moved ${p.moved}${p.failed ? `, failed ${p.failed}` : ''}; ${p.remaining} left`),
     });
-    const after = store.countRefreshLocations();
+    const after = await store.upstreamCredentials.countRefreshLocations();
     io.out(`done: moved ${result.moved}, ${result.skipped} changed meanwhile, ${result.orphansRemoved} unused keychain entries removed; now ${after.sqlite} in SQLite, ${after.keychain} in the OS keychain`);
     for (const f of result.failed.slice(0, 20)) io.err(`  ${f.grantId}: ${f.error}`);
     if (config.storage.vault !== to) io.out(`set "storage": {"vault": "${to}"} in the config before starting keyhole again (new refresh tokens go where storage.vault says)`);
@@ -212,7 +212,7 @@ export async function vaultMigrate(config: KeyholeConfig, io: CommandIo, to: 'sq
 /** `vault status`: where the refresh tokens are, and unused keychain entries. */
 export async function vaultStatus(config: KeyholeConfig, io: CommandIo): Promise<number> {
   return withStore(config, async (store) => {
-    const where = store.countRefreshLocations();
+    const where = await store.upstreamCredentials.countRefreshLocations();
     io.out(`storage.vault: ${config.storage.vault}`);
     io.out(`upstream refresh tokens: ${where.sqlite} sealed in SQLite, ${where.keychain} in the OS keychain, ${where.none} grants without one`);
     if (config.storage.vault === 'keychain' || where.keychain > 0) {

@@ -56,9 +56,9 @@ export interface KidUsage {
   total: number;
 }
 
-export function sealedUsageByKid(store: Store): KidUsage[] {
+export async function sealedUsageByKid(store: Store): Promise<KidUsage[]> {
   const usage = new Map<string | null, KidUsage>();
-  for (const { field, kid, count } of store.countSealedByKid()) {
+  for (const { field, kid, count } of await store.vaultEntries.countByKid()) {
     let u = usage.get(kid);
     if (!u) {
       u = { kid, byField: Object.fromEntries(SEALED_FIELDS.map((f) => [f, 0])) as Record<SealedField, number>, total: 0 };
@@ -91,8 +91,8 @@ export function describeUsage(u: KidUsage): string {
  * Startup check: the keyring must hold every kid the store's entries name. Otherwise keyhole would start and then
  * fail request by request; this fails at once and names the counts per missing kid.
  */
-export function assertKeyringCovers(store: Store, keyring: Keyring, sourceDescription = 'the configured key source'): void {
-  const missing = sealedUsageByKid(store).filter((u): u is KidUsage & { kid: string } => u.kid !== null && !keyring.keys.has(u.kid));
+export async function assertKeyringCovers(store: Store, keyring: Keyring, sourceDescription = 'the configured key source'): Promise<void> {
+  const missing = (await sealedUsageByKid(store)).filter((u): u is KidUsage & { kid: string } => u.kid !== null && !keyring.keys.has(u.kid));
   if (missing.length === 0) return;
   const total = missing.reduce((n, u) => n + u.total, 0);
   const lines = missing.map((u) => `  - ${u.kid}: ${u.total} entries (${describeUsage(u)})`);
@@ -136,8 +136,8 @@ export interface RotationOptions {
 }
 
 /** Entries in the store that are not under `kid`. */
-export function countNotUnder(store: Store, kid: string): number {
-  return sealedUsageByKid(store).filter((u) => u.kid !== kid).reduce((n, u) => n + u.total, 0);
+export async function countNotUnder(store: Store, kid: string): Promise<number> {
+  return (await sealedUsageByKid(store)).filter((u) => u.kid !== kid).reduce((n, u) => n + u.total, 0);
 }
 
 /** Re-seals every entry whose kid is not the cipher's current kid. Resumable: run it again after an interruption. */
@@ -147,7 +147,7 @@ export async function reencryptToCurrentKey(store: Store, cipher: VaultCipher, o
   const result: RotationResult = { currentKid: current, batches: 0, reencrypted: 0, skipped: 0, failed: [], remaining: 0 };
   let after: { field: SealedField; id: string } | undefined;
   for (;;) {
-    const batch: SealedEntry[] = store.listSealedEntries({ notKid: current, limit: batchSize, ...(after ? { after } : {}) });
+    const batch: SealedEntry[] = await store.vaultEntries.list({ notKid: current, limit: batchSize, ...(after ? { after } : {}) });
     if (batch.length === 0) break;
     const last = batch[batch.length - 1]!;
     after = { field: last.field, id: last.id };
@@ -164,25 +164,25 @@ export async function reencryptToCurrentKey(store: Store, cipher: VaultCipher, o
       }
     }
     let reencrypted = 0;
-    store.transaction(() => {
-      for (const { entry, next } of updates) if (store.replaceSealed(entry.field, entry.id, entry.sealed, next)) reencrypted++;
+    await store.transaction(async (tx) => {
+      for (const { entry, next } of updates) if (await tx.vaultEntries.replace(entry.field, entry.id, entry.sealed, next)) reencrypted++;
     });
     result.batches++;
     result.reencrypted += reencrypted;
     result.skipped += updates.length - reencrypted;
-    const remaining = countNotUnder(store, current);
+    const remaining = await countNotUnder(store, current);
     await opts.onBatch?.({ batch: result.batches, reencrypted, skipped: updates.length - reencrypted, failed, remaining });
     if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
   }
-  result.remaining = countNotUnder(store, current);
+  result.remaining = await countNotUnder(store, current);
   return result;
 }
 
 /** Refuses to drop a key that is current or that entries still use; returns the keyring without it. */
-export function keyringWithout(store: Store, keyring: Keyring, kid: string): Keyring {
+export async function keyringWithout(store: Store, keyring: Keyring, kid: string): Promise<Keyring> {
   if (!keyring.keys.has(kid)) throw new VaultCommandError(`the keyring has no key ${kid} (it holds ${[...keyring.keys.keys()].join(', ')})`);
   if (kid === keyring.current) throw new VaultCommandError(`${kid} is the current key; rotate to a new key first (keyhole keys rotate)`);
-  const usage = sealedUsageByKid(store).find((u) => u.kid === kid);
+  const usage = (await sealedUsageByKid(store)).find((u) => u.kid === kid);
   if (usage && usage.total > 0) {
     throw new VaultCommandError(
       `${usage.total} entries still use ${kid} (${describeUsage(usage)}); run keyhole keys rotate until ` +

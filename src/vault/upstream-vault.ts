@@ -66,18 +66,18 @@ export class UpstreamVault {
   }
 
   /** Whether this keyhole needs the OS keychain: the keychain backend, or rows whose refresh token is there. */
-  needsKeychain(): boolean {
-    return this.backend === 'keychain' || this.deps.store.countRefreshLocations().keychain > 0;
+  async needsKeychain(): Promise<boolean> {
+    return this.backend === 'keychain' || (await this.deps.store.upstreamCredentials.countRefreshLocations()).keychain > 0;
   }
 
   /** Startup check: when the keychain is needed, it must answer (KeychainUnavailableError says what to install). */
   async check(): Promise<void> {
-    if (!this.needsKeychain()) return;
+    if (!(await this.needsKeychain())) return;
     try {
       await this.#keychain().probe();
     } catch (e) {
       if (!(e instanceof KeychainUnavailableError)) throw e;
-      const inKeychain = this.deps.store.countRefreshLocations().keychain;
+      const inKeychain = (await this.deps.store.upstreamCredentials.countRefreshLocations()).keychain;
       const why = this.backend === 'keychain'
         ? 'storage.vault is "keychain"'
         : `${inKeychain} grants keep their upstream refresh token in the OS keychain (move them with keyhole vault migrate --to sqlite)`;
@@ -92,7 +92,7 @@ export class UpstreamVault {
    */
   async put(grantId: string, input: UpstreamSecretsInput, previous?: UpstreamCredential): Promise<UpstreamCredential | undefined> {
     const { store, cipher } = this.deps;
-    const prev = previous ?? store.getUpstreamCredential(grantId);
+    const prev = previous ?? await store.upstreamCredentials.find(grantId);
     const base = {
       grantId,
       accessToken: await cipher.seal(input.accessToken, sealContext.access(grantId)),
@@ -104,29 +104,29 @@ export class UpstreamVault {
 
     if (input.refreshToken === undefined) {
       // Not rotated: the refresh token stays where it is.
-      store.putUpstreamCredential({ ...base, refreshToken: prev?.refreshToken ?? null, refreshInKeychain: prev?.refreshInKeychain ?? false });
-      return store.getUpstreamCredential(grantId);
+      await store.upstreamCredentials.put({ ...base, refreshToken: prev?.refreshToken ?? null, refreshInKeychain: prev?.refreshInKeychain ?? false });
+      return await store.upstreamCredentials.find(grantId);
     }
 
     const sealedRefresh = () => cipher.seal(input.refreshToken as string, sealContext.refresh(grantId));
     if (this.backend === 'sqlite') {
-      store.putUpstreamCredential({ ...base, refreshToken: await sealedRefresh(), refreshInKeychain: false });
+      await store.upstreamCredentials.put({ ...base, refreshToken: await sealedRefresh(), refreshInKeychain: false });
       if (prev?.refreshInKeychain) await this.#keychain().delete(grantId).catch(() => false); // orphan otherwise; never read
-      return store.getUpstreamCredential(grantId);
+      return await store.upstreamCredentials.find(grantId);
     }
 
     // keychain backend
     if (prev && !prev.refreshInKeychain && prev.refreshToken !== null) {
       // The row holds a sealed refresh token (written before the switch): replace it there first, then move it.
       const sealed = await sealedRefresh();
-      store.putUpstreamCredential({ ...base, refreshToken: sealed, refreshInKeychain: false });
+      await store.upstreamCredentials.put({ ...base, refreshToken: sealed, refreshInKeychain: false });
       await this.moveRefreshToKeychain(grantId, input.refreshToken, sealed).catch(() => false); // stays sealed: still valid
-      return store.getUpstreamCredential(grantId);
+      return await store.upstreamCredentials.find(grantId);
     }
     const keychain = this.#keychain();
     await keychain.set(grantId, input.refreshToken);
-    store.putUpstreamCredential({ ...base, refreshToken: null, refreshInKeychain: true });
-    const stored = store.getUpstreamCredential(grantId);
+    await store.upstreamCredentials.put({ ...base, refreshToken: null, refreshInKeychain: true });
+    const stored = await store.upstreamCredentials.find(grantId);
     if (!stored) await keychain.delete(grantId).catch(() => false); // the grant ended meanwhile: keep nothing
     return stored;
   }
@@ -139,8 +139,8 @@ export class UpstreamVault {
     const keychain = this.#keychain();
     await keychain.set(grantId, refreshToken);
     if ((await keychain.get(grantId)) !== refreshToken) throw new Error(`the keychain did not keep the refresh token of ${grantId}`);
-    if (this.deps.store.markRefreshInKeychain(grantId, expectedSealed)) return true;
-    const now = this.deps.store.getUpstreamCredential(grantId);
+    if (await this.deps.store.upstreamCredentials.markRefreshInKeychain(grantId, expectedSealed)) return true;
+    const now = await this.deps.store.upstreamCredentials.find(grantId);
     if (!now?.refreshInKeychain) await keychain.delete(grantId).catch(() => false);
     return false;
   }
@@ -148,7 +148,7 @@ export class UpstreamVault {
   /** The stored credential with openers, or undefined when the grant has none. */
   async get(grantId: string): Promise<VaultEntry | undefined> {
     const { store, cipher } = this.deps;
-    const credential = store.getUpstreamCredential(grantId);
+    const credential = await store.upstreamCredentials.find(grantId);
     if (!credential) return undefined;
     return {
       credential,
@@ -164,7 +164,7 @@ export class UpstreamVault {
 
   /**
    * Deletes what the vault keeps outside the store for a grant (its keychain entry). Call it after
-   * `store.revokeGrant`, which deletes the row in the same transaction as the revocation. `credential` is the row as
+   * `store.grants.revoke`, which deletes the row in the same transaction as the revocation. `credential` is the row as
    * it was; without it, the keychain is asked whenever this vault uses it. Returns true when an entry was deleted.
    */
   async delete(grantId: string, credential?: UpstreamCredential): Promise<boolean> {

@@ -48,7 +48,7 @@ export async function migrateVault(opts: MigrationOptions): Promise<MigrationRes
   const from = to === 'keychain' ? 'sqlite' : 'keychain';
   let after: string | null = null;
   for (;;) {
-    const ids = store.listRefreshIdsIn(from, after, batchSize);
+    const ids = await store.upstreamCredentials.listRefreshIdsIn(from, after, batchSize);
     if (ids.length === 0) break;
     after = ids[ids.length - 1]!;
     for (const grantId of ids) {
@@ -60,7 +60,7 @@ export async function migrateVault(opts: MigrationOptions): Promise<MigrationRes
         result.failed.push({ grantId, error: (e as Error).message });
       }
     }
-    const counts = store.countRefreshLocations();
+    const counts = await store.upstreamCredentials.countRefreshLocations();
     await opts.onProgress?.({ moved: result.moved, skipped: result.skipped, failed: result.failed.length, remaining: from === 'sqlite' ? counts.sqlite : counts.keychain });
   }
   result.orphansRemoved = await sweepOrphans(store, keychain);
@@ -68,18 +68,18 @@ export async function migrateVault(opts: MigrationOptions): Promise<MigrationRes
 }
 
 async function toKeychain(store: Store, cipher: VaultCipher, vault: UpstreamVault, grantId: string): Promise<boolean> {
-  const row = store.getUpstreamCredential(grantId);
+  const row = await store.upstreamCredentials.find(grantId);
   if (!row || row.refreshToken === null) return false;
   const refresh = await cipher.open(row.refreshToken, sealContext.refresh(grantId));
   return vault.moveRefreshToKeychain(grantId, refresh, row.refreshToken);
 }
 
 async function toSqlite(store: Store, cipher: VaultCipher, keychain: SecretStore, grantId: string): Promise<boolean> {
-  const row = store.getUpstreamCredential(grantId);
+  const row = await store.upstreamCredentials.find(grantId);
   if (!row?.refreshInKeychain) return false;
   const refresh = await keychain.get(grantId);
   if (refresh === null) throw new Error(`the keychain has no entry for ${grantId} (deleted outside keyhole?); the grant cannot refresh and will end when its access token expires`);
-  const moved = store.markRefreshInStore(grantId, await cipher.seal(refresh, sealContext.refresh(grantId)));
+  const moved = await store.upstreamCredentials.markRefreshInStore(grantId, await cipher.seal(refresh, sealContext.refresh(grantId)));
   if (moved) await keychain.delete(grantId);
   return moved;
 }
@@ -89,7 +89,7 @@ export async function sweepOrphans(store: Store, keychain: SecretStore): Promise
   let removed = 0;
   for (const account of await keychain.accounts()) {
     if (!GRANT_ACCOUNT.test(account)) continue;
-    if (store.getUpstreamCredential(account)?.refreshInKeychain) continue;
+    if ((await store.upstreamCredentials.find(account))?.refreshInKeychain) continue;
     if (await keychain.delete(account)) removed++;
   }
   return removed;
@@ -99,7 +99,7 @@ export async function sweepOrphans(store: Store, keychain: SecretStore): Promise
 export async function countOrphans(store: Store, keychain: SecretStore): Promise<number> {
   let n = 0;
   for (const account of await keychain.accounts()) {
-    if (GRANT_ACCOUNT.test(account) && !store.getUpstreamCredential(account)?.refreshInKeychain) n++;
+    if (GRANT_ACCOUNT.test(account) && !(await store.upstreamCredentials.find(account))?.refreshInKeychain) n++;
   }
   return n;
 }

@@ -18,7 +18,7 @@ describe('admin authentication (real sockets)', () => {
   beforeAll(async () => {
     stack = await startStack();
     conn = await connectThroughKeyhole(stack.mcpUrl, { login: 'alice' });
-    grantId = stack.keyhole.store.listGrants({ subject: 'alice' })[0]!.id;
+    grantId = (await stack.keyhole.store.grants.list({ subject: 'alice' }))[0]!.id;
   });
   afterAll(async () => {
     await conn?.client.close().catch(() => undefined);
@@ -34,7 +34,7 @@ describe('admin authentication (real sockets)', () => {
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="keyhole-admin"');
       await res.body?.cancel();
     }
-    expect(stack.keyhole.store.getGrant(grantId)?.status).toBe('active');
+    expect((await stack.keyhole.store.grants.find(grantId))?.status).toBe('active');
   });
 
   it('the API with the right token lists the grant', async () => {
@@ -51,7 +51,7 @@ describe('admin authentication (real sockets)', () => {
     expect(res.status).toBe(403);
     const bulk = await admin.post(`${stack.publicUrl}/admin/grants/revoke`, { subject: 'alice', csrf: 'not-the-token' });
     expect(bulk.status).toBe(403);
-    expect(stack.keyhole.store.getGrant(grantId)?.status).toBe('active');
+    expect((await stack.keyhole.store.grants.find(grantId))?.status).toBe('active');
     const who = (await conn.client.callTool({ name: 'whoami', arguments: {} })) as { content: Array<{ text: string }> };
     expect(JSON.parse(who.content[0]!.text).sub).toBe('alice');
   });
@@ -73,7 +73,7 @@ describe('admin authentication (real sockets)', () => {
     expect(Number(page.headers.get('retry-after'))).toBeGreaterThan(0);
     const res = await api('/admin/api/grants', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(res.status).toBe(429);
-    const failures = stack.keyhole.store.listEvents({ type: 'admin.sign_in_failed' });
+    const failures = await stack.keyhole.store.events.list({ type: 'admin.sign_in_failed' });
     expect(failures).toHaveLength(5);
     expect(failures.every((e) => e.detail.address === '127.0.0.1')).toBe(true);
     expect(stack.logs.join('\n')).not.toContain(ADMIN_TOKEN);

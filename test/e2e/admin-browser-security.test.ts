@@ -75,7 +75,7 @@ describe('admin and consent pages in Chromium: escaping and cross-site forms', (
 
   it('every admin page naming the client shows it as text: no <img>, no dialog', async () => {
     const clientId = conn.provider.clientInformation()!.client_id;
-    const [grant] = stack.keyhole.store.listGrants({ clientId });
+    const [grant] = await stack.keyhole.store.grants.list({ clientId });
     const page = await context.newPage();
     await signIn(page);
     const paths = [
@@ -104,7 +104,7 @@ describe('admin and consent pages in Chromium: escaping and cross-site forms', (
 
   it('a cross-site form aimed at an admin action is refused and changes nothing', async () => {
     const clientId = conn.provider.clientInformation()!.client_id;
-    const [grant] = stack.keyhole.store.listGrants({ clientId, status: 'active' });
+    const [grant] = await stack.keyhole.store.grants.list({ clientId, status: 'active' });
     const page = await context.newPage();
     await signIn(page); // the context holds a live admin session
     expect(page.url()).toBe(`${stack.publicUrl}/admin/grants`);
@@ -120,7 +120,7 @@ describe('admin and consent pages in Chromium: escaping and cross-site forms', (
     await page.waitForURL(`${stack.publicUrl}/admin/login`);
     // Without the SameSite=Strict cookie keyhole sees no session and sends the browser to sign in.
     expect(page.url()).toBe(`${stack.publicUrl}/admin/login`);
-    expect(stack.keyhole.store.getGrant(grant!.id)?.status).toBe('active');
+    expect((await stack.keyhole.store.grants.find(grant!.id))?.status).toBe('active');
     await page.close();
   });
 });

@@ -46,15 +46,15 @@ async function refreshAtKeyhole(stack: Stack, conn: ConnectedClient): Promise<Re
   });
 }
 
-function grantOf(stack: Stack, conn: ConnectedClient, subject: string) {
-  const [grant] = stack.keyhole.store.listGrants({ clientId: conn.provider.clientInformation()!.client_id, subject, status: 'active' });
+async function grantOf(stack: Stack, conn: ConnectedClient, subject: string) {
+  const [grant] = await stack.keyhole.store.grants.list({ clientId: conn.provider.clientInformation()!.client_id, subject, status: 'active' });
   if (!grant) throw new Error(`no active grant for ${subject}`);
   return grant;
 }
 
 /** The upstream refresh token of a grant, opened from the vault (test-only: to ask oidc-provider about it). */
 async function upstreamRefreshToken(stack: Stack, grantId: string): Promise<string> {
-  const credential = stack.keyhole.store.getUpstreamCredential(grantId);
+  const credential = await stack.keyhole.store.upstreamCredentials.find(grantId);
   if (!credential?.refreshToken) throw new Error('no sealed upstream refresh token');
   return new VaultCipher(keyringFromMasterKey(stack.masterKey)).open(credential.refreshToken, sealContext.refresh(grantId));
 }
@@ -77,7 +77,7 @@ describe('admin revocation (real peers, Chromium)', () => {
     const conn = await connectThroughKeyhole(stack.mcpUrl, { login: 'alice', provider: new CapturingProvider('http://127.0.0.1:9/oauth/callback', 'Admin e2e client') });
     open.push(conn);
     expect(JSON.parse(textOf(await conn.client.callTool({ name: 'whoami', arguments: {} }))).sub).toBe('alice');
-    const grant = grantOf(stack, conn, 'alice');
+    const grant = await grantOf(stack, conn, 'alice');
     const accessToken = conn.provider.tokens()!.access_token;
     const upstreamRefresh = await upstreamRefreshToken(stack, grant.id);
     expect(await stack.as.introspect(upstreamRefresh, stack.upstreamClient)).toMatchObject({ active: true, sub: 'alice' });
@@ -140,8 +140,8 @@ describe('admin revocation (real peers, Chromium)', () => {
     expect(await refreshed.json()).toMatchObject({ error: 'invalid_grant' });
     // 3. the upstream refresh token: revoked at oidc-provider (RFC 7009), so introspection says inactive.
     expect(await stack.as.introspect(upstreamRefresh, stack.upstreamClient)).toMatchObject({ active: false });
-    expect(stack.keyhole.store.getUpstreamCredential(grant.id)).toBeUndefined();
-    const [revocation] = stack.keyhole.store.listEvents({ grantId: grant.id, type: 'upstream.revocation' });
+    expect(await stack.keyhole.store.upstreamCredentials.find(grant.id)).toBeUndefined();
+    const [revocation] = await stack.keyhole.store.events.list({ grantId: grant.id, type: 'upstream.revocation' });
     expect(revocation).toMatchObject({ outcome: 'success', detail: { token_type: 'refresh_token' } });
     // The SDK client's next call fails: 401, its refresh is refused, and it would need a new authorization.
     await expect(conn.client.callTool({ name: 'whoami', arguments: {} })).rejects.toThrow();
@@ -162,9 +162,9 @@ describe('admin revocation (real peers, Chromium)', () => {
     const b1 = await connectThroughKeyhole(stack.mcpUrl, { login: 'anna', provider: new CapturingProvider('http://127.0.0.1:9/b/callback', 'Client B') });
     open.push(a1, a2, b1);
     const clientA = providerA.clientInformation()!.client_id;
-    const grantA1 = grantOf(stack, a1, 'anna');
-    const grantA2 = grantOf(stack, a2, 'ben');
-    const grantB1 = grantOf(stack, b1, 'anna');
+    const grantA1 = await grantOf(stack, a1, 'anna');
+    const grantA2 = await grantOf(stack, a2, 'ben');
+    const grantB1 = await grantOf(stack, b1, 'anna');
     expect(grantA1.clientId).toBe(clientA);
     expect(grantA2.clientId).toBe(clientA);
     expect(grantB1.clientId).not.toBe(clientA);
@@ -184,9 +184,9 @@ describe('admin revocation (real peers, Chromium)', () => {
     expect(done.status).toBe(303);
     expect(done.headers.get('location')).toContain('revoked=2');
 
-    expect(stack.keyhole.store.getGrant(grantA1.id)?.status).toBe('revoked');
-    expect(stack.keyhole.store.getGrant(grantA2.id)?.status).toBe('revoked');
-    expect(stack.keyhole.store.getGrant(grantB1.id)?.status).toBe('active');
+    expect((await stack.keyhole.store.grants.find(grantA1.id))?.status).toBe('revoked');
+    expect((await stack.keyhole.store.grants.find(grantA2.id))?.status).toBe('revoked');
+    expect((await stack.keyhole.store.grants.find(grantB1.id))?.status).toBe('active');
     for (const conn of [a1, a2]) {
       const res = await mcpPost(stack, conn.provider.tokens()!.access_token, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, conn.transport.sessionId);
       expect(res.status).toBe(401);
@@ -200,7 +200,7 @@ describe('admin revocation (real peers, Chromium)', () => {
   it('a revoke (API) while an SSE stream is open closes the stream promptly; the next GET gets 401', async () => {
     const conn = await connectThroughKeyhole(stack.mcpUrl, { login: 'sse-user', provider: new CapturingProvider('http://127.0.0.1:9/sse/callback', 'SSE client') });
     open.push(conn);
-    const grant = grantOf(stack, conn, 'sse-user');
+    const grant = await grantOf(stack, conn, 'sse-user');
     const accessToken = conn.provider.tokens()!.access_token;
     // A session of our own, so that its standalone GET stream is ours (one GET stream per session).
     const init = await mcpPost(stack, accessToken, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw-sse', version: '1' } } });

@@ -64,9 +64,9 @@ describe('auto-registration at an upstream that implements MCP authorization', (
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('registers nothing before it is needed', () => {
+  it('registers nothing before it is needed', async () => {
     expect(registered).toHaveLength(0);
-    expect(kh.keyhole.store.getUpstreamRegistration('demo', as.issuer)).toBeUndefined();
+    expect(await kh.keyhole.store.upstreamRegistrations.find('demo', as.issuer)).toBeUndefined();
   });
 
   it('discovers the upstream AS through its PRM, registers by DCR, and the SDK client completes a flow', async () => {
@@ -85,15 +85,15 @@ describe('auto-registration at an upstream that implements MCP authorization', (
     expect(mcp.calls.at(-1)).toMatchObject({ tool: 'whoami', sub: 'alice', clientId: reg.clientId });
   });
 
-  it('persists the registration with the client secret sealed, and records an event', () => {
+  it('persists the registration with the client secret sealed, and records an event', async () => {
     const reg = registered[0]!;
-    const saved = kh.keyhole.store.getUpstreamRegistration('demo', as.issuer);
+    const saved = await kh.keyhole.store.upstreamRegistrations.find('demo', as.issuer);
     expect(saved).toMatchObject({ kind: 'dcr', clientId: reg.clientId, tokenEndpointAuthMethod: 'client_secret_basic' });
     expect(saved!.clientSecret).toMatch(/^eyJ[^.]*\.\.[^.]+\.[^.]+\.[^.]+$/); // compact JWE, dir
     expect(saved!.registrationAccessToken).not.toBeNull();
     expect(JSON.stringify(saved!.metadata)).not.toContain(reg.clientSecret);
     expect(dbBytes(kh.dbPath)).not.toContain(reg.clientSecret);
-    const events = kh.keyhole.store.listEvents({ type: 'upstream.client_registered' });
+    const events = await kh.keyhole.store.events.list({ type: 'upstream.client_registered' });
     expect(events).toHaveLength(1);
     expect(events[0]!.detail).toMatchObject({ issuer: as.issuer, kind: 'dcr', upstream_client_id: reg.clientId });
     expect(JSON.stringify(events)).not.toContain(reg.clientSecret);
@@ -118,7 +118,7 @@ describe('auto-registration at an upstream that implements MCP authorization', (
     expect(who.sub).toBe('bob');
     expect(who.client_id).toBe(registered[0]!.clientId);
     expect(registered).toHaveLength(1);
-    expect(kh.keyhole.store.listEvents({ type: 'upstream.client_registered' })).toHaveLength(1);
+    expect(await kh.keyhole.store.events.list({ type: 'upstream.client_registered' })).toHaveLength(1);
   });
 
   it('serves its client ID metadata document (public client, keyhole callback) when a server uses MCP discovery', async () => {

@@ -81,9 +81,9 @@ describe('client ID metadata documents, end to end', () => {
     expect(meta.token_endpoint_auth_methods_supported).toContain('none');
   });
 
-  it('the SDK used the document URL as client_id (no registration), and keyhole consent marks it "verified domain"', () => {
+  it('the SDK used the document URL as client_id (no registration), and keyhole consent marks it "verified domain"', async () => {
     expect(conn.provider.clientInformation()?.client_id).toBe(docUrl);
-    expect(stack.keyhole.store.listClients().filter((c) => c.kind === 'dcr')).toHaveLength(0);
+    expect((await stack.keyhole.store.clients.list()).filter((c) => c.kind === 'dcr')).toHaveLength(0);
     const html = conn.consent.consentHtml;
     expect(html).toContain('CIMD e2e client');
     expect(html).toContain(`verified domain localhost:${docs.port}`);
@@ -97,14 +97,14 @@ describe('client ID metadata documents, end to end', () => {
     expect(who.sub).toBe('carol');
   });
 
-  it('persists a cimd client (id = URL) with a client.registered event, and fetched the document once', () => {
-    const client = stack.keyhole.store.getClient(docUrl);
+  it('persists a cimd client (id = URL) with a client.registered event, and fetched the document once', async () => {
+    const client = await stack.keyhole.store.clients.find(docUrl);
     expect(client).toMatchObject({ clientId: docUrl, kind: 'cimd', secretHash: null });
     expect(client!.metadata).toMatchObject({ client_name: 'CIMD e2e client', redirect_uris: ['http://localhost/callback'], token_endpoint_auth_method: 'none' });
-    const registered = stack.keyhole.store.listEvents({ type: 'client.registered', clientId: docUrl });
+    const registered = await stack.keyhole.store.events.list({ type: 'client.registered', clientId: docUrl });
     expect(registered).toHaveLength(1);
     expect(registered[0]!.detail).toMatchObject({ kind: 'cimd' });
-    const grants = stack.keyhole.store.listGrants({ clientId: docUrl });
+    const grants = await stack.keyhole.store.grants.list({ clientId: docUrl });
     expect(grants).toHaveLength(1);
     // /authorize fetched it; /token used the cached document (max-age=300).
     expect(docs.hits.get('/oauth/client-metadata.json')).toBe(1);
@@ -132,7 +132,7 @@ describe('client ID metadata documents, end to end', () => {
       body: new URLSearchParams({ token: pair.refresh_token, client_id: docUrl }),
     });
     expect(revoked.status).toBe(200);
-    expect(stack.keyhole.store.listGrants({ clientId: docUrl })[0]!.status).toBe('revoked');
+    expect((await stack.keyhole.store.grants.list({ clientId: docUrl }))[0]!.status).toBe('revoked');
   });
 
   it('answers invalid_client at /token for a URL client_id that never authorized, without fetching it', async () => {
@@ -194,7 +194,7 @@ describe('client ID metadata documents, end to end', () => {
     it('refuses a document whose client_id is not its URL', async () => {
       docs.json('/impostor.json', { client_id: docUrl, client_name: 'Impostor', redirect_uris: ['http://localhost/callback'] });
       await expectRefusalPage(stack, docs.url('/impostor.json'), /names another client_id .* must equal the document URL exactly/);
-      expect(stack.keyhole.store.getClient(docs.url('/impostor.json'))).toBeUndefined();
+      expect(await stack.keyhole.store.clients.find(docs.url('/impostor.json'))).toBeUndefined();
     });
 
     it('refuses an http:// client_id, and an https one without a path', async () => {
@@ -265,7 +265,7 @@ describe('client ID metadata documents on private addresses (allowPrivateAddress
     expect(docs.hits.get('/127.0.0.1.json')).toBeUndefined();
   });
 
-  it('records no client for a refused document', () => {
-    expect(stack.keyhole.store.listClients().filter((c) => c.kind === 'cimd')).toHaveLength(0);
+  it('records no client for a refused document', async () => {
+    expect((await stack.keyhole.store.clients.list()).filter((c) => c.kind === 'cimd')).toHaveLength(0);
   });
 });

@@ -22,7 +22,7 @@ describe('keyhole grants / events (operator CLI)', () => {
     await ensureBuiltCli();
     stack = await startStack();
     for (const login of ['alice', 'bob', 'carol']) (await connectThroughKeyhole(stack.mcpUrl, { login })).client.close();
-    const all = stack.keyhole.store.listGrants({ limit: 10, offset: 0 });
+    const all = await stack.keyhole.store.grants.list({ limit: 10, offset: 0 });
     grants = Object.fromEntries(all.map((g) => [g.subject, g.id])) as typeof grants;
     carolClient = all.find((g) => g.subject === 'carol')!.clientId;
   }, 180_000);
@@ -60,14 +60,14 @@ describe('keyhole grants / events (operator CLI)', () => {
       expect(r.stderr).toContain(`Revoke grant ${grants.alice} (user alice, server demo, client c_`);
       expect(r.stderr).toContain('not revoked');
       expect(r.code).toBe(1);
-      expect(stack.keyhole.store.getGrant(grants.alice)!.status).toBe('active');
+      expect((await stack.keyhole.store.grants.find(grants.alice))!.status).toBe('active');
     });
 
     it('revokes one grant with --yes', async () => {
       const r = await runCli(['grants', 'revoke', grants.alice, ...url(), '--yes'], api());
       expect(r.stdout).toBe(`revoked grant ${grants.alice}\n`);
       expect(r.code).toBe(0);
-      expect(stack.keyhole.store.getGrant(grants.alice)!.status).toBe('revoked');
+      expect((await stack.keyhole.store.grants.find(grants.alice))!.status).toBe('revoked');
     });
 
     it('tails events, filtered by type', async () => {

@@ -50,7 +50,7 @@ describe('keyhole connect with a client ID metadata document', () => {
     expect(authorizationUrl.searchParams.get('client_id')).toBe(docUrl);
     expect(new URL(authorizationUrl.searchParams.get('redirect_uri')!).port).not.toBe('');
     expect(JSON.parse(textOf(await bridge.client.callTool({ name: 'whoami', arguments: {} }))).sub).toBe('dana');
-    const clients = stack.keyhole.store.listClients();
+    const clients = await stack.keyhole.store.clients.list();
     expect(clients.map((c) => c.kind)).toEqual(['cimd']);
     expect(docs.hits.get('/oauth/keyhole-connect.json')).toBeGreaterThanOrEqual(1);
     const dir = join(xdg, 'keyhole', 'connect');

@@ -66,7 +66,7 @@ describe('keyhole connect with the file store', () => {
     expect(tools.tools.map((t) => t.name)).toContain('whoami');
     const who = JSON.parse(textOf(await bridge.client.callTool({ name: 'whoami', arguments: {} })));
     expect(who.sub).toBe('alice');
-    expect(consentApprovals(stack)).toBe(1);
+    expect(await consentApprovals(stack)).toBe(1);
     const tagged = stack.mcp.seenRequestHeaders.filter((h) => h.traceparent === TRACEPARENT);
     expect(tagged.length).toBeGreaterThanOrEqual(3); // initialize, tools/list, tools/call at least
     expect(bridge.stderr()).toContain('not in the OS keychain');
@@ -96,7 +96,7 @@ describe('keyhole connect with the file store', () => {
     expect(who.sub).toBe('alice');
     expect(again.stderr()).not.toMatch(AUTHORIZATION_URL);
     expect(again.stderr()).not.toContain('/authorize?');
-    expect(consentApprovals(stack)).toBe(1);
+    expect(await consentApprovals(stack)).toBe(1);
   });
 
   it('refreshes an expired access token with the stored refresh token, without a browser', async () => {
@@ -110,7 +110,7 @@ describe('keyhole connect with the file store', () => {
     expect(after.access_token).not.toBe(before.access_token);
     expect(after.refresh_token).not.toBe(before.refresh_token); // keyhole rotates refresh tokens
     expect(bridge.stderr()).not.toContain('/authorize?');
-    expect(consentApprovals(stack)).toBe(1);
+    expect(await consentApprovals(stack)).toBe(1);
   }, 60_000);
 
   it('signs in again when the grant was revoked at the admin API (refresh refused)', async () => {
@@ -118,8 +118,8 @@ describe('keyhole connect with the file store', () => {
     expect(await revokeAllGrants(stack)).toBe(1);
     const { result } = await withSignIn(bridge, 'alice', () => bridge.client.callTool({ name: 'whoami', arguments: {} }));
     expect(JSON.parse(textOf(result)).sub).toBe('alice');
-    expect(consentApprovals(stack)).toBe(2);
-    expect(stack.keyhole.store.listGrants({ status: 'active' })).toHaveLength(1);
+    expect(await consentApprovals(stack)).toBe(2);
+    expect(await stack.keyhole.store.grants.list({ status: 'active' })).toHaveLength(1);
     expect(bridge.stderr()).toContain('refused the stored tokens');
     // The same session goes on: the next call needs nothing more.
     expect(textOf(await bridge.client.callTool({ name: 'echo', arguments: { text: 'still here' } }))).toContain('still here');

@@ -56,11 +56,11 @@ describeKeychain('keyhole connect with the OS keychain (real gnome-keyring)', ()
     const record = await stored();
     expect(record.serverUrl).toBe(stack.mcpUrl);
     expect(record.tokens.refresh_token).toMatch(/^kh_rt_/);
-    expect(stack.keyhole.store.getClient(record.client.client_id)).toBeDefined(); // the DCR registration keyhole holds
+    expect(await stack.keyhole.store.clients.find(record.client.client_id)).toBeDefined(); // the DCR registration keyhole holds
     expect(existsSync(join(xdg, 'keyhole'))).toBe(false);
     expect(bridge.stderr()).not.toContain('plain text');
     expect(bridge.stderr()).not.toContain(record.tokens.refresh_token);
-    expect(consentApprovals(stack)).toBe(1);
+    expect(await consentApprovals(stack)).toBe(1);
   });
 
   it('reuses the keychain tokens on the next run: no authorization URL, no new consent', async () => {
@@ -70,7 +70,7 @@ describeKeychain('keyhole connect with the OS keychain (real gnome-keyring)', ()
     await again.client.connect(again.transport);
     expect(textOf(await again.client.callTool({ name: 'echo', arguments: { text: 'from the keychain' } }))).toContain('from the keychain');
     expect(again.stderr()).not.toMatch(AUTHORIZATION_URL);
-    expect(consentApprovals(stack)).toBe(1);
+    expect(await consentApprovals(stack)).toBe(1);
   });
 
   it('signs in again after an admin revocation and replaces the keychain record', async () => {
@@ -79,7 +79,7 @@ describeKeychain('keyhole connect with the OS keychain (real gnome-keyring)', ()
     expect(await revokeAllGrants(stack)).toBe(1);
     const { result } = await withSignIn(bridge, 'bob', () => bridge.client.callTool({ name: 'whoami', arguments: {} }));
     expect(JSON.parse(textOf(result)).sub).toBe('bob');
-    expect(consentApprovals(stack)).toBe(2);
+    expect(await consentApprovals(stack)).toBe(2);
     const after = await stored();
     expect(after.tokens.refresh_token).not.toBe(before.tokens.refresh_token);
     expect(after.client.client_id).toBe(before.client.client_id); // the registration survives a refused refresh

@@ -59,8 +59,8 @@ describe('keyhole connect sign-in failures', () => {
     expect(failure).toBeInstanceOf(McpError);
     expect((failure as McpError).message).toContain('access_denied');
     expect(bridge.stderr()).toContain('sign-in failed');
-    expect(consentApprovals(stack)).toBe(0);
-    expect(stack.keyhole.store.listGrants({ status: 'active' })).toHaveLength(0);
+    expect(await consentApprovals(stack)).toBe(0);
+    expect(await stack.keyhole.store.grants.list({ status: 'active' })).toHaveLength(0);
     // The failed connect made the client close stdin: the bridge exits (and frees its loopback port for the next run).
     for (let i = 0; ; i++) {
       try {
@@ -81,6 +81,6 @@ describe('keyhole connect sign-in failures', () => {
     expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(deniedUrl.searchParams.get('redirect_uri')); // the registered port, reused
     expect(authorizationUrl.searchParams.get('state')).not.toBe(deniedUrl.searchParams.get('state'));
     expect(JSON.parse(textOf(await bridge.client.callTool({ name: 'whoami', arguments: {} }))).sub).toBe('erin');
-    expect(stack.keyhole.store.listClients()).toHaveLength(1);
+    expect(await stack.keyhole.store.clients.list()).toHaveLength(1);
   });
 });

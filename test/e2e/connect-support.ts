@@ -78,12 +78,12 @@ export function textOf(result: unknown): string {
   return (result as { content: Array<{ text?: string }> }).content.map((c) => c.text ?? '').join('');
 }
 
-export function consentApprovals(stack: Stack): number {
-  return stack.keyhole.store.listEvents({ type: 'consent.approved', limit: 500 }).length;
+export async function consentApprovals(stack: Stack): Promise<number> {
+  return (await stack.keyhole.store.events.list({ type: 'consent.approved', limit: 500 })).length;
 }
 
 export async function revokeAllGrants(stack: Stack): Promise<number> {
-  const grants = stack.keyhole.store.listGrants({ status: 'active' });
+  const grants = await stack.keyhole.store.grants.list({ status: 'active' });
   for (const g of grants) {
     const res = await fetch(`${stack.publicUrl}/admin/api/grants/${g.id}`, { method: 'DELETE', headers: { authorization: 'Bearer admin-token-for-tests-0123456789' } });
     if (!res.ok) throw new Error(`admin revoke ${g.id}: HTTP ${res.status} ${await res.text()}`);

@@ -96,10 +96,10 @@ describe('consent binding in headless Chromium', () => {
     expect(await link2.textContent('body')).toContain('started in another browser');
     expect(reachedAttacker).toBe(false);
     const store = stack.keyhole.store;
-    expect(store.listGrants({ clientId: attackerClientId })).toHaveLength(0);
-    expect(store.listEvents({ type: 'code.issued', clientId: attackerClientId })).toHaveLength(0);
-    expect(store.listEvents({ type: 'upstream.authorized', clientId: attackerClientId })).toHaveLength(0);
-    expect(store.listEvents({ type: 'consent.binding_failed', clientId: attackerClientId })).toHaveLength(1);
+    expect(await store.grants.list({ clientId: attackerClientId })).toHaveLength(0);
+    expect(await store.events.list({ type: 'code.issued', clientId: attackerClientId })).toHaveLength(0);
+    expect(await store.events.list({ type: 'upstream.authorized', clientId: attackerClientId })).toHaveLength(0);
+    expect(await store.events.list({ type: 'consent.binding_failed', clientId: attackerClientId })).toHaveLength(1);
     await victimContext.close();
   });
 

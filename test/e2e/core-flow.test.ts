@@ -17,8 +17,8 @@ function textOf(result: unknown): string {
   return content.map((c) => c.text).join('');
 }
 
-function eventsOf(stack: Stack, type: string): Array<Record<string, unknown>> {
-  return stack.keyhole.store.listEvents({ type, limit: 500 }) as unknown as Array<Record<string, unknown>>;
+async function eventsOf(stack: Stack, type: string): Promise<Array<Record<string, unknown>>> {
+  return await stack.keyhole.store.events.list({ type, limit: 500 }) as unknown as Array<Record<string, unknown>>;
 }
 
 describe('core flow with real peers', () => {
@@ -81,15 +81,15 @@ describe('core flow with real peers', () => {
   });
 
   it('refreshes the upstream token after it expires, transparently', async () => {
-    const before = eventsOf(stack, 'upstream.token_refreshed').length;
+    const before = (await eventsOf(stack, 'upstream.token_refreshed')).length;
     await new Promise((r) => setTimeout(r, (UPSTREAM_TTL + 1) * 1000));
     const who = JSON.parse(textOf(await conn.client.callTool({ name: 'whoami', arguments: {} })));
     expect(who.sub).toBe('alice');
-    expect(eventsOf(stack, 'upstream.token_refreshed').length).toBe(before + 1);
+    expect((await eventsOf(stack, 'upstream.token_refreshed')).length).toBe(before + 1);
   });
 
   it('makes exactly one upstream refresh for 50 concurrent calls with an expired upstream token', async () => {
-    const before = eventsOf(stack, 'upstream.token_refreshed').length;
+    const before = (await eventsOf(stack, 'upstream.token_refreshed')).length;
     let upstreamRefreshes = 0;
     const onGrant = (ctx: { oidc?: { params?: { grant_type?: string } } }) => {
       if (ctx.oidc?.params?.grant_type === 'refresh_token') upstreamRefreshes += 1;
@@ -100,7 +100,7 @@ describe('core flow with real peers', () => {
     stack.as.provider.off('grant.success', onGrant);
     expect(results.map(textOf)).toEqual(Array.from({ length: 50 }, (_, i) => expect.stringContaining(`n${i}`)));
     expect(upstreamRefreshes).toBe(1);
-    expect(eventsOf(stack, 'upstream.token_refreshed').length).toBe(before + 1);
+    expect((await eventsOf(stack, 'upstream.token_refreshed')).length).toBe(before + 1);
   });
 
   it('refreshes keyhole tokens for the SDK client (rotation) and keeps working', async () => {
@@ -126,15 +126,15 @@ describe('core flow with real peers', () => {
   it('revokes the grant through /revoke: the next call gets 401 with the challenge, the refresh token invalid_grant', async () => {
     const tokens = conn.provider.tokens()!;
     const info = conn.provider.clientInformation()!;
-    const grantId = stack.keyhole.store.listGrants({ status: 'active' })[0]!.id;
+    const grantId = (await stack.keyhole.store.grants.list({ status: 'active' }))[0]!.id;
     const res = await fetch(`${stack.publicUrl}/revoke`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: tokens.refresh_token!, token_type_hint: 'refresh_token', client_id: info.client_id }),
     });
     expect(res.status).toBe(200);
-    expect(stack.keyhole.store.getGrant(grantId)?.status).toBe('revoked');
-    expect(stack.keyhole.store.getUpstreamCredential(grantId)).toBeUndefined();
+    expect((await stack.keyhole.store.grants.find(grantId))?.status).toBe('revoked');
+    expect(await stack.keyhole.store.upstreamCredentials.find(grantId)).toBeUndefined();
 
     const call = await fetch(stack.mcpUrl, {
       method: 'POST',
@@ -153,16 +153,16 @@ describe('core flow with real peers', () => {
     expect(refresh.status).toBe(400);
     expect(((await refresh.json()) as { error: string }).error).toBe('invalid_grant');
     // The upstream refresh token was revoked at oidc-provider (RFC 7009), and the outcome recorded.
-    const revocation = eventsOf(stack, 'upstream.revocation')[0];
+    const revocation = (await eventsOf(stack, 'upstream.revocation'))[0];
     expect(revocation).toMatchObject({ outcome: 'success', grantId });
   });
 
-  it('records the lifecycle as events with fingerprints only', () => {
-    const types = new Set(stack.keyhole.store.listEvents({ limit: 500 }).map((e) => e.type));
+  it('records the lifecycle as events with fingerprints only', async () => {
+    const types = new Set((await stack.keyhole.store.events.list({ limit: 500 })).map((e) => e.type));
     for (const t of ['client.registered', 'consent.approved', 'grant.created', 'upstream.authorized', 'code.issued', 'code.redeemed', 'token.issued', 'token.refreshed', 'upstream.token_refreshed', 'grant.revoked', 'upstream.revocation']) {
       expect(types, t).toContain(t);
     }
-    const issued = stack.keyhole.store.listEvents({ type: 'token.issued' })[0]!;
+    const issued = (await stack.keyhole.store.events.list({ type: 'token.issued' }))[0]!;
     expect(issued.detail.access_fp).toMatch(/^fp_[0-9a-f]{12}$/);
   });
 

@@ -61,7 +61,7 @@ describe('delegated scopes', () => {
     const { client } = await reconnect(stack.mcpUrl, provider);
     const tools = await client.listTools();
     expect(tools.tools.map((t) => t.name).sort()).toEqual(READ_TOOLS);
-    const grants = stack.keyhole.store.listGrants({ clientId: (provider.clientInformation() as { client_id: string }).client_id });
+    const grants = await stack.keyhole.store.grants.list({ clientId: (provider.clientInformation() as { client_id: string }).client_id });
     expect(grants).toHaveLength(1);
     expect(grants[0]!.scopes).toEqual(['read']);
     const grantId = grants[0]!.id;
@@ -103,7 +103,7 @@ describe('delegated scopes', () => {
     const created = (await after.client.callTool({ name: 'create_issue', arguments: { title: 'with write' } })) as { content: Array<{ text: string }> };
     expect(created.content[0]!.text).toContain('with write');
     expect((await after.client.listTools()).tools.map((t) => t.name).sort()).toEqual([...READ_TOOLS, 'create_issue', 'delete_issue'].sort());
-    const grantsAfter = stack.keyhole.store.listGrants({ clientId: (provider.clientInformation() as { client_id: string }).client_id });
+    const grantsAfter = await stack.keyhole.store.grants.list({ clientId: (provider.clientInformation() as { client_id: string }).client_id });
     expect(grantsAfter).toHaveLength(1);
     expect(grantsAfter[0]!.id).toBe(grantId);
     expect(grantsAfter[0]!.scopes.sort()).toEqual(['read', 'write']);

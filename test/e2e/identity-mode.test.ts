@@ -91,7 +91,7 @@ describe('identity mode: keyhole-signed JWTs verified upstream through the JWKS'
     const header = decodeProtectedHeader(jwt);
     expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
     expect((await jwks()).keys.map((k) => k.kid)).toContain(header.kid);
-    expect(header.kid).toBe(kh.keyhole.store.listSigningKeys().find((k) => k.activatedAt !== null && k.retiredAt === null)?.kid);
+    expect(header.kid).toBe((await kh.keyhole.store.signingKeys.list()).find((k) => k.activatedAt !== null && k.retiredAt === null)?.kid);
     const claims = decodeJwt(jwt);
     expect(claims).toMatchObject({ iss: kh.publicUrl, aud: mcp.url, sub: 'alice', client_id: conn.provider.clientInformation()!.client_id, scope: 'mcp' });
     expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(300);
@@ -124,11 +124,11 @@ describe('identity mode: keyhole-signed JWTs verified upstream through the JWKS'
     const kids = (await jwks()).keys.map((k) => k.kid);
     expect(kids).toContain(oldKid);
     expect(kids).toContain(newKid);
-    expect(kh.keyhole.store.listEvents({ type: 'identity.signing_key_rotated' }).length).toBeGreaterThanOrEqual(2);
+    expect((await kh.keyhole.store.events.list({ type: 'identity.signing_key_rotated' })).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('keeps the signing keys sealed in the database', () => {
-    for (const k of kh.keyhole.store.listSigningKeys()) {
+  it('keeps the signing keys sealed in the database', async () => {
+    for (const k of await kh.keyhole.store.signingKeys.list()) {
       expect(k.privateKey).toMatch(/^eyJ/);
       expect(k.privateKey).not.toContain('"d"');
       expect(k.publicJwk).not.toHaveProperty('d');

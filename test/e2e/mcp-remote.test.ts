@@ -87,6 +87,6 @@ describe('mcp-remote through keyhole', () => {
     const call = await rpc(3, 'tools/call', { name: 'whoami', arguments: {} });
     const text = (call.result as { content: Array<{ text: string }> }).content[0]!.text;
     expect(JSON.parse(text).sub).toBe('erin');
-    expect(stack.keyhole.store.listEvents({ type: 'consent.binding_failed' })).toHaveLength(0);
+    expect(await stack.keyhole.store.events.list({ type: 'consent.binding_failed' })).toHaveLength(0);
   }, 60_000);
 });

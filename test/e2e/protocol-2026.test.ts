@@ -71,7 +71,7 @@ describe('protocol 2026-07-28 through keyhole', () => {
     });
     const sub = await conn.client.listen({ toolsListChanged: true });
     expect(sub.honoredFilter).toMatchObject({ toolsListChanged: true });
-    const grantId = stack.keyhole.store.listGrants({ clientId: conn.provider.clientId, status: 'active' })[0]!.id;
+    const grantId = (await stack.keyhole.store.grants.list({ clientId: conn.provider.clientId, status: 'active' }))[0]!.id;
     const upstreamListeners = () => (stack.v2.handler.bus as InMemoryServerEventBus).listenerCount;
     expect(upstreamListeners()).toBe(1);
     stack.v2.handler.notify.toolsChanged();
@@ -89,6 +89,6 @@ describe('protocol 2026-07-28 through keyhole', () => {
     const upstreamBefore = stack.v2.requests.length;
     await expect(conn.client.listen({ toolsListChanged: true })).rejects.toThrow();
     expect(stack.v2.requests.length).toBe(upstreamBefore);
-    expect(stack.keyhole.store.listEvents({ type: 'grant.revoked', limit: 10 })[0]).toMatchObject({ grantId, detail: { actor: 'admin:api' } });
+    expect((await stack.keyhole.store.events.list({ type: 'grant.revoked', limit: 10 }))[0]).toMatchObject({ grantId, detail: { actor: 'admin:api' } });
   });
 });

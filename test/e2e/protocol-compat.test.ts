@@ -137,14 +137,14 @@ describe('protocol eras side by side', () => {
       }
       return fetch(input, init);
     };
-    const before = stack.keyhole.store.listEvents({ type: 'token.refreshed', limit: 500 }).length;
+    const before = (await stack.keyhole.store.events.list({ type: 'token.refreshed', limit: 500 })).length;
     provider.saveTokens({ ...provider.tokens()!, access_token: 'kh_at_not-a-valid-token' });
     const again = await connectSdk2(stack.modernUrl, provider, { fetch: omitResource });
     expect(JSON.parse(textOf(await again.client.callTool({ name: 'whoami', arguments: {} }))).sub).toBe('ben');
     await again.client.close();
     expect(bodies.map((b) => b.get('grant_type'))).toEqual(['refresh_token']);
     expect(bodies[0]!.has('resource')).toBe(false);
-    expect(stack.keyhole.store.listEvents({ type: 'token.refreshed', limit: 500 })).toHaveLength(before + 1);
-    expect(stack.keyhole.store.lookupAccessToken(sha256Hex(provider.tokens()!.access_token))).toMatchObject({ resource: stack.modernUrl });
+    expect(await stack.keyhole.store.events.list({ type: 'token.refreshed', limit: 500 })).toHaveLength(before + 1);
+    expect(await stack.keyhole.store.tokens.findAccess(sha256Hex(provider.tokens()!.access_token))).toMatchObject({ resource: stack.modernUrl });
   });
 });

@@ -23,7 +23,7 @@ describe('protocol 2026-07-28 delegated scopes', () => {
   let conn: Sdk2Connection;
   const browser = new CookieBrowser();
   const provider = new Sdk2CapturingProvider('http://127.0.0.1:9/scoped/callback', 'Scoped sdk2 client');
-  const events = (type: string) => stack.keyhole.store.listEvents({ type, limit: 500 }).filter((e) => e.clientId === provider.clientId);
+  const events = async (type: string) => (await stack.keyhole.store.events.list({ type, limit: 500 })).filter((e) => e.clientId === provider.clientId);
   const prm = () => `${stack.publicUrl}/.well-known/oauth-protected-resource/mcp/scoped`;
   let tokenRequests: string[];
 
@@ -51,7 +51,7 @@ describe('protocol 2026-07-28 delegated scopes', () => {
 
   it('filters tools/list for a read grant on 2026-07-28', async () => {
     expect(conn.client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
-    const grants = stack.keyhole.store.listGrants({ clientId: provider.clientId });
+    const grants = await stack.keyhole.store.grants.list({ clientId: provider.clientId });
     expect(grants.map((g) => g.scopes)).toEqual([['read']]);
     const list = await conn.client.listTools();
     expect(list.tools.map((t) => t.name).sort()).toEqual(READ_TOOLS);
@@ -69,11 +69,11 @@ describe('protocol 2026-07-28 delegated scopes', () => {
   });
 
   it('steps up the SDK 2.x client through consent on the same grant, without a refresh and keeping its refresh token', async () => {
-    const grantId = stack.keyhole.store.listGrants({ clientId: provider.clientId })[0]!.id;
+    const grantId = (await stack.keyhole.store.grants.list({ clientId: provider.clientId }))[0]!.id;
     const held = provider.tokens()!;
     expect(held.refresh_token).toMatch(/^kh_rt_/);
-    const refreshedBefore = events('token.refreshed').length;
-    const issuedBefore = events('token.issued').length;
+    const refreshedBefore = (await events('token.refreshed')).length;
+    const issuedBefore = (await events('token.issued')).length;
     expect(tokenRequests).toEqual(['authorization_code']);
     provider.authorizationUrl = undefined;
 
@@ -82,8 +82,8 @@ describe('protocol 2026-07-28 delegated scopes', () => {
     expect(provider.authorizationUrl).toBeDefined();
     expect(provider.authorizationUrl!.searchParams.get('scope')).toBe('read write');
     expect(tokenRequests).toEqual(['authorization_code']); // not even a refresh attempt keyhole could refuse
-    expect(events('token.refreshed')).toHaveLength(refreshedBefore);
-    expect(stack.keyhole.store.getRefreshToken(sha256Hex(held.refresh_token!))!.usedAt).toBeNull();
+    expect(await events('token.refreshed')).toHaveLength(refreshedBefore);
+    expect((await stack.keyhole.store.tokens.findRefresh(sha256Hex(held.refresh_token!)))!.usedAt).toBeNull();
 
     const consent = await approve(provider, { login: 'sam', browser });
     expect(consent.consentHtml).toContain('already granted');
@@ -94,16 +94,16 @@ describe('protocol 2026-07-28 delegated scopes', () => {
 
     // One code exchange, no refresh; the same grant, widened; a new refresh token bound to it.
     expect(tokenRequests).toEqual(['authorization_code', 'authorization_code']);
-    expect(events('token.refreshed')).toHaveLength(refreshedBefore);
-    expect(events('token.issued')).toHaveLength(issuedBefore + 1);
-    const grants = stack.keyhole.store.listGrants({ clientId: provider.clientId });
+    expect(await events('token.refreshed')).toHaveLength(refreshedBefore);
+    expect(await events('token.issued')).toHaveLength(issuedBefore + 1);
+    const grants = await stack.keyhole.store.grants.list({ clientId: provider.clientId });
     expect(grants.map((g) => g.id)).toEqual([grantId]);
     expect([...grants[0]!.scopes].sort()).toEqual(['read', 'write']);
     const after = provider.tokens()!;
     expect(after.scope?.split(' ').sort()).toEqual(['read', 'write']);
     expect(after.refresh_token).toMatch(/^kh_rt_/);
     expect(after.refresh_token).not.toBe(held.refresh_token);
-    expect(stack.keyhole.store.getRefreshToken(sha256Hex(after.refresh_token!))).toMatchObject({ grantId, scopes: ['read', 'write'] });
+    expect(await stack.keyhole.store.tokens.findRefresh(sha256Hex(after.refresh_token!))).toMatchObject({ grantId, scopes: ['read', 'write'] });
   });
 });
 
@@ -150,11 +150,11 @@ describe('protocol 2026-07-28 delegated scopes: filtered lists and challenges', 
   // a tool no scope names cannot be stepped up to: refuse it without `error="insufficient_scope"` (a
   // JSON-RPC error -32013 in an HTTP 200), so SEP-2350 clients do not refresh and retry in vain.
   it('refuses a tool no scope names without a step-up challenge, so the SDK 2.x client does not refresh', async () => {
-    const refreshed = () => stack.keyhole.store.listEvents({ type: 'token.refreshed', limit: 500 }).length;
-    const before = refreshed();
+    const refreshed = async () => (await stack.keyhole.store.events.list({ type: 'token.refreshed', limit: 500 })).length;
+    const before = await refreshed();
     await expect(conn.client.callTool({ name: 'debug_dump', arguments: {} })).rejects.toMatchObject({ code: -32013 });
     expect(stack.v2.calls.some((c) => c.tool === 'debug_dump')).toBe(false);
-    expect(refreshed()).toBe(before);
+    expect(await refreshed()).toBe(before);
   });
 
   // a filtered list depends on the token's scopes, which a step-up changes without the client evicting its

@@ -57,13 +57,13 @@ describe('pre-registered static clients', () => {
     await stack?.close();
   });
 
-  it('is upserted as kind static with only the secret hash, and shown as "pre-registered"', () => {
-    const client = stack.keyhole.store.getClient('ci-agent');
+  it('is upserted as kind static with only the secret hash, and shown as "pre-registered"', async () => {
+    const client = await stack.keyhole.store.clients.find('ci-agent');
     expect(client).toMatchObject({ kind: 'static', secretHash: createHash('sha256').update(SECRET).digest('hex'), blockedAt: null });
     expect(client!.metadata).toMatchObject({ client_name: 'CI agent', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' });
     expect(conn.consent.consentHtml).toContain('pre-registered');
     expect(conn.consent.consentHtml).toContain('CI agent');
-    expect(stack.keyhole.store.listEvents({ type: 'client.registered', clientId: 'ci-agent' })[0]!.detail).toMatchObject({ kind: 'static' });
+    expect((await stack.keyhole.store.events.list({ type: 'client.registered', clientId: 'ci-agent' }))[0]!.detail).toMatchObject({ kind: 'static' });
   });
 
   it('completed authorization_code with client_secret_basic: the tool call runs as the upstream user', async () => {
@@ -143,7 +143,7 @@ describe('pre-registered static clients', () => {
       body: new URLSearchParams({ token: conn.provider.tokens()!.refresh_token!, token_type_hint: 'refresh_token' }),
     });
     expect(res.status).toBe(200);
-    expect(stack.keyhole.store.listGrants({ clientId: 'ci-agent' })[0]!.status).toBe('revoked');
+    expect((await stack.keyhole.store.grants.list({ clientId: 'ci-agent' }))[0]!.status).toBe('revoked');
   });
 
   it('keeps the secret out of the database file, events and logs (only its hash)', () => {

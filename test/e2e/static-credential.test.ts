@@ -65,7 +65,7 @@ describe('static credential: an API key from the vault in a header', () => {
   it('calls the upstream with the API key after the user signed in at the identity provider', async () => {
     const who = JSON.parse(textOf(await conn.client.callTool({ name: 'whoami', arguments: {} })));
     expect(who.sub).toBe('api-key'); // the upstream knows only the key
-    expect(kh.keyhole.store.listGrants({ server: 'saas' })[0]).toMatchObject({ subject: 'alice', status: 'active' }); // keyhole knows who
+    expect((await kh.keyhole.store.grants.list({ server: 'saas' }))[0]).toMatchObject({ subject: 'alice', status: 'active' }); // keyhole knows who
   });
 
   it('the upstream sees the API key header, never keyhole\'s token, the client\'s or the identity provider\'s', () => {
@@ -94,8 +94,8 @@ describe('static credential: an API key from the vault in a header', () => {
     expect(JSON.stringify(last)).not.toContain('sk_forged_by_client');
   });
 
-  it('keeps only the sealed key in the database', () => {
-    const sealed = kh.keyhole.store.getSealedSecret('static-credential:saas');
+  it('keeps only the sealed key in the database', async () => {
+    const sealed = await kh.keyhole.store.sealedSecrets.find('static-credential:saas');
     expect(sealed).toMatch(/^eyJ/);
     expect(sealed).not.toContain(apiKey);
     const bytes = [kh.dbPath, `${kh.dbPath}-wal`].filter(existsSync).map((f) => readFileSync(f)).map((b) => b.toString('latin1')).join('');
@@ -116,7 +116,7 @@ describe('static credential: an API key from the vault in a header', () => {
     expect(res.status).toBe(502);
     expect(res.headers.get('www-authenticate')).toBeNull();
     await res.body?.cancel();
-    const events = kh.keyhole.store.listEvents({ type: 'upstream.credential_rejected', server: 'wrong' });
+    const events = await kh.keyhole.store.events.list({ type: 'upstream.credential_rejected', server: 'wrong' });
     expect(events.length).toBeGreaterThan(0);
     expect(events[0]!.detail).toEqual({ kind: 'static', header: 'X-API-Key' });
     expect(JSON.stringify(events)).not.toContain('sk_wrong');

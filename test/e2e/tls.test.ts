@@ -56,7 +56,7 @@ describe('listen.tls', () => {
       storage: { sqlite: join(cert.dir, 'keyhole.db') },
       servers: { demo: { upstream: mcp.url, oauth: { issuer: as.issuer, clientId: 'keyhole', clientSecret, scopes: ['openid', 'offline_access', 'mcp:tools'], resource: mcp.url } } },
     }, {});
-    keyhole = createKeyhole({ config, keyring: keyringFromMasterKey(randomBytes(32).toString('base64url')), log: () => undefined });
+    keyhole = await createKeyhole({ config, keyring: keyringFromMasterKey(randomBytes(32).toString('base64url')), log: () => undefined });
     const { url } = await keyhole.listen();
     expect(url).toBe(`https://127.0.0.1:${port}`);
   });

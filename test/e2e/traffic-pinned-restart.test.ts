@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
 import { startKeyholeInstance, type KeyholeInstance } from '../helpers/keyhole-instance.js';
-import { SqliteApprovedTools } from '../../src/store/sqlite/approved-tools.js';
-import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { toolDigest } from '../../src/policy/pinned-tools.js';
 
 const TOKEN = 'admin-token-for-tests-0123456789';
@@ -31,7 +29,7 @@ describe('pinned tools across a restart', () => {
     instance = await startKeyholeInstance({ port, dir, servers, config: { admin: { token: TOKEN } } });
     expect(await review(instance)).toMatchObject({ approved: {}, approved_by: null });
     const digest = toolDigest({ description: 'Add', inputSchema: { type: 'object' } });
-    await new SqliteApprovedTools((instance.keyhole.store as SqliteStore).db).approve('demo', { add: digest }, 'admin:api', 1_700_000_000);
+    await instance.keyhole.store.approvedTools.approve('demo', { add: digest }, 'admin:api', 1_700_000_000);
     const { masterKey } = instance;
     await instance.close();
     instance = await startKeyholeInstance({ port, dir, servers, config: { admin: { token: TOKEN } }, masterKey });

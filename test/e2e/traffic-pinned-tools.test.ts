@@ -9,9 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { connectThroughKeyhole, reconnect } from '../helpers/sdk-client.js';
 import { rawPost, toolCall } from '../helpers/raw-mcp.js';
-import { SqliteApprovedTools } from '../../src/store/sqlite/approved-tools.js';
 import { toolDigest } from '../../src/policy/pinned-tools.js';
-import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 let deployDescription = 'Deploy the main branch';
@@ -73,9 +71,9 @@ describe('traffic policy: pinned tools', () => {
     await changed.client.close();
 
     // Stored (a restart keeps it) and on the record.
-    const stored = await new SqliteApprovedTools((stack.keyhole.store as SqliteStore).db).get('demo');
+    const stored = await stack.keyhole.store.approvedTools.get('demo');
     expect(stored).toMatchObject({ approvedBy: 'admin:api', tools: expect.objectContaining({ deploy: toolDigest({ description: deployDescription, inputSchema: { type: 'object', properties: {} } }) }) });
-    const events = stack.keyhole.store.listEvents({ type: 'tools.approved' });
+    const events = await stack.keyhole.store.events.list({ type: 'tools.approved' });
     expect(events.map((e) => [e.server, (e.detail as { changed: string[] }).changed])).toEqual([['demo', ['deploy']], ['demo', []]]);
   });
 

@@ -8,7 +8,7 @@ import { startStack, type Stack } from '../helpers/stack.js';
 async function failedAdminCall(stack: Stack, forwardedFor: string): Promise<string> {
   const res = await fetch(`${stack.publicUrl}/admin/api/grants`, { headers: { authorization: 'Bearer wrong-token-wrong-token-wrong', 'x-forwarded-for': forwardedFor } });
   expect(res.status).toBe(401);
-  const [event] = stack.keyhole.store.listEvents({ type: 'admin.sign_in_failed', limit: 1 });
+  const [event] = await stack.keyhole.store.events.list({ type: 'admin.sign_in_failed', limit: 1 });
   return (event!.detail as { address: string }).address;
 }
 

@@ -52,7 +52,7 @@ describe('upstream authorization server failures', () => {
   });
 
   it('a 503 from the upstream token endpoint is transient: 502 JSON-RPC error, grant kept, recovers', async () => {
-    const grant = stack.keyhole.store.listGrants({ status: 'active' })[0]!;
+    const grant = (await stack.keyhole.store.grants.list({ status: 'active' }))[0]!;
     mock.use(http.post(`${stack.as.issuer}/token`, () => HttpResponse.json({ error: 'temporarily_unavailable' }, { status: 503 })));
     await sleep((TTL + 1) * 1000);
     const res = await call(stack, conn.provider.tokens()!.access_token);
@@ -60,22 +60,22 @@ describe('upstream authorization server failures', () => {
     const body = (await res.json()) as { error: { message: string } };
     expect(body).toEqual({ jsonrpc: '2.0', error: { code: -32008, message: 'upstream authorization server unavailable' }, id: null });
     expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONN|at /);
-    expect(stack.keyhole.store.getGrant(grant.id)!.status).toBe('active');
-    const failed = stack.keyhole.store.listEvents({ type: 'upstream.refresh_failed' });
+    expect((await stack.keyhole.store.grants.find(grant.id))!.status).toBe('active');
+    const failed = await stack.keyhole.store.events.list({ type: 'upstream.refresh_failed' });
     expect(failed[0]).toMatchObject({ outcome: 'failure', grantId: grant.id, detail: { fatal: false } });
-    expect(stack.keyhole.store.getUpstreamCredential(grant.id)!.refreshFailingSince).not.toBeNull();
+    expect((await stack.keyhole.store.upstreamCredentials.find(grant.id))!.refreshFailingSince).not.toBeNull();
 
     mock.resetHandlers();
     const ok = await call(stack, conn.provider.tokens()!.access_token);
     expect(ok.status).toBe(200);
-    expect(stack.keyhole.store.getUpstreamCredential(grant.id)!.refreshFailingSince).toBeNull();
+    expect((await stack.keyhole.store.upstreamCredentials.find(grant.id))!.refreshFailingSince).toBeNull();
   });
 
   it('upstream invalid_grant ends the grant and the client gets 401 with the challenge', async () => {
-    const grant = stack.keyhole.store.listGrants({ status: 'active' })[0]!;
+    const grant = (await stack.keyhole.store.grants.list({ status: 'active' }))[0]!;
     // Revoke keyhole's upstream refresh token directly at oidc-provider (as if the user removed the app there).
     const cipher = new VaultCipher(keyringFromMasterKey(stack.masterKey));
-    const sealed = stack.keyhole.store.getUpstreamCredential(grant.id)!.refreshToken!;
+    const sealed = (await stack.keyhole.store.upstreamCredentials.find(grant.id))!.refreshToken!;
     const upstreamRefresh = await cipher.open(sealed, sealContext.refresh(grant.id));
     const revoked = await fetch(`${stack.as.issuer}/token/revocation`, {
       method: 'POST',
@@ -90,11 +90,11 @@ describe('upstream authorization server failures', () => {
     expect(res.headers.get('www-authenticate')).toBe(
       `Bearer error="invalid_token", error_description="the upstream authorization has ended", resource_metadata="${stack.publicUrl}/.well-known/oauth-protected-resource/mcp/demo", scope="mcp"`,
     );
-    const after = stack.keyhole.store.getGrant(grant.id)!;
+    const after = (await stack.keyhole.store.grants.find(grant.id))!;
     expect(after.status).toBe('revoked');
     expect(after.statusReason).toBe('upstream_invalid_grant');
-    expect(stack.keyhole.store.getUpstreamCredential(grant.id)).toBeUndefined();
-    expect(stack.keyhole.store.listEvents({ type: 'upstream.refresh_failed' })[0]).toMatchObject({ detail: { fatal: true, reason: 'invalid_grant' } });
+    expect(await stack.keyhole.store.upstreamCredentials.find(grant.id)).toBeUndefined();
+    expect((await stack.keyhole.store.events.list({ type: 'upstream.refresh_failed' }))[0]).toMatchObject({ detail: { fatal: true, reason: 'invalid_grant' } });
     // The SDK client's keyhole refresh token is dead too: it must re-authorize.
     const refresh = await fetch(`${stack.publicUrl}/token`, {
       method: 'POST',

@@ -76,10 +76,10 @@ describeKeychain('keychain vault end to end (real gnome-keyring)', () => {
       for (let i = 0; i < 3; i++) {
         expect(JSON.parse(textOf(await conn.client.callTool({ name: 'whoami', arguments: {} }))).sub).toBe('carol');
       }
-      const [grant] = stack.keyhole.store.listGrants({ status: 'active' });
+      const [grant] = await stack.keyhole.store.grants.list({ status: 'active' });
       const keychain = vaultKeychain(instanceName);
       expect(refreshTokens.size).toBeGreaterThanOrEqual(4); // the code exchange + 3 rotations
-      expect(stack.keyhole.store.getUpstreamCredential(grant!.id)).toMatchObject({ refreshToken: null, refreshInKeychain: true });
+      expect(await stack.keyhole.store.upstreamCredentials.find(grant!.id)).toMatchObject({ refreshToken: null, refreshInKeychain: true });
       const current = await keychain.get(grant!.id);
       expect(refreshTokens.has(current!)).toBe(true); // the latest one lives in the keychain
       expect(await keychain.accounts()).toEqual([grant!.id]);
@@ -87,12 +87,12 @@ describeKeychain('keychain vault end to end (real gnome-keyring)', () => {
       const bytes = sqliteBytes(stack.dbPath);
       expect(bytes.includes(Buffer.from(grant!.id))).toBe(true); // the scan does see what the files hold
       for (const token of refreshTokens) expect(bytes.includes(Buffer.from(token)), 'an upstream refresh token is in the SQLite files').toBe(false);
-      expect(stack.keyhole.store.countSealedByKid().some((c) => c.field === 'upstream_refresh')).toBe(false);
+      expect((await stack.keyhole.store.vaultEntries.countByKid()).some((c) => c.field === 'upstream_refresh')).toBe(false);
 
       expect(await stack.keyhole.revoker.revoke(grant!.id, 'admin_revoked', 'admin')).toBe(true);
       expect(await keychain.get(grant!.id)).toBeNull();
       expect(await keychain.accounts()).toEqual([]);
-      const revoked = stack.keyhole.store.listEvents({ type: 'grant.revoked', grantId: grant!.id });
+      const revoked = await stack.keyhole.store.events.list({ type: 'grant.revoked', grantId: grant!.id });
       expect(revoked[0]?.detail).toMatchObject({ reason: 'admin_revoked', keychain: 'deleted' });
     } finally {
       await stack.close();
@@ -117,22 +117,22 @@ describeKeychain('keychain vault end to end (real gnome-keyring)', () => {
     const users = ['alice', 'bob'];
     const conns = new Map<string, ConnectedClient>();
 
-    const refreshCount = () => running!.store.countEvents({ type: 'upstream.token_refreshed' });
+    const refreshCount = async () => await running!.store.events.count({ type: 'upstream.token_refreshed' });
     async function callAll(): Promise<void> {
       for (const user of users) {
-        const before = refreshCount();
+        const before = await refreshCount();
         const prev = conns.get(user)!;
         await prev.client.close().catch(() => undefined);
         const next = { ...prev, ...(await reconnect(stack.mcpUrl, prev.provider)) };
         conns.set(user, next);
         clients.push(next);
         expect(JSON.parse(textOf(await next.client.callTool({ name: 'whoami', arguments: {} }))).sub).toBe(user);
-        expect(refreshCount()).toBeGreaterThan(before); // the refresh token was read from the vault and the rotated one stored
+        expect(await refreshCount()).toBeGreaterThan(before); // the refresh token was read from the vault and the rotated one stored
       }
     }
     async function restart(vault: 'sqlite' | 'keychain'): Promise<void> {
       const config: KeyholeConfig = { ...stack.config, storage: { ...stack.config.storage, vault } };
-      running = createKeyhole({ config, keyring, log: (l) => stack.logs.push(l) });
+      running = await createKeyhole({ config, keyring, log: (l) => stack.logs.push(l) });
       await running.listen();
     }
     async function stop(): Promise<void> {
@@ -157,13 +157,13 @@ describeKeychain('keychain vault end to end (real gnome-keyring)', () => {
         const vault = new UpstreamVault({ store, cipher: new VaultCipher(keyring), backend: 'sqlite', keychain: undefined });
         for (let i = 0; i < SEEDED; i++) {
           const id = randomId('g');
-          store.createGrant({ id, clientId: 'c_seeded', server: 'demo', subject: `seed-${i}`, subjectName: null, scopes: ['mcp'], status: 'active', statusReason: null, createdAt: 1, lastUsedAt: null, revokedAt: null });
+          await store.grants.create({ id, clientId: 'c_seeded', server: 'demo', subject: `seed-${i}`, subjectName: null, scopes: ['mcp'], status: 'active', statusReason: null, createdAt: 1, lastUsedAt: null, revokedAt: null });
           const refresh = `seed-refresh-${i}-${randomBytes(6).toString('hex')}`;
           seeded.set(id, refresh);
           await vault.put(id, { accessToken: `seed-access-${i}`, accessExpiresAt: 4_000_000_000, refreshToken: refresh, scopes: ['mcp:tools'], updatedAt: 1 });
         }
-        expect(store.countRefreshLocations()).toEqual({ sqlite: TOTAL, keychain: 0, none: 0 });
-        store.close();
+        expect(await store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: TOTAL, keychain: 0, none: 0 });
+        await store.close();
       }
 
       // → keychain, killed after its first batch, then run again.
@@ -173,14 +173,14 @@ describeKeychain('keychain vault end to end (real gnome-keyring)', () => {
       expect((await first.done).signal).toBe('SIGKILL');
       {
         const store = openSqliteStore(stack.dbPath);
-        const where = store.countRefreshLocations();
+        const where = await store.upstreamCredentials.countRefreshLocations();
         expect(where.keychain).toBeGreaterThan(0);
         expect(where.sqlite).toBeGreaterThan(0); // really interrupted
         expect(where.sqlite + where.keychain).toBe(TOTAL);
         // Whatever the interruption left, every refresh token opens (the row says where it is).
         const vault = new UpstreamVault({ store, cipher: new VaultCipher(keyring), backend: 'keychain', keychain });
         for (const [id, refresh] of seeded) expect(await (await vault.get(id))!.openRefreshToken()).toBe(refresh);
-        store.close();
+        await store.close();
       }
       const second = await runCli(['vault', 'migrate', '--to', 'keychain', '--config', cfgFile], { env });
       expect(second.stderr).toBe('');
@@ -191,7 +191,7 @@ describeKeychain('keychain vault end to end (real gnome-keyring)', () => {
 
       await restart('keychain');
       await callAll();
-      expect(running!.store.countRefreshLocations()).toEqual({ sqlite: 0, keychain: TOTAL, none: 0 });
+      expect(await running!.store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: 0, keychain: TOTAL, none: 0 });
       await stop();
 
       // → sqlite.
@@ -203,7 +203,7 @@ describeKeychain('keychain vault end to end (real gnome-keyring)', () => {
 
       await restart('sqlite');
       await callAll();
-      expect(running!.store.countRefreshLocations()).toEqual({ sqlite: TOTAL, keychain: 0, none: 0 });
+      expect(await running!.store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: TOTAL, keychain: 0, none: 0 });
       {
         const vault = new UpstreamVault({ store: running!.store, cipher: new VaultCipher(keyring), backend: 'sqlite', keychain: undefined });
         for (const [id, refresh] of seeded) expect(await (await vault.get(id))!.openRefreshToken()).toBe(refresh);

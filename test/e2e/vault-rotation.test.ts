@@ -42,12 +42,12 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
   let running: Keyhole | undefined;
   const seeded = new Map<string, { access: string; refresh: string }>();
 
-  const refreshes = () => running!.store.listEvents({ type: 'upstream.token_refreshed', grantId, limit: 500 }).length;
+  const refreshes = async () => (await running!.store.events.list({ type: 'upstream.token_refreshed', grantId, limit: 500 })).length;
 
   /** keyhole again on the same port, database and key file (as `keyhole serve` would load it). */
   async function restart(): Promise<Keyhole> {
     const keyring = await loadKeyring(stack.config);
-    running = createKeyhole({ config: stack.config, keyring, log: (l) => stack.logs.push(l) });
+    running = await createKeyhole({ config: stack.config, keyring, log: (l) => stack.logs.push(l) });
     await running.listen();
     return running;
   }
@@ -60,11 +60,11 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
 
   /** whoami through keyhole; with the refresh skew above the upstream TTL, every call refreshes upstream first. */
   async function callWorks(): Promise<void> {
-    const before = refreshes();
+    const before = await refreshes();
     conn = { ...conn, ...(await reconnect(stack.mcpUrl, conn.provider)) };
     const who = JSON.parse(textOf(await conn.client.callTool({ name: 'whoami', arguments: {} })));
     expect(who.sub).toBe('alice');
-    expect(refreshes()).toBeGreaterThan(before); // the stored refresh token was opened and used
+    expect(await refreshes()).toBeGreaterThan(before); // the stored refresh token was opened and used
   }
 
   beforeAll(async () => {
@@ -93,10 +93,10 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
     conn = await connectThroughKeyhole(stack.mcpUrl, { login: 'alice' });
     const who = JSON.parse(textOf(await conn.client.callTool({ name: 'whoami', arguments: {} })));
     expect(who.sub).toBe('alice');
-    const grants = stack.keyhole.store.listGrants({ status: 'active' });
+    const grants = await stack.keyhole.store.grants.list({ status: 'active' });
     expect(grants).toHaveLength(1);
     grantId = grants[0]!.id;
-    expect(sealedUsageByKid(stack.keyhole.store).map((u) => u.kid)).toEqual([keyA.current]);
+    expect((await sealedUsageByKid(stack.keyhole.store)).map((u) => u.kid)).toEqual([keyA.current]);
   });
 
   it(`seeds ${SEEDED} more grants sealed under key A (keyhole stopped)`, async () => {
@@ -111,14 +111,14 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
       seeded.set(id, { access, refresh });
       rows.push({ id, access: await cipher.seal(access, sealContext.access(id)), refresh: await cipher.seal(refresh, sealContext.refresh(id)) });
     }
-    store.transaction(() => {
+    await store.transaction(async (tx) => {
       for (const r of rows) {
-        store.createGrant({ id: r.id, clientId: 'c_seeded', server: 'demo', subject: `seed-${r.id}`, subjectName: null, scopes: ['mcp'], status: 'active', statusReason: null, createdAt: 1, lastUsedAt: null, revokedAt: null });
-        store.putUpstreamCredential({ grantId: r.id, accessToken: r.access, accessExpiresAt: 4_000_000_000, refreshToken: r.refresh, scopes: ['mcp:tools'], updatedAt: 1, refreshFailingSince: null });
+        await tx.grants.create({ id: r.id, clientId: 'c_seeded', server: 'demo', subject: `seed-${r.id}`, subjectName: null, scopes: ['mcp'], status: 'active', statusReason: null, createdAt: 1, lastUsedAt: null, revokedAt: null });
+        await tx.upstreamCredentials.put({ grantId: r.id, accessToken: r.access, accessExpiresAt: 4_000_000_000, refreshToken: r.refresh, scopes: ['mcp:tools'], updatedAt: 1, refreshFailingSince: null });
       }
     });
-    expect(sealedUsageByKid(store)).toEqual([{ kid: keyA.current, byField: expect.objectContaining({ upstream_access: SEEDED + 1, upstream_refresh: SEEDED + 1, pending_verifier: 0 }), total: 2 * (SEEDED + 1) }]);
-    store.close();
+    expect(await sealedUsageByKid(store)).toEqual([{ kid: keyA.current, byField: expect.objectContaining({ upstream_access: SEEDED + 1, upstream_refresh: SEEDED + 1, pending_verifier: 0 }), total: 2 * (SEEDED + 1) }]);
+    await store.close();
   });
 
   it('a rotation killed (SIGKILL) after its first batch leaves whole batches, both keys stored, everything readable', async () => {
@@ -135,14 +135,14 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
     expect(ring.keys.has(keyA.current)).toBe(true);
 
     const store = openSqliteStore(stack.dbPath);
-    const usage = new Map(sealedUsageByKid(store).map((u) => [u.kid, u.total]));
+    const usage = new Map((await sealedUsageByKid(store)).map((u) => [u.kid, u.total]));
     const underB = usage.get(ring.current) ?? 0;
     const underA = usage.get(keyA.current) ?? 0;
     expect(underB).toBeGreaterThanOrEqual(BATCH);
     expect(underB % BATCH).toBe(0); // each batch committed whole, in one transaction
     expect(underA).toBeGreaterThan(0); // really interrupted mid-way
     expect(underA + underB).toBe(2 * (SEEDED + 1));
-    store.close();
+    await store.close();
 
     // The old key cannot be retired while entries still use it.
     const retire = await runCli(['keys', 'retire', keyA.current, '--config', cfgFile]);
@@ -213,6 +213,6 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
     expect(serve.stderr).not.toMatch(/\n\s+at /); // no stack trace
 
     const config = { ...stack.config, keys: { source: 'file' as const, file: wrongFile } };
-    expect(() => createKeyhole({ config, keyring: wrong })).toThrow(UndecryptableEntriesError);
+    await expect(createKeyhole({ config, keyring: wrong })).rejects.toThrow(UndecryptableEntriesError);
   });
 });

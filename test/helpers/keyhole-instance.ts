@@ -39,7 +39,7 @@ export async function startKeyholeInstance(opts: KeyholeInstanceOptions): Promis
   );
   const masterKey = opts.masterKey ?? randomBytes(32).toString('base64url');
   const logs: string[] = [];
-  const keyhole = createKeyhole({ config, keyring: keyringFromMasterKey(masterKey), log: (l) => logs.push(l) });
+  const keyhole = await createKeyhole({ config, keyring: keyringFromMasterKey(masterKey), log: (l) => logs.push(l) });
   await keyhole.listen();
   return { keyhole, config, publicUrl, dbPath, masterKey, logs, close: () => keyhole.close() };
 }

@@ -210,7 +210,7 @@ export async function startProtocolStack(): Promise<ProtocolStack> {
       scoped: { upstream: v2.url, oauth: oauth(v2.url), scopes: SCOPED, defaultPolicy: 'deny' },
     },
   });
-  const keyhole = createKeyhole({ config, keyring: keyringFromMasterKey(randomBytes(32).toString('base64url')), log: () => undefined });
+  const keyhole = await createKeyhole({ config, keyring: keyringFromMasterKey(randomBytes(32).toString('base64url')), log: () => undefined });
   await keyhole.listen();
   return {
     keyhole, publicUrl, as, v1, v2,

@@ -88,7 +88,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   });
   const masterKey = opts.masterKey ?? randomBytes(32).toString('base64url');
   const logs: string[] = [];
-  const keyhole = createKeyhole({ config, keyring: keyringFromMasterKey(masterKey), log: (l) => logs.push(l) });
+  const keyhole = await createKeyhole({ config, keyring: keyringFromMasterKey(masterKey), log: (l) => logs.push(l) });
   await keyhole.listen();
   return {
     keyhole, config, publicUrl, mcpUrl: `${publicUrl}/mcp/demo`, as: main.as, mcp: main.mcp, upstreamClient, masterKey, dir, dbPath, logs, extra,

@@ -13,7 +13,7 @@ import { resolveResource } from '../../oauth/resource.js';
 import { issueTokenPair } from '../issue-tokens.js';
 import type { CodeRecord } from '../../store/types.js';
 
-export const authorizationCodeGrant: GrantTypeHandler = (deps, _c, form, client) => {
+export const authorizationCodeGrant: GrantTypeHandler = async (deps, _c, form, client) => {
   const { store, events, clock } = deps;
   const code = form.get('code');
   if (!code) throw new InvalidRequestError('code is required');
@@ -23,22 +23,22 @@ export const authorizationCodeGrant: GrantTypeHandler = (deps, _c, form, client)
   // redirect_uri or PKCE verifier is refused without being burned, so whoever merely saw a code cannot make the
   // legitimate redemption fail, nor revoke what it issued.
   // https://www.rfc-editor.org/rfc/rfc9700#section-4.5.3.1 — PKCE binds the code to the client instance that asked for it.
-  const seen = store.getCode(hash);
+  const seen = await store.tokens.findCode(hash);
   if (!seen) throw new InvalidGrantError('the authorization code is invalid');
   assertPresentedBy(seen, client.clientId, form);
-  const record = store.consumeCode(hash, now);
+  const record = await store.tokens.consumeCode(hash, now);
   if (!record) throw new InvalidGrantError('the authorization code is invalid');
   const base = { grantId: record.grantId, clientId: record.clientId };
   if (record.usedAt !== null) {
     // https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2 — "If an authorization code is used more than once, the
     // authorization server MUST deny the request and SHOULD revoke (when possible) all tokens previously issued".
     // Only the client holding the verifier reaches this line, so a replay revokes the family (invariant 4).
-    store.revokeFamily(record.familyId, now);
-    events.record({ type: 'code.replayed', ...base, outcome: 'failure', detail: { code_fp: fingerprint(code), family_id: record.familyId } });
+    await store.tokens.revokeFamily(record.familyId, now);
+    await events.record({ type: 'code.replayed', ...base, outcome: 'failure', detail: { code_fp: fingerprint(code), family_id: record.familyId } });
     throw new InvalidGrantError('the authorization code was already used');
   }
   if (record.expiresAt <= now) throw new InvalidGrantError('the authorization code has expired');
-  const grant = store.getGrant(record.grantId);
+  const grant = await store.grants.find(record.grantId);
   const resourceParam = form.get('resource');
   if (resourceParam !== null) {
     // RFC 8707 §2.2: the resource at the token endpoint must be one the grant covers.
@@ -46,9 +46,9 @@ export const authorizationCodeGrant: GrantTypeHandler = (deps, _c, form, client)
     if (resource !== record.resource) throw new InvalidTargetError('resource does not match the authorization request');
   }
   if (!grant || grant.status !== 'active') throw new InvalidGrantError('the grant has been revoked');
-  const { response, fingerprints } = issueTokenPair(deps, { grantId: grant.id, familyId: record.familyId, clientId: client.clientId, resource: record.resource, scopes: record.scopes });
-  events.record({ type: 'code.redeemed', ...base, server: grant.server, subject: grant.subject, detail: { code_fp: fingerprint(code), family_id: record.familyId } });
-  events.record({ type: 'token.issued', ...base, server: grant.server, subject: grant.subject, detail: { ...fingerprints, family_id: record.familyId, scopes: record.scopes, via: 'authorization_code' } });
+  const { response, fingerprints } = await issueTokenPair(deps, { grantId: grant.id, familyId: record.familyId, clientId: client.clientId, resource: record.resource, scopes: record.scopes });
+  await events.record({ type: 'code.redeemed', ...base, server: grant.server, subject: grant.subject, detail: { code_fp: fingerprint(code), family_id: record.familyId } });
+  await events.record({ type: 'token.issued', ...base, server: grant.server, subject: grant.subject, detail: { ...fingerprints, family_id: record.familyId, scopes: record.scopes, via: 'authorization_code' } });
   return response;
 };
 

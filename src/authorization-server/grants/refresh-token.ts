@@ -19,18 +19,18 @@ import { resolveResource } from '../../oauth/resource.js';
 import { issueTokenPair } from '../issue-tokens.js';
 import { withoutClientExtras } from '../../config/scopes.js';
 
-export const refreshTokenGrant: GrantTypeHandler = (deps, _c, form, client) => {
+export const refreshTokenGrant: GrantTypeHandler = async (deps, _c, form, client) => {
   const { store, events, clock, config } = deps;
   const token = form.get('refresh_token');
   if (!token) throw new InvalidRequestError('refresh_token is required');
   const now = clock();
   const hash = sha256Hex(token);
-  const record = store.getRefreshToken(hash);
+  const record = await store.tokens.findRefresh(hash);
   if (!record) throw new InvalidGrantError('the refresh token is invalid');
   if (record.clientId !== client.clientId) throw new InvalidGrantError('the refresh token was issued to another client');
   if (record.revokedAt !== null) throw new InvalidGrantError('the refresh token has been revoked');
   if (record.expiresAt <= now) throw new InvalidGrantError('the refresh token has expired');
-  const grant = store.getGrant(record.grantId);
+  const grant = await store.grants.find(record.grantId);
   if (!grant || grant.status !== 'active') throw new InvalidGrantError('the grant has been revoked');
   const base = { grantId: grant.id, clientId: client.clientId, server: grant.server, subject: grant.subject };
 
@@ -49,18 +49,18 @@ export const refreshTokenGrant: GrantTypeHandler = (deps, _c, form, client) => {
   }
 
   let grace = false;
-  if (!store.markRefreshTokenUsed(hash, now)) {
-    const usedAt = store.getRefreshToken(hash)?.usedAt ?? now;
+  if (!await store.tokens.markRefreshUsed(hash, now)) {
+    const usedAt = (await store.tokens.findRefresh(hash))?.usedAt ?? now;
     if (now - usedAt > config.tokens.refreshGraceSeconds) {
-      store.revokeFamily(record.familyId, now);
-      events.record({ type: 'refresh.replay_detected', ...base, outcome: 'failure', detail: { refresh_fp: fingerprint(token), family_id: record.familyId, used_seconds_ago: now - usedAt } });
+      await store.tokens.revokeFamily(record.familyId, now);
+      await events.record({ type: 'refresh.replay_detected', ...base, outcome: 'failure', detail: { refresh_fp: fingerprint(token), family_id: record.familyId, used_seconds_ago: now - usedAt } });
       throw new InvalidGrantError('the refresh token was already used');
     }
     grace = true;
   }
   // https://www.rfc-editor.org/rfc/rfc6749#section-6 — "If a new refresh token is issued, the refresh token scope MUST be
   // identical to that of the refresh token included by the client in the request": only the access token narrows.
-  const { response, fingerprints } = issueTokenPair(deps, { grantId: grant.id, familyId: record.familyId, clientId: client.clientId, resource: record.resource, scopes, refreshScopes: record.scopes });
-  events.record({ type: 'token.refreshed', ...base, detail: { ...fingerprints, previous_fp: fingerprint(token), family_id: record.familyId, grace } });
+  const { response, fingerprints } = await issueTokenPair(deps, { grantId: grant.id, familyId: record.familyId, clientId: client.clientId, resource: record.resource, scopes, refreshScopes: record.scopes });
+  await events.record({ type: 'token.refreshed', ...base, detail: { ...fingerprints, previous_fp: fingerprint(token), family_id: record.familyId, grace } });
   return response;
 };

@@ -15,7 +15,7 @@ import { bearerChallenge } from '../../oauth/www-authenticate.js';
 import type { McpEnv, McpServerRoute, McpStep } from './mcp-request.js';
 
 export interface AuthenticateOptions {
-  store: Pick<Store, 'lookupAccessToken'>;
+  store: { readonly tokens: Pick<Store['tokens'], 'findAccess'> };
   /** Seconds since the epoch. */
   clock: () => number;
 }
@@ -40,7 +40,7 @@ function unauthorized(c: Context<McpEnv>, route: McpServerRoute, description: st
 }
 
 export function authenticate(opts: AuthenticateOptions): McpStep {
-  if (!opts || typeof opts.store?.lookupAccessToken !== 'function') throw new TypeError('authenticate: store is required');
+  if (!opts || typeof opts.store?.tokens?.findAccess !== 'function') throw new TypeError('authenticate: store is required');
   if (typeof opts.clock !== 'function') throw new TypeError('authenticate: clock is required');
   const { store, clock } = opts;
 
@@ -51,7 +51,7 @@ export function authenticate(opts: AuthenticateOptions): McpStep {
     const m = BEARER.exec(authorization);
     if (!m) return unauthorized(c, req.route, 'the Authorization header is not a Bearer token', true);
     // The one store read of the pipeline (an async repository: `await` it here).
-    const token = store.lookupAccessToken(sha256Hex(m[1]!));
+    const token = await store.tokens.findAccess(sha256Hex(m[1]!));
     const refused = refusalOf(token, req.route, clock());
     if (refused || !token) return unauthorized(c, req.route, refused ?? 'the access token is unknown', true);
     req.token = token;

@@ -10,7 +10,7 @@ import type { Store } from '../../store/types.js';
 import { authenticated, type McpStep } from './mcp-request.js';
 
 export interface TouchGrantOptions {
-  store: Pick<Store, 'touchGrant'>;
+  store: { readonly grants: Pick<Store['grants'], 'touch'> };
   /** Seconds since the epoch: the time written. */
   clock: () => number;
   /** At most one write per grant in this many ms (wall clock). Default 60 s. */
@@ -20,7 +20,7 @@ export interface TouchGrantOptions {
 }
 
 export function touchGrant(opts: TouchGrantOptions): McpStep {
-  if (!opts || typeof opts.store?.touchGrant !== 'function') throw new TypeError('touchGrant: store is required');
+  if (!opts || typeof opts.store?.grants?.touch !== 'function') throw new TypeError('touchGrant: store is required');
   if (typeof opts.clock !== 'function') throw new TypeError('touchGrant: clock is required');
   const intervalMs = opts.intervalMs ?? 60_000;
   if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new TypeError('touchGrant: intervalMs must be a non-negative number');
@@ -33,8 +33,11 @@ export function touchGrant(opts: TouchGrantOptions): McpStep {
     const at = now();
     if ((lastTouched.get(grant.id) ?? 0) + intervalMs < at) {
       lastTouched.set(grant.id, at);
-      // The one store write of the pipeline (an async repository: `await` it here).
-      store.touchGrant(grant.id, clock());
+      // The one store write of the pipeline, not awaited: the request does not wait for a bookkeeping write. A
+      // failed write is forgotten, so that the next request of the grant tries again (and no rejection goes unhandled).
+      void store.grants.touch(grant.id, clock()).catch(() => {
+        if (lastTouched.get(grant.id) === at) lastTouched.delete(grant.id);
+      });
     }
     await next();
   };

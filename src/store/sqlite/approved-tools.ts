@@ -1,9 +1,7 @@
-/**
- * SQLite implementation of the approved tool lists (../approved-tools.ts), on the `approved_tools` table of
- * migration 6 (./migrations.ts). Built from the store's better-sqlite3 `Database`.
- */
-import type Database from 'better-sqlite3';
-import type { ApprovedToolList, ApprovedToolsRepository } from '../approved-tools.js';
+/** SQLite approved-tool-lists repository (../repositories/approved-tools.ts) over `approved_tools` (migration 6, ./migrations.ts). */
+import type { ApprovedToolList, ApprovedToolsRepository } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
+import { preparer, type SqliteContext } from './shared.js';
 
 interface Row {
   server: string;
@@ -14,26 +12,28 @@ interface Row {
 
 const DIGEST = /^[0-9a-f]{64}$/;
 
-export class SqliteApprovedTools implements ApprovedToolsRepository {
-  readonly #get: Database.Statement<[string], Row>;
-  readonly #upsert: Database.Statement<[Row]>;
+export class SqliteApprovedTools implements Synchronous<ApprovedToolsRepository> {
+  readonly #s;
 
-  constructor(db: Database.Database) {
-    this.#get = db.prepare<[string], Row>('SELECT server, tools, approved_by, approved_at FROM approved_tools WHERE server = ?');
-    this.#upsert = db.prepare<[Row]>(`INSERT INTO approved_tools (server, tools, approved_by, approved_at) VALUES (@server, @tools, @approved_by, @approved_at)
-      ON CONFLICT (server) DO UPDATE SET tools = excluded.tools, approved_by = excluded.approved_by, approved_at = excluded.approved_at`);
+  constructor(ctx: SqliteContext) {
+    const p = preparer(ctx.db);
+    this.#s = {
+      get: p<Row>('SELECT server, tools, approved_by, approved_at FROM approved_tools WHERE server = @server'),
+      upsert: p(`INSERT INTO approved_tools (server, tools, approved_by, approved_at) VALUES (@server, @tools, @approved_by, @approved_at)
+        ON CONFLICT (server) DO UPDATE SET tools = excluded.tools, approved_by = excluded.approved_by, approved_at = excluded.approved_at`),
+    };
   }
 
-  async get(server: string): Promise<ApprovedToolList | undefined> {
-    const row = this.#get.get(server);
+  get(server: string): ApprovedToolList | undefined {
+    const row = this.#s.get.get({ server });
     if (!row) return undefined;
     return { server: row.server, tools: JSON.parse(row.tools) as Record<string, string>, approvedBy: row.approved_by, approvedAt: row.approved_at };
   }
 
-  async approve(server: string, tools: Readonly<Record<string, string>>, by: string, at: number): Promise<void> {
+  approve(server: string, tools: Readonly<Record<string, string>>, by: string, at: number): void {
     for (const [name, digest] of Object.entries(tools)) {
       if (!DIGEST.test(digest)) throw new TypeError(`approved digest of ${name} must be 64 lowercase hex characters`);
     }
-    this.#upsert.run({ server, tools: JSON.stringify(tools), approved_by: by, approved_at: at });
+    this.#s.upsert.run({ server, tools: JSON.stringify(tools), approved_by: by, approved_at: at });
   }
 }

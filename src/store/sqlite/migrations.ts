@@ -245,7 +245,7 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX idx_clients_kind_last_use ON clients (kind, coalesce(last_used_at, created_at));
   `,
 
-  // 6 (issue 15, pinned tools): the tool list an admin approved per server (../approved-tools.ts)
+  // 6 (issue 15, pinned tools): the tool list an admin approved per server (../repositories/approved-tools.ts)
   `
   CREATE TABLE approved_tools (
     server TEXT PRIMARY KEY,

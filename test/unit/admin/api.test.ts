@@ -3,8 +3,8 @@ import { ADMIN_TOKEN, T0, makeClient, makeGrant, startHarness, type Harness } fr
 
 describe('admin JSON API', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = startHarness();
+  beforeEach(async () => {
+    h = await startHarness();
   });
   afterEach(async () => h.close());
 
@@ -57,11 +57,11 @@ describe('admin JSON API', () => {
   describe('grants', () => {
     it('lists with filters and paging, joined with client and upstream status, without token values', async () => {
       const client = makeClient({ metadata: { client_name: 'Cursor', redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/callback'] } });
-      h.store.createClient(client);
+      await h.store.clients.create(client);
       const g = makeGrant({ clientId: client.clientId, lastUsedAt: T0 + 5 });
-      h.store.createGrant(g);
-      h.store.putUpstreamCredential({ grantId: g.id, accessToken: 'SEALED-ACCESS', accessExpiresAt: T0 + 600, refreshToken: 'SEALED-REFRESH', scopes: [], updatedAt: T0, refreshFailingSince: null });
-      h.store.createGrant(makeGrant({ subject: 'bob', server: 'other' }));
+      await h.store.grants.create(g);
+      await h.store.upstreamCredentials.put({ grantId: g.id, accessToken: 'SEALED-ACCESS', accessExpiresAt: T0 + 600, refreshToken: 'SEALED-REFRESH', scopes: [], updatedAt: T0, refreshFailingSince: null });
+      await h.store.grants.create(makeGrant({ subject: 'bob', server: 'other' }));
       const res = await h.api(`/admin/api/grants?client_id=${client.clientId}`);
       const text = await res.text();
       expect(text).not.toContain('SEALED');
@@ -90,8 +90,8 @@ describe('admin JSON API', () => {
 
     it('gets one grant with its events; 404 for an unknown one', async () => {
       const g = makeGrant();
-      h.store.createGrant(g);
-      h.store.appendEvent({ at: T0, type: 'grant.created', grantId: g.id, clientId: g.clientId, server: 'demo', subject: 'alice', outcome: 'success', detail: {} });
+      await h.store.grants.create(g);
+      await h.store.events.append({ at: T0, type: 'grant.created', grantId: g.id, clientId: g.clientId, server: 'demo', subject: 'alice', outcome: 'success', detail: {} });
       const res = await h.api(`/admin/api/grants/${g.id}`);
       const body = (await res.json()) as { grant: { id: string }; events: Array<{ type: string }>; events_total: number };
       expect(body.grant.id).toBe(g.id);
@@ -104,11 +104,11 @@ describe('admin JSON API', () => {
 
     it('DELETE revokes one grant (actor admin:api), idempotently; 404 for an unknown one', async () => {
       const g = makeGrant();
-      h.store.createGrant(g);
+      await h.store.grants.create(g);
       const res = await h.api(`/admin/api/grants/${g.id}`, { method: 'DELETE' });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ revoked: true, grant: { id: g.id, status: 'revoked', status_reason: 'admin_revoked', upstream_token: { status: 'revoked' } } });
-      expect(h.store.listEvents({ grantId: g.id, type: 'grant.revoked' })[0]?.detail).toEqual({ reason: 'admin_revoked', actor: 'admin:api' });
+      expect((await h.store.events.list({ grantId: g.id, type: 'grant.revoked' }))[0]?.detail).toEqual({ reason: 'admin_revoked', actor: 'admin:api' });
       expect(await (await h.api(`/admin/api/grants/${g.id}`, { method: 'DELETE' })).json()).toMatchObject({ revoked: false });
       expect((await h.api('/admin/api/grants/g_missing', { method: 'DELETE' })).status).toBe(404);
     });
@@ -117,20 +117,20 @@ describe('admin JSON API', () => {
       const a1 = makeGrant({ clientId: 'c_a' });
       const a2 = makeGrant({ clientId: 'c_a', subject: 'bob' });
       const b1 = makeGrant({ clientId: 'c_b' });
-      for (const g of [a1, a2, b1]) h.store.createGrant(g);
+      for (const g of [a1, a2, b1]) await h.store.grants.create(g);
       const dry = (await (await h.api('/admin/api/grants/revoke', { json: { filter: { client_id: 'c_a' }, dry_run: true } })).json()) as { count: number; grant_ids: string[] };
       expect(dry.count).toBe(2);
       expect(dry.grant_ids.sort()).toEqual([a1.id, a2.id].sort());
-      expect(h.store.countGrants({ status: 'active' })).toBe(3);
+      expect(await h.store.grants.count({ status: 'active' })).toBe(3);
       const res = await h.api('/admin/api/grants/revoke', { json: { filter: { client_id: 'c_a' } } });
       const body = (await res.json()) as { revoked: number; grant_ids: string[]; filter: unknown };
       expect(body.revoked).toBe(2);
       expect(body.filter).toEqual({ client_id: 'c_a' });
-      expect([a1, a2, b1].map((g) => h.store.getGrant(g.id)?.status)).toEqual(['revoked', 'revoked', 'active']);
+      expect(await Promise.all([a1, a2, b1].map(async (g) => (await h.store.grants.find(g.id))?.status))).toEqual(['revoked', 'revoked', 'active']);
     });
 
     it('POST /grants/revoke refuses empty, unknown or malformed filters and bodies (400)', async () => {
-      h.store.createGrant(makeGrant());
+      await h.store.grants.create(makeGrant());
       for (const json of [{}, { filter: {} }, { filter: { status: 'active' } }, { filter: { client_id: 1 } }, { filter: 'c_a' }, { filter: { server: 'demo' }, extra: 1 }, { filter: { server: 'demo' }, dry_run: 'yes' }]) {
         const res = await h.api('/admin/api/grants/revoke', { json });
         expect(res.status, JSON.stringify(json)).toBe(400);
@@ -142,15 +142,15 @@ describe('admin JSON API', () => {
       expect(broken.status).toBe(400);
       const huge = await h.api('/admin/api/grants/revoke', { json: { filter: { subject: 'x'.repeat(20_000) } } });
       expect(huge.status).toBe(413);
-      expect(h.store.countGrants({ status: 'active' })).toBe(1);
+      expect(await h.store.grants.count({ status: 'active' })).toBe(1);
     });
   });
 
   describe('clients', () => {
     it('lists clients with grant counts and last use', async () => {
       const c = makeClient({ metadata: { client_name: 'VS Code', redirect_uris: ['http://127.0.0.1:33418/cb'] } });
-      h.store.createClient(c);
-      h.store.createGrant(makeGrant({ clientId: c.clientId, lastUsedAt: T0 + 9 }));
+      await h.store.clients.create(c);
+      await h.store.grants.create(makeGrant({ clientId: c.clientId, lastUsedAt: T0 + 9 }));
       const body = (await (await h.api('/admin/api/clients')).json()) as { clients: unknown[]; total: number };
       expect(body.total).toBe(1);
       expect(body.clients[0]).toEqual({
@@ -161,33 +161,33 @@ describe('admin JSON API', () => {
 
     it('blocks a client (CIMD URL id, percent-encoded in the path) and revokes its grants', async () => {
       const c = makeClient({ kind: 'cimd', clientId: 'https://app.example.com/oauth/client.json' });
-      h.store.createClient(c);
+      await h.store.clients.create(c);
       const g = makeGrant({ clientId: c.clientId });
-      h.store.createGrant(g);
+      await h.store.grants.create(g);
       const res = await h.api(`/admin/api/clients/${encodeURIComponent(c.clientId)}/block`, { method: 'POST' });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ client_id: c.clientId, blocked: true, already_blocked: false, revoked_grants: 1, grant_ids: [g.id] });
-      expect(h.store.getClient(c.clientId)?.blockedAt).not.toBeNull();
-      expect(h.store.getGrant(g.id)?.statusReason).toBe('client_blocked');
+      expect((await h.store.clients.find(c.clientId))?.blockedAt).not.toBeNull();
+      expect((await h.store.grants.find(g.id))?.statusReason).toBe('client_blocked');
       expect((await h.api('/admin/api/clients/c_missing/block', { method: 'POST' })).status).toBe(404);
     });
 
     it('DELETE revokes the grants and deletes the client', async () => {
       const c = makeClient();
-      h.store.createClient(c);
+      await h.store.clients.create(c);
       const g = makeGrant({ clientId: c.clientId });
-      h.store.createGrant(g);
+      await h.store.grants.create(g);
       const res = await h.api(`/admin/api/clients/${c.clientId}`, { method: 'DELETE' });
       expect(await res.json()).toEqual({ client_id: c.clientId, deleted: true, revoked_grants: 1, grant_ids: [g.id] });
-      expect(h.store.getClient(c.clientId)).toBeUndefined();
+      expect(await h.store.clients.find(c.clientId)).toBeUndefined();
       expect((await h.api(`/admin/api/clients/${c.clientId}`, { method: 'DELETE' })).status).toBe(404);
     });
   });
 
   describe('events', () => {
     it('lists with filters and exports JSON Lines', async () => {
-      h.store.appendEvent({ at: T0, type: 'grant.revoked', grantId: 'g_1', clientId: null, server: 'demo', subject: null, outcome: 'success', detail: { reason: 'x' } });
-      h.store.appendEvent({ at: T0 + 1, type: 'token.issued', grantId: 'g_1', clientId: null, server: 'demo', subject: null, outcome: 'success', detail: {} });
+      await h.store.events.append({ at: T0, type: 'grant.revoked', grantId: 'g_1', clientId: null, server: 'demo', subject: null, outcome: 'success', detail: { reason: 'x' } });
+      await h.store.events.append({ at: T0 + 1, type: 'token.issued', grantId: 'g_1', clientId: null, server: 'demo', subject: null, outcome: 'success', detail: {} });
       const body = (await (await h.api('/admin/api/events?type=grant.revoked')).json()) as { events: Array<{ type: string; detail: unknown }>; total: number };
       expect(body.total).toBe(1);
       expect(body.events[0]).toMatchObject({ type: 'grant.revoked', grant_id: 'g_1', detail: { reason: 'x' } });

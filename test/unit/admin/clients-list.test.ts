@@ -13,36 +13,36 @@ describe('admin client list', () => {
   let h: Harness;
   let cookie: string;
   beforeEach(async () => {
-    h = startHarness({ clock: () => NOW });
+    h = await startHarness({ clock: () => NOW });
     ({ cookie } = await h.signIn());
   });
   afterEach(async () => h.close());
 
   /** 3,000 DCR clients (what the F2 measurement registered), every one with a grant. */
-  function seedMany(n = 3_000): void {
-    h.store.transaction(() => {
+  async function seedMany(n = 3_000): Promise<void> {
+    await h.store.transaction(async (tx) => {
       for (let i = 0; i < n; i++) {
         const c = makeClient({ createdAt: T0 + i, metadata: { client_name: `bulk ${i}`, redirect_uris: ['http://127.0.0.1:1/cb'], x_pad: 'p'.repeat(1_000) } });
-        h.store.createClient(c);
-        h.store.createGrant(makeGrant({ clientId: c.clientId, subject: `u${i}`, lastUsedAt: T0 + i }));
+        await tx.clients.create(c);
+        await tx.grants.create(makeGrant({ clientId: c.clientId, subject: `u${i}`, lastUsedAt: T0 + i }));
       }
     });
   }
 
   /** Fails the test if any code path loads every client or every client's grant statistics. */
   function forbidFullLoads() {
-    const all = vi.spyOn(h.store, 'listClients').mockImplementation(() => {
+    const all = vi.spyOn(h.store.clients, 'list').mockImplementation(() => {
       throw new Error('listClients() loads every client');
     });
-    const stats = vi.spyOn(h.store, 'clientGrantStats').mockImplementation(() => {
+    const stats = vi.spyOn(h.store.grants, 'statsByClient').mockImplementation(() => {
       throw new Error('clientGrantStats() loads every client');
     });
-    const page = vi.spyOn(h.store, 'listClientPage');
+    const page = vi.spyOn(h.store.clients, 'listPage');
     return { all, stats, page };
   }
 
   it('GET /admin/api/clients?limit=1 over 3,000 clients returns one row with its grant stats, the page cut by the store query', async () => {
-    seedMany();
+    await seedMany();
     const spies = forbidFullLoads();
     const res = await h.api('/admin/api/clients?limit=1&offset=2');
     expect(res.status).toBe(200);
@@ -52,13 +52,13 @@ describe('admin client list', () => {
     expect(body.clients[0]).toMatchObject({ client_name: 'bulk 2997', created_at: T0 + 2_997, grant_count: 1, active_grant_count: 1, last_used_at: T0 + 2_997, client_last_used_at: null });
     expect(spies.page).toHaveBeenCalledTimes(1);
     expect(spies.page).toHaveBeenCalledWith({ limit: 1, offset: 2 });
-    expect(spies.page.mock.results[0]!.value).toHaveLength(1);
+    expect(await spies.page.mock.results[0]!.value).toHaveLength(1);
     expect(spies.all).not.toHaveBeenCalled();
     expect(spies.stats).not.toHaveBeenCalled();
   });
 
   it('GET /admin/clients over 3,000 clients renders one page of rows without loading every client', async () => {
-    seedMany();
+    await seedMany();
     const spies = forbidFullLoads();
     const res = await h.request('/admin/clients?page=3', { cookie });
     expect(res.status).toBe(200);
@@ -76,12 +76,12 @@ describe('admin client list', () => {
     let dcrNever: ClientRecord;
     let dcrRecent: ClientRecord;
     let cimd: ClientRecord;
-    beforeEach(() => {
+    beforeEach(async () => {
       dcrIdle = makeClient({ createdAt: NOW - 150 * DAY, lastUsedAt: NOW - 40 * DAY, metadata: { client_name: 'idle' } });
       dcrNever = makeClient({ createdAt: NOW - 2 * DAY, metadata: { client_name: 'never' } });
       dcrRecent = makeClient({ createdAt: NOW - 150 * DAY, lastUsedAt: NOW - DAY, metadata: { client_name: 'recent' } });
       cimd = makeClient({ kind: 'cimd', clientId: 'https://app.example.com/client.json', createdAt: NOW - 100 * DAY, metadata: { client_name: 'doc' } });
-      for (const c of [dcrIdle, dcrNever, dcrRecent, cimd]) h.store.createClient(c);
+      for (const c of [dcrIdle, dcrNever, dcrRecent, cimd]) await h.store.clients.create(c);
     });
     const apiIds = async (q: string) => {
       const res = await h.api(`/admin/api/clients?${q}`);
@@ -110,8 +110,8 @@ describe('admin client list', () => {
     });
 
     it('filters the page, shows the filter in the form and keeps it in the pager links', async () => {
-      h.store.transaction(() => {
-        for (let i = 0; i < 60; i++) h.store.createClient(makeClient({ createdAt: NOW - 160 * DAY - i, metadata: { client_name: `old ${i}` } }));
+      await h.store.transaction(async (tx) => {
+        for (let i = 0; i < 60; i++) await tx.clients.create(makeClient({ createdAt: NOW - 160 * DAY - i, metadata: { client_name: `old ${i}` } }));
       });
       const res = await h.request('/admin/clients?kind=dcr&unused_days=30', { cookie });
       const html = await res.text();

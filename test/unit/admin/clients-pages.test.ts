@@ -7,7 +7,7 @@ describe('admin clients pages', () => {
   let csrf: string;
 
   beforeEach(async () => {
-    h = startHarness();
+    h = await startHarness();
     ({ cookie, csrf } = await h.signIn());
   });
   afterEach(async () => h.close());
@@ -30,12 +30,12 @@ describe('admin clients pages', () => {
   it('lists every client with kind, grant counts (active / total) and last use', async () => {
     const used = makeClient({ metadata: { client_name: 'Used client', redirect_uris: ['https://used.example/cb'] } });
     const unused = makeClient({ kind: 'cimd', clientId: 'https://app.example.com/oauth/client.json', metadata: { client_name: 'CIMD app', redirect_uris: ['https://app.example.com/cb'] } });
-    h.store.createClient(used);
-    h.store.createClient(unused);
-    h.store.createGrant(makeGrant({ clientId: used.clientId, lastUsedAt: T0 + 120 }));
+    await h.store.clients.create(used);
+    await h.store.clients.create(unused);
+    await h.store.grants.create(makeGrant({ clientId: used.clientId, lastUsedAt: T0 + 120 }));
     const revoked = makeGrant({ clientId: used.clientId, subject: 'bob', lastUsedAt: T0 + 60 });
-    h.store.createGrant(revoked);
-    h.store.revokeGrant(revoked.id, 'admin_revoked', T0);
+    await h.store.grants.create(revoked);
+    await h.store.grants.revoke(revoked.id, 'admin_revoked', T0);
     const { res, html } = await page('/admin/clients');
     expect(res.status).toBe(200);
     const row = (id: string) => html.slice(html.indexOf(`data-client-id="${id}"`)).split('</tr>')[0]!;
@@ -52,27 +52,27 @@ describe('admin clients pages', () => {
   it('blocks a client after a confirmation: its grants end, /authorize and /token refuse it', async () => {
     const client = makeClient();
     const bystander = makeClient();
-    h.store.createClient(client);
-    h.store.createClient(bystander);
+    await h.store.clients.create(client);
+    await h.store.clients.create(bystander);
     const g1 = makeGrant({ clientId: client.clientId });
     const g2 = makeGrant({ clientId: client.clientId, subject: 'bob' });
     const g3 = makeGrant({ clientId: bystander.clientId });
-    for (const g of [g1, g2, g3]) h.store.createGrant(g);
+    for (const g of [g1, g2, g3]) await h.store.grants.create(g);
 
     expect((await h.request(authorizeUrl(client.clientId))).status).toBe(200); // consent page before blocking
 
     const confirm = await page(`/admin/clients/block?client_id=${client.clientId}`);
     expect(confirm.res.status).toBe(200);
     expect(confirm.html).toMatch(/This will end <strong>2<\/strong> active grants\./);
-    expect(h.store.getClient(client.clientId)?.blockedAt).toBeNull();
+    expect((await h.store.clients.find(client.clientId))?.blockedAt).toBeNull();
 
     const res = await h.post('/admin/clients/block', { csrf, client_id: client.clientId }, cookie);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/admin/clients?done=blocked&revoked=2');
-    expect(h.store.getClient(client.clientId)?.blockedAt).not.toBeNull();
-    expect([g1, g2, g3].map((g) => h.store.getGrant(g.id)?.status)).toEqual(['revoked', 'revoked', 'active']);
-    expect(h.store.getGrant(g1.id)?.statusReason).toBe('client_blocked');
-    expect(h.store.listEvents({ type: 'client.blocked' })[0]).toMatchObject({ clientId: client.clientId, detail: { actor: 'admin:page', revoked_grants: 2 } });
+    expect((await h.store.clients.find(client.clientId))?.blockedAt).not.toBeNull();
+    expect(await Promise.all([g1, g2, g3].map(async (g) => (await h.store.grants.find(g.id))?.status))).toEqual(['revoked', 'revoked', 'active']);
+    expect((await h.store.grants.find(g1.id))?.statusReason).toBe('client_blocked');
+    expect((await h.store.events.list({ type: 'client.blocked' }))[0]).toMatchObject({ clientId: client.clientId, detail: { actor: 'admin:page', revoked_grants: 2 } });
 
     const authorize = await h.request(authorizeUrl(client.clientId));
     expect(authorize.status).toBe(400);
@@ -93,15 +93,15 @@ describe('admin clients pages', () => {
 
   it('deletes a client after a confirmation: grants revoked and kept as history, registration gone', async () => {
     const client = makeClient();
-    h.store.createClient(client);
+    await h.store.clients.create(client);
     const g = makeGrant({ clientId: client.clientId });
-    h.store.createGrant(g);
+    await h.store.grants.create(g);
     expect((await page(`/admin/clients/delete?client_id=${client.clientId}`)).html).toContain('Delete client and revoke its grants');
     const res = await h.post('/admin/clients/delete', { csrf, client_id: client.clientId }, cookie);
     expect(res.headers.get('location')).toBe('/admin/clients?done=deleted&revoked=1');
-    expect(h.store.getClient(client.clientId)).toBeUndefined();
-    expect(h.store.getGrant(g.id)).toMatchObject({ status: 'revoked', statusReason: 'client_deleted' });
-    expect(h.store.listEvents({ type: 'client.deleted' })).toHaveLength(1);
+    expect(await h.store.clients.find(client.clientId)).toBeUndefined();
+    expect(await h.store.grants.find(g.id)).toMatchObject({ status: 'revoked', statusReason: 'client_deleted' });
+    expect(await h.store.events.list({ type: 'client.deleted' })).toHaveLength(1);
     // The grant's page still works and says the client is gone.
     expect((await page(`/admin/grants/${g.id}`)).html).toContain('deleted');
     // The deleted client is unknown at /authorize.
@@ -113,8 +113,8 @@ describe('admin clients pages', () => {
     expect((await page('/admin/clients/delete')).res.status).toBe(404);
     expect((await h.post('/admin/clients/block', { csrf, client_id: 'c_nope' }, cookie)).status).toBe(404);
     const client = makeClient();
-    h.store.createClient(client);
+    await h.store.clients.create(client);
     expect((await h.post('/admin/clients/delete', { client_id: client.clientId }, cookie)).status).toBe(403);
-    expect(h.store.getClient(client.clientId)).toBeDefined();
+    expect(await h.store.clients.find(client.clientId)).toBeDefined();
   });
 });

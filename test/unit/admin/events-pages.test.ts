@@ -8,7 +8,7 @@ describe('admin events page', () => {
   let h: Harness;
   let cookie: string;
   beforeEach(async () => {
-    h = startHarness();
+    h = await startHarness();
     ({ cookie } = await h.signIn());
     // Sign-in wrote an admin.signed_in event; the fixtures below are all at T0 + n.
   });
@@ -20,9 +20,9 @@ describe('admin events page', () => {
   const ids = (html: string) => [...html.matchAll(/data-event-id="(\d+)"/g)].map((m) => Number(m[1]));
 
   it('filters by type, server and time (UTC, inclusive), newest first', async () => {
-    const a = h.store.appendEvent(ev({ at: T0 + 60, type: 'grant.created', server: 'demo' }));
-    const b = h.store.appendEvent(ev({ at: T0 + 120, type: 'token.issued', server: 'demo' }));
-    const c = h.store.appendEvent(ev({ at: T0 + 180, type: 'token.issued', server: 'other' }));
+    const a = await h.store.events.append(ev({ at: T0 + 60, type: 'grant.created', server: 'demo' }));
+    const b = await h.store.events.append(ev({ at: T0 + 120, type: 'token.issued', server: 'demo' }));
+    const c = await h.store.events.append(ev({ at: T0 + 180, type: 'token.issued', server: 'other' }));
     expect(ids((await page('/admin/events?type=token.issued')).html)).toEqual([c, b]);
     expect(ids((await page('/admin/events?server=demo')).html)).toEqual([b, a]);
     // datetime-local values, read as UTC; "until" covers its whole minute.
@@ -35,7 +35,7 @@ describe('admin events page', () => {
   });
 
   it('pages through events keeping the filters', async () => {
-    for (let i = 0; i < 55; i++) h.store.appendEvent(ev({ at: T0 + i, server: 'demo' }));
+    for (let i = 0; i < 55; i++) await h.store.events.append(ev({ at: T0 + i, server: 'demo' }));
     const first = await page('/admin/events?server=demo');
     expect(ids(first.html)).toHaveLength(50);
     expect(first.html).toContain('href="/admin/events?server=demo&amp;page=2"');
@@ -43,10 +43,10 @@ describe('admin events page', () => {
   });
 
   it('exports the filtered events as JSON Lines, oldest first, as a download', async () => {
-    const a = h.store.appendEvent(ev({ at: T0 + 1, type: 'grant.revoked', server: 'demo', grantId: 'g_1', detail: { reason: 'admin_revoked' } }));
-    h.store.appendEvent(ev({ at: T0 + 2, type: 'token.issued', server: 'demo' }));
-    const c = h.store.appendEvent(ev({ at: T0 + 3, type: 'grant.revoked', server: 'other' }));
-    for (let i = 0; i < 1_100; i++) h.store.appendEvent(ev({ at: T0 + 10, type: 'upstream.token_refreshed' }));
+    const a = await h.store.events.append(ev({ at: T0 + 1, type: 'grant.revoked', server: 'demo', grantId: 'g_1', detail: { reason: 'admin_revoked' } }));
+    await h.store.events.append(ev({ at: T0 + 2, type: 'token.issued', server: 'demo' }));
+    const c = await h.store.events.append(ev({ at: T0 + 3, type: 'grant.revoked', server: 'other' }));
+    for (let i = 0; i < 1_100; i++) await h.store.events.append(ev({ at: T0 + 10, type: 'upstream.token_refreshed' }));
     const res = await h.request('/admin/events/export?type=grant.revoked', { cookie });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/jsonl; charset=utf-8');

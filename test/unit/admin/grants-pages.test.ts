@@ -11,7 +11,7 @@ describe('admin grants pages', () => {
   const now = T0 + 1_000;
 
   beforeEach(async () => {
-    h = startHarness({ clock: () => now });
+    h = await startHarness({ clock: () => now });
     ({ cookie, csrf } = await h.signIn());
   });
   afterEach(async () => h.close());
@@ -23,10 +23,10 @@ describe('admin grants pages', () => {
 
   it('lists a grant with user, client (name, kind, redirect host), server, scopes, times and upstream status', async () => {
     const client = makeClient({ metadata: { client_name: 'Claude Desktop', redirect_uris: ['http://127.0.0.1:6274/oauth/callback', 'https://app.example.com/cb'] } });
-    h.store.createClient(client);
+    await h.store.clients.create(client);
     const g = makeGrant({ clientId: client.clientId, scopes: ['mcp:tools', 'read'], lastUsedAt: T0 + 60 });
-    h.store.createGrant(g);
-    h.store.putUpstreamCredential({ grantId: g.id, accessToken: 'sealed-a', accessExpiresAt: T0 + 3_600, refreshToken: 'sealed-r', scopes: ['mcp:tools'], updatedAt: T0, refreshFailingSince: null });
+    await h.store.grants.create(g);
+    await h.store.upstreamCredentials.put({ grantId: g.id, accessToken: 'sealed-a', accessExpiresAt: T0 + 3_600, refreshToken: 'sealed-r', scopes: ['mcp:tools'], updatedAt: T0, refreshFailingSince: null });
     const { res, html } = await page('/admin/grants');
     expect(res.status).toBe(200);
     const row = html.slice(html.indexOf(`data-grant-id="${g.id}"`));
@@ -50,10 +50,10 @@ describe('admin grants pages', () => {
     const expired = makeGrant({ subject: 'expired' });
     const missing = makeGrant({ subject: 'missing' });
     const revoked = makeGrant({ subject: 'revoked' });
-    for (const g of [failing, expired, missing, revoked]) h.store.createGrant(g);
-    h.store.putUpstreamCredential({ grantId: failing.id, accessToken: 'a', accessExpiresAt: T0, refreshToken: 'r', scopes: [], updatedAt: T0, refreshFailingSince: T0 + 10 });
-    h.store.putUpstreamCredential({ grantId: expired.id, accessToken: 'a', accessExpiresAt: T0, refreshToken: 'r', scopes: [], updatedAt: T0, refreshFailingSince: null });
-    h.store.revokeGrant(revoked.id, 'client_revoked', T0 + 5);
+    for (const g of [failing, expired, missing, revoked]) await h.store.grants.create(g);
+    await h.store.upstreamCredentials.put({ grantId: failing.id, accessToken: 'a', accessExpiresAt: T0, refreshToken: 'r', scopes: [], updatedAt: T0, refreshFailingSince: T0 + 10 });
+    await h.store.upstreamCredentials.put({ grantId: expired.id, accessToken: 'a', accessExpiresAt: T0, refreshToken: 'r', scopes: [], updatedAt: T0, refreshFailingSince: null });
+    await h.store.grants.revoke(revoked.id, 'client_revoked', T0 + 5);
     const { html } = await page('/admin/grants');
     const cell = (id: string) => html.slice(html.indexOf(`data-grant-id="${id}"`)).split('</tr>')[0]!;
     expect(cell(failing.id)).toContain('refresh failing since');
@@ -67,8 +67,8 @@ describe('admin grants pages', () => {
     const a = makeGrant({ subject: 'alice', clientId: 'c_a', server: 'demo' });
     const b = makeGrant({ subject: 'bob', clientId: 'c_b', server: 'other' });
     const c = makeGrant({ subject: 'carol', clientId: 'c_a', server: 'other' });
-    for (const g of [a, b, c]) h.store.createGrant(g);
-    h.store.revokeGrant(c.id, 'admin_revoked', T0);
+    for (const g of [a, b, c]) await h.store.grants.create(g);
+    await h.store.grants.revoke(c.id, 'admin_revoked', T0);
     const ids = (html: string) => [...html.matchAll(/data-grant-id="([^"]+)"/g)].map((m) => m[1]);
     expect(ids((await page('/admin/grants?subject=bob')).html)).toEqual([b.id]);
     expect(ids((await page('/admin/grants?client_id=c_a')).html).sort()).toEqual([a.id, c.id].sort());
@@ -76,7 +76,7 @@ describe('admin grants pages', () => {
     expect(ids((await page('/admin/grants?status=revoked')).html)).toEqual([c.id]);
     expect(ids((await page('/admin/grants?subject=&client_id=&server=&status=')).html)).toHaveLength(3);
 
-    for (let i = 0; i < 60; i++) h.store.createGrant(makeGrant({ subject: 'many', createdAt: T0 - i }));
+    for (let i = 0; i < 60; i++) await h.store.grants.create(makeGrant({ subject: 'many', createdAt: T0 - i }));
     const first = await page('/admin/grants?subject=many');
     expect(ids(first.html)).toHaveLength(50);
     expect(first.html).toContain('Page 1 of 2 · 60 grants');
@@ -94,10 +94,10 @@ describe('admin grants pages', () => {
 
   it('shows a grant with its lifecycle events, oldest first, and 404 for an unknown id', async () => {
     const g = makeGrant();
-    h.store.createGrant(g);
-    h.store.appendEvent({ at: T0 + 2, type: 'token.issued', grantId: g.id, clientId: g.clientId, server: 'demo', subject: 'alice', outcome: 'success', detail: { token_fp: 'fp_0123456789ab' } });
-    h.store.appendEvent({ at: T0 + 1, type: 'grant.created', grantId: g.id, clientId: g.clientId, server: 'demo', subject: 'alice', outcome: 'success', detail: {} });
-    h.store.appendEvent({ at: T0 + 3, type: 'token.issued', grantId: 'g_other', clientId: null, server: null, subject: null, outcome: 'success', detail: {} });
+    await h.store.grants.create(g);
+    await h.store.events.append({ at: T0 + 2, type: 'token.issued', grantId: g.id, clientId: g.clientId, server: 'demo', subject: 'alice', outcome: 'success', detail: { token_fp: 'fp_0123456789ab' } });
+    await h.store.events.append({ at: T0 + 1, type: 'grant.created', grantId: g.id, clientId: g.clientId, server: 'demo', subject: 'alice', outcome: 'success', detail: {} });
+    await h.store.events.append({ at: T0 + 3, type: 'token.issued', grantId: 'g_other', clientId: null, server: null, subject: null, outcome: 'success', detail: {} });
     const { res, html } = await page(`/admin/grants/${g.id}`);
     expect(res.status).toBe(200);
     const types = [...html.matchAll(/data-event-type="([^"]+)"/g)].map((m) => m[1]);
@@ -110,14 +110,14 @@ describe('admin grants pages', () => {
   it('revokes one grant from its page through the revoker (event with actor), then shows it revoked', async () => {
     const g = makeGrant();
     const other = makeGrant();
-    h.store.createGrant(g);
-    h.store.createGrant(other);
+    await h.store.grants.create(g);
+    await h.store.grants.create(other);
     const res = await h.post(`/admin/grants/${g.id}/revoke`, { csrf }, cookie);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`/admin/grants/${g.id}?revoked=1`);
-    expect(h.store.getGrant(g.id)).toMatchObject({ status: 'revoked', statusReason: 'admin_revoked' });
-    expect(h.store.getGrant(other.id)?.status).toBe('active');
-    const [event] = h.store.listEvents({ grantId: g.id, type: 'grant.revoked' });
+    expect(await h.store.grants.find(g.id)).toMatchObject({ status: 'revoked', statusReason: 'admin_revoked' });
+    expect((await h.store.grants.find(other.id))?.status).toBe('active');
+    const [event] = await h.store.events.list({ grantId: g.id, type: 'grant.revoked' });
     expect(event?.detail).toEqual({ reason: 'admin_revoked', actor: 'admin:page' });
     const { html } = await page(`/admin/grants/${g.id}?revoked=1`);
     expect(html).toContain('The grant was revoked.');
@@ -133,8 +133,8 @@ describe('admin grants pages', () => {
       const a2 = makeGrant({ clientId: 'c_a', subject: 'bob', server: 'other' });
       const a3 = makeGrant({ clientId: 'c_a', subject: 'carol' });
       const b1 = makeGrant({ clientId: 'c_b', subject: 'alice' });
-      for (const g of [a1, a2, a3, b1]) h.store.createGrant(g);
-      h.store.revokeGrant(a3.id, 'client_revoked', T0);
+      for (const g of [a1, a2, a3, b1]) await h.store.grants.create(g);
+      await h.store.grants.revoke(a3.id, 'client_revoked', T0);
 
       const list = await page('/admin/grants?client_id=c_a');
       expect(list.html).toContain('href="/admin/grants/revoke?client_id=c_a"');
@@ -144,15 +144,15 @@ describe('admin grants pages', () => {
       expect(confirm.res.status).toBe(200);
       expect(confirm.html).toMatch(/This will end <strong>2<\/strong> active grants\./);
       expect(confirm.html).toContain('<input type="hidden" name="client_id" value="c_a"/>');
-      expect(h.store.getGrant(a1.id)?.status).toBe('active'); // the confirmation page changes nothing
+      expect((await h.store.grants.find(a1.id))?.status).toBe('active'); // the confirmation page changes nothing
 
       const done = await h.post('/admin/grants/revoke', { csrf, client_id: 'c_a' }, cookie);
       expect(done.status).toBe(303);
       expect(done.headers.get('location')).toBe('/admin/grants?client_id=c_a&revoked=2');
-      expect(h.store.getGrant(a1.id)?.status).toBe('revoked');
-      expect(h.store.getGrant(a2.id)?.status).toBe('revoked');
-      expect(h.store.getGrant(a3.id)?.statusReason).toBe('client_revoked'); // untouched
-      expect(h.store.getGrant(b1.id)?.status).toBe('active');
+      expect((await h.store.grants.find(a1.id))?.status).toBe('revoked');
+      expect((await h.store.grants.find(a2.id))?.status).toBe('revoked');
+      expect((await h.store.grants.find(a3.id))?.statusReason).toBe('client_revoked'); // untouched
+      expect((await h.store.grants.find(b1.id))?.status).toBe('active');
       expect((await page('/admin/grants?client_id=c_a&revoked=2')).html).toContain('Revoked 2 grants.');
     });
 
@@ -160,30 +160,30 @@ describe('admin grants pages', () => {
       const a = makeGrant({ subject: 'alice', server: 'demo' });
       const b = makeGrant({ subject: 'bob', server: 'demo' });
       const c = makeGrant({ subject: 'bob', server: 'other' });
-      for (const g of [a, b, c]) h.store.createGrant(g);
+      for (const g of [a, b, c]) await h.store.grants.create(g);
       expect((await page('/admin/grants/revoke?subject=bob')).html).toMatch(/<strong>2<\/strong>/);
       await h.post('/admin/grants/revoke', { csrf, server: 'other' }, cookie);
-      expect([a, b, c].map((g) => h.store.getGrant(g.id)?.status)).toEqual(['active', 'active', 'revoked']);
+      expect(await Promise.all([a, b, c].map(async (g) => (await h.store.grants.find(g.id))?.status))).toEqual(['active', 'active', 'revoked']);
       await h.post('/admin/grants/revoke', { csrf, subject: 'bob' }, cookie);
-      expect([a, b, c].map((g) => h.store.getGrant(g.id)?.status)).toEqual(['active', 'revoked', 'revoked']);
+      expect(await Promise.all([a, b, c].map(async (g) => (await h.store.grants.find(g.id))?.status))).toEqual(['active', 'revoked', 'revoked']);
     });
 
     it('refuses an empty filter (400): never "revoke everything" by accident', async () => {
-      h.store.createGrant(makeGrant());
+      await h.store.grants.create(makeGrant());
       expect((await page('/admin/grants/revoke')).res.status).toBe(400);
       const res = await h.post('/admin/grants/revoke', { csrf }, cookie);
       expect(res.status).toBe(400);
-      expect(h.store.countGrants({ status: 'active' })).toBe(1);
+      expect(await h.store.grants.count({ status: 'active' })).toBe(1);
     });
   });
 
   describe('escaping', () => {
     it('shows a hostile client name and subject as text on the grants, detail, clients, events and confirm pages', async () => {
       const client = makeClient({ metadata: { client_name: XSS, redirect_uris: ['https://x.example/"><script>alert(2)</script>'] } });
-      h.store.createClient(client);
+      await h.store.clients.create(client);
       const g = makeGrant({ clientId: client.clientId, subject: '"><svg onload=alert(3)>', subjectName: XSS });
-      h.store.createGrant(g);
-      h.store.appendEvent({ at: T0, type: 'client.registered', grantId: null, clientId: client.clientId, server: null, subject: null, outcome: 'success', detail: { client_name: XSS } });
+      await h.store.grants.create(g);
+      await h.store.events.append({ at: T0, type: 'client.registered', grantId: null, clientId: client.clientId, server: null, subject: null, outcome: 'success', detail: { client_name: XSS } });
       for (const path of ['/admin/grants', `/admin/grants/${g.id}`, '/admin/clients', '/admin/events', `/admin/clients/block?client_id=${client.clientId}`, `/admin/grants/revoke?subject=${encodeURIComponent(g.subject)}`]) {
         const { res, html } = await page(path);
         expect(res.status, path).toBe(200);

@@ -48,7 +48,7 @@ export function cookieFrom(res: Response): string {
   return set.split(';')[0]!;
 }
 
-export function startHarness(opts: { admin?: boolean; publicUrl?: string; clock?: () => number } = {}): Harness {
+export async function startHarness(opts: { admin?: boolean; publicUrl?: string; clock?: () => number } = {}): Promise<Harness> {
   const publicUrl = opts.publicUrl ?? 'http://127.0.0.1:8787';
   const config = parseConfig({
     publicUrl,
@@ -62,7 +62,7 @@ export function startHarness(opts: { admin?: boolean; publicUrl?: string; clock?
   });
   const logs: string[] = [];
   const store = openSqliteStore(':memory:');
-  const keyhole = createKeyhole({
+  const keyhole = await createKeyhole({
     config,
     store,
     keyring: keyringFromMasterKey(randomBytes(32).toString('base64url')),
@@ -70,11 +70,11 @@ export function startHarness(opts: { admin?: boolean; publicUrl?: string; clock?
     clock: opts.clock ?? (() => Math.floor(Date.now() / 1000)),
   });
   const base = publicUrl;
-  const request: Harness['request'] = (path, init = {}) => {
+  const request: Harness['request'] = async (path, init = {}) => {
     const { cookie, ...rest } = init;
     const headers = new Headers(rest.headers);
     if (cookie) headers.set('cookie', cookie);
-    return Promise.resolve(keyhole.app.request(`${base}${path}`, { ...rest, headers }));
+    return await Promise.resolve(keyhole.app.request(`${base}${path}`, { ...rest, headers }));
   };
   const post: Harness['post'] = (path, form, cookie, headers = {}) =>
     request(path, { method: 'POST', body: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, ...(cookie ? { cookie } : {}) });

@@ -11,10 +11,10 @@ const addr = (i: number) => `198.51.100.${i}`;
 
 describe('admin lockout across addresses', () => {
   let h: Harness;
-  beforeEach(() => {
+  beforeEach(async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(T);
-    h = startHarness();
+    h = await startHarness();
   });
   afterEach(async () => {
     await h.close();
@@ -53,7 +53,7 @@ describe('admin lockout across addresses', () => {
     expect(form.headers.get('retry-after')).toBe('60');
     expect(await form.text()).toContain('Too many failed sign-in attempts. Try again in 60 seconds.');
     // Refused attempts are not compared, so not recorded as failures; the one that spent the budget says so.
-    const failures = h.store.listEvents({ type: 'admin.sign_in_failed', limit: 100 });
+    const failures = await h.store.events.list({ type: 'admin.sign_in_failed', limit: 100 });
     expect(failures).toHaveLength(20);
     expect(failures.filter((e) => e.detail.lockout_seconds === 60)).toHaveLength(1);
     expect(h.logs.join('\n')).not.toMatch(/wrong-|another-wrong-guess/);

@@ -6,7 +6,7 @@ describe('admin sign-in', () => {
   afterEach(async () => h?.close());
 
   it('answers 404 on /admin, its pages and the API when no admin token is configured', async () => {
-    h = startHarness({ admin: false });
+    h = await startHarness({ admin: false });
     for (const path of ['/admin', '/admin/login', '/admin/grants', '/admin/api/grants']) {
       expect((await h.request(path)).status, path).toBe(404);
     }
@@ -15,7 +15,7 @@ describe('admin sign-in', () => {
   });
 
   it('sends pages without a session to the sign-in form', async () => {
-    h = startHarness();
+    h = await startHarness();
     for (const path of ['/admin', '/admin/grants', '/admin/clients', '/admin/events', '/admin/events/export', '/admin/grants/g_x']) {
       const res = await h.request(path);
       expect(res.status, path).toBe(303);
@@ -24,7 +24,7 @@ describe('admin sign-in', () => {
   });
 
   it('shows a labelled token field with a strict CSP that forbids scripts and framing', async () => {
-    h = startHarness();
+    h = await startHarness();
     const res = await h.request('/admin/login');
     expect(res.status).toBe(200);
     const html = await res.text();
@@ -39,7 +39,7 @@ describe('admin sign-in', () => {
   });
 
   it('refuses a wrong token with 401 and sets no cookie', async () => {
-    h = startHarness();
+    h = await startHarness();
     const res = await h.post('/admin/login', { token: `${ADMIN_TOKEN}x` });
     expect(res.status).toBe(401);
     expect(await res.text()).toContain('That admin token is not right.');
@@ -50,7 +50,7 @@ describe('admin sign-in', () => {
   });
 
   it('signs in with the right token: HttpOnly SameSite=Strict cookie, then the grants page', async () => {
-    h = startHarness();
+    h = await startHarness();
     const res = await h.post('/admin/login', { token: ADMIN_TOKEN });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/admin/grants');
@@ -68,7 +68,7 @@ describe('admin sign-in', () => {
   });
 
   it('sets a Secure __Host- cookie when publicUrl is https', async () => {
-    h = startHarness({ publicUrl: 'https://keyhole.example.com' });
+    h = await startHarness({ publicUrl: 'https://keyhole.example.com' });
     const res = await h.post('/admin/login', { token: ADMIN_TOKEN });
     const set = res.headers.getSetCookie()[0]!;
     expect(set).toMatch(/^__Host-keyhole-admin=/);
@@ -77,7 +77,7 @@ describe('admin sign-in', () => {
   });
 
   it('rate-limits failed attempts per address: the 6th gets 429, even with the right token', async () => {
-    h = startHarness();
+    h = await startHarness();
     for (let i = 0; i < 5; i++) expect((await h.post('/admin/login', { token: `wrong-${i}` })).status).toBe(401);
     const blocked = await h.post('/admin/login', { token: ADMIN_TOKEN });
     expect(blocked.status).toBe(429);
@@ -87,14 +87,14 @@ describe('admin sign-in', () => {
   });
 
   it('refuses a sign-in form posted from another origin', async () => {
-    h = startHarness();
+    h = await startHarness();
     const res = await h.post('/admin/login', { token: ADMIN_TOKEN }, undefined, { origin: 'https://evil.example' });
     expect(res.status).toBe(403);
     expect(res.headers.getSetCookie()).toEqual([]);
   });
 
   it('signs out with the CSRF token: the session ends and the cookie is cleared', async () => {
-    h = startHarness();
+    h = await startHarness();
     const { cookie, csrf } = await h.signIn();
     expect((await h.post('/admin/logout', {}, cookie)).status).toBe(403);
     const out = await h.post('/admin/logout', { csrf }, cookie);
@@ -106,9 +106,9 @@ describe('admin sign-in', () => {
 
   describe('CSRF on state-changing POSTs', () => {
     it('refuses a revoke without a CSRF token, with a wrong one and with another session\'s (403), and keeps the grant', async () => {
-      h = startHarness();
+      h = await startHarness();
       const g = makeGrant();
-      h.store.createGrant(g);
+      await h.store.grants.create(g);
       const a = await h.signIn();
       const b = await h.signIn();
       for (const form of [{}, { csrf: 'wrong' }, { csrf: b.csrf }] as Array<Record<string, string>>) {
@@ -117,38 +117,38 @@ describe('admin sign-in', () => {
         expect(await res.text()).toContain('missing or invalid CSRF token');
       }
       expect((await h.post('/admin/grants/revoke', { client_id: g.clientId }, a.cookie)).status).toBe(403);
-      expect(h.store.getGrant(g.id)?.status).toBe('active');
+      expect((await h.store.grants.find(g.id))?.status).toBe('active');
       const ok = await h.post(`/admin/grants/${g.id}/revoke`, { csrf: a.csrf }, a.cookie);
       expect(ok.status, h.logs.filter((l) => l.includes('unhandled')).join()).toBe(303);
-      expect(h.store.getGrant(g.id)?.status).toBe('revoked');
+      expect((await h.store.grants.find(g.id))?.status).toBe('revoked');
     });
 
     it('refuses a form with the right token from another origin (403)', async () => {
-      h = startHarness();
+      h = await startHarness();
       const g = makeGrant();
-      h.store.createGrant(g);
+      await h.store.grants.create(g);
       const { cookie, csrf } = await h.signIn();
       const res = await h.post(`/admin/grants/${g.id}/revoke`, { csrf }, cookie, { origin: 'https://evil.example' });
       expect(res.status).toBe(403);
       const site = await h.post(`/admin/grants/${g.id}/revoke`, { csrf }, cookie, { 'sec-fetch-site': 'cross-site' });
       expect(site.status).toBe(403);
-      expect(h.store.getGrant(g.id)?.status).toBe('active');
+      expect((await h.store.grants.find(g.id))?.status).toBe('active');
     });
 
     it('refuses a POST without a session by sending to sign-in, changing nothing', async () => {
-      h = startHarness();
+      h = await startHarness();
       const g = makeGrant();
-      h.store.createGrant(g);
+      await h.store.grants.create(g);
       const { csrf } = await h.signIn();
       const res = await h.post(`/admin/grants/${g.id}/revoke`, { csrf });
       expect(res.status).toBe(303);
-      expect(h.store.getGrant(g.id)?.status).toBe('active');
+      expect((await h.store.grants.find(g.id))?.status).toBe('active');
     });
 
     it('puts the CSRF token in every POST form of every page', async () => {
-      h = startHarness();
+      h = await startHarness();
       const g = makeGrant();
-      h.store.createGrant(g);
+      await h.store.grants.create(g);
       const { cookie, csrf } = await h.signIn();
       for (const path of ['/admin/grants', `/admin/grants/${g.id}`, '/admin/clients', '/admin/events', `/admin/grants/revoke?subject=alice`]) {
         const html = await (await h.request(path, { cookie })).text();

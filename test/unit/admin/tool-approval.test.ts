@@ -5,8 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { parseConfig } from '../../../src/config/load-config.js';
+import type { ApprovedToolsRepository } from '../../../src/store/types.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { SqliteApprovedTools } from '../../../src/store/sqlite/approved-tools.js';
 import { createPinRegistry, type PinRegistry } from '../../../src/policy/pin-registry.js';
 import { toolDigest } from '../../../src/policy/pinned-tools.js';
 import { EventRecorder } from '../../../src/events/recorder.js';
@@ -22,7 +22,7 @@ const sub = { name: 'sub', description: 'Subtract' };
 describe('admin API: pinned tools', () => {
   let store: SqliteStore;
   let registry: PinRegistry;
-  let repo: SqliteApprovedTools;
+  let repo: ApprovedToolsRepository;
   let app: Hono;
   const call = (path: string, init: RequestInit & { token?: string | null } = {}) => {
     const { token = TOKEN, ...rest } = init;
@@ -35,7 +35,7 @@ describe('admin API: pinned tools', () => {
     const events = new EventRecorder(store, () => {}, () => 1_700_000_000);
     const ctx = createAdminContext({ config, store, events, revoker: {} as GrantRevoker, clock: () => 1_700_000_000 }, TOKEN);
     registry = createPinRegistry(['demo']);
-    repo = new SqliteApprovedTools(store.db);
+    repo = store.approvedTools;
     app = new Hono();
     app.route('/', toolApprovalRoutes(ctx, { pinRegistry: registry, approvedTools: repo }));
   });
@@ -66,7 +66,7 @@ describe('admin API: pinned tools', () => {
     const live = registry.pins('demo')!;
     expect([live.keepTool(add), live.keepTool(sub)]).toEqual([true, false]);
     expect(live.checkCall('add')).toEqual({ ok: true });
-    expect(store.listEvents({ type: 'tools.approved' }).map((e) => e.detail)).toEqual([{ by: 'admin:api', tools: ['add'], changed: [], added: ['add', 'sub'], removed: [] }]);
+    expect((await store.events.list({ type: 'tools.approved' })).map((e) => e.detail)).toEqual([{ by: 'admin:api', tools: ['add'], changed: [], added: ['add', 'sub'], removed: [] }]);
 
     const ghost = await call('demo/tools/approve', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tools: ['ghost'] }) });
     expect(ghost.status).toBe(400);

@@ -5,9 +5,9 @@ import type { ClientRecord } from '../../../src/store/types.js';
 describe('authorize', () => {
   let h: Harness;
   let client: ClientRecord;
-  beforeEach(() => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { client_name: 'Good Client', redirect_uris: [CLIENT_REDIRECT, 'https://app.example/cb'] } });
+  beforeEach(async () => {
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { client_name: 'Good Client', redirect_uris: [CLIENT_REDIRECT, 'https://app.example/cb'] } });
   });
   afterEach(async () => {
     await h.close();
@@ -75,7 +75,7 @@ describe('authorize', () => {
     });
 
     it('rejects a blocked client with a page', async () => {
-      h.store.blockClient(client.clientId, h.clock.now);
+      await h.store.clients.block(client.clientId, h.clock.now);
       await expectPage(await authorize(params()), 'invalid_client');
     });
 
@@ -93,7 +93,7 @@ describe('authorize', () => {
     });
 
     it('uses the only registered redirect_uri when it is omitted', async () => {
-      const single = h.seedClient({ metadata: { client_name: 'One', redirect_uris: ['https://single.example/cb'] } });
+      const single = await h.seedClient({ metadata: { client_name: 'One', redirect_uris: ['https://single.example/cb'] } });
       const res = await authorize(params({ client_id: single.clientId, redirect_uri: undefined }));
       expect(res.status).toBe(200);
       expect(h.count('pending_authorizations')).toBe(1);
@@ -152,13 +152,13 @@ describe('authorize', () => {
     });
 
     it('redirects to the requested loopback port, not the registered one', async () => {
-      const loop = h.seedClient({ metadata: { client_name: 'Loop', redirect_uris: ['http://127.0.0.1/cb'] } });
+      const loop = await h.seedClient({ metadata: { client_name: 'Loop', redirect_uris: ['http://127.0.0.1/cb'] } });
       const res = await authorize(params({ client_id: loop.clientId, redirect_uri: 'http://127.0.0.1:51234/cb', response_type: 'token' }));
       expectRedirectError(res, 'unsupported_response_type', 'http://127.0.0.1:51234/cb');
     });
 
     it('redirects with 302 (never 307) to a private-use scheme', async () => {
-      const cursor = h.seedClient({ metadata: { client_name: 'Cursor', redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/callback'] } });
+      const cursor = await h.seedClient({ metadata: { client_name: 'Cursor', redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/callback'] } });
       const res = await authorize(params({ client_id: cursor.clientId, redirect_uri: 'cursor://anysphere.cursor-retrieval/oauth/callback', code_challenge: undefined }));
       expect(res.status).toBe(302);
       const location = new URL(res.headers.get('location')!);
@@ -173,7 +173,7 @@ describe('authorize', () => {
       expect(res.status).toBe(200);
       const html = await res.text();
       const id = /name="pending" value="([^"]+)"/.exec(html)![1]!;
-      const p = h.store.getPending(id)!;
+      const p = (await h.store.pending.find(id))!;
       return { resource: p.request.resource, server: p.request.server };
     }
 
@@ -187,14 +187,14 @@ describe('authorize', () => {
     });
 
     it('accepts the origin alone and a missing resource when keyhole serves one server', async () => {
-      const one = createHarness({ servers: ['a'] });
+      const one = await createHarness({ servers: ['a'] });
       try {
-        const c = one.seedClient({ metadata: { client_name: 'x', redirect_uris: [CLIENT_REDIRECT] } });
+        const c = await one.seedClient({ metadata: { client_name: 'x', redirect_uris: [CLIENT_REDIRECT] } });
         for (const resource of [PUBLIC_URL, `${PUBLIC_URL}/`, undefined]) {
           const res = await one.request(`/authorize?${new URLSearchParams(params({ client_id: c.clientId, resource })).toString()}`);
           expect(res.status, String(resource)).toBe(200);
           const id = /name="pending" value="([^"]+)"/.exec(await res.text())![1]!;
-          expect(one.store.getPending(id)?.request.resource).toBe(RESOURCE_A);
+          expect((await one.store.pending.find(id))?.request.resource).toBe(RESOURCE_A);
         }
       } finally {
         await one.close();
@@ -204,8 +204,8 @@ describe('authorize', () => {
 
   describe('loopback redirect port (RFC 8252 §7.3)', () => {
     let loop: ClientRecord;
-    beforeEach(() => {
-      loop = h.seedClient({ metadata: { client_name: 'Loop', redirect_uris: ['http://127.0.0.1/cb', 'http://[::1]:8080/cb', 'http://localhost/cb'] } });
+    beforeEach(async () => {
+      loop = await h.seedClient({ metadata: { client_name: 'Loop', redirect_uris: ['http://127.0.0.1/cb', 'http://[::1]:8080/cb', 'http://localhost/cb'] } });
     });
 
     it('accepts another port on a registered loopback redirect', async () => {
@@ -223,7 +223,7 @@ describe('authorize', () => {
     });
 
     it('rejects a loopback host that was not registered (127.0.0.1 registered, localhost requested)', async () => {
-      const only = h.seedClient({ metadata: { client_name: 'Only v4', redirect_uris: ['http://127.0.0.1/cb'] } });
+      const only = await h.seedClient({ metadata: { client_name: 'Only v4', redirect_uris: ['http://127.0.0.1/cb'] } });
       await expectPage(await authorize(params({ client_id: only.clientId, redirect_uri: 'http://localhost:51234/cb' })), 'invalid_request');
     });
 
@@ -248,7 +248,7 @@ describe('authorize', () => {
       expect(html).toContain('127.0.0.1:9'); // upstream host
       expect(h.count('pending_authorizations')).toBe(1);
       const id = /name="pending" value="([^"]+)"/.exec(html)![1]!;
-      const p = h.store.getPending(id)!;
+      const p = (await h.store.pending.find(id))!;
       expect(p.request).toEqual({ clientId: client.clientId, redirectUri: CLIENT_REDIRECT, codeChallenge: CHALLENGE, state: 'client-state-123', scopes: ['mcp'], resource: RESOURCE_A, server: 'a' });
       expect(p.upstreamStateHash).toBeNull();
       expect(p.upstreamVerifier).toBeNull();
@@ -256,7 +256,7 @@ describe('authorize', () => {
     });
 
     it('escapes the client name (no markup injection)', async () => {
-      const evil = h.seedClient({ metadata: { client_name: '<img src=x onerror=alert(1)>', redirect_uris: [CLIENT_REDIRECT] } });
+      const evil = await h.seedClient({ metadata: { client_name: '<img src=x onerror=alert(1)>', redirect_uris: [CLIENT_REDIRECT] } });
       const res = await authorize(params({ client_id: evil.clientId }));
       expect(res.status).toBe(200);
       const html = await res.text();
@@ -265,7 +265,7 @@ describe('authorize', () => {
     });
 
     it('escapes a hostile redirect host and scope-less names', async () => {
-      const evil = h.seedClient({ metadata: { client_name: '"><script>alert(1)</script>', redirect_uris: ['https://"x".example/cb'] } });
+      const evil = await h.seedClient({ metadata: { client_name: '"><script>alert(1)</script>', redirect_uris: ['https://"x".example/cb'] } });
       const res = await authorize(params({ client_id: evil.clientId, redirect_uri: 'https://"x".example/cb' }));
       const html = await res.text();
       expect(html).not.toContain('<script>');
@@ -280,13 +280,13 @@ describe('authorize', () => {
       expect(html).not.toContain('<code>b:write</code>');
       expect(html).not.toContain('<code>offline_access</code>');
       const id = /name="pending" value="([^"]+)"/.exec(html)![1]!;
-      expect(h.store.getPending(id)?.request.scopes).toEqual(['b:read']);
+      expect((await h.store.pending.find(id))?.request.scopes).toEqual(['b:read']);
     });
 
     it('grants every scope of the server when the client asks for none it knows', async () => {
       const res = await authorize(params({ resource: RESOURCE_B, scope: undefined }));
       const id = /name="pending" value="([^"]+)"/.exec(await res.text())![1]!;
-      expect(h.store.getPending(id)?.request.scopes).toEqual(['b:read', 'b:write']);
+      expect((await h.store.pending.find(id))?.request.scopes).toEqual(['b:read', 'b:write']);
     });
 
     it('cannot be framed and runs no script', async () => {
@@ -309,9 +309,9 @@ describe('authorize', () => {
     });
 
     it('sets a __Host- prefixed, Secure consent cookie when publicUrl is https', async () => {
-      const https = createHarness({ publicUrl: 'https://kh.example.com' });
+      const https = await createHarness({ publicUrl: 'https://kh.example.com' });
       try {
-        const c = https.seedClient({ metadata: { client_name: 'x', redirect_uris: [CLIENT_REDIRECT] } });
+        const c = await https.seedClient({ metadata: { client_name: 'x', redirect_uris: [CLIENT_REDIRECT] } });
         const res = await https.request(`/authorize?${new URLSearchParams(params({ client_id: c.clientId, resource: 'https://kh.example.com/mcp/a' })).toString()}`);
         expect(res.status).toBe(200);
         const cookie = res.headers.get('set-cookie')!;
@@ -349,7 +349,7 @@ describe('authorize', () => {
     it('sends nothing upstream before consent', async () => {
       const res = await authorize(params());
       expect(res.headers.get('location')).toBeNull();
-      expect(h.events('consent.approved')).toHaveLength(0);
+      expect(await h.events('consent.approved')).toHaveLength(0);
     });
   });
 });

@@ -10,9 +10,9 @@ import { CHALLENGE, CLIENT_REDIRECT, createHarness, PUBLIC_URL, RESOURCE_A, type
 describe('callback', () => {
   let h: Harness;
   let client: ClientRecord;
-  beforeEach(() => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { client_name: 'Good Client', redirect_uris: [CLIENT_REDIRECT] } });
+  beforeEach(async () => {
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { client_name: 'Good Client', redirect_uris: [CLIENT_REDIRECT] } });
   });
   afterEach(async () => {
     await h.close();
@@ -68,14 +68,14 @@ describe('callback', () => {
     const q = new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: CLIENT_REDIRECT, code_challenge: CHALLENGE, code_challenge_method: 'S256', resource: RESOURCE_A });
     const pendingId = /name="pending" value="([^"]+)"/.exec(await (await h.request(`/authorize?${q.toString()}`)).text())![1]!;
     await expectPage(await callback({ code: 'x', state: pendingId }));
-    expect(h.store.getPending(pendingId)).toBeDefined();
+    expect(await h.store.pending.find(pendingId)).toBeDefined();
   });
 
   it('forwards an upstream access_denied to the client as access_denied', async () => {
     const { state, pendingId } = await approved();
     expectClientError(await callback({ state, error: 'access_denied' }), 'access_denied');
-    expect(h.store.getPending(pendingId)).toBeUndefined();
-    expect(h.events('upstream.authorization_failed')).toHaveLength(1);
+    expect(await h.store.pending.find(pendingId)).toBeUndefined();
+    expect(await h.events('upstream.authorization_failed')).toHaveLength(1);
   });
 
   it('forwards any other upstream error to the client as server_error', async () => {

@@ -12,8 +12,8 @@ const ADDRESS = /127\.0\.0\.1|::1|loopback|resolves to/;
 
 describe('client ID metadata document refusals', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = createHarness({ publicUrl: PUBLIC });
+  beforeEach(async () => {
+    h = await createHarness({ publicUrl: PUBLIC });
   });
   afterEach(async () => h.close());
 
@@ -35,7 +35,7 @@ describe('client ID metadata document refusals', () => {
   });
 
   it('says in the JSON error (token endpoint, stale stored client) only that the address is not allowed', async () => {
-    h.seedClient({ clientId: DOC, kind: 'cimd', metadata: { client_id: DOC, redirect_uris: ['http://localhost/callback'], token_endpoint_auth_method: 'none' } });
+    await h.seedClient({ clientId: DOC, kind: 'cimd', metadata: { client_id: DOC, redirect_uris: ['http://localhost/callback'], token_endpoint_auth_method: 'none' } });
     const res = await h.postForm('/token', { grant_type: 'refresh_token', refresh_token: 'kh_rt_unknown', client_id: DOC });
     expect(res.status).toBe(401);
     const body = (await res.json()) as { error: string; error_description: string };

@@ -117,8 +117,8 @@ describe('ClientIdMetadataResolver', () => {
     const first = await resolver.resolve(url('/cached.json'));
     expect(first).toMatchObject({ clientId: url('/cached.json'), kind: 'cimd', secretHash: null, blockedAt: null });
     expect(first.metadata.client_name).toBe('Doc /cached.json');
-    expect(store.listEvents({ type: 'client.registered' })).toHaveLength(1);
-    expect(store.listEvents({ type: 'client.registered' })[0]!.detail).toMatchObject({ kind: 'cimd', document_host: `localhost:${docs.port}` });
+    expect(await store.events.list({ type: 'client.registered' })).toHaveLength(1);
+    expect((await store.events.list({ type: 'client.registered' }))[0]!.detail).toMatchObject({ kind: 'cimd', document_host: `localhost:${docs.port}` });
     await resolver.resolve(url('/cached.json'));
     await resolver.resolve(url('/cached.json'), 'token');
     expect(docs.hits.get('/cached.json')).toBe(1);
@@ -129,8 +129,8 @@ describe('ClientIdMetadataResolver', () => {
     expect(docs.hits.get('/cached.json')).toBe(2);
     expect(again.metadata.client_name).toBe('Renamed');
     expect(again.createdAt).toBe(first.createdAt);
-    expect(store.getClient(url('/cached.json'))!.metadata.client_name).toBe('Renamed');
-    expect(store.listEvents({ type: 'client.registered' })).toHaveLength(1);
+    expect((await store.clients.find(url('/cached.json')))!.metadata.client_name).toBe('Renamed');
+    expect(await store.events.list({ type: 'client.registered' })).toHaveLength(1);
   });
 
   it('fetches a no-store document every time', async () => {
@@ -174,7 +174,7 @@ describe('ClientIdMetadataResolver', () => {
   it('returns a blocked client without fetching (the caller refuses it)', async () => {
     docs.json('/blocked.json', client('/blocked.json'), { 'cache-control': 'no-store' });
     await resolver.resolve(url('/blocked.json'));
-    store.blockClient(url('/blocked.json'), 1);
+    await store.clients.block(url('/blocked.json'), 1);
     expect((await resolver.resolve(url('/blocked.json'))).blockedAt).toBe(1);
     expect(docs.hits.get('/blocked.json')).toBe(1);
   });

@@ -12,10 +12,10 @@ describe('authorization_code redemption', () => {
   let h: Harness;
   let client: ClientRecord;
   let grant: GrantRecord;
-  beforeEach(() => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { client_name: 'Public', redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] } });
-    grant = h.seedGrant(client);
+  beforeEach(async () => {
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { client_name: 'Public', redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] } });
+    grant = await h.seedGrant(client);
   });
   afterEach(async () => {
     await h.close();
@@ -35,45 +35,45 @@ describe('authorization_code redemption', () => {
   }
 
   it('rejects the wrong client without burning the code: the right client then succeeds', async () => {
-    const other = h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' } });
-    const { code, record } = h.seedCode(grant);
+    const other = await h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' } });
+    const { code, record } = await h.seedCode(grant);
     await expectInvalidGrant(await redeem(code, { client_id: other.clientId }));
-    expect(h.store.getCode(record.hash)?.usedAt).toBeNull();
+    expect((await h.store.tokens.findCode(record.hash))?.usedAt).toBeNull();
     await expectTokens(await redeem(code));
-    expect(h.events('code.replayed')).toHaveLength(0);
-    expect(h.events('code.redeemed')).toHaveLength(1);
+    expect(await h.events('code.replayed')).toHaveLength(0);
+    expect(await h.events('code.redeemed')).toHaveLength(1);
   });
 
   it('rejects a wrong verifier without burning the code: the right verifier then succeeds', async () => {
-    const { code, record } = h.seedCode(grant);
+    const { code, record } = await h.seedCode(grant);
     await expectInvalidGrant(await redeem(code, { code_verifier: pkcePair().verifier }));
-    expect(h.store.getCode(record.hash)?.usedAt).toBeNull();
+    expect((await h.store.tokens.findCode(record.hash))?.usedAt).toBeNull();
     await expectTokens(await redeem(code));
-    expect(h.events('code.replayed')).toHaveLength(0);
+    expect(await h.events('code.replayed')).toHaveLength(0);
   });
 
   it('rejects a wrong redirect_uri without burning the code: the right one then succeeds', async () => {
-    const { code, record } = h.seedCode(grant);
+    const { code, record } = await h.seedCode(grant);
     await expectInvalidGrant(await redeem(code, { redirect_uri: 'https://evil.example/cb' }));
-    expect(h.store.getCode(record.hash)?.usedAt).toBeNull();
+    expect((await h.store.tokens.findCode(record.hash))?.usedAt).toBeNull();
     await expectTokens(await redeem(code));
   });
 
   it('rejects a second redemption by the right client with invalid_grant and revokes the first tokens', async () => {
-    const { code } = h.seedCode(grant);
+    const { code } = await h.seedCode(grant);
     const first = await expectTokens(await redeem(code));
     h.clock.now += 3;
     await expectInvalidGrant(await redeem(code));
-    expect(h.store.lookupAccessToken(sha256Hex(first.access_token))?.revokedAt).toBe(h.clock.now);
-    expect(h.store.getRefreshToken(sha256Hex(first.refresh_token))?.revokedAt).toBe(h.clock.now);
-    expect(h.events('code.replayed')).toHaveLength(1);
+    expect((await h.store.tokens.findAccess(sha256Hex(first.access_token)))?.revokedAt).toBe(h.clock.now);
+    expect((await h.store.tokens.findRefresh(sha256Hex(first.refresh_token)))?.revokedAt).toBe(h.clock.now);
+    expect(await h.events('code.replayed')).toHaveLength(1);
   });
 
   it('rejects a replay with a wrong verifier without revoking the family (only the verifier holder can)', async () => {
-    const { code } = h.seedCode(grant);
+    const { code } = await h.seedCode(grant);
     const first = await expectTokens(await redeem(code));
     await expectInvalidGrant(await redeem(code, { code_verifier: pkcePair().verifier }));
-    expect(h.store.lookupAccessToken(sha256Hex(first.access_token))?.revokedAt).toBeNull();
-    expect(h.events('code.replayed')).toHaveLength(0);
+    expect((await h.store.tokens.findAccess(sha256Hex(first.access_token)))?.revokedAt).toBeNull();
+    expect(await h.events('code.replayed')).toHaveLength(0);
   });
 });

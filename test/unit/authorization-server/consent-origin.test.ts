@@ -10,9 +10,9 @@ import { CHALLENGE, CLIENT_REDIRECT, createHarness, PUBLIC_URL, RESOURCE_A, type
 describe('consent origin checks', () => {
   let h: Harness;
   let client: ClientRecord;
-  beforeEach(() => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { client_name: 'Good Client', redirect_uris: [CLIENT_REDIRECT] } });
+  beforeEach(async () => {
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { client_name: 'Good Client', redirect_uris: [CLIENT_REDIRECT] } });
   });
   afterEach(async () => {
     await h.close();
@@ -41,8 +41,8 @@ describe('consent origin checks', () => {
     expect(res.headers.get('content-type')).toContain('text/html');
     expect(await res.text()).toContain('sent from another site');
     expect(res.headers.getSetCookie().filter((c) => c.startsWith('keyhole-tx-'))).toHaveLength(0);
-    expect(h.store.getPending(pending)?.upstreamStateHash).toBeNull();
-    expect(h.events('consent.approved')).toHaveLength(0);
+    expect((await h.store.pending.find(pending))?.upstreamStateHash).toBeNull();
+    expect(await h.events('consent.approved')).toHaveLength(0);
   }
 
   it('rejects a foreign Origin with 403', async () => {

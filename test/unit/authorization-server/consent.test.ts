@@ -4,6 +4,7 @@ import { s256 } from '../../../src/oauth/pkce.js';
 import { sealContext } from '../../../src/upstream/seal-context.js';
 import type { ClientRecord, PendingAuthorization } from '../../../src/store/types.js';
 import { CHALLENGE, CLIENT_REDIRECT, createHarness, PUBLIC_URL, RESOURCE_A, UPSTREAM_A_AUTHORIZE, UPSTREAM_A_RESOURCE, type Harness } from './harness.js';
+import { sqliteRows } from '../../helpers/sqlite-engine.js';
 
 interface Started {
   pending: string;
@@ -14,9 +15,9 @@ interface Started {
 describe('consent', () => {
   let h: Harness;
   let client: ClientRecord;
-  beforeEach(() => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { client_name: 'Good Client', redirect_uris: [CLIENT_REDIRECT] } });
+  beforeEach(async () => {
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { client_name: 'Good Client', redirect_uris: [CLIENT_REDIRECT] } });
   });
   afterEach(async () => {
     await h.close();
@@ -48,40 +49,40 @@ describe('consent', () => {
     expect(await res.text()).toContain(`<code data-testid="error-code">${error}</code>`);
   }
 
-  function snapshot(id: string): PendingAuthorization | undefined {
-    return h.store.getPending(id);
+  async function snapshot(id: string): Promise<PendingAuthorization | undefined> {
+    return await h.store.pending.find(id);
   }
 
   describe('CSRF', () => {
     it('rejects a missing CSRF token with 403 and leaves the pending authorization untouched', async () => {
       const s = await start();
-      const before = snapshot(s.pending);
+      const before = await snapshot(s.pending);
       await expectPage(await post({ pending: s.pending, cookie: s.cookie }, { decision: 'approve' }), 403, 'invalid_request');
-      expect(snapshot(s.pending)).toEqual(before);
-      expect(h.events('consent.approved')).toHaveLength(0);
+      expect(await snapshot(s.pending)).toEqual(before);
+      expect(await h.events('consent.approved')).toHaveLength(0);
     });
 
     it('rejects an invalid CSRF token with 403 and leaves the pending authorization untouched', async () => {
       const s = await start();
-      const before = snapshot(s.pending);
+      const before = await snapshot(s.pending);
       await expectPage(await post({ ...s, csrf: `${s.csrf.slice(0, -2)}AA` }, { decision: 'approve' }), 403, 'invalid_request');
       await expectPage(await post({ ...s, csrf: '' }, { decision: 'deny' }), 403, 'invalid_request');
-      expect(snapshot(s.pending)).toEqual(before);
-      expect(h.events('consent.denied')).toHaveLength(0);
+      expect(await snapshot(s.pending)).toEqual(before);
+      expect(await h.events('consent.denied')).toHaveLength(0);
     });
 
     it('rejects a request without the consent cookie (cross-site POST) with 403', async () => {
       const s = await start();
-      const before = snapshot(s.pending);
+      const before = await snapshot(s.pending);
       await expectPage(await post({ pending: s.pending, csrf: s.csrf }, { decision: 'approve' }), 403, 'invalid_request');
-      expect(snapshot(s.pending)).toEqual(before);
+      expect(await snapshot(s.pending)).toEqual(before);
     });
 
     it('rejects another browser\'s cookie with 403', async () => {
       const s = await start();
       const other = await start();
       await expectPage(await post({ ...s, cookie: other.cookie.replace(/=.*/, `=${'A'.repeat(43)}`) }, { decision: 'approve' }), 403, 'invalid_request');
-      expect(snapshot(s.pending)?.upstreamStateHash).toBeNull();
+      expect((await snapshot(s.pending))?.upstreamStateHash).toBeNull();
     });
 
     it('rejects the CSRF token of another pending authorization with 403', async () => {
@@ -89,14 +90,14 @@ describe('consent', () => {
       const s2 = await start(h, client, { state: 'second' });
       // Same browser (same cookie), but the token was made for s2.
       await expectPage(await post({ pending: s1.pending, csrf: s2.csrf, cookie: s1.cookie }, { decision: 'approve' }), 403, 'invalid_request');
-      expect(snapshot(s1.pending)?.upstreamStateHash).toBeNull();
-      expect(snapshot(s2.pending)?.upstreamStateHash).toBeNull();
+      expect((await snapshot(s1.pending))?.upstreamStateHash).toBeNull();
+      expect((await snapshot(s2.pending))?.upstreamStateHash).toBeNull();
     });
 
     it('round-trips the __Host- cookie when publicUrl is https', async () => {
-      const https = createHarness({ publicUrl: 'https://kh.example.com' });
+      const https = await createHarness({ publicUrl: 'https://kh.example.com' });
       try {
-        const c = https.seedClient({ metadata: { client_name: 'x', redirect_uris: [CLIENT_REDIRECT] } });
+        const c = await https.seedClient({ metadata: { client_name: 'x', redirect_uris: [CLIENT_REDIRECT] } });
         const s = await start(https, c);
         expect(s.cookie).toMatch(/^__Host-keyhole-consent-p_[A-Za-z0-9_-]{22}=/);
         const res = await post(s, { decision: 'deny' }, https);
@@ -119,8 +120,8 @@ describe('consent', () => {
       expect(location.searchParams.get('state')).toBe('client-state');
       expect(location.searchParams.get('iss')).toBe(PUBLIC_URL);
       expect(location.searchParams.get('code')).toBeNull();
-      expect(snapshot(s.pending)).toBeUndefined();
-      expect(h.events('consent.denied')).toHaveLength(1);
+      expect(await snapshot(s.pending)).toBeUndefined();
+      expect(await h.events('consent.denied')).toHaveLength(1);
     });
   });
 
@@ -144,17 +145,17 @@ describe('consent', () => {
       expect(q.get('scope')).toBe('openid offline_access');
 
       // The DB holds only the state's hash and a sealed verifier whose S256 is the challenge sent.
-      const p = snapshot(s.pending)!;
+      const p = (await snapshot(s.pending))!;
       expect(p.upstreamStateHash).toBe(sha256Hex(q.get('state')!));
       expect(p.upstreamVerifier).not.toBeNull();
       expect(p.upstreamVerifier!.split('.')).toHaveLength(5); // compact JWE
       const verifier = await h.cipher.open(p.upstreamVerifier!, sealContext.pendingVerifier(p.id));
       expect(s256(verifier)).toBe(q.get('code_challenge'));
-      const row = JSON.stringify(h.store.db.prepare('SELECT * FROM pending_authorizations').all());
+      const row = JSON.stringify(sqliteRows(h.store, 'pending_authorizations'));
       expect(row).not.toContain(q.get('state')!);
       expect(row).not.toContain(verifier);
       expect(p.upstreamScopes).toEqual(['openid', 'offline_access']);
-      expect(h.events('consent.approved')).toHaveLength(1);
+      expect(await h.events('consent.approved')).toHaveLength(1);
     });
 
     it('asks upstream for the upstream scopes of the granted keyhole scopes', async () => {
@@ -169,28 +170,28 @@ describe('consent', () => {
     it('rejects a second POST after approval with 400 and keeps the first upstream state', async () => {
       const s = await start();
       expect((await post(s, { decision: 'approve' })).status).toBe(303);
-      const after = snapshot(s.pending);
+      const after = await snapshot(s.pending);
       await expectPage(await post(s, { decision: 'approve' }), 400, 'invalid_request');
       await expectPage(await post(s, { decision: 'deny' }), 400, 'invalid_request');
-      expect(snapshot(s.pending)).toEqual(after);
-      expect(h.events('consent.approved')).toHaveLength(1);
+      expect(await snapshot(s.pending)).toEqual(after);
+      expect(await h.events('consent.approved')).toHaveLength(1);
     });
   });
 
   describe('refusals', () => {
     it('refuses to go upstream for a client blocked after /authorize', async () => {
       const s = await start();
-      h.store.blockClient(client.clientId, h.clock.now);
+      await h.store.clients.block(client.clientId, h.clock.now);
       await expectPage(await post(s, { decision: 'approve' }), 400, 'invalid_client');
-      expect(snapshot(s.pending)).toBeUndefined();
+      expect(await snapshot(s.pending)).toBeUndefined();
     });
 
     it('rejects an expired pending authorization with 400', async () => {
       const s = await start();
-      const before = snapshot(s.pending);
+      const before = await snapshot(s.pending);
       h.clock.now += 601;
       await expectPage(await post(s, { decision: 'approve' }), 400, 'invalid_request');
-      expect(snapshot(s.pending)?.upstreamStateHash).toBeNull();
+      expect((await snapshot(s.pending))?.upstreamStateHash).toBeNull();
       expect(before).toBeDefined();
     });
 
@@ -202,24 +203,24 @@ describe('consent', () => {
 
     it('rejects a missing or unknown decision with 400 and keeps the pending authorization', async () => {
       const s = await start();
-      const before = snapshot(s.pending);
+      const before = await snapshot(s.pending);
       await expectPage(await post(s, {}), 400, 'invalid_request');
       await expectPage(await post(s, { decision: 'maybe' }), 400, 'invalid_request');
-      expect(snapshot(s.pending)).toEqual(before);
+      expect(await snapshot(s.pending)).toEqual(before);
     });
 
     it('rejects a non-form body with 400', async () => {
       const s = await start();
       const res = await h.request('/consent', { method: 'POST', headers: { 'content-type': 'application/json', cookie: s.cookie }, body: JSON.stringify({ pending: s.pending, csrf: s.csrf, decision: 'approve' }) });
       await expectPage(res, 400, 'invalid_request');
-      expect(snapshot(s.pending)?.upstreamStateHash).toBeNull();
+      expect((await snapshot(s.pending))?.upstreamStateHash).toBeNull();
     });
 
     it('rejects repeated parameters with 400', async () => {
       const s = await start();
       const body = `pending=${s.pending}&csrf=${encodeURIComponent(s.csrf)}&decision=deny&decision=approve`;
       await expectPage(await h.postForm('/consent', body, { cookie: s.cookie }), 400, 'invalid_request');
-      expect(snapshot(s.pending)).toBeDefined();
+      expect(await snapshot(s.pending)).toBeDefined();
     });
 
     it('rejects GET /consent with a 4xx OAuth error, not a 5xx', async () => {
@@ -229,11 +230,11 @@ describe('consent', () => {
     });
 
     it('keeps another client\'s pending authorization out of reach of this client\'s token', async () => {
-      const other = h.seedClient({ metadata: { client_name: 'Other', redirect_uris: [CLIENT_REDIRECT] } });
+      const other = await h.seedClient({ metadata: { client_name: 'Other', redirect_uris: [CLIENT_REDIRECT] } });
       const mine = await start();
       const theirs = await start(h, other);
       await expectPage(await post({ pending: theirs.pending, csrf: mine.csrf, cookie: mine.cookie }, { decision: 'approve' }), 403, 'invalid_request');
-      expect(RESOURCE_A).toBe(snapshot(theirs.pending)?.request.resource);
+      expect(RESOURCE_A).toBe((await snapshot(theirs.pending))?.request.resource);
     });
   });
 });

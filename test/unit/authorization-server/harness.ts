@@ -14,6 +14,7 @@ import { s256 } from '../../../src/oauth/pkce.js';
 import { sealContext } from '../../../src/upstream/seal-context.js';
 import type { ClientRecord, CodeRecord, EventRecord, GrantRecord } from '../../../src/store/types.js';
 import { makeAccess, makeClient, makeCode, makeGrant, makeRefresh, makeCredential } from '../store/store-contract.js';
+import { sqliteCount } from '../../helpers/sqlite-engine.js';
 
 export const T0 = 1_700_000_000;
 export const PUBLIC_URL = 'http://127.0.0.1:8787';
@@ -77,16 +78,16 @@ export interface Harness {
   request(path: string, init?: RequestInit): Promise<Response>;
   /** POST an application/x-www-form-urlencoded body. */
   postForm(path: string, params: Record<string, string> | string, headers?: Record<string, string>): Promise<Response>;
-  seedClient(over?: Partial<ClientRecord>): ClientRecord;
-  seedConfidentialClient(over?: Partial<ClientRecord>): { client: ClientRecord; secret: string };
-  seedGrant(client: ClientRecord, over?: Partial<GrantRecord>): GrantRecord;
+  seedClient(over?: Partial<ClientRecord>): Promise<ClientRecord>;
+  seedConfidentialClient(over?: Partial<ClientRecord>): Promise<{ client: ClientRecord; secret: string }>;
+  seedGrant(client: ClientRecord, over?: Partial<GrantRecord>): Promise<GrantRecord>;
   /** A code value for the grant, with the RFC 7636 Appendix B challenge. */
-  seedCode(grant: GrantRecord, over?: Partial<CodeRecord>): { code: string; record: CodeRecord };
+  seedCode(grant: GrantRecord, over?: Partial<CodeRecord>): Promise<{ code: string; record: CodeRecord }>;
   /** An access + refresh token pair in a fresh (or given) family. */
-  seedTokens(grant: GrantRecord, over?: { familyId?: string; scopes?: string[]; resource?: string; accessExpiresAt?: number; refreshExpiresAt?: number }): { access: string; refresh: string; familyId: string };
+  seedTokens(grant: GrantRecord, over?: { familyId?: string; scopes?: string[]; resource?: string; accessExpiresAt?: number; refreshExpiresAt?: number }): Promise<{ access: string; refresh: string; familyId: string }>;
   /** Seal an upstream credential for the grant, as the callback would. */
   seedUpstreamCredential(grant: GrantRecord): Promise<void>;
-  events(type?: string): EventRecord[];
+  events(type?: string): Promise<EventRecord[]>;
   count(table: 'clients' | 'pending_authorizations' | 'grants' | 'codes' | 'access_tokens' | 'refresh_tokens' | 'upstream_credentials' | 'events'): number;
   close(): Promise<void>;
 }
@@ -95,17 +96,17 @@ export function resourceOf(server: string, publicUrl = PUBLIC_URL): string {
   return `${publicUrl}/mcp/${server}`;
 }
 
-export function createHarness(opts: { publicUrl?: string; servers?: string[]; tokens?: Record<string, number> } = {}): Harness {
+export async function createHarness(opts: { publicUrl?: string; servers?: string[]; tokens?: Record<string, number> } = {}): Promise<Harness> {
   const logs: string[] = [];
   const clock = { now: T0 };
   const config = parseConfig(rawConfig(opts), {});
   const keyring = keyringFromMasterKey(randomBytes(32).toString('base64url'));
   const store = openSqliteStore(':memory:');
-  const keyhole = createKeyhole({ config, keyring, store, log: (l) => logs.push(l), clock: () => clock.now });
+  const keyhole = await createKeyhole({ config, keyring, store, log: (l) => logs.push(l), clock: () => clock.now });
   const cipher = new VaultCipher(keyring);
   const publicUrl = config.publicUrl;
 
-  const request = (path: string, init?: RequestInit) => Promise.resolve(keyhole.app.request(new URL(path, publicUrl).toString(), init));
+  const request = async (path: string, init?: RequestInit) => (await Promise.resolve(keyhole.app.request(new URL(path, publicUrl).toString(), init)));
 
   return {
     keyhole,
@@ -120,24 +121,24 @@ export function createHarness(opts: { publicUrl?: string; servers?: string[]; to
       const body = typeof params === 'string' ? params : new URLSearchParams(params).toString();
       return request(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
     },
-    seedClient(over = {}) {
+    async seedClient(over = {}) {
       const client = makeClient({ createdAt: T0, ...over });
-      store.createClient(client);
+      await store.clients.create(client);
       return client;
     },
-    seedConfidentialClient(over = {}) {
+    async seedConfidentialClient(over = {}) {
       const secret = randomToken('kh_cs_');
       const client = makeClient({ createdAt: T0, secretHash: sha256Hex(secret), ...over });
       client.metadata = { ...client.metadata, token_endpoint_auth_method: 'client_secret_basic' };
-      store.createClient(client);
+      await store.clients.create(client);
       return { client, secret };
     },
-    seedGrant(client, over = {}) {
+    async seedGrant(client, over = {}) {
       const grant = makeGrant({ clientId: client.clientId, server: 'a', scopes: ['mcp'], createdAt: T0, ...over });
-      store.createGrant(grant);
+      await store.grants.create(grant);
       return grant;
     },
-    seedCode(grant, over = {}) {
+    async seedCode(grant, over = {}) {
       const code = randomToken('kh_code_');
       const record = makeCode(grant, {
         hash: sha256Hex(code),
@@ -148,20 +149,20 @@ export function createHarness(opts: { publicUrl?: string; servers?: string[]; to
         expiresAt: clock.now + 60,
         ...over,
       });
-      store.createCode(record);
+      await store.tokens.createCode(record);
       return { code, record };
     },
-    seedTokens(grant, over = {}) {
+    async seedTokens(grant, over = {}) {
       const familyId = over.familyId ?? `f_${randomBytes(16).toString('base64url')}`;
       const access = randomToken('kh_at_');
       const refresh = randomToken('kh_rt_');
       const common = { resource: over.resource ?? resourceOf(grant.server, publicUrl), scopes: over.scopes ?? grant.scopes };
-      store.createAccessToken(makeAccess(grant, familyId, { hash: sha256Hex(access), expiresAt: over.accessExpiresAt ?? clock.now + 900, ...common }));
-      store.createRefreshToken(makeRefresh(grant, familyId, { hash: sha256Hex(refresh), expiresAt: over.refreshExpiresAt ?? clock.now + 86_400, ...common }));
+      await store.tokens.createAccess(makeAccess(grant, familyId, { hash: sha256Hex(access), expiresAt: over.accessExpiresAt ?? clock.now + 900, ...common }));
+      await store.tokens.createRefresh(makeRefresh(grant, familyId, { hash: sha256Hex(refresh), expiresAt: over.refreshExpiresAt ?? clock.now + 86_400, ...common }));
       return { access, refresh, familyId };
     },
     async seedUpstreamCredential(grant) {
-      store.putUpstreamCredential(
+      await store.upstreamCredentials.put(
         makeCredential(grant, {
           accessToken: await cipher.seal('upstream-access-value', sealContext.access(grant.id)),
           refreshToken: await cipher.seal('upstream-refresh-value', sealContext.refresh(grant.id)),
@@ -170,11 +171,11 @@ export function createHarness(opts: { publicUrl?: string; servers?: string[]; to
         }),
       );
     },
-    events(type) {
-      return store.listEvents({ ...(type ? { type } : {}), limit: 500 });
+    async events(type) {
+      return await store.events.list({ ...(type ? { type } : {}), limit: 500 });
     },
     count(table) {
-      return (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+      return sqliteCount(store, table);
     },
     async close() {
       await keyhole.close();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientRecord, GrantRecord } from '../../../src/store/types.js';
 import { CHALLENGE, CLIENT_REDIRECT, createHarness, RESOURCE_A, type Harness } from './harness.js';
 import { CONTROL_REDIRECTS, CSP_INJECTION_REDIRECTS, FORBIDDEN_REDIRECTS } from './garbage-redirects.js';
+import { sqliteRows } from '../../helpers/sqlite-engine.js';
 
 const GARBAGE_BODIES: Array<[string, BodyInit]> = [
   ['empty', ''],
@@ -89,15 +90,15 @@ describe('malformed input', () => {
   let snapshot: string;
 
   const dump = () =>
-    JSON.stringify(['clients', 'grants', 'codes', 'access_tokens', 'refresh_tokens', 'upstream_credentials'].map((t) => h.store.db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
+    JSON.stringify((['clients', 'grants', 'codes', 'access_tokens', 'refresh_tokens', 'upstream_credentials'] as const).map((t) => sqliteRows(h.store, t)));
 
   beforeAll(async () => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { client_name: 'Victim', redirect_uris: [CLIENT_REDIRECT] } });
-    grant = h.seedGrant(client);
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { client_name: 'Victim', redirect_uris: [CLIENT_REDIRECT] } });
+    grant = await h.seedGrant(client);
     await h.seedUpstreamCredential(grant);
-    h.seedCode(grant);
-    h.seedTokens(grant);
+    await h.seedCode(grant);
+    await h.seedTokens(grant);
     snapshot = dump();
   });
   afterAll(async () => {
@@ -186,7 +187,7 @@ describe('malformed input', () => {
 
   it('never lets a stored redirect URI inject into the consent page CSP (client stored before the rules)', async () => {
     for (const uri of ['https://a;b.example/cb', "https://x;script-src-elem'unsafe-inline'.example/cb", 'https://a%3bb.example/cb']) {
-      const legacy = h.seedClient({ metadata: { client_name: 'Legacy', redirect_uris: [uri] } });
+      const legacy = await h.seedClient({ metadata: { client_name: 'Legacy', redirect_uris: [uri] } });
       const res = await h.request(`/authorize?${new URLSearchParams({
         response_type: 'code', client_id: legacy.clientId, redirect_uri: uri, code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's', resource: RESOURCE_A,
       }).toString()}`);
@@ -195,7 +196,7 @@ describe('malformed input', () => {
       const directives = csp.split(';').map((d) => d.trim().split(/\s+/)[0]);
       expect(directives, uri).toEqual(['default-src', 'style-src', 'img-src', 'form-action', 'frame-ancestors', 'base-uri']);
       expect(csp, uri).not.toContain('a;b');
-      h.store.deleteClient(legacy.clientId);
+      await h.store.clients.delete(legacy.clientId);
     }
   });
 
@@ -209,8 +210,8 @@ describe('malformed input', () => {
   });
 
   it('never answers a tools/call naming a tool with control, quote, non-Latin-1 or emoji characters with a 5xx', async () => {
-    const scoped = h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
-    const { access } = h.seedTokens(scoped);
+    const scoped = await h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
+    const { access } = await h.seedTokens(scoped);
     // Over a real socket: the body is read from the Node request, and Node validates the response headers.
     const server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: h.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));

@@ -6,15 +6,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex as sha } from '../../../src/store/crypto/hash.js';
 import type { ClientRecord, GrantRecord } from '../../../src/store/types.js';
 import { CLIENT_REDIRECT, createHarness, PRM_A, PUBLIC_URL, type Harness } from './harness.js';
+import { revokeGrantRowOnly } from '../../fixtures/store-builders.js';
 
 describe('mcp bearer check', () => {
   let h: Harness;
   let client: ClientRecord;
   let grant: GrantRecord;
-  beforeEach(() => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT] } });
-    grant = h.seedGrant(client);
+  beforeEach(async () => {
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT] } });
+    grant = await h.seedGrant(client);
   });
   afterEach(async () => {
     await h.close();
@@ -67,40 +68,40 @@ describe('mcp bearer check', () => {
   });
 
   it('rejects an expired token with invalid_token', async () => {
-    const { access } = h.seedTokens(grant, { accessExpiresAt: h.clock.now + 10 });
+    const { access } = await h.seedTokens(grant, { accessExpiresAt: h.clock.now + 10 });
     h.clock.now += 10;
     await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
   });
 
   it('rejects a revoked token with invalid_token', async () => {
-    const { access } = h.seedTokens(grant);
-    h.store.revokeAccessToken(sha(access), h.clock.now);
+    const { access } = await h.seedTokens(grant);
+    await h.store.tokens.revokeAccess(sha(access), h.clock.now);
     await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
   });
 
   it('rejects a token whose grant was revoked with invalid_token', async () => {
-    const { access } = h.seedTokens(grant);
+    const { access } = await h.seedTokens(grant);
     // Only the grant's status changes (the token row itself is left alone), so the grant check is what refuses it.
-    h.store.db.prepare("UPDATE grants SET status = 'revoked', revoked_at = ? WHERE id = ?").run(h.clock.now, grant.id);
-    expect(h.store.lookupAccessToken(sha(access))?.revokedAt).toBeNull();
+    await revokeGrantRowOnly(h.store, grant.id, h.clock.now);
+    expect((await h.store.tokens.findAccess(sha(access)))?.revokedAt).toBeNull();
     await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
   });
 
   it('rejects a token minted for server b on /mcp/a (audience)', async () => {
-    const grantB = h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
-    const { access } = h.seedTokens(grantB);
+    const grantB = await h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
+    const { access } = await h.seedTokens(grantB);
     await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
   });
 
   it('rejects a token whose resource names another server than its grant (audience)', async () => {
-    const { access } = h.seedTokens(grant, { resource: `${PUBLIC_URL}/mcp/b` });
+    const { access } = await h.seedTokens(grant, { resource: `${PUBLIC_URL}/mcp/b` });
     await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
     const res = await call('b', { authorization: `Bearer ${access}` });
     expect(res.status).toBe(401);
   });
 
   it('keeps the token value out of responses and logs', async () => {
-    const { access } = h.seedTokens(grant, { accessExpiresAt: h.clock.now + 1 });
+    const { access } = await h.seedTokens(grant, { accessExpiresAt: h.clock.now + 1 });
     h.clock.now += 5;
     const res = await call('a', { authorization: `Bearer ${access}` });
     expect(res.status).toBe(401);
@@ -124,7 +125,7 @@ describe('mcp bearer check', () => {
   });
 
   it('rejects a present but foreign Origin with 403 before authentication', async () => {
-    const { access } = h.seedTokens(grant);
+    const { access } = await h.seedTokens(grant);
     for (const origin of ['https://evil.example', 'null', 'http://127.0.0.1:8788']) {
       const res = await call('a', { origin, authorization: `Bearer ${access}` });
       expect(res.status, origin).toBe(403);

@@ -3,8 +3,8 @@ import { createHarness, PUBLIC_URL, RESOURCE_A, RESOURCE_B, type Harness } from 
 
 describe('metadata', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = createHarness();
+  beforeEach(async () => {
+    h = await createHarness();
   });
   afterEach(async () => {
     await h.close();
@@ -70,7 +70,7 @@ describe('metadata', () => {
     });
 
     it('serves the root PRM when there is exactly one server', async () => {
-      const one = createHarness({ servers: ['a'] });
+      const one = await createHarness({ servers: ['a'] });
       try {
         const res = await one.request('/.well-known/oauth-protected-resource');
         expect(res.status).toBe(200);

@@ -20,9 +20,9 @@ const PRM_B = `${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp/b`;
 describe('protocol oauth (issue 11 §3)', () => {
   let h: Harness;
   let client: ClientRecord;
-  beforeEach(() => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { client_name: 'Public', redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] } });
+  beforeEach(async () => {
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { client_name: 'Public', redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] } });
   });
   afterEach(async () => {
     const s = server;
@@ -50,23 +50,23 @@ describe('protocol oauth (issue 11 §3)', () => {
 
   describe('refresh_token without resource', () => {
     it('binds the new pair to the grant\'s resource although keyhole serves several servers', async () => {
-      const grant = h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
-      const { refresh: rt } = h.seedTokens(grant);
+      const grant = await h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
+      const { refresh: rt } = await h.seedTokens(grant);
       const next = await tokens(await refresh(rt));
-      expect(h.store.lookupAccessToken(sha256Hex(next.access_token))).toMatchObject({ resource: RESOURCE_B, grantId: grant.id, scopes: ['b:read'] });
-      expect(h.store.getRefreshToken(sha256Hex(next.refresh_token))).toMatchObject({ resource: RESOURCE_B, grantId: grant.id });
+      expect(await h.store.tokens.findAccess(sha256Hex(next.access_token))).toMatchObject({ resource: RESOURCE_B, grantId: grant.id, scopes: ['b:read'] });
+      expect(await h.store.tokens.findRefresh(sha256Hex(next.refresh_token))).toMatchObject({ resource: RESOURCE_B, grantId: grant.id });
       // An empty resource and the origin alone mean the same thing; another server's resource does not.
       const again = await tokens(await refresh(next.refresh_token, { resource: '' }));
       const origin = await tokens(await refresh(again.refresh_token, { resource: PUBLIC_URL }));
-      expect(h.store.lookupAccessToken(sha256Hex(origin.access_token))?.resource).toBe(RESOURCE_B);
+      expect((await h.store.tokens.findAccess(sha256Hex(origin.access_token)))?.resource).toBe(RESOURCE_B);
       const wrong = await refresh(origin.refresh_token, { resource: RESOURCE_A });
       expect(wrong.status).toBe(400);
       expect((await oauthError(wrong)).error).toBe('invalid_target');
     });
 
     it('makes a token the MCP endpoint of the grant accepts and another server\'s endpoint refuses', async () => {
-      const grant = h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
-      const next = await tokens(await refresh(h.seedTokens(grant).refresh));
+      const grant = await h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
+      const next = await tokens(await refresh((await h.seedTokens(grant)).refresh));
       const post = (name: string) => postMcp(name, next.access_token, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'set_x' } });
       expect((await post('b')).status).toBe(403); // authenticated for b: refused only for the missing scope
       const a = await post('a');
@@ -77,8 +77,8 @@ describe('protocol oauth (issue 11 §3)', () => {
 
   describe('refresh_token scope', () => {
     it('ignores offline_access and openid that the client resends, and still refuses a known scope it was not granted', async () => {
-      const grant = h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
-      const first = await tokens(await refresh(h.seedTokens(grant).refresh, { scope: 'openid offline_access b:read' }));
+      const grant = await h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
+      const first = await tokens(await refresh((await h.seedTokens(grant)).refresh, { scope: 'openid offline_access b:read' }));
       expect(first.scope).toBe('b:read');
       const second = await tokens(await refresh(first.refresh_token, { scope: 'offline_access' }));
       expect(second.scope).toBe('b:read');
@@ -87,7 +87,7 @@ describe('protocol oauth (issue 11 §3)', () => {
         expect(res.status).toBe(400);
         expect((await oauthError(res)).error).toBe('invalid_scope');
       }
-      expect(h.store.getRefreshToken(sha256Hex(second.refresh_token))?.usedAt).toBeNull();
+      expect((await h.store.tokens.findRefresh(sha256Hex(second.refresh_token)))?.usedAt).toBeNull();
     });
   });
 
@@ -100,17 +100,17 @@ describe('protocol oauth (issue 11 §3)', () => {
         expect(res.status).toBe(401);
         expect(res.headers.get('www-authenticate')).not.toContain('offline_access');
       }
-      const grant = h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
-      const { access } = h.seedTokens(grant);
+      const grant = await h.seedGrant(client, { server: 'b', scopes: ['b:read'] });
+      const { access } = await h.seedTokens(grant);
       const res = await postMcp('b', access, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'set_x' } });
       expect(res.status).toBe(403);
       expect(res.headers.get('www-authenticate')).toBe(`Bearer error="insufficient_scope", error_description="the tool set_x needs the scope b:write", resource_metadata="${PRM_B}", scope="b:read b:write"`);
     });
 
     it('names the needed scope plus every held one in a 403, and keeps the held ones when the token was narrowed', async () => {
-      const grant = h.seedGrant(client, { server: 'b', scopes: ['b:read', 'b:write'] });
+      const grant = await h.seedGrant(client, { server: 'b', scopes: ['b:read', 'b:write'] });
       // A token narrowed to b:write by a refresh (RFC 6749 §6) calling a read tool.
-      const { access } = h.seedTokens(grant, { scopes: ['b:write'] });
+      const { access } = await h.seedTokens(grant, { scopes: ['b:write'] });
       const res = await postMcp('b', access, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'get_x' } });
       expect(res.status).toBe(403);
       expect(res.headers.get('www-authenticate')).toContain('scope="b:write b:read"');

@@ -9,8 +9,8 @@ import { REAL_PAYLOADS } from './real-registrations.js';
 
 describe('register (hygiene)', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = createHarness();
+  beforeEach(async () => {
+    h = await createHarness();
   });
   afterEach(async () => {
     await h.close();
@@ -37,8 +37,8 @@ describe('register (hygiene)', () => {
       expect(res.status).toBe(201);
       const body = (await res.json()) as { client_id: string; redirect_uris: string[] };
       expect(body.redirect_uris).toEqual(cursor.redirect_uris);
-      expect(h.store.getClient(body.client_id)?.metadata.redirect_uris).toEqual(cursor.redirect_uris);
-      expect(h.events('client.registered')[0]?.detail).toMatchObject({ dropped_redirect_uris: 3, redirect_hosts: ['anysphere.cursor-mcp', 'www.cursor.com', 'localhost:8787'] });
+      expect((await h.store.clients.find(body.client_id))?.metadata.redirect_uris).toEqual(cursor.redirect_uris);
+      expect((await h.events('client.registered'))[0]?.detail).toMatchObject({ dropped_redirect_uris: 3, redirect_hosts: ['anysphere.cursor-mcp', 'www.cursor.com', 'localhost:8787'] });
       expect(JSON.stringify(h.events('client.registered'))).not.toContain('ftp:');
     });
   });
@@ -51,7 +51,7 @@ describe('register (hygiene)', () => {
     expect(body.grant_types).toEqual(['authorization_code', 'refresh_token']);
     expect(body.redirect_uris).toEqual(vscode.redirect_uris);
     expect(body.application_type).toBe('native');
-    expect(h.store.getClient(body.client_id)?.metadata.grant_types).toEqual(['authorization_code', 'refresh_token']);
+    expect((await h.store.clients.find(body.client_id))?.metadata.grant_types).toEqual(['authorization_code', 'refresh_token']);
   });
 
   describe('field bounds, each refusal naming its field', () => {
@@ -112,15 +112,15 @@ describe('register (hygiene)', () => {
       expect(((await loopback.json()) as { application_type: string }).application_type).toBe('native');
       const web = (await https.json()) as { client_id: string; application_type: string };
       expect(web.application_type).toBe('web');
-      expect(h.store.getClient(web.client_id)?.metadata.application_type).toBe('web');
+      expect((await h.store.clients.find(web.client_id))?.metadata.application_type).toBe('web');
     });
   });
 
   describe('global rate limit (config dcr.globalPerHour, default 600)', () => {
     it('rejects a registration beyond the global hourly cap with 429 too_many_requests and Retry-After, whatever the address', async () => {
       const oldest = h.clock.now - 1_000;
-      h.store.transaction(() => {
-        for (let i = 0; i < 600; i++) h.store.createClient(makeDcrClient(i === 0 ? oldest : h.clock.now - 10));
+      await h.store.transaction(async (tx) => {
+        for (let i = 0; i < 600; i++) await tx.clients.create(makeDcrClient(i === 0 ? oldest : h.clock.now - 10));
       });
       const res = await register(ok);
       expect(res.status).toBe(429);
@@ -148,10 +148,10 @@ describe('register (hygiene)', () => {
     });
 
     it('does not count static or CIMD clients, nor DCR clients older than an hour', async () => {
-      h.store.transaction(() => {
-        for (let i = 0; i < 600; i++) h.store.createClient(makeDcrClient(h.clock.now - 3_600));
-        for (let i = 0; i < 300; i++) h.store.createClient({ ...makeDcrClient(h.clock.now), clientId: `static-${i}`, kind: 'static' });
-        for (let i = 0; i < 300; i++) h.store.createClient({ ...makeDcrClient(h.clock.now), clientId: `https://app${i}.example/c.json`, kind: 'cimd' });
+      await h.store.transaction(async (tx) => {
+        for (let i = 0; i < 600; i++) await tx.clients.create(makeDcrClient(h.clock.now - 3_600));
+        for (let i = 0; i < 300; i++) await tx.clients.create({ ...makeDcrClient(h.clock.now), clientId: `static-${i}`, kind: 'static' });
+        for (let i = 0; i < 300; i++) await tx.clients.create({ ...makeDcrClient(h.clock.now), clientId: `https://app${i}.example/c.json`, kind: 'cimd' });
       });
       expect((await register(ok)).status).toBe(201);
     });

@@ -2,11 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../../src/store/crypto/hash.js';
 import { createHarness, oauthError, type Harness } from './harness.js';
 import { REAL_PAYLOADS } from './real-registrations.js';
+import { sqliteRows } from '../../helpers/sqlite-engine.js';
 
 describe('register', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = createHarness();
+  beforeEach(async () => {
+    h = await createHarness();
   });
   afterEach(async () => {
     await h.close();
@@ -21,7 +22,7 @@ describe('register', () => {
     expect((await oauthError(res)).error).toBe(error);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(h.count('clients')).toBe(0);
-    expect(h.events('client.registered')).toHaveLength(0);
+    expect(await h.events('client.registered')).toHaveLength(0);
   }
 
   for (const [name, payload] of Object.entries(REAL_PAYLOADS)) {
@@ -35,11 +36,11 @@ describe('register', () => {
       expect(body.redirect_uris).toEqual(payload.redirect_uris);
       for (const [k, v] of Object.entries(payload)) expect(body[k], k).toEqual(v);
       expect(body.client_secret).toBeUndefined();
-      const stored = h.store.getClient(body.client_id as string);
+      const stored = await h.store.clients.find(body.client_id as string);
       expect(stored?.kind).toBe('dcr');
       expect(stored?.secretHash).toBeNull();
       expect(stored?.metadata.redirect_uris).toEqual(payload.redirect_uris);
-      expect(h.events('client.registered')).toHaveLength(1);
+      expect(await h.events('client.registered')).toHaveLength(1);
     });
   }
 
@@ -63,12 +64,12 @@ describe('register', () => {
     const body = (await res.json()) as { client_id: string; client_secret: string; client_secret_expires_at: number };
     expect(body.client_secret).toMatch(/^kh_cs_/);
     expect(body.client_secret_expires_at).toBe(0);
-    const row = h.store.db.prepare('SELECT * FROM clients WHERE client_id = ?').get(body.client_id) as Record<string, unknown>;
+    const row = sqliteRows(h.store, 'clients').find((r) => r.client_id === body.client_id)!;
     expect(row.secret_hash).toBe(sha256Hex(body.client_secret));
     expect(JSON.stringify(row)).not.toContain(body.client_secret);
     // …and nowhere else in the database or the logs.
-    for (const table of ['events']) {
-      expect(JSON.stringify(h.store.db.prepare(`SELECT * FROM ${table}`).all())).not.toContain(body.client_secret);
+    for (const table of ['events'] as const) {
+      expect(JSON.stringify(sqliteRows(h.store, table))).not.toContain(body.client_secret);
     }
     expect(h.logs.join('\n')).not.toContain(body.client_secret);
   });
@@ -99,7 +100,7 @@ describe('register', () => {
     expect(body.client_id_issued_at).toBe(h.clock.now);
     expect(body.registration_access_token).toBeUndefined();
     expect(body.registration_client_uri).toBeUndefined();
-    const stored = h.store.getClient(body.client_id as string)!;
+    const stored = (await h.store.clients.find(body.client_id as string))!;
     expect(stored.metadata.client_secret).toBeUndefined();
     expect(stored.metadata.client_id).toBeUndefined();
   });
@@ -217,7 +218,7 @@ describe('register', () => {
 
   describe('rate limit', () => {
     it('rejects the 31st registration in a minute from one address with 429 too_many_requests', async () => {
-      const fresh = createHarness();
+      const fresh = await createHarness();
       try {
         const payload = JSON.stringify(REAL_PAYLOADS['mcp-remote']);
         for (let i = 0; i < 30; i++) {

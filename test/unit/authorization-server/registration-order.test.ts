@@ -18,10 +18,10 @@ const DOC_URL = 'https://app.example.com/oauth/client.json';
 describe('registration order', () => {
   let keyhole: Keyhole;
   let resolve: ReturnType<typeof vi.spyOn>;
-  beforeEach(() => {
+  beforeEach(async () => {
     resolve = vi.spyOn(ClientIdMetadataResolver.prototype, 'resolve').mockRejectedValue(new ClientMetadataDocumentError('document fetch stubbed'));
     const config = parseConfig({ ...rawConfig(), clients: [STATIC] }, {});
-    keyhole = createKeyhole({ config, store: openSqliteStore(':memory:'), keyring: keyringFromMasterKey(randomBytes(32).toString('base64url')), log: () => {}, clock: () => T0 });
+    keyhole = await createKeyhole({ config, store: openSqliteStore(':memory:'), keyring: keyringFromMasterKey(randomBytes(32).toString('base64url')), log: () => {}, clock: () => T0 });
   });
   afterEach(async () => {
     vi.restoreAllMocks();
@@ -39,7 +39,7 @@ describe('registration order', () => {
     const res = await authorize(STATIC.clientId, STATIC.redirectUris[0]!);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('pre-registered');
-    expect(keyhole.store.getClient(STATIC.clientId)?.kind).toBe('static');
+    expect((await keyhole.store.clients.find(STATIC.clientId))?.kind).toBe('static');
     expect(resolve).not.toHaveBeenCalled();
   });
 
@@ -52,7 +52,7 @@ describe('registration order', () => {
 
   it('never lets a stored row of another kind answer for a URL client id', async () => {
     resolve.mockRestore();
-    keyhole.store.createClient({ clientId: DOC_URL, kind: 'dcr', metadata: { redirect_uris: ['https://app.example.com/cb'] }, secretHash: null, createdAt: T0, blockedAt: null });
+    await keyhole.store.clients.create({ clientId: DOC_URL, kind: 'dcr', metadata: { redirect_uris: ['https://app.example.com/cb'] }, secretHash: null, createdAt: T0, blockedAt: null });
     const res = await authorize(DOC_URL, 'https://app.example.com/cb');
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('registered as another kind of client');
@@ -66,7 +66,7 @@ describe('registration order', () => {
     });
     const { client_id } = (await reg.json()) as { client_id: string };
     expect(client_id).toMatch(/^c_/);
-    expect(keyhole.store.getClient(STATIC.clientId)?.kind).toBe('static');
+    expect((await keyhole.store.clients.find(STATIC.clientId))?.kind).toBe('static');
     const res = await authorize(client_id, 'http://127.0.0.1:3334/cb');
     expect(res.status).toBe(200);
     expect(resolve).not.toHaveBeenCalled();

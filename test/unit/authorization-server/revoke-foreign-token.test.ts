@@ -14,11 +14,11 @@ describe('revoke with another client\'s token', () => {
   let other: ClientRecord;
   let grant: GrantRecord;
   beforeEach(async () => {
-    h = createHarness();
+    h = await createHarness();
     const metadata = { redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] };
-    owner = h.seedClient({ metadata: { client_name: 'Owner', ...metadata } });
-    other = h.seedClient({ metadata: { client_name: 'Other', ...metadata } });
-    grant = h.seedGrant(owner);
+    owner = await h.seedClient({ metadata: { client_name: 'Owner', ...metadata } });
+    other = await h.seedClient({ metadata: { client_name: 'Other', ...metadata } });
+    grant = await h.seedGrant(owner);
     await h.seedUpstreamCredential(grant);
   });
   afterEach(async () => h.close());
@@ -32,8 +32,8 @@ describe('revoke with another client\'s token', () => {
     ['refresh_token', 'kh_rt_'],
     ['access_token', 'kh_at_'],
   ] as const)('answers another client\'s %s byte for byte like an unknown token', async (hint, prefix) => {
-    const fam = h.seedTokens(grant);
-    const foreignToken = hint === 'refresh_token' ? fam.refresh : fam.access;
+    const fam = await h.seedTokens(grant);
+    const foreignToken = await hint === 'refresh_token' ? fam.refresh : fam.access;
     for (const withHint of [true, false]) {
       const extra: Record<string, string> = withHint ? { token_type_hint: hint } : {};
       const unknown = await snapshot(await revoke({ token: randomToken(prefix), client_id: other.clientId, ...extra }));
@@ -46,14 +46,14 @@ describe('revoke with another client\'s token', () => {
   });
 
   it('does not revoke the other client\'s tokens: the grant, its tokens and a refresh by the owner still work', async () => {
-    const fam = h.seedTokens(grant);
+    const fam = await h.seedTokens(grant);
     const eventsBefore = h.count('events');
     expect((await revoke({ token: fam.refresh, client_id: other.clientId })).status).toBe(200);
     expect((await revoke({ token: fam.access, client_id: other.clientId })).status).toBe(200);
-    expect(h.store.getGrant(grant.id)?.status).toBe('active');
-    expect(h.store.lookupAccessToken(sha256Hex(fam.access))?.revokedAt).toBeNull();
-    expect(h.store.getRefreshToken(sha256Hex(fam.refresh))?.revokedAt).toBeNull();
-    expect(h.store.getUpstreamCredential(grant.id)).toBeDefined();
+    expect((await h.store.grants.find(grant.id))?.status).toBe('active');
+    expect((await h.store.tokens.findAccess(sha256Hex(fam.access)))?.revokedAt).toBeNull();
+    expect((await h.store.tokens.findRefresh(sha256Hex(fam.refresh)))?.revokedAt).toBeNull();
+    expect(await h.store.upstreamCredentials.find(grant.id)).toBeDefined();
     expect(h.count('events')).toBe(eventsBefore);
     const mcp = await h.request('/mcp/a', { method: 'POST', headers: { authorization: `Bearer ${fam.access}`, 'content-type': 'application/json' }, body: '{}' });
     expect(mcp.status).not.toBe(401);
@@ -63,7 +63,7 @@ describe('revoke with another client\'s token', () => {
   });
 
   it('tells the operator, by fingerprint only', async () => {
-    const fam = h.seedTokens(grant);
+    const fam = await h.seedTokens(grant);
     await revoke({ token: fam.refresh, client_id: other.clientId });
     const lines = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'keyhole.revoke_foreign_token');
     expect(lines).toEqual([{ level: 'warn', msg: 'keyhole.revoke_foreign_token', client_id: other.clientId, owner_client_id: owner.clientId, grant_id: grant.id, token_fp: expect.stringMatching(/^fp_[0-9a-f]{12}$/) }]);

@@ -8,9 +8,9 @@ describe('revoke', () => {
   let client: ClientRecord;
   let grant: GrantRecord;
   beforeEach(async () => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { client_name: 'Public', redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' } });
-    grant = h.seedGrant(client);
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { client_name: 'Public', redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' } });
+    grant = await h.seedGrant(client);
     await h.seedUpstreamCredential(grant);
   });
   afterEach(async () => {
@@ -36,45 +36,45 @@ describe('revoke', () => {
     await expectOk(await revoke({ token: 'kh_rt_unknown', client_id: client.clientId }));
     await expectOk(await revoke({ token: 'kh_at_unknown', token_type_hint: 'access_token', client_id: client.clientId }));
     expect(h.count('events')).toBe(before);
-    expect(h.store.getGrant(grant.id)?.status).toBe('active');
+    expect((await h.store.grants.find(grant.id))?.status).toBe('active');
   });
 
   it('revokes the whole grant for a refresh token: status, every token, the upstream credential; access refused on /mcp/a', async () => {
-    const fam1 = h.seedTokens(grant);
-    const fam2 = h.seedTokens(grant);
+    const fam1 = await h.seedTokens(grant);
+    const fam2 = await h.seedTokens(grant);
     await expectOk(await revoke({ token: fam1.refresh, token_type_hint: 'refresh_token', client_id: client.clientId }));
-    expect(h.store.getGrant(grant.id)).toMatchObject({ status: 'revoked', statusReason: 'client_revoked', revokedAt: h.clock.now });
-    expect(h.store.getUpstreamCredential(grant.id)).toBeUndefined();
+    expect(await h.store.grants.find(grant.id)).toMatchObject({ status: 'revoked', statusReason: 'client_revoked', revokedAt: h.clock.now });
+    expect(await h.store.upstreamCredentials.find(grant.id)).toBeUndefined();
     for (const fam of [fam1, fam2]) {
-      expect(h.store.lookupAccessToken(sha256Hex(fam.access))?.revokedAt).toBe(h.clock.now);
-      expect(h.store.getRefreshToken(sha256Hex(fam.refresh))?.revokedAt).toBe(h.clock.now);
+      expect((await h.store.tokens.findAccess(sha256Hex(fam.access)))?.revokedAt).toBe(h.clock.now);
+      expect((await h.store.tokens.findRefresh(sha256Hex(fam.refresh)))?.revokedAt).toBe(h.clock.now);
       const res = await mcp(fam.access);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
     }
-    expect(h.events('grant.revoked')).toHaveLength(1);
+    expect(await h.events('grant.revoked')).toHaveLength(1);
     // A second revocation of the same token is still 200 and records nothing new.
     await expectOk(await revoke({ token: fam1.refresh, client_id: client.clientId }));
-    expect(h.events('grant.revoked')).toHaveLength(1);
+    expect(await h.events('grant.revoked')).toHaveLength(1);
   });
 
   it('revokes a refresh token sent with the access_token hint (the hint is only a hint)', async () => {
-    const fam = h.seedTokens(grant);
+    const fam = await h.seedTokens(grant);
     await expectOk(await revoke({ token: fam.refresh, token_type_hint: 'access_token', client_id: client.clientId }));
-    expect(h.store.getGrant(grant.id)?.status).toBe('revoked');
+    expect((await h.store.grants.find(grant.id))?.status).toBe('revoked');
   });
 
   it('revokes only that access token for an access token', async () => {
-    const fam = h.seedTokens(grant);
-    const sibling = h.seedTokens(grant, { familyId: fam.familyId });
+    const fam = await h.seedTokens(grant);
+    const sibling = await h.seedTokens(grant, { familyId: fam.familyId });
     await expectOk(await revoke({ token: fam.access, token_type_hint: 'access_token', client_id: client.clientId }));
-    expect(h.store.lookupAccessToken(sha256Hex(fam.access))?.revokedAt).toBe(h.clock.now);
-    expect(h.store.lookupAccessToken(sha256Hex(sibling.access))?.revokedAt).toBeNull();
-    expect(h.store.getRefreshToken(sha256Hex(fam.refresh))?.revokedAt).toBeNull();
-    expect(h.store.getGrant(grant.id)?.status).toBe('active');
-    expect(h.store.getUpstreamCredential(grant.id)).toBeDefined();
+    expect((await h.store.tokens.findAccess(sha256Hex(fam.access)))?.revokedAt).toBe(h.clock.now);
+    expect((await h.store.tokens.findAccess(sha256Hex(sibling.access)))?.revokedAt).toBeNull();
+    expect((await h.store.tokens.findRefresh(sha256Hex(fam.refresh)))?.revokedAt).toBeNull();
+    expect((await h.store.grants.find(grant.id))?.status).toBe('active');
+    expect(await h.store.upstreamCredentials.find(grant.id)).toBeDefined();
     expect((await mcp(fam.access)).status).toBe(401);
-    const [event] = h.events('token.revoked');
+    const [event] = await h.events('token.revoked');
     expect(JSON.stringify(event)).not.toContain(fam.access);
   });
 
@@ -84,41 +84,41 @@ describe('revoke', () => {
   });
 
   it('rejects a bad token_type_hint with unsupported_token_type and revokes nothing', async () => {
-    const fam = h.seedTokens(grant);
+    const fam = await h.seedTokens(grant);
     await expectError(await revoke({ token: fam.refresh, token_type_hint: 'id_token', client_id: client.clientId }), 400, 'unsupported_token_type');
-    expect(h.store.getGrant(grant.id)?.status).toBe('active');
-    expect(h.store.getRefreshToken(sha256Hex(fam.refresh))?.revokedAt).toBeNull();
+    expect((await h.store.grants.find(grant.id))?.status).toBe('active');
+    expect((await h.store.tokens.findRefresh(sha256Hex(fam.refresh)))?.revokedAt).toBeNull();
   });
 
   // Another client's token: answered like an unknown one and not revoked — revoke-foreign-token.test.ts.
 
   it('rejects an unknown client with 401 invalid_client', async () => {
-    const fam = h.seedTokens(grant);
+    const fam = await h.seedTokens(grant);
     await expectError(await revoke({ token: fam.refresh, client_id: 'c_unknown' }), 401, 'invalid_client');
     await expectError(await revoke({ token: fam.refresh }), 401, 'invalid_client');
-    expect(h.store.getGrant(grant.id)?.status).toBe('active');
+    expect((await h.store.grants.find(grant.id))?.status).toBe('active');
   });
 
   it('authenticates a confidential client (Basic) and refuses a wrong secret with 401', async () => {
-    const { client: conf, secret } = h.seedConfidentialClient();
-    const g = h.seedGrant(conf);
-    const fam = h.seedTokens(g);
+    const { client: conf, secret } = await h.seedConfidentialClient();
+    const g = await h.seedGrant(conf);
+    const fam = await h.seedTokens(g);
     await expectError(await revoke({ token: fam.refresh }, { authorization: basic(conf.clientId, 'wrong') }), 401, 'invalid_client');
-    expect(h.store.getGrant(g.id)?.status).toBe('active');
+    expect((await h.store.grants.find(g.id))?.status).toBe('active');
     await expectOk(await revoke({ token: fam.refresh }, { authorization: basic(conf.clientId, secret) }));
-    expect(h.store.getGrant(g.id)?.status).toBe('revoked');
+    expect((await h.store.grants.find(g.id))?.status).toBe('revoked');
   });
 
   it('rejects a JSON body with invalid_request', async () => {
-    const fam = h.seedTokens(grant);
+    const fam = await h.seedTokens(grant);
     const res = await h.request('/revoke', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: fam.refresh, client_id: client.clientId }) });
     await expectError(res, 400, 'invalid_request');
-    expect(h.store.getGrant(grant.id)?.status).toBe('active');
+    expect((await h.store.grants.find(grant.id))?.status).toBe('active');
   });
 
   it('rejects repeated token parameters with invalid_request', async () => {
-    const fam = h.seedTokens(grant);
+    const fam = await h.seedTokens(grant);
     await expectError(await revoke(`token=${fam.access}&token=${fam.refresh}&client_id=${client.clientId}`), 400, 'invalid_request');
-    expect(h.store.getGrant(grant.id)?.status).toBe('active');
+    expect((await h.store.grants.find(grant.id))?.status).toBe('active');
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprint, sha256Hex } from '../../../src/store/crypto/hash.js';
 import type { ClientRecord, GrantRecord } from '../../../src/store/types.js';
 import { basic, CLIENT_REDIRECT, createHarness, oauthError, pkcePair, PUBLIC_URL, RESOURCE_A, RESOURCE_B, VERIFIER, type Harness } from './harness.js';
+import { sqliteRows } from '../../helpers/sqlite-engine.js';
 
 interface TokenBody {
   access_token: string;
@@ -15,10 +16,10 @@ describe('token', () => {
   let h: Harness;
   let client: ClientRecord;
   let grant: GrantRecord;
-  beforeEach(() => {
-    h = createHarness();
-    client = h.seedClient({ metadata: { client_name: 'Public', redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] } });
-    grant = h.seedGrant(client);
+  beforeEach(async () => {
+    h = await createHarness();
+    client = await h.seedClient({ metadata: { client_name: 'Public', redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] } });
+    grant = await h.seedGrant(client);
   });
   afterEach(async () => {
     await h.close();
@@ -55,7 +56,7 @@ describe('token', () => {
 
   describe('request format', () => {
     it('rejects a JSON body (wrong content type) with invalid_request', async () => {
-      const { code } = h.seedCode(grant);
+      const { code } = await h.seedCode(grant);
       const res = await h.request('/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(codeParams(code)) });
       await expectError(res, 400, 'invalid_request');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
@@ -67,12 +68,12 @@ describe('token', () => {
     });
 
     it('accepts a charset parameter on the content type', async () => {
-      const { code } = h.seedCode(grant);
+      const { code } = await h.seedCode(grant);
       await expectTokens(await token(codeParams(code), { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' }));
     });
 
     it('rejects repeated parameters with invalid_request (RFC 6749 §3.1) and does not consume the code', async () => {
-      const { code, record } = h.seedCode(grant);
+      const { code, record } = await h.seedCode(grant);
       const body = `${new URLSearchParams(codeParams(code)).toString()}&code_verifier=${VERIFIER}`;
       await expectError(await token(body), 400, 'invalid_request');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
@@ -99,90 +100,90 @@ describe('token', () => {
 
   describe('client authentication', () => {
     it('rejects an unknown client with 401 invalid_client', async () => {
-      const { code } = h.seedCode(grant);
+      const { code } = await h.seedCode(grant);
       await expectError(await token(codeParams(code, { client_id: 'c_unknown' })), 401, 'invalid_client');
     });
 
     it('rejects a missing client_id with 401 invalid_client', async () => {
-      const { code } = h.seedCode(grant);
+      const { code } = await h.seedCode(grant);
       const p: Record<string, string> = codeParams(code);
       delete p.client_id;
       await expectError(await token(p), 401, 'invalid_client');
     });
 
     it('rejects a blocked client with 401 invalid_client', async () => {
-      const { code } = h.seedCode(grant);
-      h.store.blockClient(client.clientId, h.clock.now);
+      const { code } = await h.seedCode(grant);
+      await h.store.clients.block(client.clientId, h.clock.now);
       await expectError(await token(codeParams(code)), 401, 'invalid_client');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
     });
 
     it('rejects a wrong secret with 401 invalid_client and a Basic challenge', async () => {
-      const { client: conf } = h.seedConfidentialClient({ metadata: { redirect_uris: [CLIENT_REDIRECT] } });
-      const g = h.seedGrant(conf);
-      const { code } = h.seedCode(g);
+      const { client: conf } = await h.seedConfidentialClient({ metadata: { redirect_uris: [CLIENT_REDIRECT] } });
+      const g = await h.seedGrant(conf);
+      const { code } = await h.seedCode(g);
       const res = await token(codeParams(code, { client_id: conf.clientId }), { authorization: basic(conf.clientId, 'wrong') });
       await expectError(res, 401, 'invalid_client');
       expect(res.headers.get('www-authenticate')).toMatch(/^Basic /);
     });
 
     it('rejects a confidential client without a secret with 401 invalid_client', async () => {
-      const { client: conf } = h.seedConfidentialClient({ metadata: { redirect_uris: [CLIENT_REDIRECT] } });
-      const g = h.seedGrant(conf);
-      const { code } = h.seedCode(g);
+      const { client: conf } = await h.seedConfidentialClient({ metadata: { redirect_uris: [CLIENT_REDIRECT] } });
+      const g = await h.seedGrant(conf);
+      const { code } = await h.seedCode(g);
       await expectError(await token(codeParams(code, { client_id: conf.clientId })), 401, 'invalid_client');
     });
 
     it('accepts client_secret_basic and client_secret_post', async () => {
-      const { client: conf, secret } = h.seedConfidentialClient({ metadata: { redirect_uris: [CLIENT_REDIRECT] } });
-      const g = h.seedGrant(conf);
-      const c1 = h.seedCode(g);
-      const p1: Record<string, string> = codeParams(c1.code);
+      const { client: conf, secret } = await h.seedConfidentialClient({ metadata: { redirect_uris: [CLIENT_REDIRECT] } });
+      const g = await h.seedGrant(conf);
+      const c1 = await h.seedCode(g);
+      const p1: Record<string, string> = await codeParams(c1.code);
       delete p1.client_id;
       await expectTokens(await token(p1, { authorization: basic(conf.clientId, secret) }));
-      const c2 = h.seedCode(g);
+      const c2 = await h.seedCode(g);
       await expectTokens(await token(codeParams(c2.code, { client_id: conf.clientId, client_secret: secret })));
     });
 
     it('rejects two authentication methods at once with invalid_request', async () => {
-      const { client: conf, secret } = h.seedConfidentialClient({ metadata: { redirect_uris: [CLIENT_REDIRECT] } });
-      const g = h.seedGrant(conf);
-      const { code } = h.seedCode(g);
+      const { client: conf, secret } = await h.seedConfidentialClient({ metadata: { redirect_uris: [CLIENT_REDIRECT] } });
+      const g = await h.seedGrant(conf);
+      const { code } = await h.seedCode(g);
       await expectError(await token(codeParams(code, { client_id: conf.clientId, client_secret: secret }), { authorization: basic(conf.clientId, secret) }), 400, 'invalid_request');
     });
 
     it('rejects a secret sent by a public client with 401 invalid_client', async () => {
-      const { code } = h.seedCode(grant);
+      const { code } = await h.seedCode(grant);
       await expectError(await token(codeParams(code, { client_secret: 'guess' })), 401, 'invalid_client');
     });
 
     it('rejects a grant type the client did not register with unauthorized_client', async () => {
-      const codeOnly = h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT], grant_types: ['authorization_code'] } });
-      const g = h.seedGrant(codeOnly);
-      const { refresh } = h.seedTokens(g);
+      const codeOnly = await h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT], grant_types: ['authorization_code'] } });
+      const g = await h.seedGrant(codeOnly);
+      const { refresh } = await h.seedTokens(g);
       await expectError(await token({ grant_type: 'refresh_token', refresh_token: refresh, client_id: codeOnly.clientId }), 400, 'unauthorized_client');
     });
   });
 
   describe('authorization_code', () => {
     it('exchanges a code for a token pair bound to the resource, storing only hashes', async () => {
-      const { code } = h.seedCode(grant);
+      const { code } = await h.seedCode(grant);
       const body = await expectTokens(await token(codeParams(code)));
       expect(body.scope).toBe('mcp');
-      const access = h.store.lookupAccessToken(sha256Hex(body.access_token))!;
+      const access = (await h.store.tokens.findAccess(sha256Hex(body.access_token)))!;
       expect(access).toMatchObject({ grantId: grant.id, clientId: client.clientId, resource: RESOURCE_A, scopes: ['mcp'], expiresAt: h.clock.now + 900, revokedAt: null });
-      expect(h.store.getRefreshToken(sha256Hex(body.refresh_token))?.familyId).toBe(access.familyId);
-      const dump = JSON.stringify([h.store.db.prepare('SELECT * FROM access_tokens').all(), h.store.db.prepare('SELECT * FROM refresh_tokens').all(), h.store.db.prepare('SELECT * FROM events').all()]);
+      expect((await h.store.tokens.findRefresh(sha256Hex(body.refresh_token)))?.familyId).toBe(access.familyId);
+      const dump = JSON.stringify([sqliteRows(h.store, 'access_tokens'), sqliteRows(h.store, 'refresh_tokens'), sqliteRows(h.store, 'events')]);
       for (const v of [body.access_token, body.refresh_token, code]) {
         expect(dump).not.toContain(v);
         expect(h.logs.join('\n')).not.toContain(v);
       }
-      const [redeemed] = h.events('code.redeemed');
+      const [redeemed] = await h.events('code.redeemed');
       expect(redeemed?.detail.code_fp).toBe(fingerprint(code));
     });
 
     it('accepts a request without redirect_uri and without resource', async () => {
-      const { code } = h.seedCode(grant);
+      const { code } = await h.seedCode(grant);
       const p: Record<string, string> = codeParams(code);
       delete p.redirect_uri;
       delete p.resource;
@@ -191,7 +192,7 @@ describe('token', () => {
 
     it('accepts the trailing-slash and origin-only variants of the resource', async () => {
       for (const resource of [`${RESOURCE_A}/`, PUBLIC_URL]) {
-        const { code } = h.seedCode(grant);
+        const { code } = await h.seedCode(grant);
         await expectTokens(await token(codeParams(code, { resource })));
       }
     });
@@ -206,20 +207,20 @@ describe('token', () => {
     });
 
     it('rejects an expired code with invalid_grant', async () => {
-      const { code } = h.seedCode(grant, { expiresAt: h.clock.now + 60 });
+      const { code } = await h.seedCode(grant, { expiresAt: h.clock.now + 60 });
       h.clock.now += 60;
       await expectError(await token(codeParams(code)), 400, 'invalid_grant');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
     });
 
     it('rejects a replayed code with invalid_grant, revokes what the first redemption issued, and records code.replayed', async () => {
-      const { code, record } = h.seedCode(grant);
+      const { code, record } = await h.seedCode(grant);
       const first = await expectTokens(await token(codeParams(code)));
       h.clock.now += 5;
       await expectError(await token(codeParams(code)), 400, 'invalid_grant');
-      expect(h.store.lookupAccessToken(sha256Hex(first.access_token))?.revokedAt).toBe(h.clock.now);
-      expect(h.store.getRefreshToken(sha256Hex(first.refresh_token))?.revokedAt).toBe(h.clock.now);
-      const [replayed] = h.events('code.replayed');
+      expect((await h.store.tokens.findAccess(sha256Hex(first.access_token)))?.revokedAt).toBe(h.clock.now);
+      expect((await h.store.tokens.findRefresh(sha256Hex(first.refresh_token)))?.revokedAt).toBe(h.clock.now);
+      const [replayed] = await h.events('code.replayed');
       expect(replayed).toMatchObject({ outcome: 'failure', grantId: grant.id, clientId: client.clientId });
       expect(replayed?.detail).toMatchObject({ code_fp: fingerprint(code), family_id: record.familyId });
       expect(tokenCounts()).toEqual({ access: 1, refresh: 1 });
@@ -231,28 +232,28 @@ describe('token', () => {
     });
 
     it('revokes only the replayed code\'s family, not other families of the grant', async () => {
-      const other = h.seedTokens(grant);
-      const { code } = h.seedCode(grant);
+      const other = await h.seedTokens(grant);
+      const { code } = await h.seedCode(grant);
       await expectTokens(await token(codeParams(code)));
       await expectError(await token(codeParams(code)), 400, 'invalid_grant');
-      expect(h.store.lookupAccessToken(sha256Hex(other.access))?.revokedAt).toBeNull();
+      expect((await h.store.tokens.findAccess(sha256Hex(other.access)))?.revokedAt).toBeNull();
     });
 
     it('rejects a wrong code_verifier with invalid_grant', async () => {
-      const { code } = h.seedCode(grant);
+      const { code } = await h.seedCode(grant);
       await expectError(await token(codeParams(code, { code_verifier: pkcePair().verifier })), 400, 'invalid_grant');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
     });
 
     it('rejects a malformed code_verifier with invalid_grant', async () => {
       for (const code_verifier of ['short', 'x'.repeat(129), `${'a'.repeat(42)} `]) {
-        const { code } = h.seedCode(grant);
+        const { code } = await h.seedCode(grant);
         await expectError(await token(codeParams(code, { code_verifier })), 400, 'invalid_grant');
       }
     });
 
     it('rejects a missing code_verifier with invalid_request', async () => {
-      const { code } = h.seedCode(grant);
+      const { code } = await h.seedCode(grant);
       const p: Record<string, string> = codeParams(code);
       delete p.code_verifier;
       await expectError(await token(p), 400, 'invalid_request');
@@ -261,37 +262,37 @@ describe('token', () => {
 
     it('rejects a redirect_uri mismatch with invalid_grant', async () => {
       for (const redirect_uri of ['http://127.0.0.1:1/callback', 'https://evil.example/cb', '']) {
-        const { code } = h.seedCode(grant);
+        const { code } = await h.seedCode(grant);
         await expectError(await token(codeParams(code, { redirect_uri })), 400, 'invalid_grant');
       }
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
     });
 
     it('rejects another client\'s code with invalid_grant', async () => {
-      const other = h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' } });
-      const { code } = h.seedCode(grant);
+      const other = await h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' } });
+      const { code } = await h.seedCode(grant);
       await expectError(await token(codeParams(code, { client_id: other.clientId })), 400, 'invalid_grant');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
     });
 
     it('rejects a resource mismatch with invalid_target', async () => {
-      const { code } = h.seedCode(grant);
+      const { code } = await h.seedCode(grant);
       await expectError(await token(codeParams(code, { resource: RESOURCE_B })), 400, 'invalid_target');
-      const c2 = h.seedCode(grant);
+      const c2 = await h.seedCode(grant);
       await expectError(await token(codeParams(c2.code, { resource: 'https://other.example/mcp/a' })), 400, 'invalid_target');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
     });
 
     it('rejects a code of a revoked grant with invalid_grant', async () => {
-      const revoked = h.seedGrant(client, { status: 'revoked', statusReason: 'admin_revoked', revokedAt: h.clock.now });
-      const { code } = h.seedCode(revoked);
+      const revoked = await h.seedGrant(client, { status: 'revoked', statusReason: 'admin_revoked', revokedAt: h.clock.now });
+      const { code } = await h.seedCode(revoked);
       await expectError(await token(codeParams(code)), 400, 'invalid_grant');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
     });
 
     it('rejects a code whose grant was revoked after it was issued with invalid_grant', async () => {
-      const { code } = h.seedCode(grant);
-      h.store.revokeGrant(grant.id, 'admin_revoked', h.clock.now);
+      const { code } = await h.seedCode(grant);
+      await h.store.grants.revoke(grant.id, 'admin_revoked', h.clock.now);
       await expectError(await token(codeParams(code)), 400, 'invalid_grant');
       expect(tokenCounts()).toEqual({ access: 0, refresh: 0 });
     });
@@ -299,85 +300,85 @@ describe('token', () => {
 
   describe('refresh_token', () => {
     let grantB: GrantRecord;
-    beforeEach(() => {
-      grantB = h.seedGrant(client, { server: 'b', scopes: ['b:read', 'b:write'] });
+    beforeEach(async () => {
+      grantB = await h.seedGrant(client, { server: 'b', scopes: ['b:read', 'b:write'] });
     });
     const refreshParams = (refresh_token: string, over: Record<string, string> = {}) => ({ grant_type: 'refresh_token', refresh_token, client_id: client.clientId, ...over });
 
     it('rotates: a new pair for the same grant and family; the new refresh token works', async () => {
-      const { refresh, familyId } = h.seedTokens(grantB);
+      const { refresh, familyId } = await h.seedTokens(grantB);
       const next = await expectTokens(await token(refreshParams(refresh)));
       expect(next.refresh_token).not.toBe(refresh);
       expect(next.scope).toBe('b:read b:write');
-      const stored = h.store.getRefreshToken(sha256Hex(next.refresh_token))!;
+      const stored = (await h.store.tokens.findRefresh(sha256Hex(next.refresh_token)))!;
       expect(stored).toMatchObject({ grantId: grantB.id, familyId, resource: RESOURCE_B, usedAt: null, revokedAt: null });
-      expect(h.store.getRefreshToken(sha256Hex(refresh))?.usedAt).toBe(h.clock.now);
+      expect((await h.store.tokens.findRefresh(sha256Hex(refresh)))?.usedAt).toBe(h.clock.now);
       h.clock.now += 100;
       await expectTokens(await token(refreshParams(next.refresh_token)));
-      expect(h.events('token.refreshed')).toHaveLength(2);
+      expect(await h.events('token.refreshed')).toHaveLength(2);
     });
 
     it('still honours the previous refresh token within the grace window', async () => {
-      const { refresh } = h.seedTokens(grantB);
+      const { refresh } = await h.seedTokens(grantB);
       const first = await expectTokens(await token(refreshParams(refresh)));
       h.clock.now += 30; // refreshGraceSeconds default
       const again = await expectTokens(await token(refreshParams(refresh)));
       expect(again.refresh_token).not.toBe(first.refresh_token);
       // Nothing was revoked.
-      expect(h.store.getRefreshToken(sha256Hex(first.refresh_token))?.revokedAt).toBeNull();
-      expect(h.events('refresh.replay_detected')).toHaveLength(0);
-      const [latest, earliest] = h.events('token.refreshed'); // newest first
+      expect((await h.store.tokens.findRefresh(sha256Hex(first.refresh_token)))?.revokedAt).toBeNull();
+      expect(await h.events('refresh.replay_detected')).toHaveLength(0);
+      const [latest, earliest] = await h.events('token.refreshed'); // newest first
       expect(earliest?.detail.grace).toBe(false);
       expect(latest?.detail.grace).toBe(true);
     });
 
     it('rejects a replay beyond the grace window with invalid_grant, revokes the whole family, and records refresh.replay_detected', async () => {
-      const { refresh, access, familyId } = h.seedTokens(grantB);
+      const { refresh, access, familyId } = await h.seedTokens(grantB);
       const next = await expectTokens(await token(refreshParams(refresh)));
       h.clock.now += 31;
       await expectError(await token(refreshParams(refresh)), 400, 'invalid_grant');
       // The newest refresh token fails too, and every access token of the family is revoked.
       await expectError(await token(refreshParams(next.refresh_token)), 400, 'invalid_grant');
-      expect(h.store.lookupAccessToken(sha256Hex(access))?.revokedAt).toBe(h.clock.now);
-      expect(h.store.lookupAccessToken(sha256Hex(next.access_token))?.revokedAt).toBe(h.clock.now);
-      const [event] = h.events('refresh.replay_detected');
+      expect((await h.store.tokens.findAccess(sha256Hex(access)))?.revokedAt).toBe(h.clock.now);
+      expect((await h.store.tokens.findAccess(sha256Hex(next.access_token)))?.revokedAt).toBe(h.clock.now);
+      const [event] = await h.events('refresh.replay_detected');
       expect(event).toMatchObject({ outcome: 'failure', grantId: grantB.id });
       expect(event?.detail).toMatchObject({ family_id: familyId, refresh_fp: fingerprint(refresh), used_seconds_ago: 31 });
       expect(JSON.stringify(event)).not.toContain(refresh);
     });
 
     it('rejects a wider scope with invalid_scope and leaves the refresh token unused', async () => {
-      const { refresh } = h.seedTokens(grantB, { scopes: ['b:read'] });
+      const { refresh } = await h.seedTokens(grantB, { scopes: ['b:read'] });
       await expectError(await token(refreshParams(refresh, { scope: 'b:read b:write' })), 400, 'invalid_scope');
       await expectError(await token(refreshParams(refresh, { scope: 'mcp' })), 400, 'invalid_scope');
-      expect(h.store.getRefreshToken(sha256Hex(refresh))?.usedAt).toBeNull();
+      expect((await h.store.tokens.findRefresh(sha256Hex(refresh)))?.usedAt).toBeNull();
       expect(tokenCounts()).toEqual({ access: 1, refresh: 1 });
     });
 
     it('accepts a narrower scope: the access token narrows, the new refresh token keeps the original scope (RFC 6749 §6)', async () => {
-      const { refresh } = h.seedTokens(grantB);
+      const { refresh } = await h.seedTokens(grantB);
       const narrow = await expectTokens(await token(refreshParams(refresh, { scope: 'b:read' })));
       expect(narrow.scope).toBe('b:read');
-      expect(h.store.lookupAccessToken(sha256Hex(narrow.access_token))?.scopes).toEqual(['b:read']);
-      expect(h.store.getRefreshToken(sha256Hex(narrow.refresh_token))?.scopes).toEqual(['b:read', 'b:write']);
+      expect((await h.store.tokens.findAccess(sha256Hex(narrow.access_token)))?.scopes).toEqual(['b:read']);
+      expect((await h.store.tokens.findRefresh(sha256Hex(narrow.refresh_token)))?.scopes).toEqual(['b:read', 'b:write']);
       // So a later refresh can ask for the whole original scope again.
       const full = await expectTokens(await token(refreshParams(narrow.refresh_token)));
       expect(full.scope).toBe('b:read b:write');
     });
 
     it('rejects an expired refresh token with invalid_grant', async () => {
-      const { refresh } = h.seedTokens(grantB, { refreshExpiresAt: h.clock.now + 10 });
+      const { refresh } = await h.seedTokens(grantB, { refreshExpiresAt: h.clock.now + 10 });
       h.clock.now += 10;
       await expectError(await token(refreshParams(refresh)), 400, 'invalid_grant');
-      expect(h.store.getRefreshToken(sha256Hex(refresh))?.usedAt).toBeNull();
+      expect((await h.store.tokens.findRefresh(sha256Hex(refresh)))?.usedAt).toBeNull();
     });
 
     it('rejects another client\'s refresh token with invalid_grant and does not consume it', async () => {
-      const other = h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' } });
-      const { refresh } = h.seedTokens(grantB);
+      const other = await h.seedClient({ metadata: { redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' } });
+      const { refresh } = await h.seedTokens(grantB);
       await expectError(await token(refreshParams(refresh, { client_id: other.clientId })), 400, 'invalid_grant');
-      expect(h.store.getRefreshToken(sha256Hex(refresh))?.usedAt).toBeNull();
-      expect(h.events('refresh.replay_detected')).toHaveLength(0);
+      expect((await h.store.tokens.findRefresh(sha256Hex(refresh)))?.usedAt).toBeNull();
+      expect(await h.events('refresh.replay_detected')).toHaveLength(0);
       await expectTokens(await token(refreshParams(refresh)));
     });
 
@@ -390,21 +391,21 @@ describe('token', () => {
     });
 
     it('rejects a refresh token of a revoked grant with invalid_grant', async () => {
-      const { refresh } = h.seedTokens(grantB);
-      h.store.revokeGrant(grantB.id, 'admin_revoked', h.clock.now);
+      const { refresh } = await h.seedTokens(grantB);
+      await h.store.grants.revoke(grantB.id, 'admin_revoked', h.clock.now);
       await expectError(await token(refreshParams(refresh)), 400, 'invalid_grant');
     });
 
     it('rejects a refresh token for another resource with invalid_target', async () => {
-      const { refresh } = h.seedTokens(grantB);
+      const { refresh } = await h.seedTokens(grantB);
       await expectError(await token(refreshParams(refresh, { resource: RESOURCE_A })), 400, 'invalid_target');
       await expectError(await token(refreshParams(refresh, { resource: 'https://other.example/' })), 400, 'invalid_target');
-      expect(h.store.getRefreshToken(sha256Hex(refresh))?.usedAt).toBeNull();
+      expect((await h.store.tokens.findRefresh(sha256Hex(refresh)))?.usedAt).toBeNull();
       await expectTokens(await token(refreshParams(refresh, { resource: `${RESOURCE_B}/` })));
     });
 
     it('rejects an invalid scope string with invalid_scope', async () => {
-      const { refresh } = h.seedTokens(grantB);
+      const { refresh } = await h.seedTokens(grantB);
       await expectError(await token(refreshParams(refresh, { scope: 'b:read\\' })), 400, 'invalid_scope');
     });
   });

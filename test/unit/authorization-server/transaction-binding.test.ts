@@ -33,9 +33,9 @@ class Jar {
 describe('transaction binding', () => {
   let h: Harness;
   let attackerClient: ClientRecord;
-  beforeEach(() => {
-    h = createHarness();
-    attackerClient = h.seedClient({ metadata: { client_name: 'Totally Legit', redirect_uris: [ATTACKER_REDIRECT] } });
+  beforeEach(async () => {
+    h = await createHarness();
+    attackerClient = await h.seedClient({ metadata: { client_name: 'Totally Legit', redirect_uris: [ATTACKER_REDIRECT] } });
   });
   afterEach(async () => {
     await h.close();
@@ -66,11 +66,11 @@ describe('transaction binding', () => {
     expect(html).toContain('<code data-testid="error-code">invalid_request</code>');
     expect(html).toContain('started in another browser');
     expect(html).not.toMatch(/at .*\.(ts|js):\d+/); // no stack
-    expect(h.events('code.issued')).toHaveLength(0);
-    expect(h.events('upstream.authorization_failed')).toHaveLength(0); // the upstream code was never exchanged
+    expect(await h.events('code.issued')).toHaveLength(0);
+    expect(await h.events('upstream.authorization_failed')).toHaveLength(0); // the upstream code was never exchanged
     expect(h.count('grants')).toBe(0);
     expect(h.count('codes')).toBe(0);
-    const [failed, ...more] = h.events('consent.binding_failed');
+    const [failed, ...more] = await h.events('consent.binding_failed');
     expect(more).toHaveLength(0);
     expect(failed).toMatchObject({ outcome: 'failure', clientId: attackerClient.clientId, server: 'a' });
     expect(failed!.detail).toEqual({ pending_id: pending });
@@ -81,7 +81,7 @@ describe('transaction binding', () => {
     const { upstreamUrl, pending } = await approve(attacker);
     await expectRefused(await callbackIn(new Jar(), upstreamUrl), pending);
     // The state is single-use: the pending authorization is gone, the attacker cannot complete it either.
-    expect(h.store.getPending(pending)).toBeUndefined();
+    expect(await h.store.pending.find(pending)).toBeUndefined();
   });
 
   it('rejects a victim browser holding a different value under the same cookie name', async () => {
@@ -109,7 +109,7 @@ describe('transaction binding', () => {
     expect(res.status).toBe(302);
     expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('temporarily_unavailable');
     expect(res.headers.getSetCookie().some((c) => c.startsWith(`keyhole-tx-${pending}=;`) && /Max-Age=0/.test(c))).toBe(true);
-    expect(h.events('consent.binding_failed')).toHaveLength(0);
+    expect(await h.events('consent.binding_failed')).toHaveLength(0);
   });
 
   it('binds two parallel authorizations in one browser independently: both pass', async () => {
@@ -122,7 +122,7 @@ describe('transaction binding', () => {
       expect(res.status).toBe(302);
       expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('temporarily_unavailable');
     }
-    expect(h.events('consent.binding_failed')).toHaveLength(0);
+    expect(await h.events('consent.binding_failed')).toHaveLength(0);
   });
 
   it('sets the binding cookie HttpOnly, SameSite=Lax, Path=/, Max-Age ≤ 600 and not Secure on http', async () => {
@@ -139,13 +139,13 @@ describe('transaction binding', () => {
     expect(tx[0]).not.toMatch(/Domain=/);
     // Only its hash is stored.
     const value = /=([^;]+)/.exec(tx[0]!)![1]!;
-    expect(JSON.stringify(h.store.getPending(pending))).not.toContain(value);
+    expect(JSON.stringify(await h.store.pending.find(pending))).not.toContain(value);
   });
 
   it('sets a __Host- prefixed, Secure binding cookie on https and checks it at the callback', async () => {
-    const https = createHarness({ publicUrl: 'https://kh.example.com' });
+    const https = await createHarness({ publicUrl: 'https://kh.example.com' });
     try {
-      const c = https.seedClient({ metadata: { client_name: 'x', redirect_uris: [ATTACKER_REDIRECT] } });
+      const c = await https.seedClient({ metadata: { client_name: 'x', redirect_uris: [ATTACKER_REDIRECT] } });
       const jar = new Jar();
       const { setCookies, pending, upstreamUrl } = await approve(jar, https, c);
       const tx = setCookies.filter((s) => s.includes('keyhole-tx-'));

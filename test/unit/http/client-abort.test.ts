@@ -31,7 +31,7 @@ interface Running {
 async function start(logLevel?: LogLevel): Promise<Running> {
   const logs: string[] = [];
   const config = parseConfig({ ...rawConfig(), admin: { token: ADMIN_TOKEN } }, {});
-  const keyhole = createKeyhole({
+  const keyhole = await createKeyhole({
     config,
     store: openSqliteStore(':memory:'),
     keyring: keyringFromMasterKey(randomBytes(32).toString('base64url')),
@@ -39,11 +39,11 @@ async function start(logLevel?: LogLevel): Promise<Running> {
     ...(logLevel ? { logLevel } : {}),
   });
   const client = makeClient();
-  keyhole.store.createClient(client);
+  await keyhole.store.clients.create(client);
   const grant = makeGrant({ clientId: client.clientId, server: 'a', scopes: ['mcp'], createdAt: Math.floor(Date.now() / 1000) });
-  keyhole.store.createGrant(grant);
+  await keyhole.store.grants.create(grant);
   const access = randomToken('kh_at_');
-  keyhole.store.createAccessToken(makeAccess(grant, 'f_abort', { hash: sha256Hex(access), resource: resourceOf('a', config.publicUrl), scopes: ['mcp'], expiresAt: Math.floor(Date.now() / 1000) + 900 }));
+  await keyhole.store.tokens.createAccess(makeAccess(grant, 'f_abort', { hash: sha256Hex(access), resource: resourceOf('a', config.publicUrl), scopes: ['mcp'], expiresAt: Math.floor(Date.now() / 1000) + 900 }));
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: keyhole.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });

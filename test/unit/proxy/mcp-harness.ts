@@ -100,7 +100,7 @@ export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => 
   const keyring = keyringFromMasterKey(randomBytes(32).toString('base64url'));
   const store = openSqliteStore(':memory:');
   const cipher = new VaultCipher(keyring);
-  const keyhole = createKeyhole({ config, keyring, store, log: () => undefined, clock: () => T0 });
+  const keyhole = await createKeyhole({ config, keyring, store, log: () => undefined, clock: () => T0 });
   let port = 0;
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: keyhole.app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
@@ -109,7 +109,7 @@ export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => 
     });
   });
   const client = makeClient({ createdAt: T0 });
-  store.createClient(client);
+  await store.clients.create(client);
 
   return {
     keyhole,
@@ -120,10 +120,10 @@ export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => 
     },
     async grant(name, scopes = ['read']) {
       const grant = makeGrant({ clientId: client.clientId, server: name, scopes, createdAt: T0 });
-      store.createGrant(grant);
+      await store.grants.create(grant);
       const token = randomToken('kh_at_');
-      store.createAccessToken(makeAccess(grant, `f_${randomBytes(8).toString('hex')}`, { hash: sha256Hex(token), expiresAt: T0 + 900, resource: `${config.publicUrl}/mcp/${name}`, scopes }));
-      store.putUpstreamCredential(makeCredential(grant, {
+      await store.tokens.createAccess(makeAccess(grant, `f_${randomBytes(8).toString('hex')}`, { hash: sha256Hex(token), expiresAt: T0 + 900, resource: `${config.publicUrl}/mcp/${name}`, scopes }));
+      await store.upstreamCredentials.put(makeCredential(grant, {
         accessToken: await cipher.seal('upstream-access-value', sealContext.access(grant.id)),
         refreshToken: await cipher.seal('upstream-refresh-value', sealContext.refresh(grant.id)),
         accessExpiresAt: T0 + 3600,

@@ -7,6 +7,7 @@ import { randomId, sha256Hex } from '../../../src/store/crypto/hash.js';
 import { MIGRATIONS, SchemaVersionError, migrate } from '../../../src/store/sqlite/migrations.js';
 import { ACCESS_TOKEN_LOOKUP_SQL, openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { makeAccess, makeCode, makeCredential, makeGrant, makeRefresh, runStoreContract } from './store-contract.js';
+import { sqliteConnection } from '../../helpers/sqlite-engine.js';
 
 runStoreContract('SqliteStore (file)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'keyhole-store-'));
@@ -14,7 +15,7 @@ runStoreContract('SqliteStore (file)', async () => {
   return {
     store,
     cleanup: async () => {
-      store.close();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -22,7 +23,7 @@ runStoreContract('SqliteStore (file)', async () => {
 
 runStoreContract('SqliteStore (:memory:)', async () => {
   const store = openSqliteStore(':memory:');
-  return { store, cleanup: async () => store.close() };
+  return { store, cleanup: async () => await store.close() };
 });
 
 describe('SqliteStore', () => {
@@ -35,17 +36,37 @@ describe('SqliteStore', () => {
     file = join(dir, 'keyhole.db');
   });
   afterEach(async () => {
-    store?.close();
+    await store?.close();
     store = undefined;
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('runs transactions one after the other on its one connection', async () => {
+    store = openSqliteStore(file);
+    const s = store;
+    const order: string[] = [];
+    const slow = s.transaction(async (tx) => {
+      order.push('a:start');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await tx.grants.create(makeGrant());
+      order.push('a:end');
+    });
+    const fast = s.transaction(async (tx) => {
+      order.push('b:start');
+      await tx.grants.create(makeGrant());
+      order.push('b:end');
+    });
+    await Promise.all([slow, fast]);
+    expect(order).toEqual(['a:start', 'a:end', 'b:start', 'b:end']);
+    expect(await s.grants.count({})).toBe(2);
+  });
+
   it('turns on WAL, foreign keys, busy timeout and synchronous NORMAL', () => {
     store = openSqliteStore(file);
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    expect(sqliteConnection(store).pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(sqliteConnection(store).pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(sqliteConnection(store).pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(sqliteConnection(store).pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     // WAL is persistent: another connection sees it too.
     const other = new Database(file, { readonly: true });
     try {
@@ -57,18 +78,18 @@ describe('SqliteStore', () => {
 
   it('sets user_version to the number of migrations', () => {
     store = openSqliteStore(file);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(sqliteConnection(store).pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   });
 
-  it('reopens a file idempotently and keeps its data', () => {
+  it('reopens a file idempotently and keeps its data', async () => {
     store = openSqliteStore(file);
     const g = makeGrant();
-    store.createGrant(g);
-    store.close();
+    await store.grants.create(g);
+    await store.close();
     store = openSqliteStore(file);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    expect(store.getGrant(g.id)).toEqual(g);
-    expect(migrate(store.db)).toBe(MIGRATIONS.length);
+    expect(sqliteConnection(store).pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(await store.grants.find(g.id)).toEqual(g);
+    expect(migrate(sqliteConnection(store))).toBe(MIGRATIONS.length);
   });
 
   it('creates the database file owner-only', async () => {
@@ -121,37 +142,37 @@ describe('SqliteStore', () => {
     }
   });
 
-  it('refuses a database from a newer keyhole', () => {
+  it('refuses a database from a newer keyhole', async () => {
     store = openSqliteStore(file);
-    store.db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
-    store.close();
+    sqliteConnection(store).pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    await store.close();
     store = undefined;
     expect(() => openSqliteStore(file)).toThrow(SchemaVersionError);
   });
 
-  it('refuses codes and tokens for an unknown grant (foreign keys)', () => {
+  it('refuses codes and tokens for an unknown grant (foreign keys)', async () => {
     store = openSqliteStore(':memory:');
     const ghost = makeGrant();
-    expect(() => store!.createCode(makeCode(ghost))).toThrow(/FOREIGN KEY/);
-    expect(() => store!.createAccessToken(makeAccess(ghost, randomId('f')))).toThrow(/FOREIGN KEY/);
-    expect(() => store!.createRefreshToken(makeRefresh(ghost, randomId('f')))).toThrow(/FOREIGN KEY/);
-    store.putUpstreamCredential(makeCredential(ghost)); // no-op: the grant is not active
-    expect(store.getUpstreamCredential(ghost.id)).toBeUndefined();
+    await expect(store!.tokens.createCode(makeCode(ghost))).rejects.toThrow(/FOREIGN KEY/);
+    await expect(store!.tokens.createAccess(makeAccess(ghost, randomId('f')))).rejects.toThrow(/FOREIGN KEY/);
+    await expect(store!.tokens.createRefresh(makeRefresh(ghost, randomId('f')))).rejects.toThrow(/FOREIGN KEY/);
+    await store.upstreamCredentials.put(makeCredential(ghost)); // no-op: the grant is not active
+    expect(await store.upstreamCredentials.find(ghost.id)).toBeUndefined();
   });
 
-  it('refuses a scope containing whitespace (scopes are stored space-separated)', () => {
+  it('refuses a scope containing whitespace (scopes are stored space-separated)', async () => {
     store = openSqliteStore(':memory:');
-    expect(() => store!.createGrant(makeGrant({ scopes: ['a b'] }))).toThrow(TypeError);
-    expect(() => store!.createGrant(makeGrant({ scopes: [''] }))).toThrow(TypeError);
+    await expect(store!.grants.create(makeGrant({ scopes: ['a b'] }))).rejects.toThrow(TypeError);
+    await expect(store!.grants.create(makeGrant({ scopes: [''] }))).rejects.toThrow(TypeError);
   });
 
   it('stores only what it is given: no token value reaches the database file', async () => {
     store = openSqliteStore(file);
     const g = makeGrant();
-    store.createGrant(g);
+    await store.grants.create(g);
     const value = 'kh_at_' + randomId('secret');
-    store.createAccessToken(makeAccess(g, randomId('f'), { hash: sha256Hex(value) }));
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    await store.tokens.createAccess(makeAccess(g, randomId('f'), { hash: sha256Hex(value) }));
+    sqliteConnection(store).pragma('wal_checkpoint(TRUNCATE)');
     const { readFile } = await import('node:fs/promises');
     const bytes = await readFile(file);
     expect(bytes.includes(Buffer.from(value))).toBe(false);
@@ -160,7 +181,7 @@ describe('SqliteStore', () => {
 
   it('answers the access-token lookup with primary-key searches only', () => {
     store = openSqliteStore(':memory:');
-    const plan = store.db.prepare(`EXPLAIN QUERY PLAN ${ACCESS_TOKEN_LOOKUP_SQL}`).all({ hash: 'x' }) as { detail: string }[];
+    const plan = sqliteConnection(store).prepare(`EXPLAIN QUERY PLAN ${ACCESS_TOKEN_LOOKUP_SQL}`).all({ hash: 'x' }) as { detail: string }[];
     expect(plan).toHaveLength(2);
     for (const row of plan) expect(row.detail).toMatch(/^SEARCH \w+ USING INDEX sqlite_autoindex_\w+ \((hash|id)=\?\)$/);
   });

@@ -39,82 +39,82 @@ export function makeSigningKey(kid: string, over: Partial<SigningKeyRecord> = {}
 
 export function upstreamKindsContract(store: () => Store): void {
   describe('upstream registrations', () => {
-    it('round-trips a registration per server and issuer', () => {
+    it('round-trips a registration per server and issuer', async () => {
       const a = makeRegistration();
       const b = makeRegistration({ server: 'other', kind: 'cimd', clientId: 'https://kh.example.com/oauth/client-metadata.json', clientSecret: null, registrationAccessToken: null, registrationClientUri: null, tokenEndpointAuthMethod: 'none' });
-      store().putUpstreamRegistration(a);
-      store().putUpstreamRegistration(b);
-      expect(store().getUpstreamRegistration('demo', a.issuer)).toEqual(a);
-      expect(store().getUpstreamRegistration('other', a.issuer)).toEqual(b);
-      expect(store().getUpstreamRegistration('demo', 'https://another-as.example.com')).toBeUndefined();
+      await store().upstreamRegistrations.put(a);
+      await store().upstreamRegistrations.put(b);
+      expect(await store().upstreamRegistrations.find('demo', a.issuer)).toEqual(a);
+      expect(await store().upstreamRegistrations.find('other', a.issuer)).toEqual(b);
+      expect(await store().upstreamRegistrations.find('demo', 'https://another-as.example.com')).toBeUndefined();
     });
 
-    it('replaces the registration of the same server and issuer', () => {
-      store().putUpstreamRegistration(makeRegistration());
+    it('replaces the registration of the same server and issuer', async () => {
+      await store().upstreamRegistrations.put(makeRegistration());
       const next = makeRegistration({ clientId: 'upstream-client-2', clientSecretExpiresAt: T0 + 3600, createdAt: T0 + 5 });
-      store().putUpstreamRegistration(next);
-      expect(store().getUpstreamRegistration('demo', next.issuer)).toEqual(next);
+      await store().upstreamRegistrations.put(next);
+      expect(await store().upstreamRegistrations.find('demo', next.issuer)).toEqual(next);
     });
 
-    it('deletes a registration', () => {
+    it('deletes a registration', async () => {
       const r = makeRegistration();
-      store().putUpstreamRegistration(r);
-      store().deleteUpstreamRegistration('demo', r.issuer);
-      expect(store().getUpstreamRegistration('demo', r.issuer)).toBeUndefined();
+      await store().upstreamRegistrations.put(r);
+      await store().upstreamRegistrations.delete('demo', r.issuer);
+      expect(await store().upstreamRegistrations.find('demo', r.issuer)).toBeUndefined();
     });
   });
 
   describe('signing keys', () => {
-    it('lists keys oldest first, as created', () => {
+    it('lists keys oldest first, as created', async () => {
       const a = makeSigningKey('kid-a');
       const b = makeSigningKey('kid-b', { createdAt: T0 + 1 });
-      store().createSigningKey(b);
-      store().createSigningKey(a);
-      expect(store().listSigningKeys()).toEqual([a, b]);
+      await store().signingKeys.create(b);
+      await store().signingKeys.create(a);
+      expect(await store().signingKeys.list()).toEqual([a, b]);
     });
 
-    it('refuses a duplicate kid', () => {
-      store().createSigningKey(makeSigningKey('kid-a'));
-      expect(() => store().createSigningKey(makeSigningKey('kid-a'))).toThrow();
+    it('refuses a duplicate kid', async () => {
+      await store().signingKeys.create(makeSigningKey('kid-a'));
+      await expect(store().signingKeys.create(makeSigningKey('kid-a'))).rejects.toThrow();
     });
 
-    it('activating a key retires the active one, not the next ones', () => {
-      store().createSigningKey(makeSigningKey('kid-a'));
-      store().createSigningKey(makeSigningKey('kid-b', { createdAt: T0 + 1 }));
-      store().createSigningKey(makeSigningKey('kid-c', { createdAt: T0 + 2 }));
-      store().activateSigningKey('kid-a', T0 + 10);
-      store().activateSigningKey('kid-b', T0 + 20);
-      const byKid = new Map(store().listSigningKeys().map((k) => [k.kid, k]));
+    it('activating a key retires the active one, not the next ones', async () => {
+      await store().signingKeys.create(makeSigningKey('kid-a'));
+      await store().signingKeys.create(makeSigningKey('kid-b', { createdAt: T0 + 1 }));
+      await store().signingKeys.create(makeSigningKey('kid-c', { createdAt: T0 + 2 }));
+      await store().signingKeys.activate('kid-a', T0 + 10);
+      await store().signingKeys.activate('kid-b', T0 + 20);
+      const byKid = new Map((await store().signingKeys.list()).map((k) => [k.kid, k]));
       expect(byKid.get('kid-a')).toMatchObject({ activatedAt: T0 + 10, retiredAt: T0 + 20 });
       expect(byKid.get('kid-b')).toMatchObject({ activatedAt: T0 + 20, retiredAt: null });
       expect(byKid.get('kid-c')).toMatchObject({ activatedAt: null, retiredAt: null });
     });
 
-    it('retires a key once, and deletes keys retired at or before a time', () => {
-      store().createSigningKey(makeSigningKey('kid-a'));
-      store().createSigningKey(makeSigningKey('kid-b'));
-      store().createSigningKey(makeSigningKey('kid-c'));
-      store().retireSigningKey('kid-a', T0 + 10);
-      store().retireSigningKey('kid-a', T0 + 99); // keeps the first retirement
-      store().retireSigningKey('kid-b', T0 + 20);
-      expect(store().listSigningKeys().find((k) => k.kid === 'kid-a')?.retiredAt).toBe(T0 + 10);
-      expect(store().deleteSigningKeysRetiredBefore(T0 + 10)).toBe(1);
-      expect(store().listSigningKeys().map((k) => k.kid)).toEqual(['kid-b', 'kid-c']);
-      expect(store().deleteSigningKeysRetiredBefore(T0 + 100)).toBe(1);
-      expect(store().listSigningKeys().map((k) => k.kid)).toEqual(['kid-c']);
+    it('retires a key once, and deletes keys retired at or before a time', async () => {
+      await store().signingKeys.create(makeSigningKey('kid-a'));
+      await store().signingKeys.create(makeSigningKey('kid-b'));
+      await store().signingKeys.create(makeSigningKey('kid-c'));
+      await store().signingKeys.retire('kid-a', T0 + 10);
+      await store().signingKeys.retire('kid-a', T0 + 99); // keeps the first retirement
+      await store().signingKeys.retire('kid-b', T0 + 20);
+      expect((await store().signingKeys.list()).find((k) => k.kid === 'kid-a')?.retiredAt).toBe(T0 + 10);
+      expect(await store().signingKeys.deleteRetiredBefore(T0 + 10)).toBe(1);
+      expect((await store().signingKeys.list()).map((k) => k.kid)).toEqual(['kid-b', 'kid-c']);
+      expect(await store().signingKeys.deleteRetiredBefore(T0 + 100)).toBe(1);
+      expect((await store().signingKeys.list()).map((k) => k.kid)).toEqual(['kid-c']);
     });
   });
 
   describe('sealed secrets', () => {
-    it('puts, replaces, gets and deletes by name', () => {
-      expect(store().getSealedSecret('static-credential:demo')).toBeUndefined();
-      store().putSealedSecret('static-credential:demo', 'eyJ.one', T0);
-      store().putSealedSecret('static-credential:other', 'eyJ.other', T0);
-      store().putSealedSecret('static-credential:demo', 'eyJ.two', T0 + 1);
-      expect(store().getSealedSecret('static-credential:demo')).toBe('eyJ.two');
-      store().deleteSealedSecret('static-credential:demo');
-      expect(store().getSealedSecret('static-credential:demo')).toBeUndefined();
-      expect(store().getSealedSecret('static-credential:other')).toBe('eyJ.other');
+    it('puts, replaces, gets and deletes by name', async () => {
+      expect(await store().sealedSecrets.find('static-credential:demo')).toBeUndefined();
+      await store().sealedSecrets.put('static-credential:demo', 'eyJ.one', T0);
+      await store().sealedSecrets.put('static-credential:other', 'eyJ.other', T0);
+      await store().sealedSecrets.put('static-credential:demo', 'eyJ.two', T0 + 1);
+      expect(await store().sealedSecrets.find('static-credential:demo')).toBe('eyJ.two');
+      await store().sealedSecrets.delete('static-credential:demo');
+      expect(await store().sealedSecrets.find('static-credential:demo')).toBeUndefined();
+      expect(await store().sealedSecrets.find('static-credential:other')).toBe('eyJ.other');
     });
   });
 }

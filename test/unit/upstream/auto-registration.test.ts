@@ -164,7 +164,7 @@ describe('auto-registration', () => {
   });
   afterEach(async () => {
     await fake?.close();
-    store.close();
+    await store.close();
   });
 
   const registrar = (publicUrl = 'http://127.0.0.1:8787') =>
@@ -181,7 +181,7 @@ describe('auto-registration', () => {
       token_endpoint_auth_method: 'client_secret_basic',
       client_name: 'keyhole (http://127.0.0.1:8787)',
     })]);
-    const saved = store.getUpstreamRegistration('up', `${fake.origin}/as`)!;
+    const saved = (await store.upstreamRegistrations.find('up', `${fake.origin}/as`))!;
     expect(saved.clientSecret).not.toContain(creds.clientSecret!);
     expect(await cipher.open(saved.clientSecret!, registrationSealContext.clientSecret('up', `${fake.origin}/as`))).toBe(creds.clientSecret);
     expect(await cipher.open(saved.registrationAccessToken!, registrationSealContext.registrationToken('up', `${fake.origin}/as`))).toBe('rat-value');
@@ -216,7 +216,7 @@ describe('auto-registration', () => {
     const creds = await registrar('https://kh.example.com').credentials();
     expect(creds).toEqual({ clientId: 'https://kh.example.com/oauth/client-metadata.json', clientSecret: undefined, tokenEndpointAuthMethod: 'none', expiresAt: null });
     expect(fake.registrations).toHaveLength(0);
-    expect(store.getUpstreamRegistration('up', `${fake.origin}/as`)).toMatchObject({ kind: 'cimd', clientId: creds.clientId });
+    expect(await store.upstreamRegistrations.find('up', `${fake.origin}/as`)).toMatchObject({ kind: 'cimd', clientId: creds.clientId });
     expect(keyholeClientMetadata('https://kh.example.com')).toMatchObject({ client_id: creds.clientId, redirect_uris: ['https://kh.example.com/oauth/callback'], token_endpoint_auth_method: 'none' });
   });
 
@@ -269,7 +269,7 @@ describe('auto-registration: a registration the upstream forgot', () => {
   const clock = () => 1_700_000_000;
   afterEach(async () => {
     await fake?.close();
-    store.close();
+    await store.close();
   });
 
   it('invalid_client at the token endpoint forgets the registration; the next use registers again', async () => {
@@ -282,7 +282,7 @@ describe('auto-registration: a registration the upstream forgot', () => {
     const reg = new McpUpstreamRegistrar({ server: 'up', upstream: `${fake.origin}/mcp`, oauth: oauthCfg, publicUrl: 'http://127.0.0.1:8787', store, cipher, events, clock });
     const client = new UpstreamOAuthClient('up', oauthCfg, 'http://127.0.0.1:8787/oauth/callback', reg);
     await expect(client.refresh('some-refresh-token')).rejects.toMatchObject({ name: 'UpstreamGrantError', oauthError: 'invalid_client' });
-    expect(store.getUpstreamRegistration('up', `${fake.origin}/as`)).toBeUndefined();
+    expect(await store.upstreamRegistrations.find('up', `${fake.origin}/as`)).toBeUndefined();
     expect((await reg.credentials()).clientId).toBe('client-2');
     expect(fake.registrations).toHaveLength(2);
   });

@@ -32,12 +32,12 @@ describe('identity mode', () => {
     cipher = new VaultCipher(keyringFromMasterKey(randomBytes(32).toString('base64url')));
     events = new EventRecorder(store, () => undefined, clock);
   });
-  afterEach(() => store.close());
+  afterEach(async () => await store.close());
 
   it('creates an active and a next key on first start, and publishes both (public parts only)', async () => {
     const keys = keysOf();
     await keys.ready();
-    const rows = store.listSigningKeys();
+    const rows = await store.signingKeys.list();
     expect(rows).toHaveLength(2);
     expect(rows.filter((k) => k.activatedAt !== null)).toHaveLength(1);
     const jwks = await keys.jwks();
@@ -45,7 +45,7 @@ describe('identity mode', () => {
     for (const k of jwks.keys) expect(Object.keys(k).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
     // A second instance on the same database loads, it does not create.
     await keysOf().ready();
-    expect(store.listSigningKeys()).toHaveLength(2);
+    expect(await store.signingKeys.list()).toHaveLength(2);
   });
 
   it('promotes the pre-published next key on rotation, keeps the old one published for 5 min + leeway, then deletes it', async () => {
@@ -60,7 +60,7 @@ describe('identity mode', () => {
     await keys.rotate();
     const kids = (await keys.jwks()).keys.map((k) => k.kid);
     expect(kids).not.toContain(first);
-    expect(store.listSigningKeys().map((k) => k.kid)).not.toContain(first);
+    expect((await store.signingKeys.list()).map((k) => k.kid)).not.toContain(first);
   });
 
   it('rotates by itself when the active key is older than the rotation period', async () => {
@@ -74,7 +74,7 @@ describe('identity mode', () => {
 
   it('replaces keys whose private half can no longer be opened (vault key gone)', async () => {
     await keysOf().ready();
-    const before = store.listSigningKeys().map((k) => k.kid);
+    const before = (await store.signingKeys.list()).map((k) => k.kid);
     const other = new VaultCipher(keyringFromMasterKey(randomBytes(32).toString('base64url')));
     const keys = keysOf(other);
     const { kid } = await keys.signingKey();
@@ -117,7 +117,7 @@ describe('static credential', () => {
     store = openSqliteStore(':memory:');
     cipher = new VaultCipher(keyringFromMasterKey(randomBytes(32).toString('base64url')));
   });
-  afterEach(() => store.close());
+  afterEach(async () => await store.close());
   const source = (value: string, prefix = '') =>
     new StaticCredentialSource({ server: 'saas', config: { type: 'static', header: 'Authorization', prefix, value }, store, cipher, events: new EventRecorder(store, () => undefined, clock), clock });
   const grant = { id: 'g_1', server: 'saas', clientId: 'c', subject: 'alice' };
@@ -125,19 +125,19 @@ describe('static credential', () => {
   it('seals the key at startup, injects it with its prefix, and re-seals only when the key changes', async () => {
     const s = source('key-one', 'Bearer ');
     await s.prepare();
-    const sealed = store.getSealedSecret(staticCredentialSealContext('saas'))!;
+    const sealed = (await store.sealedSecrets.find(staticCredentialSealContext('saas')))!;
     expect(sealed).not.toContain('key-one');
     expect(await s.getCredential(grant, false)).toEqual({ header: 'Authorization', value: 'Bearer key-one' });
     await source('key-one').prepare();
-    expect(store.getSealedSecret(staticCredentialSealContext('saas'))).toBe(sealed);
+    expect(await store.sealedSecrets.find(staticCredentialSealContext('saas'))).toBe(sealed);
     await source('key-two').prepare();
-    expect(await cipher.open(store.getSealedSecret(staticCredentialSealContext('saas'))!, 'static-credential:saas')).toBe('key-two');
+    expect(await cipher.open((await store.sealedSecrets.find(staticCredentialSealContext('saas')))!, 'static-credential:saas')).toBe('key-two');
   });
 
   it('does not retry a refused key: force → UpstreamUnavailableError (502), recorded', async () => {
     const s = source('key-one');
     await expect(s.getCredential(grant, true)).rejects.toBeInstanceOf(UpstreamUnavailableError);
-    expect(store.listEvents({ type: 'upstream.credential_rejected' })).toHaveLength(1);
+    expect(await store.events.list({ type: 'upstream.credential_rejected' })).toHaveLength(1);
   });
 });
 

@@ -22,8 +22,8 @@ describe('refreshMoment', () => {
 
 describe('UpstreamTokenManager refresh moment', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = createHarness();
+  beforeEach(async () => {
+    h = await createHarness();
   });
   afterEach(() => h.close());
 

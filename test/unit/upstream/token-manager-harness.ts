@@ -56,10 +56,10 @@ export interface Harness {
   manager(over?: Partial<UpstreamTokenManagerDeps>): UpstreamTokenManager;
   /** Stores the grant's first tokens (`at-0` / `rt-0`) at the current time, as the callback does. */
   seed(m: UpstreamTokenManager, expiresIn: number | undefined, withRefreshToken?: boolean): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function createHarness(): Harness {
+export async function createHarness(): Promise<Harness> {
   const now = { t: T0 };
   const clock = () => now.t;
   const store = openSqliteStore(':memory:');
@@ -71,7 +71,7 @@ export function createHarness(): Harness {
   const revoker = new GrantRevoker({ store, vault, events, upstreamClients: clients, clock });
   const ended: Harness['ended'] = [];
   const record = makeGrant({ server: 'demo' });
-  store.createGrant(record);
+  await store.grants.create(record);
   const grant = { id: record.id, server: record.server, clientId: record.clientId, subject: record.subject };
 
   return {
@@ -91,6 +91,6 @@ export function createHarness(): Harness {
     seed(m, expiresIn, withRefreshToken = true) {
       return m.persist(grant.id, { accessToken: 'at-0', refreshToken: withRefreshToken ? 'rt-0' : undefined, expiresIn, scopes: ['mcp:tools'] }, undefined, ['mcp:tools']);
     },
-    close: () => store.close(),
+    close: async () => await store.close(),
   };
 }

@@ -11,8 +11,8 @@ import { createHarness, T0, type Harness } from './token-manager-harness.js';
 
 describe('UpstreamTokenManager', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = createHarness();
+  beforeEach(async () => {
+    h = await createHarness();
   });
   afterEach(() => h.close());
 
@@ -103,7 +103,7 @@ describe('UpstreamTokenManager', () => {
     const credential = await m.getCredential(h.grant, false);
     order.push(`caller received ${credential.value}`);
     expect(order).toEqual(['upstream issued rt-1', 'vault holds rt-1', 'caller received Bearer at-1']);
-    expect(h.store.getUpstreamCredential(h.grant.id)).toMatchObject({ accessExpiresAt: T0 + 16 + 15, updatedAt: T0 + 16 });
+    expect(await h.store.upstreamCredentials.find(h.grant.id)).toMatchObject({ accessExpiresAt: T0 + 16 + 15, updatedAt: T0 + 16 });
   });
 
   it.each([
@@ -120,15 +120,15 @@ describe('UpstreamTokenManager', () => {
     expect((failure as UpstreamUnavailableError).kind).toBe(kind);
     h.now.t = T0 + 20;
     await expect(m.getCredential(h.grant, false)).rejects.toBeInstanceOf(UpstreamUnavailableError);
-    expect(h.store.getGrant(h.grant.id)!.status).toBe('active');
-    expect(h.store.getUpstreamCredential(h.grant.id)!.refreshFailingSince).toBe(T0 + 16); // since the first failure
+    expect((await h.store.grants.find(h.grant.id))!.status).toBe('active');
+    expect((await h.store.upstreamCredentials.find(h.grant.id))!.refreshFailingSince).toBe(T0 + 16); // since the first failure
     expect(h.ended).toEqual([]);
-    expect(h.store.listEvents({ type: 'upstream.refresh_failed' }).map((e) => e.detail)).toEqual([
+    expect((await h.store.events.list({ type: 'upstream.refresh_failed' })).map((e) => e.detail)).toEqual([
       { reason: kind, fatal: false }, { reason: kind, fatal: false },
     ]);
     h.upstream.fail = undefined;
     expect(await m.getCredential(h.grant, false)).toEqual(bearerHeader('at-3'));
-    expect(h.store.getUpstreamCredential(h.grant.id)!.refreshFailingSince).toBeNull();
+    expect((await h.store.upstreamCredentials.find(h.grant.id))!.refreshFailingSince).toBeNull();
   });
 
   it.each(['invalid_grant', 'invalid_client'])('ends the grant everywhere on %s: GrantEndedError, revoked, credential gone', async (code) => {
@@ -138,10 +138,10 @@ describe('UpstreamTokenManager', () => {
     h.upstream.fail = new UpstreamGrantError(code);
     await expect(m.getCredential(h.grant, false)).rejects.toBeInstanceOf(GrantEndedError);
     expect(h.ended).toEqual([[h.grant.id, 'upstream_invalid_grant', 'upstream']]);
-    expect(h.store.getGrant(h.grant.id)).toMatchObject({ status: 'revoked', statusReason: 'upstream_invalid_grant' });
-    expect(h.store.getUpstreamCredential(h.grant.id)).toBeUndefined();
+    expect(await h.store.grants.find(h.grant.id)).toMatchObject({ status: 'revoked', statusReason: 'upstream_invalid_grant' });
+    expect(await h.store.upstreamCredentials.find(h.grant.id)).toBeUndefined();
     expect(h.upstream.revoked).toEqual(['rt-0']); // RFC 7009 at the upstream, by the revoker
-    expect(h.store.listEvents({ type: 'upstream.refresh_failed' })[0]?.detail).toMatchObject({ reason: code, fatal: true });
+    expect((await h.store.events.list({ type: 'upstream.refresh_failed' }))[0]?.detail).toMatchObject({ reason: code, fatal: true });
     await expect(m.getCredential(h.grant, false)).rejects.toBeInstanceOf(GrantEndedError);
     expect(h.upstream.refreshes).toEqual(['rt-0']);
   });
@@ -152,12 +152,12 @@ describe('UpstreamTokenManager', () => {
     h.now.t = T0 + 16;
     await expect(m.getCredential(h.grant, false)).rejects.toBeInstanceOf(GrantEndedError);
     expect(h.ended).toEqual([[h.grant.id, 'upstream_token_expired', 'keyhole']]);
-    expect(h.store.getGrant(h.grant.id)).toMatchObject({ status: 'revoked', statusReason: 'upstream_token_expired' });
+    expect(await h.store.grants.find(h.grant.id)).toMatchObject({ status: 'revoked', statusReason: 'upstream_token_expired' });
     expect(h.upstream.refreshes).toEqual([]);
   });
 
   it('refuses invalid options when built', () => {
-    const deps = { store: h.store, vault: h.vault, events: { record: () => undefined }, clients: new Map(), clock: () => T0, endGrant: async () => undefined };
+    const deps = { store: h.store, vault: h.vault, events: { record: async () => undefined }, clients: new Map(), clock: () => T0, endGrant: async () => undefined };
     expect(() => new UpstreamTokenManager({ ...deps, skewSeconds: -1 })).toThrow(/skewSeconds/);
     expect(() => new UpstreamTokenManager({ ...deps, skewSeconds: Number.NaN })).toThrow(/skewSeconds/);
     expect(() => new UpstreamTokenManager({ ...deps, endGrant: undefined as never })).toThrow(/endGrant/);

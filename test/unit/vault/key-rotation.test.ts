@@ -26,15 +26,15 @@ async function seed(store: Store, keyring: Keyring, n: number) {
   const plain = new Map<string, { access: string; refresh: string }>();
   for (let i = 0; i < n; i++) {
     const g = makeGrant({ subject: `u${i}` });
-    store.createGrant(g);
+    await store.grants.create(g);
     const s = secrets();
     await vault.put(g.id, s);
     plain.set(g.id, { access: s.accessToken, refresh: s.refreshToken! });
   }
   const p = makePending();
-  store.createPending(p);
+  await store.pending.create(p);
   const verifier = 'pkce-verifier-' + randomBytes(8).toString('hex');
-  store.updatePendingUpstream(p.id, sha256Hex('state'), await new VaultCipher(keyring).seal(verifier, sealContext.pendingVerifier(p.id)), ['openid']);
+  await store.pending.attachUpstream(p.id, sha256Hex('state'), await new VaultCipher(keyring).seal(verifier, sealContext.pendingVerifier(p.id)), ['openid']);
   return { plain, pending: { id: p.id, verifier } };
 }
 
@@ -46,7 +46,7 @@ async function expectAllOpen(store: Store, keyring: Keyring, seeded: Awaited<Ret
     expect(await entry!.openAccessToken()).toBe(v.access);
     expect(await entry!.openRefreshToken()).toBe(v.refresh);
   }
-  const p = store.getPending(seeded.pending.id)!;
+  const p = (await store.pending.find(seeded.pending.id))!;
   expect(await cipher.open(p.upstreamVerifier!, sealContext.pendingVerifier(p.id))).toBe(seeded.pending.verifier);
 }
 
@@ -56,7 +56,7 @@ describe('key rotation', () => {
     const a = ringA();
     const seeded = await seed(store, a, 30);
     const ab = withNewCurrentKey(a, generateKey().key);
-    expect(countNotUnder(store, ab.current)).toBe(61);
+    expect(await countNotUnder(store, ab.current)).toBe(61);
     const batches: number[] = [];
     const result = await reencryptToCurrentKey(store, new VaultCipher(ab), {
       batchSize: 16,
@@ -67,12 +67,12 @@ describe('key rotation', () => {
     });
     expect(result).toMatchObject({ currentKid: ab.current, batches: 4, reencrypted: 61, skipped: 0, failed: [], remaining: 0 });
     expect(batches).toEqual([45, 29, 13, 0]);
-    expect(sealedUsageByKid(store).map((u) => [u.kid, u.total])).toEqual([[ab.current, 61]]);
+    expect((await sealedUsageByKid(store)).map((u) => [u.kid, u.total])).toEqual([[ab.current, 61]]);
     // Old key gone: everything still opens with B alone.
-    const bOnly = keyringWithout(store, ab, a.current);
+    const bOnly = await keyringWithout(store, ab, a.current);
     expect([...bOnly.keys.keys()]).toEqual([ab.current]);
     await expectAllOpen(store, bOnly, seeded);
-    store.close();
+    await store.close();
   });
 
   it('is resumable: an interrupted run committed whole batches, a new run finishes', async () => {
@@ -88,11 +88,11 @@ describe('key rotation', () => {
         },
       }),
     ).rejects.toThrow('killed');
-    expect(countNotUnder(store, ab.current)).toBe(31);
+    expect(await countNotUnder(store, ab.current)).toBe(31);
     const again = await reencryptToCurrentKey(store, new VaultCipher(ab), { batchSize: 10 });
     expect(again).toMatchObject({ reencrypted: 31, remaining: 0 });
     await expectAllOpen(store, ab, seeded);
-    store.close();
+    await store.close();
   });
 
   it('leaves an entry that changed meanwhile to its writer (compare-and-set), and does not loop on broken entries', async () => {
@@ -102,18 +102,18 @@ describe('key rotation', () => {
     const [g1, g2] = [...seeded.plain.keys()] as [string, string];
     const ab = withNewCurrentKey(a, generateKey().key);
     // A broken ciphertext under a known kid (tampered): reported, left alone, the run ends.
-    const row = store.getUpstreamCredential(g2)!;
+    const row = (await store.upstreamCredentials.find(g2))!;
     const parts = row.accessToken.split('.');
     parts[3] = parts[3]!.startsWith('A') ? `B${parts[3]!.slice(1)}` : `A${parts[3]!.slice(1)}`;
-    store.putUpstreamCredential({ ...row, accessToken: parts.join('.') });
+    await store.upstreamCredentials.put({ ...row, accessToken: parts.join('.') });
     let raced = false;
     const cipher = new VaultCipher(ab);
     const original = cipher.seal.bind(cipher);
     cipher.seal = async (plaintext: string, ctx: string) => {
       if (!raced && ctx === sealContext.refresh(g1)) {
         raced = true; // a "running keyhole" rotates g1's refresh token between the read and the write
-        const r = store.getUpstreamCredential(g1)!;
-        store.putUpstreamCredential({ ...r, refreshToken: await new VaultCipher(a).seal('rotated-upstream', sealContext.refresh(g1)) });
+        const r = (await store.upstreamCredentials.find(g1))!;
+        await store.upstreamCredentials.put({ ...r, refreshToken: await new VaultCipher(a).seal('rotated-upstream', sealContext.refresh(g1)) });
       }
       return original(plaintext, ctx);
     };
@@ -121,9 +121,9 @@ describe('key rotation', () => {
     expect(result.skipped).toBe(1);
     expect(result.failed).toEqual([{ field: 'upstream_access', id: g2, kid: a.current, error: 'VaultDecryptError' }]);
     expect(result.remaining).toBe(2);
-    const r1 = store.getUpstreamCredential(g1)!;
+    const r1 = (await store.upstreamCredentials.find(g1))!;
     expect(await new VaultCipher(ab).open(r1.refreshToken!, sealContext.refresh(g1))).toBe('rotated-upstream');
-    store.close();
+    await store.close();
   });
 
   it('refuses to retire the current key or a key that entries still use', async () => {
@@ -131,11 +131,11 @@ describe('key rotation', () => {
     const a = ringA();
     await seed(store, a, 2);
     const ab = withNewCurrentKey(a, generateKey().key);
-    expect(() => keyringWithout(store, ab, ab.current)).toThrow(/is the current key/);
-    expect(() => keyringWithout(store, ab, a.current)).toThrow(VaultCommandError);
-    expect(() => keyringWithout(store, ab, a.current)).toThrow(`5 entries still use ${a.current} (2 upstream access tokens, 2 upstream refresh tokens, 1 pending PKCE verifier)`);
-    expect(() => keyringWithout(store, ab, 'k_nonexistent')).toThrow(/has no key k_nonexistent/);
-    store.close();
+    await expect(keyringWithout(store, ab, ab.current)).rejects.toThrow(/is the current key/);
+    await expect(keyringWithout(store, ab, a.current)).rejects.toThrow(VaultCommandError);
+    await expect(keyringWithout(store, ab, a.current)).rejects.toThrow(`5 entries still use ${a.current} (2 upstream access tokens, 2 upstream refresh tokens, 1 pending PKCE verifier)`);
+    await expect(keyringWithout(store, ab, 'k_nonexistent')).rejects.toThrow(/has no key k_nonexistent/);
+    await store.close();
   });
 });
 
@@ -145,9 +145,9 @@ describe('startup check: the keyring must open every stored entry', () => {
     const a = ringA();
     await seed(store, a, 4);
     const wrong = ringA();
-    const err = (() => {
+    const err = await (async () => {
       try {
-        assertKeyringCovers(store, wrong, 'KEYHOLE_MASTER_KEY');
+        await assertKeyringCovers(store, wrong, 'KEYHOLE_MASTER_KEY');
       } catch (e) {
         return e as UndecryptableEntriesError;
       }
@@ -158,9 +158,9 @@ describe('startup check: the keyring must open every stored entry', () => {
     expect(err.message).toContain('cannot decrypt 9 stored vault entries');
     expect(err.message).toContain(`${a.current}: 9 entries (4 upstream access tokens, 4 upstream refresh tokens, 1 pending PKCE verifier)`);
     expect(err.message).toContain(`it holds ${wrong.current}`);
-    expect(() => assertKeyringCovers(store, withNewCurrentKey(a, generateKey().key))).not.toThrow();
-    expect(() => assertKeyringCovers(openSqliteStore(':memory:'), wrong)).not.toThrow();
-    store.close();
+    await expect(assertKeyringCovers(store, withNewCurrentKey(a, generateKey().key))).resolves.toBeUndefined();
+    await expect(assertKeyringCovers(openSqliteStore(':memory:'), wrong)).resolves.toBeUndefined();
+    await store.close();
   });
 });
 
@@ -172,25 +172,25 @@ describe('key rotation covers every sealed value the store holds', () => {
     const a = ringA();
     const ca = new VaultCipher(a);
     const issuer = 'https://as.example.com';
-    store.putUpstreamRegistration({
+    await store.upstreamRegistrations.put({
       server: 'demo', issuer, kind: 'dcr', clientId: 'kh', clientSecret: await ca.seal('client-secret', registrationSealContext.clientSecret('demo', issuer)),
       clientSecretExpiresAt: null, tokenEndpointAuthMethod: 'client_secret_basic',
       registrationAccessToken: await ca.seal('rat', registrationSealContext.registrationToken('demo', issuer)), registrationClientUri: null, metadata: {}, createdAt: 1,
     });
-    store.createSigningKey({ kid: 'sig1', alg: 'ES256', publicJwk: {}, privateKey: await ca.seal('{"d":"x"}', signingKeySealContext('sig1')), createdAt: 1, activatedAt: 1, retiredAt: null });
-    store.putSealedSecret('static-credential:demo', await ca.seal('api-key', 'static-credential:demo'), 1);
+    await store.signingKeys.create({ kid: 'sig1', alg: 'ES256', publicJwk: {}, privateKey: await ca.seal('{"d":"x"}', signingKeySealContext('sig1')), createdAt: 1, activatedAt: 1, retiredAt: null });
+    await store.sealedSecrets.put('static-credential:demo', await ca.seal('api-key', 'static-credential:demo'), 1);
 
     const ab = withNewCurrentKey(a, generateKey().key);
     const result = await reencryptToCurrentKey(store, new VaultCipher(ab));
     expect(result).toMatchObject({ reencrypted: 4, failed: [], remaining: 0 });
-    const b = keyringWithout(store, ab, a.current);
+    const b = await keyringWithout(store, ab, a.current);
     const cb = new VaultCipher(b);
-    const reg = store.getUpstreamRegistration('demo', issuer)!;
+    const reg = (await store.upstreamRegistrations.find('demo', issuer))!;
     expect(await cb.open(reg.clientSecret!, registrationSealContext.clientSecret('demo', issuer))).toBe('client-secret');
     expect(await cb.open(reg.registrationAccessToken!, registrationSealContext.registrationToken('demo', issuer))).toBe('rat');
-    expect(await cb.open(store.listSigningKeys()[0]!.privateKey, signingKeySealContext('sig1'))).toBe('{"d":"x"}');
-    expect(await cb.open(store.getSealedSecret('static-credential:demo')!, 'static-credential:demo')).toBe('api-key');
-    expect(() => assertKeyringCovers(store, a)).toThrow(/4 entries \(1 upstream client secret, 1 upstream registration access token, 1 identity-JWT signing key, 1 sealed static secret\)/);
-    store.close();
+    expect(await cb.open((await store.signingKeys.list())[0]!.privateKey, signingKeySealContext('sig1'))).toBe('{"d":"x"}');
+    expect(await cb.open((await store.sealedSecrets.find('static-credential:demo'))!, 'static-credential:demo')).toBe('api-key');
+    await expect(assertKeyringCovers(store, a)).rejects.toThrow(/4 entries \(1 upstream client secret, 1 upstream registration access token, 1 identity-JWT signing key, 1 sealed static secret\)/);
+    await store.close();
   });
 });

@@ -8,6 +8,7 @@ import { MIGRATIONS, migrate } from '../../../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { VaultCipher, keyringFromMasterKey } from '../../../src/store/crypto/vault-cipher.js';
 import { sealContext } from '../../../src/upstream/seal-context.js';
+import { sqliteConnection } from '../../helpers/sqlite-engine.js';
 
 describe('SQLite schema migration 2 (vault key ids, refresh-token location)', () => {
   it('backfills the kid of every existing ciphertext and marks every refresh token as in SQLite', async () => {
@@ -25,15 +26,15 @@ describe('SQLite schema migration 2 (vault key ids, refresh-token location)', ()
     db.close();
 
     const store = openSqliteStore(file);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    expect(store.countSealedByKid()).toEqual([
+    expect(sqliteConnection(store).pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(await store.vaultEntries.countByKid()).toEqual([
       { field: 'pending_verifier', kid: keyring.current, count: 1 },
       { field: 'upstream_access', kid: keyring.current, count: 1 },
       { field: 'upstream_refresh', kid: keyring.current, count: 1 },
     ]);
-    expect(store.countRefreshLocations()).toEqual({ sqlite: 1, keychain: 0, none: 0 });
-    expect(store.getUpstreamCredential('g_1')?.refreshInKeychain).toBe(false);
-    store.close();
+    expect(await store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: 1, keychain: 0, none: 0 });
+    expect((await store.upstreamCredentials.find('g_1'))?.refreshInKeychain).toBe(false);
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 });

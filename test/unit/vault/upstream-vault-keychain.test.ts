@@ -22,7 +22,7 @@ describeKeychain('keychain vault (real Secret Service)', () => {
     return {
       store, vault, backend: 'keychain', keychain,
       cleanup: async () => {
-        store.close();
+        await store.close();
         await wipe(keychain);
       },
     };
@@ -42,8 +42,8 @@ describeKeychain('keychain vault (real Secret Service)', () => {
     const keychainVault = new UpstreamVault({ store, cipher, backend: 'keychain', keychain });
     const a = makeGrant();
     const b = makeGrant({ subject: 'user-2' });
-    store.createGrant(a);
-    store.createGrant(b);
+    await store.grants.create(a);
+    await store.grants.create(b);
     const sa = secrets();
     const sb = secrets();
     await sqliteVault.put(a.id, sa);
@@ -52,47 +52,47 @@ describeKeychain('keychain vault (real Secret Service)', () => {
       expect(await (await v.get(a.id))!.openRefreshToken()).toBe(sa.refreshToken);
       expect(await (await v.get(b.id))!.openRefreshToken()).toBe(sb.refreshToken);
     }
-    store.close();
+    await store.close();
   });
 
   it('a keychain vault moves a rotated refresh token out of the row (row first, then the keychain)', async () => {
     const { store, cipher } = makeVaultOn('sqlite', keychain);
     const g = makeGrant();
-    store.createGrant(g);
+    await store.grants.create(g);
     await new UpstreamVault({ store, cipher, backend: 'sqlite', keychain }).put(g.id, secrets());
     const rotated = secrets();
-    const stored = await new UpstreamVault({ store, cipher, backend: 'keychain', keychain }).put(g.id, rotated, store.getUpstreamCredential(g.id));
+    const stored = await new UpstreamVault({ store, cipher, backend: 'keychain', keychain }).put(g.id, rotated, await store.upstreamCredentials.find(g.id));
     expect(stored).toMatchObject({ refreshInKeychain: true, refreshToken: null });
     expect(await keychain.get(g.id)).toBe(rotated.refreshToken);
-    store.close();
+    await store.close();
   });
 
   it('a sqlite vault seals a rotated refresh token and deletes the keychain copy', async () => {
     const { store, cipher } = makeVaultOn('keychain', keychain);
     const g = makeGrant();
-    store.createGrant(g);
+    await store.grants.create(g);
     await new UpstreamVault({ store, cipher, backend: 'keychain', keychain }).put(g.id, secrets());
     const rotated = secrets();
     const sqliteVault = new UpstreamVault({ store, cipher, backend: 'sqlite', keychain });
-    expect(sqliteVault.needsKeychain()).toBe(true);
-    const stored = await sqliteVault.put(g.id, rotated, store.getUpstreamCredential(g.id));
+    expect(await sqliteVault.needsKeychain()).toBe(true);
+    const stored = await sqliteVault.put(g.id, rotated, await store.upstreamCredentials.find(g.id));
     expect(stored?.refreshInKeychain).toBe(false);
     expect(await keychain.get(g.id)).toBeNull();
     expect(await (await sqliteVault.get(g.id))!.openRefreshToken()).toBe(rotated.refreshToken);
-    expect(sqliteVault.needsKeychain()).toBe(false);
-    store.close();
+    expect(await sqliteVault.needsKeychain()).toBe(false);
+    await store.close();
   });
 
   it('reports a refresh token whose keychain entry vanished as missing (null), not as an error', async () => {
     const { store, vault } = makeVaultOn('keychain', keychain);
     const g = makeGrant();
-    store.createGrant(g);
+    await store.grants.create(g);
     await vault.put(g.id, secrets());
     await keychain.delete(g.id);
     const entry = await vault.get(g.id);
     expect(entry?.hasRefreshToken).toBe(true);
     expect(await entry!.openRefreshToken()).toBeNull();
-    store.close();
+    await store.close();
   });
 
   it('migrates sqlite → keychain → sqlite, every token intact, nothing left behind', async () => {
@@ -100,14 +100,14 @@ describeKeychain('keychain vault (real Secret Service)', () => {
     const grants = Array.from({ length: 25 }, () => makeGrant({ subject: randomBytes(4).toString('hex') }));
     const values = new Map<string, string>();
     for (const g of grants) {
-      store.createGrant(g);
+      await store.grants.create(g);
       const s = secrets();
       values.set(g.id, s.refreshToken!);
       await vault.put(g.id, s);
     }
     const toKeychain = await migrateVault({ store, cipher, keychain, to: 'keychain', batchSize: 7 });
     expect(toKeychain).toMatchObject({ moved: 25, skipped: 0, failed: [], orphansRemoved: 0 });
-    expect(store.countRefreshLocations()).toEqual({ sqlite: 0, keychain: 25, none: 0 });
+    expect(await store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: 0, keychain: 25, none: 0 });
     expect((await keychain.accounts()).sort()).toEqual([...values.keys()].sort());
     // Idempotent: a second run has nothing to do.
     expect(await migrateVault({ store, cipher, keychain, to: 'keychain' })).toMatchObject({ moved: 0, failed: [] });
@@ -115,18 +115,18 @@ describeKeychain('keychain vault (real Secret Service)', () => {
 
     const toSqlite = await migrateVault({ store, cipher, keychain, to: 'sqlite', batchSize: 10 });
     expect(toSqlite).toMatchObject({ moved: 25, failed: [] });
-    expect(store.countRefreshLocations()).toEqual({ sqlite: 25, keychain: 0, none: 0 });
+    expect(await store.upstreamCredentials.countRefreshLocations()).toEqual({ sqlite: 25, keychain: 0, none: 0 });
     expect(await keychain.accounts()).toEqual([]);
     for (const g of grants) expect(await (await vault.get(g.id))!.openRefreshToken()).toBe(values.get(g.id));
-    store.close();
+    await store.close();
   });
 
   it('an interrupted migration leaves a readable state either way, and a new run finishes it', async () => {
     const { store, cipher, vault } = makeVaultOn('sqlite', keychain);
     const a = makeGrant();
     const b = makeGrant({ subject: 'user-2' });
-    store.createGrant(a);
-    store.createGrant(b);
+    await store.grants.create(a);
+    await store.grants.create(b);
     const sa = secrets();
     const sb = secrets();
     await vault.put(a.id, sa);
@@ -136,9 +136,9 @@ describeKeychain('keychain vault (real Secret Service)', () => {
     expect(await (await vault.get(a.id))!.openRefreshToken()).toBe(sa.refreshToken);
     await migrateVault({ store, cipher, keychain, to: 'keychain' });
     // Crash while moving `b` back: the row says sqlite again, the keychain entry was not deleted yet.
-    const row = store.getUpstreamCredential(b.id)!;
+    const row = (await store.upstreamCredentials.find(b.id))!;
     expect(row.refreshInKeychain).toBe(true);
-    store.markRefreshInStore(b.id, await cipher.seal(sb.refreshToken!, sealContext.refresh(b.id)));
+    await store.upstreamCredentials.markRefreshInStore(b.id, await cipher.seal(sb.refreshToken!, sealContext.refresh(b.id)));
     for (const backend of ['sqlite', 'keychain'] as const) {
       const v = new UpstreamVault({ store, cipher, backend, keychain });
       expect(await (await v.get(a.id))!.openRefreshToken()).toBe(sa.refreshToken);
@@ -150,7 +150,7 @@ describeKeychain('keychain vault (real Secret Service)', () => {
     expect(await keychain.accounts()).toEqual([]);
     expect(await (await vault.get(a.id))!.openRefreshToken()).toBe(sa.refreshToken);
     expect(await (await vault.get(b.id))!.openRefreshToken()).toBe(sb.refreshToken);
-    store.close();
+    await store.close();
   });
 });
 

@@ -7,7 +7,7 @@ import { makeVaultOn, runVaultContract, secrets, UntouchableSecretStore } from '
 // The sqlite backend never touches the OS keychain while no row points to it.
 runVaultContract('sqlite', async () => {
   const { store, vault } = makeVaultOn('sqlite', new UntouchableSecretStore());
-  return { store, vault, backend: 'sqlite', keychain: undefined, cleanup: async () => store.close() };
+  return { store, vault, backend: 'sqlite', keychain: undefined, cleanup: async () => await store.close() };
 });
 
 class UnavailableSecretStore extends UntouchableSecretStore {
@@ -20,19 +20,19 @@ describe('UpstreamVault startup check', () => {
   it('refuses the keychain backend when the keychain does not answer (no fallback)', async () => {
     const { store, vault } = makeVaultOn('keychain', new UnavailableSecretStore() as SecretStore);
     await expect(vault.check()).rejects.toBeInstanceOf(KeychainUnavailableError);
-    store.close();
+    await store.close();
   });
 
   it('refuses the sqlite backend too when rows keep their refresh token in the keychain', async () => {
     const { store, vault } = makeVaultOn('sqlite', new UnavailableSecretStore() as SecretStore);
     await vault.check(); // nothing there yet: fine
     const g = makeGrant();
-    store.createGrant(g);
+    await store.grants.create(g);
     const s = secrets();
     await vault.put(g.id, s);
-    store.markRefreshInKeychain(g.id, store.getUpstreamCredential(g.id)!.refreshToken!);
-    expect(vault.needsKeychain()).toBe(true);
+    await store.upstreamCredentials.markRefreshInKeychain(g.id, (await store.upstreamCredentials.find(g.id))!.refreshToken!);
+    expect(await vault.needsKeychain()).toBe(true);
     await expect(vault.check()).rejects.toBeInstanceOf(KeychainUnavailableError);
-    store.close();
+    await store.close();
   });
 });

@@ -61,7 +61,7 @@ export function runVaultContract(name: string, make: () => Promise<VaultHandle>)
     beforeEach(async () => {
       h = await make();
       grant = makeGrant();
-      h.store.createGrant(grant);
+      await h.store.grants.create(grant);
     });
     afterEach(async () => {
       await h.cleanup();
@@ -82,7 +82,7 @@ export function runVaultContract(name: string, make: () => Promise<VaultHandle>)
       const first = secrets();
       await h.vault.put(grant.id, first);
       const second = secrets({ refreshToken: undefined, updatedAt: T0 + 1 });
-      await h.vault.put(grant.id, second, h.store.getUpstreamCredential(grant.id));
+      await h.vault.put(grant.id, second, await h.store.upstreamCredentials.find(grant.id));
       let entry = await h.vault.get(grant.id);
       expect(await entry!.openAccessToken()).toBe(second.accessToken);
       expect(await entry!.openRefreshToken()).toBe(first.refreshToken);
@@ -105,7 +105,7 @@ export function runVaultContract(name: string, make: () => Promise<VaultHandle>)
     it('never puts a token value into the store in plain text', async () => {
       const input = secrets();
       await h.vault.put(grant.id, input);
-      const row = JSON.stringify(h.store.getUpstreamCredential(grant.id));
+      const row = JSON.stringify(await h.store.upstreamCredentials.find(grant.id));
       expect(row).not.toContain(input.accessToken);
       expect(row).not.toContain(input.refreshToken);
     });
@@ -119,7 +119,7 @@ export function runVaultContract(name: string, make: () => Promise<VaultHandle>)
       } else {
         expect(stored).toMatchObject({ refreshInKeychain: true, refreshToken: null });
         expect(await h.keychain!.get(grant.id)).toBe(input.refreshToken);
-        expect(h.store.countSealedByKid().some((c) => c.field === 'upstream_refresh')).toBe(false);
+        expect((await h.store.vaultEntries.countByKid()).some((c) => c.field === 'upstream_refresh')).toBe(false);
       }
     });
 
@@ -128,7 +128,7 @@ export function runVaultContract(name: string, make: () => Promise<VaultHandle>)
     });
 
     it('keeps nothing for a grant that is no longer active', async () => {
-      h.store.revokeGrant(grant.id, 'admin_revoked', T0);
+      await h.store.grants.revoke(grant.id, 'admin_revoked', T0);
       expect(await h.vault.put(grant.id, secrets())).toBeUndefined();
       expect(await h.vault.get(grant.id)).toBeUndefined();
       if (h.keychain) expect(await h.keychain.get(grant.id)).toBeNull();
@@ -136,8 +136,8 @@ export function runVaultContract(name: string, make: () => Promise<VaultHandle>)
 
     it('deletes what it keeps outside the store once the grant is revoked', async () => {
       await h.vault.put(grant.id, secrets());
-      const credential = h.store.getUpstreamCredential(grant.id)!;
-      expect(h.store.revokeGrant(grant.id, 'admin_revoked', T0 + 1)).toBe(true);
+      const credential = (await h.store.upstreamCredentials.find(grant.id))!;
+      expect(await h.store.grants.revoke(grant.id, 'admin_revoked', T0 + 1)).toBe(true);
       await h.vault.delete(grant.id, credential);
       expect(await h.vault.get(grant.id)).toBeUndefined();
       if (h.keychain) expect(await h.keychain.get(grant.id)).toBeNull();
@@ -145,17 +145,17 @@ export function runVaultContract(name: string, make: () => Promise<VaultHandle>)
 
     it('binds each ciphertext to its grant: a sealed access token copied to another grant does not open', async () => {
       const other = makeGrant({ subject: 'user-2' });
-      h.store.createGrant(other);
+      await h.store.grants.create(other);
       await h.vault.put(grant.id, secrets());
       await h.vault.put(other.id, secrets());
-      const mine = h.store.getUpstreamCredential(grant.id)!;
-      h.store.putUpstreamCredential({ ...h.store.getUpstreamCredential(other.id)!, accessToken: mine.accessToken });
+      const mine = (await h.store.upstreamCredentials.find(grant.id))!;
+      await h.store.upstreamCredentials.put({ ...(await h.store.upstreamCredentials.find(other.id))!, accessToken: mine.accessToken });
       const entry = await h.vault.get(other.id);
       await expect(entry!.openAccessToken()).rejects.toBeInstanceOf(VaultDecryptError);
     });
 
     it('needs the keychain only for the keychain backend or rows that point to it', async () => {
-      expect(h.vault.needsKeychain()).toBe(h.backend === 'keychain');
+      expect(await h.vault.needsKeychain()).toBe(h.backend === 'keychain');
       await h.vault.check(); // an available keychain, or (sqlite backend) one never asked
     });
   });

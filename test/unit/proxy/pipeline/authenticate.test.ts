@@ -9,7 +9,7 @@ const TOKEN = 'kh_at_presented';
 
 function setup(found: AccessTokenLookup | undefined) {
   const looked: string[] = [];
-  const store = { lookupAccessToken: (hash: string) => (looked.push(hash), found) };
+  const store = { tokens: { findAccess: async (hash: string) => (looked.push(hash), found) } };
   // The seed is the request as resolve-server leaves it: no token, no grant.
   const app = stepApp(authenticate({ store, clock: () => NOW }), () => ({ ...authenticatedRequest(), token: undefined, grant: undefined }));
   const call = (authorization?: string) => app.request('/mcp/demo', { method: 'POST', headers: authorization ? { authorization } : {} });
@@ -69,6 +69,6 @@ describe('authenticate', () => {
   it('checks its options when built', () => {
     expect(() => authenticate(undefined as never)).toThrow(TypeError);
     expect(() => authenticate({ store: {} as never, clock: () => NOW })).toThrow(/store/);
-    expect(() => authenticate({ store: { lookupAccessToken: () => undefined }, clock: undefined as never })).toThrow(/clock/);
+    expect(() => authenticate({ store: { tokens: { findAccess: async () => undefined } }, clock: undefined as never })).toThrow(/clock/);
   });
 });

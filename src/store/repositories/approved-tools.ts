@@ -3,7 +3,7 @@
  * of its description and inputSchema (src/policy/pinned-tools.ts `toolDigest`), who approved it and when.
  * One list per server; a new approval replaces it. Engine-neutral and async, like every repository of the store.
  *
- * Table (SQLite, migration 6; ./sqlite/approved-tools.ts): `approved_tools`
+ * Table (SQLite, migration 6; ../sqlite/approved-tools.ts): `approved_tools`
  * | column | holds |
  * |---|---|
  * | `server` (key) | the configured server name |

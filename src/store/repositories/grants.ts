@@ -1,0 +1,63 @@
+/**
+ * Grants: one user's consent for one client on one server, owning the upstream credential and the keyhole tokens.
+ *
+ * Table `grants` (SQLite: ../sqlite/grants.ts), id `g_<22 base64url>`. Grants are never deleted; revoking one
+ * revokes its codes and tokens and deletes its upstream credential in the same transaction.
+ */
+
+export type GrantStatus = 'active' | 'revoked';
+
+export interface GrantRecord {
+  id: string;
+  clientId: string;
+  server: string;
+  /** Upstream account id (id_token / userinfo claim). */
+  subject: string;
+  subjectName: string | null;
+  scopes: string[];
+  status: GrantStatus;
+  /** Why the grant ended: 'client_revoked' | 'admin_revoked' | 'upstream_invalid_grant' | … */
+  statusReason: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface GrantFilter {
+  clientId?: string;
+  server?: string;
+  subject?: string;
+  status?: GrantStatus;
+  limit?: number;
+  offset?: number;
+}
+
+/** Grant usage of one client id (admin clients page). */
+export interface ClientGrantStats {
+  clientId: string;
+  /** Every grant of the client, revoked ones included. */
+  grantCount: number;
+  activeGrantCount: number;
+  /** The latest `lastUsedAt` over the client's grants; null when none was used. */
+  lastUsedAt: number | null;
+}
+
+export interface GrantRepository {
+  create(g: GrantRecord): Promise<void>;
+  find(id: string): Promise<GrantRecord | undefined>;
+  /** The newest active grant for (client, server, subject). */
+  findActive(clientId: string, server: string, subject: string): Promise<GrantRecord | undefined>;
+  updateScopes(id: string, scopes: string[]): Promise<void>;
+  /** Sets lastUsedAt, never moving it backwards. */
+  touch(id: string, at: number): Promise<void>;
+  /**
+   * Marks the grant revoked, revokes all its codes/tokens and deletes its upstream credential, in one transaction.
+   * False when the grant is unknown or already revoked.
+   */
+  revoke(id: string, reason: string, at: number): Promise<boolean>;
+  /** Newest first. */
+  list(filter: GrantFilter): Promise<GrantRecord[]>;
+  count(filter: GrantFilter): Promise<number>;
+  /** Grant counts and last use per client id that has at least one grant (clients without grants are absent). */
+  statsByClient(): Promise<ClientGrantStats[]>;
+}

@@ -1,0 +1,55 @@
+/**
+ * Upstream credentials: per grant, the upstream access token and refresh token, sealed.
+ *
+ * Table `upstream_credentials` (SQLite: ../sqlite/upstream-credentials.ts), keyed by grant id (`g_…`); the key ids
+ * of the ciphertexts are kept beside them (`access_kid`, `refresh_kid`). The row says where the refresh token is:
+ * sealed in `refresh_token`, in the OS keychain (`refresh_in_keychain`), or nowhere.
+ */
+import type { Sealed } from './values.js';
+
+export interface UpstreamCredential {
+  grantId: string;
+  accessToken: Sealed;
+  /** Absolute expiry of the upstream access token; null when the upstream did not say. */
+  accessExpiresAt: number | null;
+  refreshToken: Sealed | null;
+  /** Upstream scopes granted (as the upstream reported them, or as asked). */
+  scopes: string[];
+  updatedAt: number;
+  /** Set when the last upstream refresh failed with a transient error. */
+  refreshFailingSince: number | null;
+  /**
+   * True when the upstream refresh token lives in the OS keychain (vault "keychain", account = grant id) instead of
+   * `refreshToken`, which is then null. The row is authoritative about where the refresh token is, whatever
+   * `storage.vault` says: that is what makes `keyhole vault migrate` safe to interrupt.
+   */
+  refreshInKeychain: boolean;
+}
+
+/** What `put` takes: `refreshInKeychain` defaults to false (the refresh token, if any, is sealed here). */
+export type UpstreamCredentialWrite = Omit<UpstreamCredential, 'refreshInKeychain'> & { refreshInKeychain?: boolean };
+
+/** Where the upstream refresh tokens are: sealed in the store, in the OS keychain, or absent. */
+export interface RefreshLocationCounts {
+  sqlite: number;
+  keychain: number;
+  none: number;
+}
+
+export interface UpstreamCredentialRepository {
+  /**
+   * Inserts or replaces the grant's credential; a no-op unless the grant exists and is active (a refresh that
+   * finishes after a revocation cannot bring a credential back). A refresh token both sealed here and marked as in
+   * the keychain is refused (TypeError).
+   */
+  put(c: UpstreamCredentialWrite): Promise<void>;
+  find(grantId: string): Promise<UpstreamCredential | undefined>;
+  markRefreshFailing(grantId: string, since: number | null): Promise<void>;
+  countRefreshLocations(): Promise<RefreshLocationCounts>;
+  /** Grant ids whose upstream refresh token is in `location`, in id order after `afterId`, at most `limit` (1…1000). */
+  listRefreshIdsIn(location: 'sqlite' | 'keychain', afterId: string | null, limit: number): Promise<string[]>;
+  /** The refresh token moved to the keychain: clears the sealed copy, only if it still equals `expected`. */
+  markRefreshInKeychain(grantId: string, expected: Sealed): Promise<boolean>;
+  /** The refresh token moved back from the keychain: stores `sealed`, only if the row still says keychain. */
+  markRefreshInStore(grantId: string, sealed: Sealed): Promise<boolean>;
+}

@@ -1,0 +1,136 @@
+/**
+ * SQLite grants repository over `grants` (./migrations.ts). Revoking a grant also revokes its codes and tokens and
+ * deletes its upstream credential, in one transaction, through the lookup cache's `revoking`.
+ */
+import type { ClientGrantStats, GrantFilter, GrantRecord, GrantRepository, GrantStatus } from '../types.js';
+import type { Synchronous } from './async-repositories.js';
+import type { CachedTokenLookup } from './cached-token-lookup.js';
+import { equalsWhere, joinScopes, pageOf, preparer, splitScopes, whereOf, type Params, type SqliteContext } from './shared.js';
+
+interface GrantRow {
+  id: string;
+  client_id: string;
+  server: string;
+  subject: string;
+  subject_name: string | null;
+  scopes: string;
+  status: GrantStatus;
+  status_reason: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+function grantFromRow(r: GrantRow): GrantRecord {
+  return {
+    id: r.id,
+    clientId: r.client_id,
+    server: r.server,
+    subject: r.subject,
+    subjectName: r.subject_name,
+    scopes: splitScopes(r.scopes),
+    status: r.status,
+    statusReason: r.status_reason,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+function grantWhere(filter: GrantFilter): { where: string; params: Params } {
+  const { clauses, params } = equalsWhere({ client_id: filter.clientId, server: filter.server, subject: filter.subject, status: filter.status });
+  return { where: whereOf(clauses), params };
+}
+
+export class SqliteGrants implements Synchronous<GrantRepository> {
+  readonly #s;
+
+  constructor(private readonly ctx: SqliteContext, private readonly lookup: CachedTokenLookup) {
+    const p = preparer(ctx.db);
+    this.#s = {
+      insert: p(`INSERT INTO grants
+        (id, client_id, server, subject, subject_name, scopes, status, status_reason, created_at, last_used_at, revoked_at)
+        VALUES (@id, @clientId, @server, @subject, @subjectName, @scopes, @status, @statusReason, @createdAt, @lastUsedAt, @revokedAt)`),
+      get: p<GrantRow>('SELECT * FROM grants WHERE id = @id'),
+      findActive: p<GrantRow>(`SELECT * FROM grants
+        WHERE client_id = @clientId AND server = @server AND subject = @subject AND status = 'active'
+        ORDER BY created_at DESC, rowid DESC LIMIT 1`),
+      updateScopes: p('UPDATE grants SET scopes = @scopes WHERE id = @id'),
+      touch: p('UPDATE grants SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)'),
+      revokeRow: p(`UPDATE grants SET status = 'revoked', status_reason = @reason, revoked_at = @at
+        WHERE id = @id AND status = 'active'`),
+      revokeAccess: p('UPDATE access_tokens SET revoked_at = @at WHERE grant_id = @id AND revoked_at IS NULL'),
+      revokeRefresh: p('UPDATE refresh_tokens SET revoked_at = @at WHERE grant_id = @id AND revoked_at IS NULL'),
+      useCodes: p('UPDATE codes SET used_at = @at WHERE grant_id = @id AND used_at IS NULL'),
+      deleteCredential: p('DELETE FROM upstream_credentials WHERE grant_id = @id'),
+    };
+  }
+
+  create(g: GrantRecord): void {
+    this.#s.insert.run({
+      id: g.id,
+      clientId: g.clientId,
+      server: g.server,
+      subject: g.subject,
+      subjectName: g.subjectName,
+      scopes: joinScopes(g.scopes),
+      status: g.status,
+      statusReason: g.statusReason,
+      createdAt: g.createdAt,
+      lastUsedAt: g.lastUsedAt,
+      revokedAt: g.revokedAt,
+    });
+  }
+
+  find(id: string): GrantRecord | undefined {
+    const row = this.#s.get.get({ id });
+    return row && grantFromRow(row);
+  }
+
+  findActive(clientId: string, server: string, subject: string): GrantRecord | undefined {
+    const row = this.#s.findActive.get({ clientId, server, subject });
+    return row && grantFromRow(row);
+  }
+
+  updateScopes(id: string, scopes: string[]): void {
+    this.#s.updateScopes.run({ id, scopes: joinScopes(scopes) });
+  }
+
+  touch(id: string, at: number): void {
+    this.#s.touch.run({ id, at });
+  }
+
+  revoke(id: string, reason: string, at: number): boolean {
+    return this.lookup.revoking(() =>
+      this.ctx.db.transaction(() => {
+        if (this.#s.revokeRow.run({ id, reason, at }).changes === 0) return false; // unknown or already revoked
+        this.#s.revokeAccess.run({ id, at });
+        this.#s.revokeRefresh.run({ id, at });
+        this.#s.useCodes.run({ id, at });
+        this.#s.deleteCredential.run({ id });
+        return true;
+      })(),
+    );
+  }
+
+  /** Newest first (created_at, then insertion order). */
+  list(filter: GrantFilter): GrantRecord[] {
+    const { where, params } = grantWhere(filter);
+    const { limit, offset } = pageOf(filter);
+    const sql = `SELECT * FROM grants ${where} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`;
+    return (this.ctx.pages.get(sql).all({ ...params, limit, offset }) as GrantRow[]).map(grantFromRow);
+  }
+
+  count(filter: GrantFilter): number {
+    const { where, params } = grantWhere(filter);
+    return (this.ctx.pages.get(`SELECT count(*) AS n FROM grants ${where}`).get(params) as { n: number }).n;
+  }
+
+  /** One row per client id found in `grants` (grants of deleted clients included), by client id. */
+  statsByClient(): ClientGrantStats[] {
+    const sql = `SELECT client_id, count(*) AS n, sum(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active,
+      max(last_used_at) AS last_used FROM grants GROUP BY client_id ORDER BY client_id`;
+    const rows = this.ctx.pages.get(sql).all({}) as Array<{ client_id: string; n: number; active: number; last_used: number | null }>;
+    return rows.map((r) => ({ clientId: r.client_id, grantCount: r.n, activeGrantCount: r.active, lastUsedAt: r.last_used }));
+  }
+}
