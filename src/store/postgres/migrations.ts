@@ -224,6 +224,16 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   CREATE INDEX idx_clients_kind_created ON clients (kind, created_at);
   CREATE INDEX idx_clients_kind_last_use ON clients (kind, coalesce(last_used_at, created_at));
   `,
+
+  // 6 (issue 15, pinned tools): the tool list an admin approved per server (./approved-tools.ts)
+  `
+  CREATE TABLE approved_tools (
+    server       text COLLATE "C" PRIMARY KEY,
+    tools        json NOT NULL,
+    approved_by  text NOT NULL,
+    approved_at  bigint NOT NULL
+  );
+  `,
 ];
 
 /** Raised when the database was migrated by a newer keyhole (more migrations than this build knows). */
