@@ -4,7 +4,11 @@
  * oidc-provider's login) and a tool call through the forwarder; then what landed in PostgreSQL: the grant, its sealed
  * upstream credential, the events, and no token value anywhere in the database.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
+import { preflight } from '../../src/cli/preflight.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
@@ -66,6 +70,30 @@ describe('keyhole on PostgreSQL with real peers', () => {
       for (const s of secrets) expect(dump).not.toContain(s);
     } finally {
       await db.end();
+    }
+  });
+
+  it('keyhole check: the storage.postgres database answers and the keyring opens its entries; an unreachable one fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyhole-pg-check-'));
+    try {
+      const file = join(dir, 'keyhole.json');
+      const config = (postgres: string) => ({
+        publicUrl: stack.publicUrl,
+        storage: { postgres },
+        servers: { demo: { upstream: stack.mcp.url, oauth: { issuer: stack.as.issuer, ...stack.upstreamClient } } },
+      });
+      writeFileSync(file, JSON.stringify(config('${DATABASE_URL}')));
+      const env = { DATABASE_URL: databaseUrl, KEYHOLE_MASTER_KEY: stack.masterKey };
+      const ok = await preflight(file, { env });
+      expect(ok.find((r) => r.name === 'storage')).toEqual({ name: 'storage', ok: true, detail: expect.stringMatching(/\/keyhole_e2e answers$/) });
+      expect(ok.find((r) => r.name === 'keyring')).toMatchObject({ ok: true, detail: expect.stringContaining('open every stored entry') });
+      const failed = await preflight(file, { env: { ...env, DATABASE_URL: 'postgres://keyhole:pw@127.0.0.1:1/keyhole' } });
+      const storage = failed.find((r) => r.name === 'storage')!;
+      expect(storage.ok).toBe(false);
+      expect(storage.detail).toMatch(/^storage\.postgres: .*cannot connect to PostgreSQL at postgres:\/\/keyhole@127\.0\.0\.1:1\/keyhole/);
+      expect(storage.detail).not.toContain(':pw@');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
