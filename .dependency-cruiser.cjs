@@ -12,10 +12,10 @@
  *   4d. alerts     src/alerts                    alert triggers and the signed webhook dispatcher
  *   5. vault       src/vault                     where upstream secrets live, keys and their rotation
  *   6. upstream    src/upstream                  keyhole as an OAuth client, credential sources
- *   7. grants      src/lifecycle (src/grants)    the rules that own a grant: revoke, …
+ *   7. grants      src/grants                    the rules that own a grant (GrantService): complete, redeem, rotate, revoke
  *   8. views       views/                        Hono JSX pages: props in, markup out
  *   9. surfaces    authorization-server, proxy, admin, connect: siblings that never import each other
- *  10. app         src/app.ts, src/keyhole.ts, src/cli.ts, src/cli/, src/demo.ts, src/index.ts
+ *  10. app         src/app.ts, src/keyhole.ts, src/observability.ts, src/cli.ts, src/cli/, src/demo.ts, src/index.ts
  *
  * There are no exceptions: a back-import fails `npm run lint:layers`, which `npm test` runs before the tests.
  */
@@ -30,7 +30,7 @@ const LAYERS = [
   ['alerts', ['src/alerts/']],
   ['vault', ['src/vault/']],
   ['upstream', ['src/upstream/']],
-  ['grants', ['src/lifecycle/', 'src/grants/']],
+  ['grants', ['src/grants/']],
   ['views', ['views/']],
   ['surfaces', ['src/authorization-server/', 'src/proxy/', 'src/admin/', 'src/connect/']],
   ['app', ['src/app.ts', 'src/keyhole.ts', 'src/cli.ts', 'src/cli/', 'src/demo.ts', 'src/index.ts']],

@@ -58,10 +58,11 @@ USER keyhole
 WORKDIR /var/lib/keyhole
 VOLUME ["/var/lib/keyhole"]
 EXPOSE 8787
-# keyhole has no /healthz yet (it comes with the observability issue): the authorization server metadata is served by
-# every running keyhole without touching an upstream, so it stands in. Node's fetch, because the slim image has no curl.
-# KEYHOLE_HEALTHCHECK_URL overrides it (e.g. https://127.0.0.1:8443/… with listen.tls and a trusted certificate).
-ENV KEYHOLE_HEALTHCHECK_URL=http://127.0.0.1:8787/.well-known/oauth-authorization-server
+# /healthz answers 200 while the process serves (/readyz is for load balancers: it checks the database and keyring).
+# The image was run (above) with the earlier probe, /.well-known/oauth-authorization-server; /healthz came later and
+# was not run in the container. Node's fetch, because the slim image has no curl.
+# KEYHOLE_HEALTHCHECK_URL overrides it (e.g. https://127.0.0.1:8443/healthz with listen.tls and a trusted certificate).
+ENV KEYHOLE_HEALTHCHECK_URL=http://127.0.0.1:8787/healthz
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.KEYHOLE_HEALTHCHECK_URL).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/opt/keyhole/node_modules/mcp-keyhole/bin/keyhole.js"]

@@ -1,7 +1,7 @@
 /**
  * createApp(deps): mounts the routers in flow order — discovery, registration, authorize, consent, upstream
  * callback, token, revocation, then the protected MCP endpoints. One onError turns `OAuthError`s into
- * responses; anything else is a generic `server_error` without detail (invariant 7: no stack traces).
+ * responses; anything else is a generic `server_error` without detail (docs/invariants.md #7: no stack traces).
  */
 import { Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
@@ -25,6 +25,12 @@ import { oauthBodyLimit } from './http/body-limit.js';
 import { isClientAbort } from './http/client-abort.js';
 import { trustProxy } from './http/client-address.js';
 import { createLogger, type Logger } from './http/logger.js';
+import type { RequestAuditor } from './audit/request-audit.js';
+import type { AuthFailureReason } from './proxy/pipeline/authenticate.js';
+import type { AuditLog } from './store/repositories/audit-log.js';
+import { healthRoutes, type HealthRoutesOptions } from './metrics/health-routes.js';
+import { metricsRoutes, type MetricsSource } from './metrics/metrics-route.js';
+import { createSecretRedactor } from './policy/secret-redactor.js';
 
 export interface AppDeps extends AuthorizationServerDeps {
   forwarder: Forwarder;
@@ -34,9 +40,23 @@ export interface AppDeps extends AuthorizationServerDeps {
   policies?: ServerPolicies;
   /** Pinned tools (`pinTools`): the live snapshots (MCP route, admin); approvals are stored in `store.approvedTools`. */
   pinRegistry?: PinRegistry;
-  /** The operator log: unexpected errors (error level, by name only), client aborts (debug). Default: stderr, info. */
+  /** The operator log: unexpected errors (error level: name, message and stack, secrets redacted), client aborts (debug). Default: stderr, info. */
   logger?: Logger;
+  /** Issue 14: the audit step's auditor, authenticate's refusal observer, the audit log behind /admin/api/audit. */
+  auditor?: Pick<RequestAuditor, 'begin'>;
+  onAuthRefused?: (reason: AuthFailureReason) => void;
+  onToolsList?: (server: string, tools: unknown[]) => void;
+  listedTools?: (server: string) => { names: string[]; at: number } | undefined;
+  auditLog?: AuditLog;
+  /** `/healthz` and `/readyz` (absent: not mounted); `/metrics` (404 without `config.metrics`). */
+  health?: HealthRoutesOptions;
+  metrics?: MetricsSource;
 }
+
+const secretDetectors = createSecretRedactor({ redactSecrets: true, patterns: [] });
+/** keyhole's own token formats (src/events/recorder.ts), then the built-in secret detectors (JWTs, GitHub, Bearer, …). */
+const KEYHOLE_TOKEN = /kh_(?:at|rt|code|cs)_[A-Za-z0-9_-]{4,}/g;
+const redactSecrets = (s: string): string => secretDetectors.redact(s.slice(0, 8_192).replace(KEYHOLE_TOKEN, '[REDACTED:keyhole_token]'));
 
 export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
@@ -54,6 +74,8 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   app.route('/', revokeRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', mcpRoutes(deps));
+  if (deps.health) app.route('/', healthRoutes(deps.health));
+  app.route('/', metricsRoutes({ config: deps.config.metrics, metrics: deps.metrics }));
 
   app.get('/', (c) => c.json({ name: 'keyhole', issuer: deps.config.publicUrl, servers: Object.keys(deps.config.servers).map((s) => `${deps.config.publicUrl}/mcp/${s}`) }));
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));
@@ -72,7 +94,9 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
       }
       return c.json(err.toJSON(), err.status as 400);
     }
-    logger.error('keyhole.unhandled', { error: (err as Error)?.name ?? 'Error' });
+    // Message and stack for the operator, through the secret detectors (a token inside a message never reaches the log).
+    const e = err as Error | undefined;
+    logger.error('keyhole.unhandled', { error: e?.name ?? 'Error', message: redactSecrets(String(e?.message ?? '')), stack: redactSecrets(String(e?.stack ?? '')) });
     return c.json({ error: 'server_error', error_description: 'internal error' }, 500);
   });
   return app;

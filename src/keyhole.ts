@@ -1,7 +1,7 @@
 /**
  * Assembles a keyhole instance from a validated config, in data-flow order:
  * store → vault cipher (+ check that the keyring opens every stored entry) → upstream vault (sqlite | keychain)
- * → events → upstream clients → grant revoker → upstream token manager → forwarder → app.
+ * → events → upstream clients → grant revoker → upstream token manager → grant service → forwarder → app.
  * `listen()` first checks the OS keychain when the vault needs it (no silent fallback).
  */
 import { hkdfSync } from 'node:crypto';
@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { KeyholeConfig } from './config/schema.js';
 import type { Store } from './store/types.js';
 import { openStore } from './store/open-store.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
 import { VaultCipher, type Keyring } from './store/crypto/vault-cipher.js';
 import { UpstreamVault } from './vault/upstream-vault.js';
 import { keychainService, KeytarSecretStore, type SecretStore } from './vault/secret-store.js';
@@ -22,7 +23,8 @@ import { EventRecorder, type LogSink } from './events/recorder.js';
 import { UpstreamOAuthClient } from './upstream/oauth-client.js';
 import { UpstreamTokenManager } from './upstream/token-manager.js';
 import { createUpstreamKinds } from './upstream/upstream-kinds.js';
-import { GrantRevoker } from './lifecycle/grant-revoker.js';
+import { GrantRevoker } from './grants/grant-revoker.js';
+import { GrantService } from './grants/grant-service.js';
 import { createForwarder } from './proxy/forwarder.js';
 import { buildResourceIndex } from './oauth/resource.js';
 import { createApp } from './app.js';
@@ -35,6 +37,11 @@ import { createServerPolicies, type ServerPolicies } from './policy/server-polic
 import { createHealthChecker, type HealthChecker } from './policy/health-checker.js';
 import { healthUrl, httpHealthProbe } from './upstream/health-probe.js';
 import { createPinRegistry } from './policy/pin-registry.js';
+import type { EventInput } from './events/recorder.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { AuditLogRepository } from './store/types.js';
+import { createObservability, sqliteWritableCheck, type Observability } from './observability.js';
+import type { ReadinessCheck } from './metrics/health-routes.js';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
 
@@ -53,6 +60,10 @@ export interface KeyholeOptions {
   /** Operator log threshold (src/http/logger.ts). Default `info`: debug lines (client aborts, refusal details) are off. */
   logLevel?: LogLevel;
   clock?: () => number;
+  /** The audit log, retention purges and grant count (issue 14); default: the store's `auditLog`. */
+  auditLog?: AuditLogRepository;
+  /** For the alert webhook (tests). Default the global fetch. */
+  fetch?: typeof fetch;
 }
 
 export interface Keyhole {
@@ -60,12 +71,16 @@ export interface Keyhole {
   store: Store;
   events: EventRecorder;
   revoker: GrantRevoker;
+  /** The grant rules (src/grants/grant-service.ts); its `revoke` is the revoker's. */
+  grants: GrantService;
   tokenManager: UpstreamTokenManager;
   vault: UpstreamVault;
   /** Deletes never/no longer used DCR clients; its timer runs between listen() and close(). */
   clientExpiry: ClientExpiry;
   /** The servers' traffic-policy units (limits, circuit breakers, rules, redactors). */
   policies: ServerPolicies;
+  /** Audit queue, metrics, alerts, retention (src/observability.ts). */
+  observability: Observability;
   /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
   rotateSigningKey(): Promise<string>;
   /** Checks the OS keychain when the vault needs it, then listens (HTTPS with `listen.tls`). */
@@ -102,33 +117,62 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const vault = new UpstreamVault({ store, cipher, backend: config.storage.vault === 'keychain' ? 'keychain' : 'sqlite', keychain });
   const log: LogSink = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   // One sink for events and the operator log. A config `logLevel` plugs in here.
-  const logger = createLogger(log, { level: opts.logLevel ?? 'info' });
+  const logger = createLogger(log, { level: opts.logLevel ?? config.logLevel });
   // Also records client use (code issued, token issued/refreshed) on the client row: src/authorization-server/client-usage.ts.
-  const events: EventRecorder = new ClientUseRecorder(store, log, clock);
+  // Each recorded event is then shown to the observability units (refresh metrics, alerts, upstream warn lines).
+  let observe: ((e: EventInput) => void) | undefined;
+  const events: EventRecorder = new (class ObservedRecorder extends ClientUseRecorder {
+    override async record(e: EventInput): Promise<void> {
+      await super.record(e);
+      try { observe?.(e); } catch { /* observers never break a lifecycle step */ }
+    }
+  })(store, log, clock);
   await syncStaticClients(store, config.clients, events, clock());
   const clientIdMetadata = new ClientIdMetadataResolver({ store, events, clock, config: config.cimd, logger });
   const redirectUri = `${config.publicUrl}/oauth/callback`;
   // Every kind of upstream: MCP auto-registration, identity JWTs, static credentials (src/upstream/upstream-kinds.ts).
   const kinds = createUpstreamKinds({ config, store, cipher, events, clock });
-  const upstreamClients = new Map(Object.entries(config.servers).map(([name, s]) => [name, new UpstreamOAuthClient(name, s.oauth, redirectUri, kinds.clientSource(name))]));
+  const discoveryFailed = (server: string) => (cause: string) => logger.warn('keyhole.upstream_failure', { server, stage: 'discovery', cause });
+  const upstreamClients = new Map(Object.entries(config.servers).map(([name, s]) => [name, new UpstreamOAuthClient(name, s.oauth, redirectUri, kinds.clientSource(name), discoveryFailed(name))]));
   const revoker = new GrantRevoker({ store, vault, events, upstreamClients, clock });
   // The token manager (upstream layer) ends a grant through the revoker (grants layer) without importing it.
   const tokenManager = new UpstreamTokenManager({
     store, vault, events, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock,
     endGrant: (grantId, reason, actor) => revoker.revoke(grantId, reason, actor),
   });
+  const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
-  // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
-  revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
-  revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId)); // its MCP sessions are bound to it
-  revoker.onGrantEnded((grantId) => kinds.forget(grantId));
   // Traffic policy (issue 15): one set of units per server; a health checker per server with `health` (started by
   // listen(), stopped by close()); a minute timer drops full rate-limit buckets.
   const policies = createServerPolicies({
     servers: config.servers, global: config.limits, now: Date.now,
     onBreakerStateChange: (server, change) => logger.warn('keyhole.circuit', { server, from: change.from, to: change.to, reason: change.reason }),
   });
+  const breakers = Object.keys(config.servers).flatMap((name) => {
+    const breaker = policies.get(name)?.breaker;
+    return breaker ? [[name, breaker] as const] : [];
+  });
+  const circuitStates = () => Object.fromEntries(breakers.map(([name, b]) => [name, b.snapshot().state]));
+  const auditLog = opts.auditLog ?? store.auditLog;
+  const checks: ReadinessCheck[] = [
+    store instanceof PostgresStore
+      ? { name: 'database', check: () => store.pool.query('SELECT 1') } // the database answers a query
+      : sqliteWritableCheck(store instanceof SqliteStore ? SqliteStore.connectionOf(store).name : config.storage.sqlite ?? ':memory:'),
+    { name: 'keyring', check: async () => keyring.keys.has(keyring.current) },
+    ...(config.storage.vault === 'keychain' ? [{ name: 'keychain', check: () => vault.check() }] : []),
+  ];
+  const observability = createObservability({
+    config, auditLog, logger, log, checks, ...(breakers.length ? { circuitStates } : {}), recordEvent: (e) => {
+      void events.record(e).catch((err: unknown) => logger.warn('keyhole.event_write_failed', { type: e.type, error: err instanceof Error ? err.name : 'Error' }));
+    },
+    ...(opts.clock ? { now: () => clock() * 1000 } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  observe = (e) => observability.onEvent(e);
+  // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
+  revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
+  revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId)); // its MCP sessions are bound to it
+  revoker.onGrantEnded((grantId) => kinds.forget(grantId));
   const healthCheckers: HealthChecker[] = [];
   for (const [name, s] of Object.entries(config.servers)) {
     const breaker = policies.get(name)?.breaker;
@@ -143,10 +187,14 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
-    config, store, cipher, events, upstreamClients, tokenManager, revoker, forwarder, clock, csrfKey, clientIdMetadata,
+    config, store, cipher, events, upstreamClients, tokenManager, revoker, grants, forwarder, clock, csrfKey, clientIdMetadata,
     credentialSources: kinds.credentialSources(tokenManager), policies, pinRegistry,
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
+    auditor: observability.auditor, onAuthRefused: (r) => observability.onAuthRefused(r), auditLog,
+    onToolsList: (server, tools) => observability.onToolsList(server, tools),
+    listedTools: (server) => observability.listedTools(server),
+    health: observability.health, metrics: observability.metrics,
   });
 
   app.route('/', kinds.routes()); // /.well-known/jwks.json, /oauth/client-metadata.json (when a server needs them)
@@ -154,7 +202,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
 
   let server: ServerType | undefined;
   return {
-    app, store, events, revoker, tokenManager, vault, clientExpiry, policies,
+    app, store, events, revoker, grants, tokenManager, vault, clientExpiry, policies, observability,
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
@@ -169,6 +217,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
       sweepTimer ??= setInterval(() => policies.rateLimits.store.sweep(Date.now()), 60_000).unref();
       const tls = config.listen.tls ? { createServer: createHttpsServer, serverOptions: readTls(config.listen.tls) } : {};
       const scheme = config.listen.tls ? 'https' : 'http';
+      observability.start(); // the retention job's unref'd timer
       return new Promise((resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port, ...tls }, (info: AddressInfo) => {
           resolve({ url: `${scheme}://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`, port: info.port });
@@ -192,6 +241,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
           s.closeAllConnections?.();
         });
       }
+      await observability.close(); // after the last request: its audit record is flushed before the store closes
       await store.close();
     },
   };

@@ -1,11 +1,11 @@
 /**
  * The admin's state-changing powers, shared by the pages and the JSON API. Every grant is ended through the
- * GrantRevoker, so a revocation from here reaches everywhere: keyhole's tokens, the sealed upstream tokens,
- * in-memory caches and open SSE streams (revoker listeners), the upstream (RFC 7009) and the event log.
+ * grant service (src/grants), so a revocation from here reaches everywhere: keyhole's tokens, the sealed upstream tokens,
+ * in-memory caches and open SSE streams (its listeners), the upstream (RFC 7009) and the event log.
  */
 import type { Store } from '../store/types.js';
 import type { EventRecorder } from '../events/recorder.js';
-import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
+import type { GrantService } from '../grants/grant-service.js';
 import type { BulkFilter } from './filters.js';
 
 /** Who did it, as recorded in events: `admin:page` or `admin:api`. */
@@ -17,13 +17,13 @@ export type RevokeOutcome = 'revoked' | 'already_revoked' | 'not_found';
 const BULK_CONCURRENCY = 4;
 
 export class AdminActions {
-  constructor(private readonly deps: { store: Store; revoker: GrantRevoker; events: EventRecorder; clock: () => number }) {}
+  constructor(private readonly deps: { store: Store; grants: Pick<GrantService, 'revoke'>; events: EventRecorder; clock: () => number }) {}
 
   async revokeGrant(grantId: string, actor: AdminActor): Promise<RevokeOutcome> {
     const grant = await this.deps.store.grants.find(grantId);
     if (!grant) return 'not_found';
     if (grant.status !== 'active') return 'already_revoked';
-    return (await this.deps.revoker.revoke(grantId, 'admin_revoked', actor)) ? 'revoked' : 'already_revoked';
+    return (await this.deps.grants.revoke(grantId, 'admin_revoked', actor)) ? 'revoked' : 'already_revoked';
   }
 
   /** Ids of the active grants a bulk filter targets (a snapshot, newest first). */
@@ -79,7 +79,7 @@ export class AdminActions {
     const worker = async () => {
       while (next < ids.length) {
         const id = ids[next++]!;
-        if (await this.deps.revoker.revoke(id, reason, actor)) revoked.push(id);
+        if (await this.deps.grants.revoke(id, reason, actor)) revoked.push(id);
       }
     };
     await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, ids.length) }, worker));

@@ -1,9 +1,10 @@
 /** What the admin routes share: dependencies, sessions, limiter and actions, built once per app. */
 import type { KeyholeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';
+import type { AuditLog } from '../store/repositories/audit-log.js';
 import type { EventRecorder } from '../events/recorder.js';
-import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
 import type { PinRegistry } from '../policy/pin-registry.js';
+import type { GrantService } from '../grants/grant-service.js';
 import { AdminActions } from './admin-actions.js';
 import { AdminAttemptGuard, type AdminAttemptGuardOptions } from './failure-limiter.js';
 import { AdminSessions, adminCookie, type AdminCookie, type AdminSessionOptions } from './session.js';
@@ -12,10 +13,14 @@ export interface AdminDeps {
   config: KeyholeConfig;
   store: Store;
   events: EventRecorder;
-  revoker: GrantRevoker;
+  grants: Pick<GrantService, 'revoke'>;
   clock: () => number;
   /** Pinned tools (`pinTools`): the live snapshots (approvals are stored in `store.approvedTools`). */
   pinRegistry?: PinRegistry;
+  /** The audit log (issue 14) behind `/admin/api/audit`; absent: those routes answer 404. */
+  auditLog?: AuditLog;
+  /** The tools each upstream listed last since start, and when (the Tools page). */
+  listedTools?: (server: string) => { names: string[]; at: number } | undefined;
 }
 
 export interface AdminOptions {

@@ -10,6 +10,8 @@ import { signInRoutes } from './sign-in-routes.js';
 import { grantsRoutes } from './grants-routes.js';
 import { clientsRoutes } from './clients-routes.js';
 import { eventsRoutes } from './events-routes.js';
+import { activityRoutes } from './activity-routes.js';
+import { toolsRoutes } from './tools-routes.js';
 import { adminMessage } from './page.js';
 
 export type { AdminDeps, AdminOptions } from './admin-context.js';
@@ -25,6 +27,8 @@ export function adminRoutes(deps: AdminDeps, opts: AdminOptions = {}): Hono {
   app.route('/', grantsRoutes(ctx));
   app.route('/', clientsRoutes(ctx));
   app.route('/', eventsRoutes(ctx));
+  app.route('/', activityRoutes(ctx));
+  app.route('/', toolsRoutes(ctx));
   app.all('/admin/*', (c) => adminMessage(c, 404, 'Not found', 'There is no admin page at this address.'));
   return app;
 }

@@ -11,6 +11,7 @@
  *   DELETE /admin/api/clients/:id         revoke its grants and delete it
  *   GET    /admin/api/events              ?type&server&grant_id&client_id&since&until&limit&offset
  *   GET    /admin/api/events/export       the same filters, as JSON Lines
+ *   GET    /admin/api/audit, /admin/api/audit/export   audit records (audit-routes.ts)
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -23,6 +24,7 @@ import { eventJson, jsonLinesExport } from './events-routes.js';
 import { TIMELINE_LIMIT } from './grants-routes.js';
 import { mediaType } from '../http/media-type.js';
 import { parseJsonObject } from '../http/json-object.js';
+import { mountAuditApi } from './audit-routes.js';
 
 const API_MAX_BODY = 16 * 1024;
 
@@ -60,6 +62,8 @@ export function apiRoutes(ctx: AdminContext): Hono {
     '/admin/api/*',
     bodyLimit({ maxSize: API_MAX_BODY, onError: (c) => c.json({ error: 'invalid_request', error_description: `the body is larger than ${API_MAX_BODY} bytes` }, 413) }),
   );
+
+  mountAuditApi(app, ctx.auditLog);
 
   app.get('/admin/api/grants', (c) =>
     guarded(c, async () => {

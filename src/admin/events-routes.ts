@@ -1,6 +1,6 @@
 /**
  * Admin events page (filter by type, server, time; paging) and its JSON Lines export. Events hold ids,
- * fingerprints and reasons only (invariant 1), so exporting them leaks no token.
+ * fingerprints and reasons only (docs/invariants.md #1), so exporting them leaks no token.
  * @see https://jsonlines.org/
  */
 import { Hono } from 'hono';

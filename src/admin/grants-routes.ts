@@ -15,6 +15,8 @@ import { ConfirmPage } from '../../views/admin/confirm.js';
 
 /** Events shown on a grant's timeline; older ones are linked to the events page. */
 export const TIMELINE_LIMIT = 200;
+/** Calls shown on a grant's page (the rest on the Activity page). */
+export const CALLS_LIMIT = 20;
 
 function countNotice(value: string | undefined, what: (n: number) => string): string | undefined {
   return value !== undefined && /^\d{1,9}$/.test(value) ? what(Number(value)) : undefined;
@@ -91,7 +93,12 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
     const truncated = await store.events.count({ grantId: record.id }) > newestFirst.length;
     const revoked = new URL(c.req.url).searchParams.get('revoked');
     const notice = revoked === '1' ? 'The grant was revoked.' : revoked === '0' ? 'The grant was already revoked.' : undefined;
-    return adminPage(c, (nonce) => GrantDetailPage({ nonce, csrf: token, grant: grant!, events: newestFirst.reverse(), eventsTruncated: truncated, notice }));
+    // The grant's latest calls (issue 14), when there is an audit log.
+    const calls = ctx.auditLog ? await ctx.auditLog.query({ grantId: record.id }, { limit: CALLS_LIMIT }) : undefined;
+    return adminPage(c, (nonce) => GrantDetailPage({
+      nonce, csrf: token, grant: grant!, events: newestFirst.reverse(), eventsTruncated: truncated, notice,
+      calls: calls?.records, callsTruncated: calls?.nextCursor !== null && calls !== undefined,
+    }));
   });
 
   app.post('/admin/grants/:id/revoke', session, adminBodyLimit, csrf, async (c) => {

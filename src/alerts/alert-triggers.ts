@@ -9,7 +9,7 @@
  */
 import { compileGlob, type Matcher } from '../policy/glob.js';
 
-export const ALERT_KINDS = ['watched_tool_called', 'denied_rate_exceeded', 'auth_failure_rate_exceeded', 'upstream_refresh_failed', 'grant_revoked_by_upstream'] as const;
+export const ALERT_KINDS = ['watched_tool_called', 'denied_rate_exceeded', 'auth_failure_rate_exceeded', 'upstream_refresh_failed', 'grant_revoked_by_upstream', 'tool_list_changed'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface Alert {
@@ -105,5 +105,18 @@ export function grantRevokedByUpstreamAlert(e: { server: string; grantId: string
     summary: `the upstream of ${e.server} revoked grant ${e.grantId}`,
     at,
     detail: { server: e.server, grantId: e.grantId, subject: e.subject, clientId: e.clientId },
+  };
+}
+
+/** The upstream's tool list changed (tool-list drift): tools added, removed, or with a new description or schema. */
+export function toolListChangedAlert(e: { server: string; added: readonly string[]; removed: readonly string[]; changed: readonly string[] }, at: number): Alert {
+  const classes: Array<[string, readonly string[]]> = [['added', e.added], ['removed', e.removed], ['changed', e.changed]];
+  const parts = classes.filter(([, names]) => names.length > 0).map(([what, names]) => `${what} ${names.join(', ')}`);
+  return {
+    kind: 'tool_list_changed',
+    key: `tool_list_changed:${e.server}`,
+    summary: `the tools of ${e.server} changed: ${parts.join('; ')}`.slice(0, 500),
+    at,
+    detail: { server: e.server, added: e.added.join(','), removed: e.removed.join(','), changed: e.changed.join(',') },
   };
 }

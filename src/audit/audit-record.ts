@@ -1,6 +1,6 @@
 /**
  * One audit record per MCP request (issue 14). It holds ids, names, sizes and timings, never a token value
- * (invariant 1); `arguments` only on servers with `"audit": { "arguments": "redacted" }`, already redacted.
+ * (docs/invariants.md #1); `arguments` only on servers with `"audit": { "arguments": "redacted" }`, already redacted.
  */
 import { randomUUID } from 'node:crypto';
 

@@ -9,7 +9,7 @@ import type { ServerAuditConfig } from '../config/observability-schema.js';
 import { createArgumentRedactor, type ArgumentRedactor } from './argument-redactor.js';
 import type { AuditQueue } from './audit-queue.js';
 import { buildAuditRecord, newAuditId, type AuditRecord } from './audit-record.js';
-import { createResponseMeter, meterServerResponse, outcomeOf, scanJsonRpcErrorCode, type WritableResponse } from './response-accounting.js';
+import { createResponseMeter, meterServerResponse, outcomeOf, scanJsonRpcErrorCode, scanToolError, type WritableResponse } from './response-accounting.js';
 import { requestIdOf, traceContextFrom, type TraceContext } from './trace-context.js';
 
 /** What the steps learned; everything optional except the status. */
@@ -75,7 +75,8 @@ export function createRequestAuditor(opts: RequestAuditorOptions): RequestAudito
             // A literal of fixed shape, not a spread of `facts`: the spread made a slow dictionary-mode object (~8 µs).
             record = buildAuditRecord({
               startedAt, server, requestId,
-              outcome: outcomeOf(facts.httpStatus, rpcErrorCode),
+              // A tool result with isError (an upstream tool failure) is an error too, though HTTP and JSON-RPC say ok.
+              outcome: rpcErrorCode === null && facts.httpStatus === 200 && facts.method === 'tools/call' && scanToolError(m.head) ? 'error' : outcomeOf(facts.httpStatus, rpcErrorCode),
               httpStatus: facts.httpStatus,
               person: facts.person, subject: facts.subject, clientId: facts.clientId, grantId: facts.grantId,
               method: facts.method, tool: facts.tool, denialReason: facts.denialReason,

@@ -177,3 +177,53 @@ export function scanJsonRpcErrorCode(body: Buffer | string, limit = 4_096): numb
   }
   return null;
 }
+
+/**
+ * Whether the first JSON-RPC message in the first `limit` bytes is a tool result with `"isError": true` (an
+ * upstream tool failure: MCP reports those inside a result, not as a JSON-RPC error). Same bounded single pass as
+ * {@link scanJsonRpcErrorCode}: only `result.isError` of the first message counts, never a nested or quoted one.
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/server/tools#error-handling
+ */
+export function scanToolError(body: Buffer | string, limit = 4_096): boolean {
+  const s = typeof body === 'string' ? body.slice(0, limit) : body.subarray(0, limit).toString('latin1');
+  let i = 0;
+  while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+  if (s[i] !== '{' && s[i] !== '[') {
+    const data = s.indexOf('data:', i);
+    if (data < 0) return false;
+    i = data + 5;
+    while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+  }
+  const messageDepth = s[i] === '[' ? 2 : s[i] === '{' ? 1 : 0;
+  if (messageDepth === 0) return false;
+  let depth = 0;
+  let key: string | null = null;
+  let resultDepth = 0;
+  for (; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"') {
+      const start = ++i;
+      while (i < s.length && s[i] !== '"') i += s[i] === '\\' ? 2 : 1;
+      if (i >= s.length) return false;
+      const str = s.slice(start, i);
+      let j = i + 1;
+      while (j < s.length && isSpace(s.charCodeAt(j))) j++;
+      if (s[j] !== ':') continue;
+      key = str;
+      i = j;
+      if (resultDepth !== 0 && depth === resultDepth && key === 'isError') return /^[ \t\r\n]*true(?![A-Za-z0-9])/.test(s.slice(j + 1, j + 16));
+    } else if (c === '{' || c === '[') {
+      depth++;
+      if (c === '{' && resultDepth === 0 && key === 'result' && depth === messageDepth + 1) resultDepth = depth;
+      key = null;
+    } else if (c === '}' || c === ']') {
+      if (depth === resultDepth) return false; // the result ended without isError
+      depth--;
+      if (depth < messageDepth) return false;
+      key = null;
+    } else if (c === ',') {
+      key = null;
+    }
+  }
+  return false;
+}

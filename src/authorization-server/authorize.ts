@@ -1,6 +1,6 @@
 /**
  * GET /authorize — validates the client's request in two phases, records a pending authorization (≤ 10 min)
- * and shows keyhole's own consent page. Nothing goes upstream before consent (invariant 6).
+ * and shows keyhole's own consent page. Nothing goes upstream before consent (docs/invariants.md #6).
  * Bounded (issue 9 F2): field sizes (authorize-checks.ts), a fixed-window rate limit per client address and a global
  * one (429 page with Retry-After), the pending row written only when the consent page is rendered, and HEAD answered
  * without any side effect (Hono would otherwise run this GET handler for it).

@@ -3,9 +3,10 @@
  * 1. Find the pending authorization by the hash of `state` (single use, ≤ 10 min), and require the cookie binding it
  *    to the browser that approved consent (transaction-binding.ts). Without it: an error page, nothing else.
  * 2. Exchange the upstream code (oauth4webapi validates state and RFC 9207 `iss`; PKCE verifier sent).
- * 3. Create or widen the grant (same client, server and upstream subject → same grant), seal and store the
- *    upstream tokens.
- * 4. Issue keyhole's own single-use code (≤ 60 s, stored hashed) and 302 to the client with code, state, iss.
+ * 3. The grant service completes the authorization in one transaction: create or widen the grant (same client,
+ *    server and upstream subject → same grant), store the sealed upstream tokens, issue keyhole's own single-use code
+ *    (≤ 60 s, stored hashed) (src/grants/complete-authorization.ts).
+ * 4. 302 to the client with code, state, iss.
  * Upstream failures become an OAuth error redirect to the client; an unknown state is an error page.
  */
 import { Hono } from 'hono';
@@ -15,15 +16,12 @@ import { AccessDeniedError, ServerError, TemporarilyUnavailableError, type OAuth
 import { clientRedirectUrl } from './client-redirect.js';
 import { pageNonce, renderPage } from '../http/render-page.js';
 import { ErrorPage } from '../../views/error.js';
-import { fingerprint, randomId, randomToken, sha256Hex } from '../store/crypto/hash.js';
+import { sha256Hex } from '../store/crypto/hash.js';
 import { sealContext } from '../upstream/seal-context.js';
 import { UpstreamGrantError, UpstreamUnavailableError } from '../upstream/errors.js';
-import { union } from '../oauth/scope.js';
 import { browserGrants } from './browser-grants.js';
 import type { UpstreamAuthorization } from '../upstream/oauth-client.js';
 import { transactionBinding } from './transaction-binding.js';
-
-export const CODE_TTL_SECONDS = 60;
 
 export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
   const app = new Hono();
@@ -65,45 +63,14 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
       if (upstreamError === 'access_denied') return toClient(new AccessDeniedError('access was denied at the upstream service'));
       if (e instanceof UpstreamUnavailableError && (e.kind === 'network' || e.kind === 'timeout')) return toClient(new TemporarilyUnavailableError('the upstream service could not be reached'));
       // A malformed upstream response (wrong `iss` — RFC 9207 §2.4 mix-up defence —, implicit-flow parameters, …) is refused
-      // by oauth4webapi's validateAuthResponse: an error for the client, never a 500 (invariant 7).
+      // by oauth4webapi's validateAuthResponse: an error for the client, never a 500 (docs/invariants.md #7).
       const invalidResponse = e instanceof oauth.OperationProcessingError || e instanceof oauth.UnsupportedOperationError;
       if (e instanceof UpstreamGrantError || e instanceof UpstreamUnavailableError || upstreamError || invalidResponse) return toClient(new ServerError('the upstream authorization failed'));
       throw e;
     }
 
-    // The same client, server and upstream account keep one grant: a step-up widens it (same grant id).
-    const stepUp = pending.grantId ? await store.grants.find(pending.grantId) : undefined;
-    let grant =
-      stepUp?.status === 'active' && stepUp.subject === auth.subject && stepUp.clientId === req.clientId && stepUp.server === req.server
-        ? stepUp
-        : await store.grants.findActive(req.clientId, req.server, auth.subject);
-    if (grant) {
-      const scopes = union(grant.scopes, req.scopes);
-      await store.grants.updateScopes(grant.id, scopes);
-      await events.record({ type: 'grant.updated', grantId: grant.id, ...base, subject: auth.subject, detail: { scopes, added: req.scopes.filter((s) => !grant!.scopes.includes(s)) } });
-      grant = { ...grant, scopes };
-    } else {
-      grant = {
-        id: randomId('g'), clientId: req.clientId, server: req.server, subject: auth.subject, subjectName: auth.subjectName,
-        scopes: req.scopes, status: 'active', statusReason: null, createdAt: now, lastUsedAt: null, revokedAt: null,
-      };
-      await store.grants.create(grant);
-      await events.record({ type: 'grant.created', grantId: grant.id, ...base, subject: auth.subject, detail: { scopes: grant.scopes } });
-    }
-    const previous = await store.upstreamCredentials.find(grant.id);
-    await deps.tokenManager.persist(grant.id, auth, previous, pending.upstreamScopes);
-    await events.record({
-      type: 'upstream.authorized', grantId: grant.id, ...base, subject: auth.subject,
-      detail: { access_fp: fingerprint(auth.accessToken), refresh_fp: auth.refreshToken ? fingerprint(auth.refreshToken) : null, expires_in: auth.expiresIn ?? null, upstream_scopes: auth.scopes ?? pending.upstreamScopes },
-    });
-
-    const code = randomToken('kh_code_');
-    const familyId = randomId('f');
-    await store.tokens.createCode({
-      hash: sha256Hex(code), grantId: grant.id, familyId, clientId: req.clientId, redirectUri: req.redirectUri, codeChallenge: req.codeChallenge,
-      resource: req.resource, scopes: req.scopes, expiresAt: now + CODE_TTL_SECONDS, usedAt: null,
-    });
-    await events.record({ type: 'code.issued', grantId: grant.id, ...base, subject: auth.subject, detail: { code_fp: fingerprint(code), family_id: familyId, expires_in: CODE_TTL_SECONDS } });
+    // Create or widen the grant, store the sealed upstream tokens, issue keyhole's code: one transaction (src/grants).
+    const { grant, code } = await deps.grants.completeAuthorization({ request: req, stepUpGrantId: pending.grantId, upstream: auth, upstreamScopes: pending.upstreamScopes });
     remembered.remember(c, grant.id);
     return c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { code, state: req.state }), 302);
   });

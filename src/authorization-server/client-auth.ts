@@ -37,7 +37,7 @@ export async function authenticateClient(c: Context, form: URLSearchParams, stor
   const clientId = basic?.id ?? formId;
   if (!clientId) throw new InvalidClientError('client authentication is required (client_id)');
   const client = await store.clients.find(clientId);
-  // Unknown client → invalid_client, so the SDK re-registers (MCP-AUTH-REQUIREMENTS C.13).
+  // Unknown client → invalid_client, so the SDK re-registers (docs/client-requirements.md C.13).
   if (!client) throw new InvalidClientError('unknown client');
   if (client.blockedAt !== null) throw new InvalidClientError('this client is blocked');
   const secret = basic?.secret ?? formSecret;

@@ -18,7 +18,7 @@
 import type { DcrConfig } from '../config/schema.js';
 import type { ClientExpiryReason, ClientRecord, Store } from '../store/types.js';
 import type { EventRecorder } from '../events/recorder.js';
-import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
+import type { GrantRevoker } from '../grants/grant-revoker.js';
 
 export const MAX_BATCHES = 20;
 const ACTOR = 'system:client-expiry';

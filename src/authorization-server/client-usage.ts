@@ -25,8 +25,8 @@ export class ClientUseRecorder extends EventRecorder {
     this.#clock = clock;
   }
 
-  override async record(e: EventInput): Promise<void> {
-    await super.record(e);
-    if ((e.outcome ?? 'success') === 'success' && e.clientId && CLIENT_USE_EVENTS.has(e.type)) await this.#store.clients.touch(e.clientId, this.#clock());
+  override async record(e: EventInput, via?: Store): Promise<void> {
+    await super.record(e, via);
+    if ((e.outcome ?? 'success') === 'success' && e.clientId && CLIENT_USE_EVENTS.has(e.type)) await (via ?? this.#store).clients.touch(e.clientId, this.#clock());
   }
 }

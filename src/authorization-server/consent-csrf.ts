@@ -9,7 +9,7 @@
  * working: a new page never replaces the nonce of an older one.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.12
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#required-protections ("Consent UI Requirements")
- * @see MCP-AUTH-REQUIREMENTS E.22
+ * @see docs/client-requirements.md E.22
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Context } from 'hono';

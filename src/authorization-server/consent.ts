@@ -3,7 +3,7 @@
  * (`Origin` other than keyhole's, `null` included, or `Sec-Fetch-Site: cross-site`/`same-site`); CSRF-checked
  * (cookie nonce + HMAC bound to pending id and client).
  * Deny → `access_denied` to the client. Approve → a fresh upstream `state` and PKCE verifier (created only
- * now, after consent: MCP-AUTH-REQUIREMENTS E.22), a cookie binding the transaction to this browser
+ * now, after consent: docs/client-requirements.md E.22), a cookie binding the transaction to this browser
  * (transaction-binding.ts), then 303 to the upstream authorization endpoint.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#confused-deputy-problem
  */

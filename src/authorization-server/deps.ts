@@ -5,7 +5,8 @@ import type { VaultCipher } from '../store/crypto/vault-cipher.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { UpstreamOAuthClient } from '../upstream/oauth-client.js';
 import type { UpstreamTokenManager } from '../upstream/token-manager.js';
-import type { GrantRevoker } from '../lifecycle/grant-revoker.js';
+import type { GrantRevoker } from '../grants/grant-revoker.js';
+import type { GrantService } from '../grants/grant-service.js';
 import type { ResourceIndex } from '../oauth/resource.js';
 import type { ClientIdMetadataResolver } from './client-id-metadata.js';
 
@@ -17,6 +18,8 @@ export interface AuthorizationServerDeps {
   upstreamClients: ReadonlyMap<string, UpstreamOAuthClient>;
   tokenManager: UpstreamTokenManager;
   revoker: GrantRevoker;
+  /** The grant rules: complete an authorization, rotate a refresh token, revoke (src/grants/grant-service.ts). */
+  grants: GrantService;
   resources: ResourceIndex;
   /** HMAC key for consent CSRF tokens (derived from the master key). */
   csrfKey: Buffer;

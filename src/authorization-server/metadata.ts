@@ -17,9 +17,9 @@ export function protectedResourceMetadata(config: KeyholeConfig, server: string)
   const s = config.servers[server]!;
   return {
     resource: resourceUrl(config.publicUrl, server),
-    // MCP-AUTH-REQUIREMENTS B.8: byte-identical to the AS metadata issuer.
+    // docs/client-requirements.md B.8: byte-identical to the AS metadata issuer.
     authorization_servers: [config.publicUrl],
-    // offline_access stays out of the PRM (DESIGN.md; SDK adds prompt=consent when it sees it).
+    // offline_access stays out of the PRM (docs/client-requirements.md D.20; the SDK adds prompt=consent when it sees it).
     scopes_supported: serverScopes(s),
     bearer_methods_supported: ['header'],
     resource_name: s.displayName ?? server,

@@ -2,7 +2,7 @@
  * Validation of dynamic registration metadata (RFC 7591 §2), bounded field by field so that an unauthenticated caller
  * cannot store much: every refusal names the field in `error_description`.
  * - Known fields: types, lengths, counts; URI fields (client_uri, logo_uri, …) are absolute http(s) URLs.
- * - Unknown fields are kept and echoed (RFC 7591 §3.2.1, MCP-AUTH-REQUIREMENTS C.11) within bounds: at most
+ * - Unknown fields are kept and echoed (RFC 7591 §3.2.1, docs/client-requirements.md C.11) within bounds: at most
  *   MAX_UNKNOWN_FIELDS, names of visible ASCII, each value's JSON at most MAX_UNKNOWN_VALUE_BYTES, all together at most
  *   MAX_UNKNOWN_TOTAL_BYTES.
  * - `application_type` (OpenID Connect Dynamic Client Registration 1.0 §2): `native` or `web`. When absent keyhole does

@@ -43,7 +43,7 @@ export function revokeRoutes(deps: AuthorizationServerDeps & { logger?: Logger }
       return c.body(null, 200);
     }
     if (refresh) {
-      await deps.revoker.revoke(refresh.grantId, 'client_revoked', `client:${client.clientId}`);
+      await deps.grants.revoke(refresh.grantId, 'client_revoked', `client:${client.clientId}`);
     } else if (access && access.revokedAt === null) {
       await store.tokens.revokeAccess(hash, clock());
       await events.record({ type: 'token.revoked', grantId: access.grantId, clientId: client.clientId, server: access.server, subject: access.subject, detail: { access_fp: fingerprint(token), actor: `client:${client.clientId}` } });

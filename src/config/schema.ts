@@ -1,7 +1,7 @@
 /**
  * keyhole configuration schema (zod). The loader substitutes `${ENV}` first, then parses with this schema;
  * errors name the field path (see load-config.ts).
- * @see ../shared/DESIGN.md "Public surface"
+ * @see docs/architecture.md (the configuration surface) and README.md "Configuration reference"
  */
 import { z } from 'zod';
 import { redirectUriProblem } from '../oauth/redirect-uri.js';
@@ -9,6 +9,7 @@ import { parseCidr } from '../http/client-address.js';
 import { identityTokensSchema, upstreamCredentialSchema } from './upstream-credential-schema.js';
 import { limitsSchema, serverPolicyFields } from './policy-schema.js';
 import { storageSchema } from './storage-schema.js';
+import { alertsSchema, logLevelSchema, metricsSchema, retentionSchema, serverAuditSchema } from './observability-schema.js';
 
 const url = z.string().url();
 const httpUrl = url.refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
@@ -74,6 +75,8 @@ export const serverSchema = z.strictObject({
   credential: upstreamCredentialSchema.optional(),
   /** Traffic policy (policy-schema.ts): limits, circuitBreaker, health, argumentRules, pinTools, guardrails. */
   ...serverPolicyFields,
+  /** Audit of this server's calls (issue 14): `{"arguments": "none" | "redacted"}`. */
+  audit: serverAuditSchema.default({ arguments: 'none' }),
 }).refine((s) => !(s.credential && s.oauth.discovery === 'mcp'), {
   message: 'an identity-jwt or static credential needs "oauth" to be the identity provider, not "discovery": "mcp"',
   path: ['credential'],
@@ -210,6 +213,14 @@ export const configSchema = z.strictObject({
   clients: z.array(staticClientSchema)
     .refine((cs) => new Set(cs.map((c) => c.clientId)).size === cs.length, 'client ids must be unique')
     .default([]),
+  /** Operator log threshold: debug, info, warn or error. */
+  logLevel: logLevelSchema,
+  /** `GET /metrics` (Prometheus); absent: the route answers 404. */
+  metrics: metricsSchema.optional(),
+  /** Signed webhook alerts; absent: none are sent. */
+  alerts: alertsSchema.optional(),
+  /** How long audit records, events and expired tokens are kept. */
+  retention: retentionSchema.default(retentionSchema.parse({})),
 });
 
 export type KeyholeConfig = z.infer<typeof configSchema>;

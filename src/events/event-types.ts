@@ -29,5 +29,8 @@ export const EVENT_TYPES = [
   'consent.binding_failed',
   'client.expired',
   'tools.approved',
+  'alert.raised',
+  'retention.purged',
+  'tools.changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

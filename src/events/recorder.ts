@@ -1,6 +1,6 @@
 /**
  * Lifecycle event recording: one row in the store and one JSON log line per event.
- * Invariant 1: events hold ids and fingerprints (`fp_…`), never token values. As defence in depth the
+ * docs/invariants.md #1: events hold ids and fingerprints (`fp_…`), never token values. As defence in depth the
  * recorder refuses detail values that look like keyhole tokens and redacts them.
  */
 import type { Store } from '../store/types.js';
@@ -35,7 +35,11 @@ export class EventRecorder {
     private readonly clock: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
-  async record(e: EventInput): Promise<void> {
+  /**
+   * @param via the transaction-scoped store when the event belongs to a transaction (committed or rolled back with
+   *   it); the recorder's own store otherwise.
+   */
+  async record(e: EventInput, via?: Store): Promise<void> {
     const at = this.clock();
     const detail = redact(e.detail ?? {}) as Record<string, unknown>;
     const row = {
@@ -48,7 +52,7 @@ export class EventRecorder {
       outcome: e.outcome ?? 'success',
       detail,
     };
-    const id = await this.store.events.append(row);
+    const id = await (via ?? this.store).events.append(row);
     this.log(JSON.stringify({ level: row.outcome === 'success' ? 'info' : 'warn', msg: 'keyhole.event', id, ...row, at: new Date(at * 1000).toISOString() }));
   }
 }

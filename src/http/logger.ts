@@ -2,7 +2,7 @@
  * keyhole's operator log: one JSON line per entry (`{"level","msg",…fields}`) into a sink (stderr by default).
  * Levels debug < info < warn < error; entries below the threshold are dropped before they are built. The
  * threshold is `info` unless told otherwise, so debug is off by default; `level` is the one place a config
- * `logLevel` plugs in. Callers pass ids, fingerprints, names and reasons, never a token value (invariant 1).
+ * `logLevel` plugs in. Callers pass ids, fingerprints, names and reasons, never a token value (docs/invariants.md #1).
  */
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;

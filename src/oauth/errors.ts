@@ -1,7 +1,7 @@
 /**
  * OAuth protocol errors. Every protocol failure is an `OAuthError` subclass with a static `errorCode`;
  * the single `onError` in app.ts turns them into responses. Anything else becomes a generic `server_error`
- * without detail (invariant 7).
+ * without detail (docs/invariants.md #7).
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2
  */

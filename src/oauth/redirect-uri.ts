@@ -101,7 +101,7 @@ export function matchRedirectUri(registered: readonly string[], requested: strin
   });
 }
 
-/** The host the consent page shows so the user can spot an impersonating client (MCP-AUTH-REQUIREMENTS E.23). */
+/** The host the consent page shows so the user can spot an impersonating client (docs/client-requirements.md E.23). */
 export function redirectHost(uri: string): string {
   const url = parse(uri);
   if (!url) return uri;

@@ -3,7 +3,7 @@
  * src/proxy/jsonrpc-errors.ts spreads it into keyhole's one error table, docs/jsonrpc-errors.md documents it) and
  * one builder per refusal, with the HTTP status and headers to send.
  * Codes:
- * - -32029 rate limited (`data.retry_after`; fixed by the project, DESIGN.md)
+ * - -32029 rate limited (`data.retry_after`; fixed by the project: docs/jsonrpc-errors.md)
  * - keyhole's own, in its range -32000..-32019 (MCP 2026-07-28 reserves -32020..-32099 for the specification):
  *   - -32014 argument refused by a rule (allow/deny)
  *   - -32015 argument a rule constrains is missing, not a string/number/boolean, or too long to check

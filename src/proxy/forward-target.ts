@@ -19,6 +19,12 @@ export interface ForwardTarget {
    * called when the credential source threw before anything was sent.
    */
   onOutcome?: (outcome: UpstreamOutcome) => void;
+  /**
+   * A W3C `traceparent` to send upstream (keyhole's span as the parent), set by the audit step when the client
+   * sent none; a client's own `traceparent` is forwarded as is (request-headers.ts).
+   * @see https://www.w3.org/TR/trace-context/#traceparent-header
+   */
+  traceparent?: string;
 }
 
 /**

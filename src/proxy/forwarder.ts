@@ -128,7 +128,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new TypeError('forward(): the upstream URL must be http(s)');
       }
-      // MCP-AUTH-REQUIREMENTS E.24: a session another grant created is unknown to this one: 404, as the
+      // docs/client-requirements.md E.24: a session another grant created is unknown to this one: 404, as the
       // transport answers an unknown session (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management).
       // Session ids are the upstream's: keyed by upstream URL, so two upstreams minting the same id never clash
       // (ids are visible ASCII, so a space cannot occur in one).
@@ -137,7 +137,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         const owner = sessions.owner(key);
         if (owner !== undefined && owner !== auth.grantId) return ctx.json(SESSION_NOT_FOUND, 404);
       }
-      const base = upstreamRequestHeaders(incoming.rawHeaders, url, body);
+      const headers0 = upstreamRequestHeaders(incoming.rawHeaders, url, body);
+      const base = target.traceparent ? withoutHeader(headers0, 'traceparent').concat('traceparent', target.traceparent) : headers0;
       const attempt = async (force: boolean): Promise<Outcome> => {
         const credential = await auth.getAccessToken(force);
         if (clientGone(outgoing)) return { kind: 'client-gone' };

@@ -1,7 +1,7 @@
 /**
  * `/mcp/{server}` — the protected resource, as a pipeline of small named steps (./pipeline/, one file each; the
  * step contract and the request object they share are in ./pipeline/mcp-request.ts). The client's token never
- * leaves keyhole; the upstream token never reaches the client (invariant 2).
+ * leaves keyhole; the upstream token never reaches the client (docs/invariants.md #2).
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http
  */
 import { Hono } from 'hono';
@@ -16,7 +16,10 @@ import type { Forwarder } from './forwarder.js';
 import { jsonRpcErrorBody } from './jsonrpc-errors.js';
 import type { McpEnv, McpStep } from './pipeline/mcp-request.js';
 import { resolveServer } from './pipeline/resolve-server.js';
-import { authenticate } from './pipeline/authenticate.js';
+import { authenticate, type AuthFailureReason } from './pipeline/authenticate.js';
+import { audit } from './pipeline/audit.js';
+import { observeToolsList } from './pipeline/observe-tools-list.js';
+import type { RequestAuditor } from '../audit/request-audit.js';
 import { touchGrant } from './pipeline/touch-grant.js';
 import { readBody } from './pipeline/read-body.js';
 import { checkHeaders } from './pipeline/check-headers.js';
@@ -34,6 +37,12 @@ const METHOD_NOT_ALLOWED = jsonRpcErrorBody('METHOD_NOT_ALLOWED');
 
 export function mcpRoutes(deps: {
   config: KeyholeConfig; store: Store; tokenManager: UpstreamCredentialSource; forwarder: Forwarder; clock: () => number;
+  /** The audit trail of every request (issue 14); absent: no audit step. */
+  auditor?: Pick<RequestAuditor, 'begin'>;
+  /** Told why a bearer token was refused (metrics, alerts). */
+  onAuthRefused?: (reason: AuthFailureReason) => void;
+  /** Told the upstream's tools of each whole `tools/list` answer (metrics labels, tool-list drift). */
+  onToolsList?: (server: string, tools: unknown[]) => void;
   /** Per server, what to inject upstream (identity JWT, static key); absent → the upstream OAuth token. */
   credentialSources?: ReadonlyMap<string, UpstreamCredentialSource>;
   /** The servers' traffic-policy units (limits, breakers, rules, redactors); built from the config when absent. */
@@ -46,14 +55,15 @@ export function mcpRoutes(deps: {
   const app = new Hono<McpEnv>();
   const steps: McpStep[] = [
     resolveServer({ publicUrl: config.publicUrl, servers: config.servers, prmUrl: (s) => prmUrl(config.publicUrl, s), scope: (s) => formatScope(serverScopes(config.servers[s]!)) }),
-    authenticate({ store, clock }),
+    ...(deps.auditor ? [audit({ auditor: deps.auditor, recordsArguments: (s) => config.servers[s]?.audit?.arguments === 'redacted' })] : []),
+    authenticate({ store, clock, ...(deps.onAuthRefused ? { onRefused: deps.onAuthRefused } : {}) }),
     touchGrant({ store, clock }),
     readBody({ maxBodyBytes: config.maxBodyBytes }),
     checkHeaders(),
     enforceToolScopes({ servers: config.servers }),
+    ...(deps.onToolsList ? [observeToolsList({ onToolsList: deps.onToolsList })] : []),
     enforceToolRules({ policies, ...(deps.pinRegistry ? { pins: (s: string) => deps.pinRegistry!.pins(s) } : {}) }),
     enforceLimits({ policies }),
-    // audit goes here (see ./pipeline/mcp-request.ts)
     redactSecrets({ policies }),
     circuitBreaker({ policies }),
     credential({ tokenManager: deps.tokenManager, ...(deps.credentialSources ? { credentialSources: deps.credentialSources } : {}) }),

@@ -30,7 +30,7 @@ export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'user-agent',
 ]);
 
-/** Every `Mcp-*` field passes (MCP-AUTH-REQUIREMENTS F.27; intermediaries MUST forward unknown `Mcp-Param-*`). */
+/** Every `Mcp-*` field passes (docs/client-requirements.md F.27; intermediaries MUST forward unknown `Mcp-Param-*`). */
 const MCP_PREFIX = 'mcp-';
 
 export function isForwardedRequestHeader(lower: string): boolean {

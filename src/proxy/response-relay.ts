@@ -125,7 +125,7 @@ export function relayResponse(
   }
   if (isSse) {
     // Stream, never buffer: no intermediary may cache or transform (compress) the event stream, and nginx
-    // must not buffer it. (shared/MCP-AUTH-REQUIREMENTS.md §F.26)
+    // must not buffer it. (docs/client-requirements.md F.26)
     headers.push('Cache-Control', 'no-cache, no-transform', 'X-Accel-Buffering', 'no');
   }
   for (const [name, value] of fromContext) headers.push(name, value);

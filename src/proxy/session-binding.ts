@@ -9,7 +9,7 @@
  * - When a grant ends (revocation) its ids are released from the grant and retired: the upstream may still
  *   hold those sessions, so they stay refused to every grant until evicted. An id is forgotten when its owner's
  *   DELETE succeeds (the upstream ended it).
- * @see shared/MCP-AUTH-REQUIREMENTS.md E.24 ("Never authenticate by Mcp-Session-Id; bind sessions to the grant")
+ * @see docs/client-requirements.md E.24 ("Never authenticate by Mcp-Session-Id; bind sessions to the grant")
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#session-hijacking
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management
  */

@@ -3,7 +3,7 @@
  * - A server without a scope map does not filter tools.
  * - A tool is allowed when one of the grant's scopes lists it (exact name or `*` glob).
  * - A tool that NO scope names falls under the server's `defaultPolicy` (deny unless configured otherwise).
- * @see MCP-AUTH-REQUIREMENTS A.4 (insufficient_scope challenge), D.20
+ * @see docs/client-requirements.md A.4 (insufficient_scope challenge), D.20
  */
 import type { ServerConfig } from '../config/schema.js';
 

@@ -1,6 +1,6 @@
 /**
  * Sends one request to the upstream MCP server over a keep-alive `node:http(s)` Agent per origin (on Node 20 the
- * global `fetch` costs about 4x as much per call: shared/PERFORMANCE-NOTES.md) and settles on the response
+ * global `fetch` costs about 4x as much per call: bench/README.md) and settles on the response
  * headers, a timeout, an unreachable upstream, or the client leaving first.
  */
 import {

@@ -7,6 +7,7 @@
  * for DCR (a CIMD client's id is its https URL; a static client's id is its configured name).
  */
 import type { ApprovedToolsRepository } from './repositories/approved-tools.js';
+import type { AuditLogRepository } from './repositories/audit-log.js';
 import type { ClientRepository, DcrRegistrationCounter } from './repositories/clients.js';
 import type { EventRepository } from './repositories/events.js';
 import type { GrantRepository } from './repositories/grants.js';
@@ -30,6 +31,7 @@ export type * from './repositories/upstream-registrations.js';
 export type * from './repositories/signing-keys.js';
 export type * from './repositories/sealed-secrets.js';
 export type * from './repositories/approved-tools.js';
+export type * from './repositories/audit-log.js';
 
 /** The repositories, as one facade. */
 export interface Store {
@@ -46,6 +48,8 @@ export interface Store {
   readonly sealedSecrets: SealedSecretRepository;
   /** The approved tool lists of the servers with `pinTools`. */
   readonly approvedTools: ApprovedToolsRepository;
+  /** The audit log (one row per MCP request), the retention purges and the grant count (issue 14). */
+  readonly auditLog: AuditLogRepository;
 
   /**
    * Runs `fn` in one transaction: committed when the promise `fn` returns resolves, rolled back when it rejects (the

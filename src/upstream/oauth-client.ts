@@ -78,12 +78,17 @@ export class UpstreamOAuthClient {
   /** Upstream scopes to ask for when none are configured (discovery "mcp": the PRM's scopes_supported). */
   private defaultScopes: string[] = [];
 
-  /** @param source where the AS and the client credentials come from when the config does not name them (discovery "mcp"). */
+  /**
+   * @param source where the AS and the client credentials come from when the config does not name them (discovery "mcp").
+   * @param onDiscoveryFailure told each failed discovery (the operator's warn line), with the cause: the
+   *   {@link UpstreamUnavailableError} kind or the error's name. Never throws into discovery.
+   */
   constructor(
     readonly server: string,
     private readonly cfg: UpstreamOAuthConfig,
     readonly redirectUri: string,
     private readonly source?: UpstreamClientSource,
+    private readonly onDiscoveryFailure?: (cause: string) => void,
   ) {
     if (!source && !cfg.clientId) throw new TypeError(`server ${server}: oauth.clientId is required without discovery "mcp"`);
     this.resource = cfg.resource;
@@ -109,7 +114,10 @@ export class UpstreamOAuthClient {
 
   /** Discovered (or explicitly configured) authorization server metadata, fetched once and cached. */
   metadata(): Promise<oauth.AuthorizationServer> {
-    this.asPromise ??= forgetOnRejection(this.resolveMetadata(), () => (this.asPromise = undefined)); // retry discovery next time
+    this.asPromise ??= forgetOnRejection(this.resolveMetadata().catch((e: unknown) => {
+      try { this.onDiscoveryFailure?.(e instanceof UpstreamUnavailableError ? e.kind : e instanceof Error ? e.name : 'Error'); } catch { /* observers never break discovery */ }
+      throw e;
+    }), () => (this.asPromise = undefined)); // retry discovery next time
     return this.asPromise;
   }
 
@@ -158,7 +166,7 @@ export class UpstreamOAuthClient {
     const scopes = p.scopes.length ? p.scopes : this.defaultScopes;
     if (scopes.length) q.set('scope', scopes.join(' '));
     q.set('state', p.state);
-    // PKCE S256 towards the upstream too (invariant 4). https://www.rfc-editor.org/rfc/rfc7636#section-4.3
+    // PKCE S256 towards the upstream too (docs/invariants.md #4). https://www.rfc-editor.org/rfc/rfc7636#section-4.3
     q.set('code_challenge', p.codeChallenge);
     q.set('code_challenge_method', 'S256');
     if (this.resource) q.set('resource', this.resource);

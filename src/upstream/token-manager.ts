@@ -5,7 +5,7 @@
  * - Refresh is single-flight per grant (jose `pendingFetch`): 50 concurrent callers cause one upstream refresh.
  * - A forced call (the upstream answered 401) naming the refused credential gets the replacement when another
  *   caller (or another keyhole on the same database) has refreshed meanwhile, instead of a second refresh.
- * - A rotated refresh token is sealed and persisted BEFORE the new access token is handed out (invariant 8;
+ * - A rotated refresh token is sealed and persisted BEFORE the new access token is handed out (docs/invariants.md #8;
  *   Atlassian-style single-use refresh tokens would otherwise be lost on a crash).
  * - Upstream invalid_grant/invalid_client ends the grant everywhere (through `endGrant`); other failures are
  *   transient: UpstreamUnavailableError, the grant is kept and `refreshFailingSince` set.
@@ -13,7 +13,7 @@
  *   the OS keychain).
  */
 import type { Store, UpstreamCredential } from '../store/types.js';
-import type { UpstreamVault, VaultEntry } from '../vault/upstream-vault.js';
+import type { UpstreamSecretsInput, UpstreamVault, VaultEntry } from '../vault/upstream-vault.js';
 import { fingerprint } from '../store/crypto/hash.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { UpstreamOAuthClient, UpstreamTokens } from './oauth-client.js';
@@ -26,10 +26,22 @@ export type GrantEndReason = 'upstream_invalid_grant' | 'upstream_token_expired'
 
 /**
  * Ends a grant everywhere: keyhole's tokens, the vault entry, every cache, the upstream token. The upstream layer
- * defines it and never imports the grants layer; keyhole.ts wires the GrantRevoker (src/lifecycle) into it, and the
+ * defines it and never imports the grants layer; keyhole.ts wires the GrantService (src/grants) into it, and the
  * revoker's listeners call `forget`. Its result is ignored.
  */
 export type EndGrant = (grantId: string, reason: GrantEndReason, actor: 'upstream' | 'keyhole') => Promise<unknown>;
+
+/** What the vault stores for an upstream token response received at `now`. */
+export function upstreamSecrets(tokens: UpstreamTokens, previous: UpstreamCredential | undefined, askedScopes: string[], now: number): UpstreamSecretsInput {
+  return {
+    accessToken: tokens.accessToken,
+    accessExpiresAt: tokens.expiresIn !== undefined ? now + tokens.expiresIn : null,
+    // undefined keeps the old refresh token when the upstream did not rotate it (RFC 6749 §6: it MAY issue a new one).
+    refreshToken: tokens.refreshToken,
+    scopes: tokens.scopes ?? previous?.scopes ?? askedScopes,
+    updatedAt: now,
+  };
+}
 
 /** The part of an upstream OAuth client that the token manager uses. */
 export type UpstreamRefresher = Pick<UpstreamOAuthClient, 'refresh'>;
@@ -156,7 +168,7 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
       throw e instanceof UpstreamUnavailableError ? e : new UpstreamUnavailableError('network');
     }
     if ((await store.grants.find(grant.id))?.status !== 'active') throw new GrantEndedError(grant.id, 'revoked during refresh');
-    // Persist (sealed) before use: invariant 8. Nothing is handed out when the grant ended meanwhile.
+    // Persist (sealed) before use: docs/invariants.md #8. Nothing is handed out when the grant ended meanwhile.
     if (!(await this.save(grant.id, tokens, credential, credential.scopes))) throw new GrantEndedError(grant.id, 'revoked during refresh');
     await events.record({
       type: 'upstream.token_refreshed', ...base,
@@ -169,20 +181,13 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
   private async save(grantId: string, tokens: UpstreamTokens, previous: UpstreamCredential | undefined, askedScopes: string[]): Promise<boolean> {
     const { vault, clock, skewSeconds } = this.deps;
     const now = clock();
-    const accessExpiresAt = tokens.expiresIn !== undefined ? now + tokens.expiresIn : null;
-    const stored = await vault.put(grantId, {
-      accessToken: tokens.accessToken,
-      accessExpiresAt,
-      // undefined keeps the old refresh token when the upstream did not rotate it (RFC 6749 §6: it MAY issue a new one).
-      refreshToken: tokens.refreshToken,
-      scopes: tokens.scopes ?? previous?.scopes ?? askedScopes,
-      updatedAt: now,
-    }, previous);
+    const input = upstreamSecrets(tokens, previous, askedScopes, now);
+    const stored = await vault.put(grantId, input, previous);
     if (!stored) {
       this.cache.delete(grantId);
       return false;
     }
-    this.cache.set(grantId, { token: tokens.accessToken, refreshAt: refreshMoment(accessExpiresAt, now, skewSeconds) });
+    this.cache.set(grantId, { token: tokens.accessToken, refreshAt: refreshMoment(input.accessExpiresAt, now, skewSeconds) });
     return true;
   }
 

@@ -16,8 +16,12 @@
  *   compare-and-set, exactly like `vault migrate`.
  * - sqlite, token was in the keychain: the row first (sealed), then the keychain entry is deleted (best effort: an
  *   orphan entry is never read, since the row no longer points to it).
+ *
+ * `prepare` is the same, split around a store transaction the caller owns (completing an authorization writes grant,
+ * credential and code together): secrets sealed and the keychain entry written before it, the row through it, the
+ * keychain put back (`discard`) when it rolls back.
  */
-import type { Store, UpstreamCredential } from '../store/types.js';
+import type { Store, UpstreamCredential, UpstreamCredentialWrite } from '../store/types.js';
 import type { VaultCipher } from '../store/crypto/vault-cipher.js';
 import { sealContext } from './seal-contexts.js';
 import type { SecretStore } from './secret-store.js';
@@ -43,6 +47,19 @@ export interface VaultEntry {
   openAccessToken(): Promise<string>;
   /** The refresh token, or null when there is none (or its keychain entry is gone). */
   openRefreshToken(): Promise<string | null>;
+}
+
+/**
+ * A grant's upstream secrets sealed ahead of a store transaction (sealing is async crypto; the keychain is outside
+ * the store): write `row` through the transaction, then call `committed()` after it commits or `discard()` when it
+ * rolled back.
+ */
+export interface PreparedSecrets {
+  row: UpstreamCredentialWrite;
+  /** After the commit: removes what the committed row no longer points to (a keychain entry replaced by a sealed token). */
+  committed(): Promise<void>;
+  /** After a rollback: puts the keychain back as it was (deletes the entry written for the row, or restores the old one). */
+  discard(): Promise<void>;
 }
 
 export interface UpstreamVaultDeps {
@@ -129,6 +146,45 @@ export class UpstreamVault {
     const stored = await store.upstreamCredentials.find(grantId);
     if (!stored) await keychain.delete(grantId).catch(() => false); // the grant ended meanwhile: keep nothing
     return stored;
+  }
+
+  /**
+   * Seals a grant's upstream tokens for a write inside a store transaction (completing an authorization). With the
+   * keychain backend and a new refresh token, the keychain entry is written now (before the row that points to it);
+   * `discard` deletes it again, or restores the entry the previous row pointed to. `previous` is the stored
+   * credential read before the transaction.
+   */
+  async prepare(grantId: string, input: UpstreamSecretsInput, previous: UpstreamCredential | undefined): Promise<PreparedSecrets> {
+    const { cipher } = this.deps;
+    const base = {
+      grantId,
+      accessToken: await cipher.seal(input.accessToken, sealContext.access(grantId)),
+      accessExpiresAt: input.accessExpiresAt,
+      scopes: input.scopes,
+      updatedAt: input.updatedAt,
+      refreshFailingSince: null,
+    };
+    const nothing = async () => undefined;
+    if (input.refreshToken === undefined) {
+      // Not rotated: the refresh token stays where it is.
+      return { row: { ...base, refreshToken: previous?.refreshToken ?? null, refreshInKeychain: previous?.refreshInKeychain ?? false }, committed: nothing, discard: nothing };
+    }
+    if (this.backend === 'sqlite') {
+      const row = { ...base, refreshToken: await cipher.seal(input.refreshToken, sealContext.refresh(grantId)), refreshInKeychain: false };
+      // The old keychain entry is an orphan once the row no longer points to it (never read): best-effort delete.
+      const committed = previous?.refreshInKeychain ? async () => { await this.#keychain().delete(grantId).catch(() => false); } : nothing;
+      return { row, committed, discard: nothing };
+    }
+    const keychain = this.#keychain();
+    const before = previous?.refreshInKeychain ? await keychain.get(grantId) : null;
+    await keychain.set(grantId, input.refreshToken);
+    return {
+      row: { ...base, refreshToken: null, refreshInKeychain: true },
+      committed: nothing,
+      discard: async () => {
+        await (before !== null ? keychain.set(grantId, before) : keychain.delete(grantId)).catch(() => false);
+      },
+    };
   }
 
   /**

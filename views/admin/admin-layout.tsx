@@ -63,7 +63,7 @@ dl.detail{display:flex;flex-wrap:wrap;gap:.1rem 1rem;margin:.2rem 0 0;font-size:
 }
 `;
 
-export type AdminSection = 'grants' | 'clients' | 'events';
+export type AdminSection = 'grants' | 'clients' | 'events' | 'activity' | 'tools';
 
 export function AdminLayout(props: { title: string; nonce: string; csrf?: string | undefined; active?: AdminSection; children: Child }) {
   const link = (section: AdminSection, label: string) => (
@@ -94,6 +94,8 @@ export function AdminLayout(props: { title: string; nonce: string; csrf?: string
                     {link('grants', 'Grants')}
                     {link('clients', 'Clients')}
                     {link('events', 'Events')}
+                    {link('activity', 'Activity')}
+                    {link('tools', 'Tools')}
                   </ul>
                 </nav>
                 <form method="post" action="/admin/logout" class="inline">

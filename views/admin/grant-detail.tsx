@@ -1,9 +1,10 @@
 /** One grant: its fields, its upstream token status and its lifecycle events as a timeline. */
 import { AdminLayout } from './admin-layout.js';
-import { ClientCell, EventDetail, Notice, PostButton, StatusBadge, Time, UpstreamStatus } from './components.js';
+import { ClientCell, EventDetail, Notice, PostButton, StatusBadge, TableBody, Time, UpstreamStatus } from './components.js';
 import { UserCell } from './grants.js';
 import type { GrantView } from './view-models.js';
 import type { EventRecord } from '../../src/store/types.js';
+import type { AuditLogRecord } from '../../src/store/repositories/audit-log.js';
 
 export interface GrantDetailProps {
   nonce: string;
@@ -14,6 +15,10 @@ export interface GrantDetailProps {
   /** More events exist than shown. */
   eventsTruncated: boolean;
   notice?: string | undefined;
+  /** The grant's latest calls (audit records, newest first); absent: no audit log. */
+  calls?: AuditLogRecord[] | undefined;
+  /** More calls exist than shown. */
+  callsTruncated?: boolean;
 }
 
 export function Timeline(p: { events: EventRecord[] }) {
@@ -99,6 +104,27 @@ export function GrantDetailPage(p: GrantDetailProps) {
           <a href={`/admin/grants/revoke?client_id=${encodeURIComponent(g.client.clientId)}`}>Revoke all grants of this client…</a>
         </p>
       </section>
+      {p.calls ? (
+        <section aria-labelledby="calls-heading">
+          <h2 id="calls-heading">Recent calls</h2>
+          {p.calls.length === 0 ? <p class="muted">No calls recorded.</p> : (
+            <table data-testid="grant-calls">
+              <TableBody columns={['Time', 'Method', 'Tool', 'Outcome', 'Status']} empty={null}>
+                {p.calls.map((r) => (
+                  <tr data-audit-id={r.id}>
+                    <td><time datetime={r.at}>{`${r.at.slice(0, 10)} ${r.at.slice(11, 19)} UTC`}</time></td>
+                    <td>{r.method ?? '—'}</td>
+                    <td>{r.tool ?? '—'}</td>
+                    <td>{r.outcome}{r.denialReason ? ` (${r.denialReason})` : ''}</td>
+                    <td>{r.httpStatus}</td>
+                  </tr>
+                ))}
+              </TableBody>
+            </table>
+          )}
+          {p.callsTruncated ? <p class="muted"><a href={`/admin/activity?grant_id=${encodeURIComponent(g.id)}`}>See all calls of this grant</a>.</p> : null}
+        </section>
+      ) : null}
       <section aria-labelledby="timeline-heading">
         <h2 id="timeline-heading">Lifecycle events</h2>
         <Timeline events={p.events} />

@@ -35,7 +35,7 @@ export function credential(opts: CredentialOptions): McpStep {
 /** The answer to an error the credential source threw while forwarding, or undefined when it is not one of its own. */
 export function credentialFailure(c: Context<McpEnv>, route: McpServerRoute, e: unknown): Response | undefined {
   if (e instanceof GrantEndedError) {
-    // MCP-AUTH-REQUIREMENTS E.25: upstream invalid_grant → 401 with the challenge, so the client re-authorizes.
+    // docs/client-requirements.md E.25: upstream invalid_grant → 401 with the challenge, so the client re-authorizes.
     c.header('WWW-Authenticate', route.endedChallenge);
     return c.json({ error: 'invalid_token', error_description: 'the upstream authorization has ended; authorize again' }, 401);
   }

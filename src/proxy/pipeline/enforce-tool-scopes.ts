@@ -1,5 +1,5 @@
 /**
- * Step 6 of `/mcp/{server}`: delegated scopes (MCP-AUTH-REQUIREMENTS A.4, D.20), on servers with a scope map.
+ * Step 6 of `/mcp/{server}`: delegated scopes (docs/client-requirements.md A.4, D.20), on servers with a scope map.
  * Decided on the body, never on a header (../tool-call-decision.ts):
  * - a `tools/call` without a string `params.name` → 400 `TOOL_NAME_MISSING`;
  * - a tool that no scope names (default policy deny) → `TOOL_NOT_AVAILABLE`, no challenge: no step-up can fix it;
@@ -40,11 +40,13 @@ export function enforceToolScopes(opts: EnforceToolScopesOptions): McpStep {
       const decision = decideToolCalls(policy, token.scopes, rpc.toolCalls);
       if (decision.kind === 'missing_name') return c.json(jsonRpcErrorBody('TOOL_NAME_MISSING', { id: decision.id }), JSONRPC_ERRORS.TOOL_NAME_MISSING.status);
       if (decision.kind === 'unavailable') {
+        req.denial = { reason: 'tool_not_available' };
         // No scope names this tool: no insufficient_scope challenge (a client would re-authorize or refresh in
         // vain); a JSON-RPC error the agent can read.
         return c.json(jsonRpcErrorBody('TOOL_NOT_AVAILABLE', { id: decision.id, message: `the tool ${decision.tool} is not available through keyhole` }), JSONRPC_ERRORS.TOOL_NOT_AVAILABLE.status);
       }
       if (decision.kind === 'step_up') {
+        req.denial = { reason: 'insufficient_scope' };
         // RFC 6750 §3.1 insufficient_scope; the scope lists everything this request needs (held + new, every
         // refused call of a batch), since the SDK retries once per distinct challenge.
         c.header('WWW-Authenticate', bearerChallenge({

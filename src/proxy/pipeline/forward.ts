@@ -21,10 +21,15 @@ export function forward(opts: ForwardOptions): McpStep {
 
   return async function forwardUpstream(c) {
     const req = c.get('mcp');
-    const { route, onUpstreamOutcome } = req;
+    const { route, onUpstreamOutcome, traceparent } = req;
     const transformResponse = responseTransformsOf(req);
-    const target = transformResponse || onUpstreamOutcome
-      ? { ...route.target, ...(transformResponse ? { transformResponse } : {}), ...(onUpstreamOutcome ? { onOutcome: onUpstreamOutcome } : {}) }
+    const target = transformResponse || onUpstreamOutcome || traceparent
+      ? {
+        ...route.target,
+        ...(transformResponse ? { transformResponse } : {}),
+        ...(onUpstreamOutcome ? { onOutcome: onUpstreamOutcome } : {}),
+        ...(traceparent ? { traceparent } : {}),
+      }
       : route.target;
     try {
       return await forwarder.forward(c, target, credentialOf(req), req.body);

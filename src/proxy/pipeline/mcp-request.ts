@@ -2,7 +2,7 @@
  * The step contract of the `/mcp/{server}` pipeline, and the one object the steps share.
  *
  * A step is a factory that checks its options when built and returns a named `async function (c, next)`, a Hono
- * middleware of {@link McpEnv} (DESIGN.md: "Middleware is a factory…", Hono `bearer-auth`). mcp-route.ts lists the
+ * middleware of {@link McpEnv} (as Hono's `bearer-auth`: a factory checks its options and returns a named function). mcp-route.ts lists the
  * steps in order and mounts them on one route. A step either
  * - refuses: returns a Response built from the one JSON-RPC error table (../jsonrpc-errors.ts) and does not call
  *   `next`, so nothing later runs and nothing reaches the upstream; or
@@ -15,7 +15,8 @@
  *
  * The traffic-policy steps (enforce-tool-rules, enforce-limits, redact-secrets, circuit-breaker) sit after the tool
  * scopes (they see the grant and the parsed tool calls) and before the credential (a refused call costs no upstream
- * token). The audit step goes after the limits. Later response rewrites go through {@link addResponseTransform}.
+ * token). The audit step runs right after resolve-server (refusals are on the record too). Later response
+ * rewrites go through {@link addResponseTransform}.
  */
 import type { HttpBindings } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
@@ -73,6 +74,10 @@ export interface McpRequest {
   onUpstreamOutcome?: (outcome: UpstreamOutcome) => void;
   /** credential: how the forwarder gets the upstream credential of this grant. */
   credential?: ForwardAuth;
+  /** audit: the `traceparent` the forward step sends upstream when the client sent none. */
+  traceparent?: string;
+  /** Any refusing step: why it refused (a short code, e.g. `invalid_token`, `insufficient_scope`), for the audit record. */
+  denial?: { reason: string };
 }
 
 export type McpEnv = { Bindings: HttpBindings; Variables: { mcp: McpRequest } };

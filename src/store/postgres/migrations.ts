@@ -22,7 +22,7 @@
  * does differently.
  */
 import type pg from 'pg';
-import { sealedKid } from '../sqlite/sealed-kid.js';
+import { backfillKids } from './backfill-kids.js';
 
 /** One migration: SQL (may hold several statements), or a function run on the migrating connection. */
 export type PostgresMigration = string | ((client: pg.ClientBase) => Promise<void>);
@@ -158,21 +158,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     CREATE INDEX idx_upstream_credentials_refresh_kid ON upstream_credentials (refresh_kid);
     CREATE INDEX idx_pending_verifier_kid ON pending_authorizations (verifier_kid);
     `);
-    // Backfill, as SQLite's migration 2 does (the kid is read from the ciphertext's header in JS).
-    const credentials = await client.query<{ grant_id: string; access_token: string; refresh_token: string | null }>(
-      'SELECT grant_id, access_token, refresh_token FROM upstream_credentials',
-    );
-    for (const r of credentials.rows) {
-      await client.query('UPDATE upstream_credentials SET access_kid = $1, refresh_kid = $2 WHERE grant_id = $3', [
-        sealedKid(r.access_token), sealedKid(r.refresh_token), r.grant_id,
-      ]);
-    }
-    const pending = await client.query<{ id: string; upstream_verifier: string }>(
-      'SELECT id, upstream_verifier FROM pending_authorizations WHERE upstream_verifier IS NOT NULL',
-    );
-    for (const r of pending.rows) {
-      await client.query('UPDATE pending_authorizations SET verifier_kid = $1 WHERE id = $2', [sealedKid(r.upstream_verifier), r.id]);
-    }
+    await backfillKids(client); // as SQLite's migration 2 does
   },
 
   // 3: upstream kinds — keyhole's registrations at upstream authorization servers, identity-JWT signing keys, sealed secrets
@@ -233,6 +219,20 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     approved_by  text NOT NULL,
     approved_at  bigint NOT NULL
   );
+  `,
+
+  // 7 (issue 14): the audit log, one row per MCP request (../repositories/audit-log.ts documents the columns; at_ms in ms)
+  `
+  CREATE TABLE audit_log (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id text NOT NULL UNIQUE, at_ms bigint NOT NULL,
+    person text, subject text, client_id text, server text NOT NULL, grant_id text, method text, tool text,
+    outcome text NOT NULL, http_status integer NOT NULL, rpc_error_code integer, denial_reason text,
+    ttfb_ms bigint, total_ms bigint NOT NULL, request_bytes bigint NOT NULL, response_bytes bigint NOT NULL,
+    request_id text NOT NULL, arguments json
+  );
+  CREATE INDEX idx_audit_at ON audit_log (at_ms); CREATE INDEX idx_audit_server_at ON audit_log (server, at_ms);
+  CREATE INDEX idx_audit_subject ON audit_log (subject, seq); CREATE INDEX idx_audit_tool ON audit_log (tool, seq);
+  CREATE INDEX idx_audit_grant ON audit_log (grant_id, seq);
   `,
 ];
 

@@ -14,6 +14,7 @@
 import type pg from 'pg';
 import type { Store } from '../types.js';
 import { PostgresApprovedTools } from './approved-tools.js';
+import { PostgresAuditLog } from './audit-log.js';
 import { PostgresClients, PostgresDcrRegistrations } from './clients.js';
 import { PostgresEvents } from './events.js';
 import { PoolExecutor, inTransaction, type Executor } from './executor.js';
@@ -43,6 +44,7 @@ function repositories(ex: Executor): Omit<Store, 'transaction' | 'close'> {
     signingKeys: new PostgresSigningKeys(ex),
     sealedSecrets: new PostgresSealedSecrets(ex),
     approvedTools: new PostgresApprovedTools(ex),
+    auditLog: new PostgresAuditLog(ex),
   };
 }
 
@@ -59,6 +61,7 @@ export class PostgresStore implements Store {
   readonly signingKeys;
   readonly sealedSecrets;
   readonly approvedTools;
+  readonly auditLog;
   #closed: Promise<void> | undefined;
 
   constructor(readonly pool: pg.Pool) {
@@ -75,6 +78,7 @@ export class PostgresStore implements Store {
     this.signingKeys = r.signingKeys;
     this.sealedSecrets = r.sealedSecrets;
     this.approvedTools = r.approvedTools;
+    this.auditLog = r.auditLog;
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -50,6 +50,7 @@
  *   token (authorization_code or refresh_token grant); NULL = never. Backfilled from the client's grants (the latest
  *   of created_at / last_used_at), so that clients in use before the upgrade are not taken for never-used ones.
  * - Indexes for the admin page and the expiry job: (kind, created_at) and (kind, coalesce(last_used_at, created_at)).
+ * ## Migrations 6, 7: `approved_tools` (../repositories/approved-tools.ts), `audit_log` (../repositories/audit-log.ts).
  */
 import type { Database } from 'better-sqlite3';
 import { sealedKid } from './sealed-kid.js';
@@ -253,6 +254,20 @@ export const MIGRATIONS: readonly Migration[] = [
     approved_by TEXT NOT NULL,
     approved_at INTEGER NOT NULL
   );
+  `,
+
+  // 7 (issue 14): the audit log, one row per MCP request (../repositories/audit-log.ts documents the columns)
+  `
+  CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, at_ms INTEGER NOT NULL,
+    person TEXT, subject TEXT, client_id TEXT, server TEXT NOT NULL, grant_id TEXT, method TEXT, tool TEXT,
+    outcome TEXT NOT NULL, http_status INTEGER NOT NULL, rpc_error_code INTEGER, denial_reason TEXT,
+    ttfb_ms INTEGER, total_ms INTEGER NOT NULL, request_bytes INTEGER NOT NULL, response_bytes INTEGER NOT NULL,
+    request_id TEXT NOT NULL, arguments TEXT
+  );
+  CREATE INDEX idx_audit_at ON audit_log (at_ms); CREATE INDEX idx_audit_server_at ON audit_log (server, at_ms);
+  CREATE INDEX idx_audit_subject ON audit_log (subject, seq); CREATE INDEX idx_audit_tool ON audit_log (tool, seq);
+  CREATE INDEX idx_audit_grant ON audit_log (grant_id, seq);
   `,
 ];
 

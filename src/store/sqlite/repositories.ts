@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type {
   ApprovedToolsRepository,
+  AuditLogRepository,
   ClientRepository,
   DcrRegistrationCounter,
   EventRepository,
@@ -19,6 +20,7 @@ import type {
   VaultEntryRepository,
 } from '../types.js';
 import { SqliteApprovedTools } from './approved-tools.js';
+import { SqliteAuditLog } from './audit-log.js';
 import { asyncRepository, type Runner } from './async-repositories.js';
 import { CachedTokenLookup } from './cached-token-lookup.js';
 import { SqliteClients, SqliteDcrRegistrations } from './clients.js';
@@ -49,6 +51,7 @@ export interface SqliteRepositories {
   signingKeys: SqliteSigningKeys;
   sealedSecrets: SqliteSealedSecrets;
   approvedTools: SqliteApprovedTools;
+  auditLog: SqliteAuditLog;
 }
 
 export function sqliteRepositories(db: Database.Database): SqliteRepositories {
@@ -67,6 +70,7 @@ export function sqliteRepositories(db: Database.Database): SqliteRepositories {
     signingKeys: new SqliteSigningKeys(ctx),
     sealedSecrets: new SqliteSealedSecrets(ctx),
     approvedTools: new SqliteApprovedTools(ctx),
+    auditLog: new SqliteAuditLog(ctx),
   };
 }
 
@@ -85,5 +89,6 @@ export function asyncRepositories(r: SqliteRepositories, run: Runner): Repositor
     signingKeys: asyncRepository<SigningKeyRepository>(r.signingKeys, run),
     sealedSecrets: asyncRepository<SealedSecretRepository>(r.sealedSecrets, run),
     approvedTools: asyncRepository<ApprovedToolsRepository>(r.approvedTools, run),
+    auditLog: asyncRepository<AuditLogRepository>(r.auditLog, run),
   };
 }

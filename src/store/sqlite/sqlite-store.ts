@@ -15,6 +15,7 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type {
   ApprovedToolsRepository,
+  AuditLogRepository,
   ClientRepository,
   DcrRegistrationCounter,
   EventRepository,
@@ -81,6 +82,7 @@ export class SqliteStore implements Store {
   readonly signingKeys: SigningKeyRepository;
   readonly sealedSecrets: SealedSecretRepository;
   readonly approvedTools: ApprovedToolsRepository;
+  readonly auditLog: AuditLogRepository;
   readonly #mutex = new AsyncMutex();
   readonly #tx: Store;
 
@@ -100,6 +102,7 @@ export class SqliteStore implements Store {
     this.signingKeys = outside.signingKeys;
     this.sealedSecrets = outside.sealedSecrets;
     this.approvedTools = outside.approvedTools;
+    this.auditLog = outside.auditLog;
     const tx: Store = {
       ...asyncRepositories(sync, directRunner),
       transaction: (fn) => fn(tx), // nested: the same transaction

@@ -10,7 +10,7 @@ import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sql
 import { createPinRegistry, type PinRegistry } from '../../../src/policy/pin-registry.js';
 import { toolDigest } from '../../../src/policy/pinned-tools.js';
 import { EventRecorder } from '../../../src/events/recorder.js';
-import { GrantRevoker } from '../../../src/lifecycle/grant-revoker.js';
+import type { GrantService } from '../../../src/grants/grant-service.js';
 import { createAdminContext } from '../../../src/admin/admin-context.js';
 import { toolApprovalRoutes } from '../../../src/admin/tool-approval-routes.js';
 
@@ -33,7 +33,7 @@ describe('admin API: pinned tools', () => {
     store = openSqliteStore(':memory:');
     const config = parseConfig({ publicUrl: 'http://kh.test', admin: { token: TOKEN }, servers: { demo: { upstream: 'http://127.0.0.1:9/mcp', oauth, pinTools: true }, open: { upstream: 'http://127.0.0.1:9/mcp', oauth } } });
     const events = new EventRecorder(store, () => {}, () => 1_700_000_000);
-    const ctx = createAdminContext({ config, store, events, revoker: {} as GrantRevoker, clock: () => 1_700_000_000 }, TOKEN);
+    const ctx = createAdminContext({ config, store, events, grants: {} as GrantService, clock: () => 1_700_000_000 }, TOKEN);
     registry = createPinRegistry(['demo']);
     repo = store.approvedTools;
     app = new Hono();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { createResponseMeter, meterServerResponse, outcomeOf, scanJsonRpcErrorCode, type ResponseMeasure } from '../../../src/audit/response-accounting.js';
+import { createResponseMeter, meterServerResponse, outcomeOf, scanJsonRpcErrorCode, scanToolError, type ResponseMeasure } from '../../../src/audit/response-accounting.js';
 
 describe('response-accounting', () => {
   it('measures time to first byte, total and bytes of a piped stream without changing it', async () => {
@@ -111,5 +111,22 @@ describe('response-accounting', () => {
     [500, null, 'error'], [503, null, 'upstream_unavailable'], [429, null, 'rate_limited'],
   ] as const)('maps HTTP %i with code %s to %s', (status, code, outcome) => {
     expect(outcomeOf(status, code)).toBe(outcome);
+  });
+});
+
+describe('scanToolError', () => {
+  it.each([
+    ['{"jsonrpc":"2.0","id":1,"result":{"content":[],"isError":true}}', true],
+    ['event: message\ndata: {"result":{"isError": true,"content":[]},"jsonrpc":"2.0","id":1}\n\n', true],
+    ['[{"jsonrpc":"2.0","id":1,"result":{"isError":true}}]', true],
+    ['{"jsonrpc":"2.0","id":1,"result":{"content":[],"isError":false}}', false],
+    ['{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"\\"isError\\":true"}]}}', false],
+    ['{"jsonrpc":"2.0","id":1,"result":{"structuredContent":{"isError":true}}}', false],
+    ['{"jsonrpc":"2.0","id":1,"isError":true,"result":{}}', false],
+    ['{"jsonrpc":"2.0","id":1,"error":{"code":-1,"message":"x","data":{"isError":true}}}', false],
+    ['{"jsonrpc":"2.0","id":1,"result":{"isError":trueish}}', false],
+    ['not json', false],
+  ])('%s → %s', (body, expected) => {
+    expect(scanToolError(body)).toBe(expected);
   });
 });

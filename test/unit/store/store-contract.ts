@@ -20,6 +20,7 @@ import type {
 } from '../../../src/store/types.js';
 import { upstreamKindsContract } from './upstream-kinds-contract.js';
 import { clientUseContract } from './client-use-contract.js';
+import { auditLogContract } from './audit-log-contract.js';
 
 export interface StoreHandle {
   store: Store;
@@ -891,6 +892,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
     upstreamKindsContract(() => store);
 
     clientUseContract(() => store);
+
+    auditLogContract(() => store);
 
     describe('approved tools (pinTools)', () => {
       const d = (c: string) => c.repeat(64);

@@ -7,7 +7,7 @@ import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sql
 import { VaultCipher, keyringFromMasterKey } from '../../../src/store/crypto/vault-cipher.js';
 import { UpstreamVault } from '../../../src/vault/upstream-vault.js';
 import { EventRecorder } from '../../../src/events/recorder.js';
-import { GrantRevoker } from '../../../src/lifecycle/grant-revoker.js';
+import { GrantRevoker } from '../../../src/grants/grant-revoker.js';
 import type { UpstreamOAuthClient, UpstreamTokens } from '../../../src/upstream/oauth-client.js';
 import { UpstreamTokenManager, type GrantEndReason, type UpstreamTokenManagerDeps } from '../../../src/upstream/token-manager.js';
 import type { CredentialGrant } from '../../../src/upstream/credential-source.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { authenticate } from '../../../../src/proxy/pipeline/authenticate.js';
 import { sha256Hex } from '../../../../src/store/crypto/hash.js';
 import type { AccessTokenLookup } from '../../../../src/store/types.js';
+import type { McpRequest } from '../../../../src/proxy/pipeline/mcp-request.js';
 import { accessToken, authenticatedRequest, NOW, PUBLIC_URL, stepApp } from './step-app.js';
 
 const PRM = `${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp/demo`;
@@ -70,5 +71,38 @@ describe('authenticate', () => {
     expect(() => authenticate(undefined as never)).toThrow(TypeError);
     expect(() => authenticate({ store: {} as never, clock: () => NOW })).toThrow(/store/);
     expect(() => authenticate({ store: { tokens: { findAccess: async () => undefined } }, clock: undefined as never })).toThrow(/clock/);
+  });
+});
+
+describe('authenticate › refusal reasons', () => {
+  it.each([
+    ['no header', undefined, undefined, 'missing_token'],
+    ['not Bearer', accessToken(), 'Basic eDp5', 'invalid_token'],
+    ['unknown', undefined, `Bearer ${TOKEN}`, 'invalid_token'],
+    ['revoked token', accessToken({ revokedAt: NOW - 1 }), `Bearer ${TOKEN}`, 'invalid_token'],
+    ['expired', accessToken({ expiresAt: NOW }), `Bearer ${TOKEN}`, 'expired_token'],
+    ['other audience', accessToken({ resource: `${PUBLIC_URL}/mcp/other` }), `Bearer ${TOKEN}`, 'wrong_audience'],
+    ['revoked grant', accessToken({ grantStatus: 'revoked' }), `Bearer ${TOKEN}`, 'grant_revoked'],
+  ] as const)('%s → %s, told to onRefused and put on the request as the denial', async (_what, found, authorization, reason) => {
+    const told: string[] = [];
+    let seen: McpRequest | undefined;
+    const store = { tokens: { findAccess: async () => found } };
+    const { app } = stepApp(authenticate({ store, clock: () => NOW, onRefused: (r) => told.push(r) }), () => {
+      seen = { ...authenticatedRequest(), token: undefined, grant: undefined };
+      return seen;
+    });
+    const res = await app.request('/mcp/demo', { method: 'POST', headers: authorization ? { authorization } : {} });
+    expect(res.status).toBe(401);
+    expect(told).toEqual([reason]);
+    expect(seen!.denial).toEqual({ reason });
+  });
+
+  it('tells nothing for an accepted token, and a throwing observer does not break a refusal', async () => {
+    const told: string[] = [];
+    const ok = stepApp(authenticate({ store: { tokens: { findAccess: async () => accessToken() } }, clock: () => NOW, onRefused: (r) => told.push(r) }), () => ({ ...authenticatedRequest(), token: undefined, grant: undefined }));
+    expect((await ok.app.request('/mcp/demo', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect(told).toEqual([]);
+    const throwing = stepApp(authenticate({ store: { tokens: { findAccess: async () => undefined } }, clock: () => NOW, onRefused: () => { throw new Error('x'); } }), () => ({ ...authenticatedRequest(), token: undefined, grant: undefined }));
+    expect((await throwing.app.request('/mcp/demo', { method: 'POST' })).status).toBe(401);
   });
 });

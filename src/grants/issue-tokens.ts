@@ -1,8 +1,9 @@
 /**
  * Mints keyhole's own access and refresh tokens. Values are random (256 bits) and prefixed for secret
- * scanners; only their SHA-256 is stored (invariant 1).
+ * scanners; only their SHA-256 is stored (docs/invariants.md #1).
  */
-import type { AuthorizationServerDeps } from './deps.js';
+import type { KeyholeConfig } from '../config/schema.js';
+import type { Store } from '../store/types.js';
 import { fingerprint, randomToken, sha256Hex } from '../store/crypto/hash.js';
 import { formatScope } from '../oauth/scope.js';
 
@@ -15,7 +16,7 @@ export interface TokenResponse {
 }
 
 export async function issueTokenPair(
-  deps: Pick<AuthorizationServerDeps, 'store' | 'config' | 'clock'>,
+  deps: { store: Store; config: Pick<KeyholeConfig, 'tokens'>; clock: () => number },
   p: {
     grantId: string; familyId: string; clientId: string; resource: string;
     /** Scopes of the access token (and of the response's `scope`). */

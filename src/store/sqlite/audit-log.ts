@@ -1,0 +1,141 @@
+/**
+ * SQLite audit log repository (../repositories/audit-log.ts): the audit rows (`audit_log`, migration 7), the
+ * retention purges and the grant count. Synchronous like every SQLite repository (./async-repositories.ts makes it
+ * the store's async `auditLog`); `append` and the token purge are each one transaction (a savepoint inside `tx`).
+ */
+import type Database from 'better-sqlite3';
+import {
+  decodeCursor, encodeCursor, percentile,
+  type AuditFilter, type AuditLogRecord, type AuditLogRepository, type AuditPage, type GrantStatusCount, type ToolStat,
+} from '../repositories/audit-log.js';
+import type { Synchronous } from './async-repositories.js';
+import type { SqliteContext } from './shared.js';
+
+interface AuditRow {
+  seq: number; id: string; at_ms: number; person: string | null; subject: string | null; client_id: string | null; server: string;
+  grant_id: string | null; method: string | null; tool: string | null; outcome: string; http_status: number; rpc_error_code: number | null;
+  denial_reason: string | null; ttfb_ms: number | null; total_ms: number; request_bytes: number; response_bytes: number; request_id: string;
+  arguments: string | null;
+}
+
+type Params = Record<string, string | number | null>;
+
+/** Filter field → column; every value is bound, never spliced into the SQL. */
+const EQUALS: ReadonlyArray<[keyof AuditFilter, string]> = [
+  ['person', 'person'], ['subject', 'subject'], ['clientId', 'client_id'], ['server', 'server'], ['tool', 'tool'], ['outcome', 'outcome'], ['grantId', 'grant_id'],
+];
+
+function whereOf(filter: AuditFilter, params: Params): string[] {
+  const where: string[] = [];
+  for (const [field, column] of EQUALS) {
+    const v = filter[field];
+    if (v !== undefined) { where.push(`${column} = @${field}`); params[field] = v; }
+  }
+  if (filter.since !== undefined) { where.push('at_ms >= @since'); params.since = filter.since; }
+  if (filter.until !== undefined) { where.push('at_ms < @until'); params.until = filter.until; }
+  return where;
+}
+
+function toRecord(r: AuditRow): AuditLogRecord {
+  const rec: AuditLogRecord = {
+    id: r.id, at: new Date(r.at_ms).toISOString(), person: r.person, subject: r.subject, clientId: r.client_id, server: r.server,
+    grantId: r.grant_id, method: r.method, tool: r.tool, outcome: r.outcome, httpStatus: r.http_status, rpcErrorCode: r.rpc_error_code,
+    denialReason: r.denial_reason, durationMsToFirstByte: r.ttfb_ms, durationMsTotal: r.total_ms, requestBytes: r.request_bytes,
+    responseBytes: r.response_bytes, requestId: r.request_id,
+  };
+  if (r.arguments !== null) rec.arguments = JSON.parse(r.arguments) as unknown;
+  return rec;
+}
+
+export class SqliteAuditLog implements Synchronous<AuditLogRepository> {
+  readonly #db: Database.Database;
+  readonly #insert: Database.Statement;
+  readonly #statements = new Map<string, Database.Statement>();
+
+  constructor(ctx: SqliteContext) {
+    const db = (this.#db = ctx.db);
+    this.#insert = db.prepare(`INSERT INTO audit_log (id, at_ms, person, subject, client_id, server, grant_id, method, tool, outcome, http_status,
+      rpc_error_code, denial_reason, ttfb_ms, total_ms, request_bytes, response_bytes, request_id, arguments)
+      VALUES (@id, @at_ms, @person, @subject, @client_id, @server, @grant_id, @method, @tool, @outcome, @http_status,
+      @rpc_error_code, @denial_reason, @ttfb_ms, @total_ms, @request_bytes, @response_bytes, @request_id, @arguments)`);
+  }
+
+  #stmt(sql: string): Database.Statement {
+    let s = this.#statements.get(sql);
+    if (!s) { s = this.#db.prepare(sql); this.#statements.set(sql, s); }
+    return s;
+  }
+
+  append(records: readonly AuditLogRecord[]): void {
+    const insert = this.#insert;
+    this.#db.transaction(() => {
+      for (const r of records) {
+        insert.run({
+          id: r.id, at_ms: Date.parse(r.at), person: r.person, subject: r.subject, client_id: r.clientId, server: r.server, grant_id: r.grantId,
+          method: r.method, tool: r.tool, outcome: r.outcome, http_status: r.httpStatus, rpc_error_code: r.rpcErrorCode, denial_reason: r.denialReason,
+          ttfb_ms: r.durationMsToFirstByte, total_ms: r.durationMsTotal, request_bytes: r.requestBytes, response_bytes: r.responseBytes,
+          request_id: r.requestId, arguments: r.arguments === undefined ? null : JSON.stringify(r.arguments),
+        });
+      }
+    }).immediate();
+  }
+
+  query(filter: AuditFilter, opts: { limit: number; cursor?: string | null }): AuditPage {
+    const params: Params = { limit: opts.limit + 1 };
+    const where = whereOf(filter, params);
+    if (opts.cursor) { where.push('seq < @cursor'); params.cursor = decodeCursor(opts.cursor); }
+    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+    const rows = this.#stmt(sql).all(params) as AuditRow[];
+    const more = rows.length > opts.limit;
+    const page = more ? rows.slice(0, opts.limit) : rows;
+    return { records: page.map(toRecord), nextCursor: more ? encodeCursor(page[page.length - 1]!.seq) : null };
+  }
+
+  scan(filter: AuditFilter, afterCursor: string | null, limit: number): AuditPage {
+    const params: Params = { limit };
+    const where = whereOf(filter, params);
+    if (afterCursor) { where.push('seq > @after'); params.after = decodeCursor(afterCursor); }
+    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ASC LIMIT @limit`;
+    const rows = this.#stmt(sql).all(params) as AuditRow[];
+    return { records: rows.map(toRecord), nextCursor: rows.length === limit ? encodeCursor(rows[rows.length - 1]!.seq) : null };
+  }
+
+  purgeBefore(before: number, limit: number): number {
+    return this.#stmt('DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at_ms < ? ORDER BY at_ms LIMIT ?)').run(before, limit).changes;
+  }
+
+  toolStats(server: string, since: number): ToolStat[] {
+    const rows = this.#stmt(`SELECT tool, outcome, total_ms FROM audit_log WHERE server = ? AND at_ms >= ? AND method = 'tools/call' AND tool IS NOT NULL
+      ORDER BY tool, total_ms LIMIT 200000`).all(server, since) as Array<{ tool: string; outcome: string; total_ms: number }>;
+    const byTool = new Map<string, { durations: number[]; errors: number }>();
+    for (const r of rows) {
+      let t = byTool.get(r.tool);
+      if (!t) byTool.set(r.tool, (t = { durations: [], errors: 0 }));
+      t.durations.push(r.total_ms); // ascending: ORDER BY tool, total_ms
+      if (r.outcome !== 'ok') t.errors++;
+    }
+    return [...byTool].map(([tool, t]) => ({ tool, calls: t.durations.length, errors: t.errors, p50Ms: percentile(t.durations, 50), p95Ms: percentile(t.durations, 95) }))
+      .sort((a, b) => b.calls - a.calls || (a.tool < b.tool ? -1 : 1));
+  }
+
+  purgeEventsBefore(before: number, limit: number): number {
+    // events.at is epoch seconds: s * 1000 < before ⟺ s < ceil(before / 1000), which can use idx_events_at.
+    return this.#stmt('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)').run(Math.ceil(before / 1000), limit).changes;
+  }
+
+  purgeExpiredTokens(before: number, limit: number): number {
+    // expires_at is epoch seconds. Up to `limit` rows in total, codes first, in one transaction.
+    return this.#db.transaction(() => {
+      let left = limit;
+      for (const table of ['codes', 'access_tokens', 'refresh_tokens']) {
+        if (left <= 0) break;
+        left -= this.#stmt(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE expires_at < ? LIMIT ?)`).run(Math.ceil(before / 1000), left).changes;
+      }
+      return limit - left;
+    }).immediate();
+  }
+
+  countByServerAndStatus(): GrantStatusCount[] {
+    return this.#stmt('SELECT server, status, count(*) AS count FROM grants GROUP BY server, status ORDER BY server, status').all() as GrantStatusCount[];
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * GrantService: refresh rotation (grace window, replay beyond it revokes the family — invariant 5), code redemption
+ * (single use, a replay revokes the family — invariant 4) and revocation everywhere.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidGrantError, InvalidScopeError } from '../../../src/oauth/errors.js';
+import { sha256Hex } from '../../../src/store/crypto/hash.js';
+import { authorization, createGrantHarness, RESOURCE, T0, type GrantHarness } from './grant-service-harness.js';
+
+const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'; // RFC 7636 appendix B: its S256 is the harness challenge
+
+let h: GrantHarness;
+afterEach(async () => await h.close());
+
+/** A completed authorization redeemed for a first token pair. */
+async function firstPair() {
+  const done = await h.service.completeAuthorization(authorization());
+  const pair = await h.service.redeemCode({ code: done.code, clientId: 'c_client', redirectUri: null, codeVerifier: VERIFIER, resourceFor: () => undefined });
+  return { ...done, pair };
+}
+
+const refresh = (token: string, requested: string[] = []) => h.service.rotateRefreshToken({ token, clientId: 'c_client', requested, resourceFor: () => undefined });
+
+describe('GrantService.redeemCode', () => {
+  it('redeems a code once; a replay revokes the tokens it issued', async () => {
+    h = await createGrantHarness();
+    const { code, grant, pair } = await firstPair();
+    expect(pair).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'mcp:tools' });
+    const access = await h.store.tokens.findAccess(sha256Hex(pair.access_token));
+    expect(access).toMatchObject({ grantId: grant.id, resource: RESOURCE, revokedAt: null });
+    await expect(h.service.redeemCode({ code, clientId: 'c_client', redirectUri: null, codeVerifier: VERIFIER, resourceFor: () => undefined })).rejects.toThrow(InvalidGrantError);
+    expect(await h.store.tokens.findRefresh(sha256Hex(pair.refresh_token))).toMatchObject({ revokedAt: T0 });
+    expect((await h.events()).map((e) => e.type)).toEqual(['grant.created', 'upstream.authorized', 'code.issued', 'code.redeemed', 'token.issued', 'code.replayed']);
+  });
+});
+
+describe('GrantService.rotateRefreshToken', () => {
+  it('rotates: a new pair in the same family, the presented token marked used', async () => {
+    h = await createGrantHarness();
+    const { pair, grant } = await firstPair();
+    h.now.t = T0 + 100;
+    const next = await refresh(pair.refresh_token);
+    expect(next.refresh_token).not.toBe(pair.refresh_token);
+    const old = (await h.store.tokens.findRefresh(sha256Hex(pair.refresh_token)))!;
+    const fresh = (await h.store.tokens.findRefresh(sha256Hex(next.refresh_token)))!;
+    expect(old.usedAt).toBe(T0 + 100);
+    expect(fresh).toMatchObject({ grantId: grant.id, familyId: old.familyId, usedAt: null, revokedAt: null, expiresAt: T0 + 100 + 86_400 });
+    const event = (await h.events()).at(-1)!;
+    expect(event).toMatchObject({ type: 'token.refreshed', grantId: grant.id, detail: { family_id: old.familyId, grace: false } });
+  });
+
+  it('a token reused within the grace window yields another pair in the same family', async () => {
+    h = await createGrantHarness();
+    const { pair } = await firstPair();
+    await refresh(pair.refresh_token);
+    h.now.t = T0 + 30;
+    const again = await refresh(pair.refresh_token);
+    expect(await h.store.tokens.findRefresh(sha256Hex(again.refresh_token))).toMatchObject({ revokedAt: null });
+    expect((await h.events()).at(-1)).toMatchObject({ type: 'token.refreshed', detail: { grace: true } });
+  });
+
+  it('a token replayed beyond the grace window revokes its whole family (invariant 5)', async () => {
+    h = await createGrantHarness();
+    const { pair, grant } = await firstPair();
+    const next = await refresh(pair.refresh_token);
+    h.now.t = T0 + 31;
+    await expect(refresh(pair.refresh_token)).rejects.toThrow('the refresh token was already used');
+    expect(await h.store.tokens.findRefresh(sha256Hex(next.refresh_token))).toMatchObject({ revokedAt: T0 + 31 });
+    expect(await h.store.tokens.findAccess(sha256Hex(next.access_token))).toMatchObject({ revokedAt: T0 + 31 });
+    expect(await h.store.grants.find(grant.id)).toMatchObject({ status: 'active' }); // the family, not the grant
+    expect((await h.events()).at(-1)).toMatchObject({ type: 'refresh.replay_detected', outcome: 'failure', detail: { used_seconds_ago: 31 } });
+  });
+
+  it('may narrow the access token scope, never widen it', async () => {
+    h = await createGrantHarness();
+    const { pair } = await firstPair();
+    await expect(refresh(pair.refresh_token, ['admin'])).rejects.toThrow(InvalidScopeError);
+    expect(await h.store.tokens.findRefresh(sha256Hex(pair.refresh_token))).toMatchObject({ usedAt: null });
+  });
+});
+
+describe('GrantService.revoke', () => {
+  it('ends the grant everywhere: tokens, upstream credential, listeners, the upstream (RFC 7009) and the event log', async () => {
+    h = await createGrantHarness();
+    const { pair, grant } = await firstPair();
+    h.now.t = T0 + 5;
+    expect(await h.service.revoke(grant.id, 'client_revoked', 'client:c_client')).toBe(true);
+    expect(await h.store.grants.find(grant.id)).toMatchObject({ status: 'revoked', statusReason: 'client_revoked', revokedAt: T0 + 5 });
+    expect(await h.store.tokens.findRefresh(sha256Hex(pair.refresh_token))).toMatchObject({ revokedAt: T0 + 5 });
+    expect(await h.store.tokens.findAccess(sha256Hex(pair.access_token))).toMatchObject({ revokedAt: T0 + 5 });
+    expect(await h.store.upstreamCredentials.find(grant.id)).toBeUndefined();
+    expect(h.ended).toEqual([grant.id]);
+    expect(h.upstreamRevoked).toEqual(['up-rt-1']);
+    expect((await h.events()).slice(-2).map((e) => [e.type, e.outcome, e.detail])).toEqual([
+      ['grant.revoked', 'success', { reason: 'client_revoked', actor: 'client:c_client' }],
+      ['upstream.revocation', 'success', expect.objectContaining({ result: 'revoked', token_type: 'refresh_token' })],
+    ]);
+    await expect(refresh(pair.refresh_token)).rejects.toThrow('the refresh token has been revoked');
+    expect(await h.service.revoke(grant.id, 'admin_revoked', 'admin')).toBe(false);
+  });
+
+  it('with the keychain vault, deletes the keychain entry too', async () => {
+    h = await createGrantHarness('keychain');
+    const { grant } = await firstPair();
+    expect(await h.service.revoke(grant.id, 'admin_revoked', 'admin')).toBe(true);
+    expect([...h.keychain.entries]).toEqual([]);
+    expect(h.upstreamRevoked).toEqual(['up-rt-1']);
+    expect((await h.events()).find((e) => e.type === 'grant.revoked')?.detail).toEqual({ reason: 'admin_revoked', actor: 'admin', keychain: 'deleted' });
+  });
+});
