@@ -11,7 +11,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { KeyholeConfig } from './config/schema.js';
 import type { Store } from './store/types.js';
-import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
 import { VaultCipher, type Keyring } from './store/crypto/vault-cipher.js';
 import { UpstreamVault } from './vault/upstream-vault.js';
 import { keychainService, KeytarSecretStore, type SecretStore } from './vault/secret-store.js';
@@ -101,7 +102,8 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
     throw new KeySourceError(`keys.source is "${config.keys.source}": load the keyring with loadKeyring(config) and pass it as the keyring option`);
   }
   const keyring = opts.keyring ?? keyringFromEnv();
-  const store = opts.store ?? openSqliteStore(config.storage.sqlite);
+  // storage.sqlite: openSqliteStore as before; storage.postgres: connect (a clear error when unreachable) and migrate.
+  const store = opts.store ?? (await openStore(config.storage, { onIdleError: (e) => logger.warn('keyhole.store', { error: e.message }) }));
   try {
     // Fail now, naming the counts, rather than request by request later.
     await assertKeyringCovers(store, keyring, keySourceFor(config).description);
@@ -111,7 +113,8 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   }
   const cipher = new VaultCipher(keyring);
   const keychain = opts.keychain ?? new KeytarSecretStore(keychainService.vault(config.instanceName));
-  const vault = new UpstreamVault({ store, cipher, backend: config.storage.vault, keychain });
+  // The vault's "sqlite" backend is "sealed in the store", whichever database that is (storage.vault "database").
+  const vault = new UpstreamVault({ store, cipher, backend: config.storage.vault === 'keychain' ? 'keychain' : 'sqlite', keychain });
   const log: LogSink = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   // One sink for events and the operator log. A config `logLevel` plugs in here.
   const logger = createLogger(log, { level: opts.logLevel ?? config.logLevel });
@@ -155,7 +158,9 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const circuitStates = () => Object.fromEntries(breakers.map(([name, b]) => [name, b.snapshot().state]));
   const auditLog = opts.auditLog ?? store.auditLog;
   const checks: ReadinessCheck[] = [
-    sqliteWritableCheck(store instanceof SqliteStore ? SqliteStore.connectionOf(store).name : config.storage.sqlite),
+    store instanceof PostgresStore
+      ? { name: 'database', check: () => store.pool.query('SELECT 1') } // the database answers a query
+      : sqliteWritableCheck(store instanceof SqliteStore ? SqliteStore.connectionOf(store).name : config.storage.sqlite ?? ':memory:'),
     { name: 'keyring', check: async () => keyring.keys.has(keyring.current) },
     ...(config.storage.vault === 'keychain' ? [{ name: 'keychain', check: () => vault.check() }] : []),
   ];
@@ -257,7 +262,7 @@ function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffe
 }
 
 /** Things worth a warning at startup (never a reason to refuse): unreadable ciphertexts, a half-done move or rotation. */
-async function vaultWarnings(store: Store, keyring: Keyring, backend: 'sqlite' | 'keychain'): Promise<string[]> {
+async function vaultWarnings(store: Store, keyring: Keyring, backend: KeyholeConfig['storage']['vault']): Promise<string[]> {
   const warnings: string[] = [];
   const usage = await sealedUsageByKid(store);
   const unreadable = usage.find((u) => u.kid === null);
@@ -267,7 +272,7 @@ async function vaultWarnings(store: Store, keyring: Keyring, backend: 'sqlite' |
   const where = await store.upstreamCredentials.countRefreshLocations();
   const elsewhere = backend === 'keychain' ? where.sqlite : where.keychain;
   if (elsewhere > 0) {
-    warnings.push(`storage.vault is "${backend}" but ${elsewhere} refresh tokens are in the ${backend === 'keychain' ? 'SQLite vault' : 'OS keychain'}; they keep working; move them with: keyhole vault migrate --to ${backend}`);
+    warnings.push(`storage.vault is "${backend}" but ${elsewhere} refresh tokens are in the ${backend === 'keychain' ? 'database vault' : 'OS keychain'}; they keep working; move them with: keyhole vault migrate --to ${backend === 'keychain' ? 'keychain' : 'sqlite'}`);
   }
   return warnings;
 }

@@ -10,7 +10,7 @@ export const checkCommand: Command = {
 
 Checks, one line each ("ok" or "FAIL"):
   config     the file parses and validates (every problem named by its field path)
-  storage    the directory of storage.sqlite exists and is writable
+  storage    the directory of storage.sqlite exists and is writable, or the storage.postgres database answers
   keyring    the master keyring loads from its source and opens every stored vault entry
   keychain   the OS keychain answers (only when storage.vault or keys.source is "keychain")
   upstream   each server's discovery document fetches (or its protected resource metadata, discovery "mcp")

@@ -8,7 +8,8 @@ import * as oauth from 'oauth4webapi';
 import type { KeyholeConfig } from '../config/schema.js';
 import { ConfigError, parseConfig, readConfigJson } from '../config/load-config.js';
 import { storagePathProblem } from '../config/storage-path.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
+import { describePostgresUrl, openPostgresPool } from '../store/postgres/pool.js';
 import { keySourceFor, loadKeyring } from '../vault/key-sources.js';
 import { assertKeyringCovers } from '../vault/key-rotation.js';
 import { keychainService, KeytarSecretStore, type SecretStore } from '../vault/secret-store.js';
@@ -65,8 +66,8 @@ async function keyringCheck(config: KeyholeConfig, env: NodeJS.ProcessEnv, dbUsa
   try {
     const keyring = await loadKeyring(config, { env, ...(keychain ? { secrets: keychain } : {}) });
     if (!dbUsable) return { name, ok: true, detail: `${keyring.keys.size} key(s) from ${source.description}; the stored entries were not checked (see storage)` };
-    if (!existsSync(config.storage.sqlite)) return { name, ok: true, detail: `${keyring.keys.size} key(s) from ${source.description}; no database yet` };
-    const store = openSqliteStore(config.storage.sqlite);
+    if (config.storage.sqlite !== undefined && !existsSync(config.storage.sqlite)) return { name, ok: true, detail: `${keyring.keys.size} key(s) from ${source.description}; no database yet` };
+    const store = await openStore(config.storage);
     try {
       await assertKeyringCovers(store, keyring, source.description);
     } finally {
@@ -75,6 +76,17 @@ async function keyringCheck(config: KeyholeConfig, env: NodeJS.ProcessEnv, dbUsa
     return { name, ok: true, detail: `${keyring.keys.size} key(s) from ${source.description} open every stored entry` };
   } catch (e) {
     return { name, ok: false, detail: reason(e) };
+  }
+}
+
+/** storage.sqlite: its directory is writable; storage.postgres: the database answers. Undefined when fine. */
+async function storageProblem(config: KeyholeConfig): Promise<string | undefined> {
+  if (config.storage.postgres === undefined) return storagePathProblem(config);
+  try {
+    await (await openPostgresPool(config.storage.postgres)).end();
+    return undefined;
+  } catch (e) {
+    return `storage.postgres: ${reason(e)}`;
   }
 }
 
@@ -98,8 +110,8 @@ export async function preflight(file: string, opts: PreflightOptions): Promise<C
     return e.problems.map((p) => ({ name: 'config', ok: false, detail: p }));
   }
   const results: CheckResult[] = [{ name: 'config', ok: true, detail: `${file} is valid (${Object.keys(config.servers).length} server(s))` }];
-  const storage = storagePathProblem(config);
-  results.push(storage ? { name: 'storage', ok: false, detail: storage } : { name: 'storage', ok: true, detail: `${config.storage.sqlite} is writable` });
+  const storage = await storageProblem(config);
+  results.push(storage ? { name: 'storage', ok: false, detail: storage } : { name: 'storage', ok: true, detail: config.storage.postgres !== undefined ? `${describePostgresUrl(config.storage.postgres)} answers` : `${config.storage.sqlite} is writable` });
   const keychain = await keychainCheck(config, opts.keychain);
   results.push(await keyringCheck(config, opts.env, !storage, opts.keychain));
   if (keychain) results.push(keychain);

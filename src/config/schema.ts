@@ -8,6 +8,7 @@ import { redirectUriProblem } from '../oauth/redirect-uri.js';
 import { parseCidr } from '../http/client-address.js';
 import { identityTokensSchema, upstreamCredentialSchema } from './upstream-credential-schema.js';
 import { limitsSchema, serverPolicyFields } from './policy-schema.js';
+import { storageSchema } from './storage-schema.js';
 import { alertsSchema, logLevelSchema, metricsSchema, retentionSchema, serverAuditSchema } from './observability-schema.js';
 
 const url = z.string().url();
@@ -169,10 +170,8 @@ export const configSchema = z.strictObject({
    * Empty (default): the TCP peer is the client. src/http/client-address.ts.
    */
   trustProxy: z.array(z.string().refine((s) => parseCidr(s) !== undefined, 'must be an IP address or CIDR, e.g. "10.0.0.0/8"')).default([]),
-  storage: z.strictObject({
-    sqlite: z.string().min(1).default('./keyhole.db'),
-    vault: z.enum(['sqlite', 'keychain']).default('sqlite'),
-  }).default({ sqlite: './keyhole.db', vault: 'sqlite' }),
+  /** `sqlite` or `postgres`, and where refresh tokens go (`vault`): ./storage-schema.ts. */
+  storage: storageSchema,
   /**
    * Names this keyhole in the OS keychain: refresh tokens under service `mcp-keyhole/<instanceName>` (account = grant
    * id), a keychain-held master keyring under `mcp-keyhole/<instanceName>/keys`. Give each keyhole on a machine its own.

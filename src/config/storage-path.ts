@@ -8,6 +8,7 @@ import type { KeyholeConfig } from './schema.js';
 
 /** Why keyhole cannot create or write `storage.sqlite`, naming the field and the directory; undefined when it can. */
 export function storagePathProblem(config: Pick<KeyholeConfig, 'storage'>): string | undefined {
+  if (config.storage.sqlite === undefined) return undefined; // storage.postgres: no file
   const file = resolve(config.storage.sqlite);
   const dir = dirname(file);
   if (!existsSync(dir)) return `storage.sqlite: the directory ${dir} does not exist (create it, or change storage.sqlite)`;

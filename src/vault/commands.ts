@@ -4,7 +4,7 @@
  * They work on the database directly: run them with keyhole stopped (see docs/vault-and-keys.md).
  */
 import type { KeyholeConfig } from '../config/schema.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import { VaultCipher, type Keyring } from '../store/crypto/vault-cipher.js';
 import type { Store } from '../store/types.js';
 import { VaultCommandError, VaultSetupError } from './errors.js';
@@ -38,8 +38,8 @@ function vaultSecrets(config: KeyholeConfig, io: CommandIo): SecretStore {
   return io.secrets?.vault ?? new KeytarSecretStore(keychainService.vault(config.instanceName));
 }
 
-function withStore<T>(config: KeyholeConfig, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = openSqliteStore(config.storage.sqlite);
+async function withStore<T>(config: KeyholeConfig, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config.storage);
   return fn(store).finally(async () => await store.close());
 }
 
@@ -204,7 +204,8 @@ export async function vaultMigrate(config: KeyholeConfig, io: CommandIo, to: 'sq
     const after = await store.upstreamCredentials.countRefreshLocations();
     io.out(`done: moved ${result.moved}, ${result.skipped} changed meanwhile, ${result.orphansRemoved} unused keychain entries removed; now ${after.sqlite} in SQLite, ${after.keychain} in the OS keychain`);
     for (const f of result.failed.slice(0, 20)) io.err(`  ${f.grantId}: ${f.error}`);
-    if (config.storage.vault !== to) io.out(`set "storage": {"vault": "${to}"} in the config before starting keyhole again (new refresh tokens go where storage.vault says)`);
+    const vault = to === 'keychain' ? 'keychain' : 'database'; // `--to sqlite`: sealed in the database
+    if (config.storage.vault !== vault) io.out(`set "storage": {"vault": "${vault}"} in the config before starting keyhole again (new refresh tokens go where storage.vault says)`);
     return result.failed.length > 0 ? 1 : 0;
   });
 }

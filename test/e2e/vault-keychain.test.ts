@@ -131,7 +131,7 @@ describeKeychain('keychain vault end to end (real gnome-keyring)', () => {
       }
     }
     async function restart(vault: 'sqlite' | 'keychain'): Promise<void> {
-      const config: KeyholeConfig = { ...stack.config, storage: { ...stack.config.storage, vault } };
+      const config: KeyholeConfig = { ...stack.config, storage: { ...stack.config.storage, vault: vault === 'keychain' ? 'keychain' : 'database' } };
       running = await createKeyhole({ config, keyring, log: (l) => stack.logs.push(l) });
       await running.listen();
     }

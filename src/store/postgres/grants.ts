@@ -1,0 +1,132 @@
+/**
+ * PostgreSQL grants repository over `grants` (./migrations.ts; documented in ../repositories/grants.ts).
+ *
+ * Revoking runs in one transaction, statement by statement: the grant row is updated first (taking its row lock),
+ * then its tokens, codes and upstream credential. A concurrent `upstreamCredentials.put` locks the grant row FOR SHARE
+ * (./upstream-credentials.ts), so either it waits for the revocation to commit and then stores nothing, or the
+ * revocation waits for it and then deletes what it stored: a late refresh cannot bring a credential back.
+ */
+import type { ClientGrantStats, GrantFilter, GrantRecord, GrantRepository, GrantStatus } from '../types.js';
+import { dynamicStatement, statement, type Executor, type Params } from './executor.js';
+import { equalsWhere, joinScopes, pageOf, splitScopes, whereOf } from './values.js';
+
+interface GrantRow {
+  id: string;
+  client_id: string;
+  server: string;
+  subject: string;
+  subject_name: string | null;
+  scopes: string;
+  status: GrantStatus;
+  status_reason: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+function grantFromRow(r: GrantRow): GrantRecord {
+  return {
+    id: r.id,
+    clientId: r.client_id,
+    server: r.server,
+    subject: r.subject,
+    subjectName: r.subject_name,
+    scopes: splitScopes(r.scopes),
+    status: r.status,
+    statusReason: r.status_reason,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+function grantWhere(filter: GrantFilter): { where: string; params: Params } {
+  const { clauses, params } = equalsWhere({ client_id: filter.clientId, server: filter.server, subject: filter.subject, status: filter.status });
+  return { where: whereOf(clauses), params };
+}
+
+const S = {
+  insert: statement('grants.insert', `INSERT INTO grants
+    (id, client_id, server, subject, subject_name, scopes, status, status_reason, created_at, last_used_at, revoked_at)
+    VALUES (@id, @clientId, @server, @subject, @subjectName, @scopes, @status, @statusReason, @createdAt, @lastUsedAt, @revokedAt)`),
+  get: statement<GrantRow>('grants.get', 'SELECT * FROM grants WHERE id = @id'),
+  findActive: statement<GrantRow>('grants.find-active', `SELECT * FROM grants
+    WHERE client_id = @clientId AND server = @server AND subject = @subject AND status = 'active'
+    ORDER BY created_at DESC, seq DESC LIMIT 1`),
+  updateScopes: statement('grants.update-scopes', 'UPDATE grants SET scopes = @scopes WHERE id = @id'),
+  touch: statement('grants.touch', 'UPDATE grants SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)'),
+  revokeRow: statement('grants.revoke', `UPDATE grants SET status = 'revoked', status_reason = @reason, revoked_at = @at
+    WHERE id = @id AND status = 'active'`),
+  revokeAccess: statement('grants.revoke-access', 'UPDATE access_tokens SET revoked_at = @at WHERE grant_id = @id AND revoked_at IS NULL'),
+  revokeRefresh: statement('grants.revoke-refresh', 'UPDATE refresh_tokens SET revoked_at = @at WHERE grant_id = @id AND revoked_at IS NULL'),
+  useCodes: statement('grants.use-codes', 'UPDATE codes SET used_at = @at WHERE grant_id = @id AND used_at IS NULL'),
+  deleteCredential: statement('grants.delete-credential', 'DELETE FROM upstream_credentials WHERE grant_id = @id'),
+  stats: statement<{ client_id: string; n: number; active: number; last_used: number | null }>('grants.stats', `SELECT client_id,
+    count(*) AS n, count(*) FILTER (WHERE status = 'active') AS active, max(last_used_at) AS last_used
+    FROM grants GROUP BY client_id ORDER BY client_id`),
+};
+
+export class PostgresGrants implements GrantRepository {
+  constructor(private readonly ex: Executor) {}
+
+  async create(g: GrantRecord): Promise<void> {
+    await this.ex.run(S.insert, {
+      id: g.id,
+      clientId: g.clientId,
+      server: g.server,
+      subject: g.subject,
+      subjectName: g.subjectName,
+      scopes: joinScopes(g.scopes),
+      status: g.status,
+      statusReason: g.statusReason,
+      createdAt: g.createdAt,
+      lastUsedAt: g.lastUsedAt,
+      revokedAt: g.revokedAt,
+    });
+  }
+
+  async find(id: string): Promise<GrantRecord | undefined> {
+    const row = await this.ex.one(S.get, { id });
+    return row && grantFromRow(row);
+  }
+
+  async findActive(clientId: string, server: string, subject: string): Promise<GrantRecord | undefined> {
+    const row = await this.ex.one(S.findActive, { clientId, server, subject });
+    return row && grantFromRow(row);
+  }
+
+  async updateScopes(id: string, scopes: string[]): Promise<void> {
+    await this.ex.run(S.updateScopes, { id, scopes: joinScopes(scopes) });
+  }
+
+  async touch(id: string, at: number): Promise<void> {
+    await this.ex.run(S.touch, { id, at });
+  }
+
+  async revoke(id: string, reason: string, at: number): Promise<boolean> {
+    return this.ex.atomic(async (tx) => {
+      if ((await tx.run(S.revokeRow, { id, reason, at })) === 0) return false; // unknown or already revoked
+      await tx.run(S.revokeAccess, { id, at });
+      await tx.run(S.revokeRefresh, { id, at });
+      await tx.run(S.useCodes, { id, at });
+      await tx.run(S.deleteCredential, { id });
+      return true;
+    });
+  }
+
+  /** Newest first (created_at, then insertion order). */
+  async list(filter: GrantFilter): Promise<GrantRecord[]> {
+    const { where, params } = grantWhere(filter);
+    const sql = `SELECT * FROM grants ${where} ORDER BY created_at DESC, seq DESC LIMIT @limit OFFSET @offset`;
+    return (await this.ex.rows(dynamicStatement<GrantRow>('grants.list', sql), { ...params, ...pageOf(filter) })).map(grantFromRow);
+  }
+
+  async count(filter: GrantFilter): Promise<number> {
+    const { where, params } = grantWhere(filter);
+    return (await this.ex.one(dynamicStatement<{ n: number }>('grants.count', `SELECT count(*) AS n FROM grants ${where}`), params))?.n ?? 0;
+  }
+
+  async statsByClient(): Promise<ClientGrantStats[]> {
+    return (await this.ex.rows(S.stats)).map((r) => ({ clientId: r.client_id, grantCount: r.n, activeGrantCount: r.active, lastUsedAt: r.last_used }));
+  }
+}

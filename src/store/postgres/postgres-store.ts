@@ -1,0 +1,115 @@
+/**
+ * The PostgreSQL implementation of the store (node-postgres): one repository per aggregate (./clients.ts, ./grants.ts,
+ * …) over a small pool (./pool.ts), the schema migrated at open under an advisory lock (./migrations.ts). Semantics
+ * are pinned by the same contract suite as SQLite's (test/unit/store/store-contract.ts).
+ *
+ * Transactions: `transaction(fn)` checks out one pooled connection, runs BEGIN, passes `fn` a transaction-scoped store
+ * whose every statement runs on that connection, and COMMITs when `fn` resolves (ROLLBACK when it rejects). The outer
+ * store keeps using the pool meanwhile: its operations run on other connections, never join the open transaction and
+ * do not see its uncommitted rows (READ COMMITTED). A transaction-scoped store kept after its transaction throws.
+ *
+ * Not here (issue 12, later parts): a cache of access-token lookups (it would need cross-instance invalidation,
+ * LISTEN/NOTIFY; every lookup is a primary-key query instead), cross-instance single-flight of upstream refreshes.
+ */
+import type pg from 'pg';
+import type { Store } from '../types.js';
+import { PostgresApprovedTools } from './approved-tools.js';
+import { PostgresAuditLog } from './audit-log.js';
+import { PostgresClients, PostgresDcrRegistrations } from './clients.js';
+import { PostgresEvents } from './events.js';
+import { PoolExecutor, inTransaction, type Executor } from './executor.js';
+import { PostgresGrants } from './grants.js';
+import { migratePostgres } from './migrations.js';
+import { PostgresPending } from './pending.js';
+import { openPostgresPool, type PostgresPoolOptions } from './pool.js';
+import { PostgresSealedSecrets } from './sealed-secrets.js';
+import { PostgresSigningKeys } from './signing-keys.js';
+import { PostgresTokens } from './tokens.js';
+import { PostgresUpstreamCredentials } from './upstream-credentials.js';
+import { PostgresUpstreamRegistrations } from './upstream-registrations.js';
+import { PostgresVaultEntries } from './vault-entries.js';
+
+/** The repositories of the store interface over one executor. */
+function repositories(ex: Executor): Omit<Store, 'transaction' | 'close'> {
+  return {
+    clients: new PostgresClients(ex),
+    dcrRegistrations: new PostgresDcrRegistrations(ex),
+    pending: new PostgresPending(ex),
+    grants: new PostgresGrants(ex),
+    tokens: new PostgresTokens(ex),
+    upstreamCredentials: new PostgresUpstreamCredentials(ex),
+    vaultEntries: new PostgresVaultEntries(ex),
+    events: new PostgresEvents(ex),
+    upstreamRegistrations: new PostgresUpstreamRegistrations(ex),
+    signingKeys: new PostgresSigningKeys(ex),
+    sealedSecrets: new PostgresSealedSecrets(ex),
+    approvedTools: new PostgresApprovedTools(ex),
+    auditLog: new PostgresAuditLog(ex),
+  };
+}
+
+export class PostgresStore implements Store {
+  readonly clients;
+  readonly dcrRegistrations;
+  readonly pending;
+  readonly grants;
+  readonly tokens;
+  readonly upstreamCredentials;
+  readonly vaultEntries;
+  readonly events;
+  readonly upstreamRegistrations;
+  readonly signingKeys;
+  readonly sealedSecrets;
+  readonly approvedTools;
+  readonly auditLog;
+  #closed: Promise<void> | undefined;
+
+  constructor(readonly pool: pg.Pool) {
+    const r = repositories(new PoolExecutor(pool));
+    this.clients = r.clients;
+    this.dcrRegistrations = r.dcrRegistrations;
+    this.pending = r.pending;
+    this.grants = r.grants;
+    this.tokens = r.tokens;
+    this.upstreamCredentials = r.upstreamCredentials;
+    this.vaultEntries = r.vaultEntries;
+    this.events = r.events;
+    this.upstreamRegistrations = r.upstreamRegistrations;
+    this.signingKeys = r.signingKeys;
+    this.sealedSecrets = r.sealedSecrets;
+    this.approvedTools = r.approvedTools;
+    this.auditLog = r.auditLog;
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return inTransaction(await this.pool.connect(), (ex) => {
+      const tx: Store = {
+        ...repositories(ex),
+        transaction: (inner) => inner(tx), // nested: the same transaction
+        close: () => Promise.reject(new Error('close the store, not its transaction')),
+      };
+      return fn(tx);
+    });
+  }
+
+  /** Ends the pool (idempotent); waits for checked-out connections to be released. */
+  close(): Promise<void> {
+    this.#closed ??= this.pool.end();
+    return this.#closed;
+  }
+}
+
+/**
+ * Connects to the PostgreSQL database at `url` (a clear PostgresConnectError when it cannot), applies the migrations
+ * it has not seen (under an advisory lock: instances starting at once are safe) and returns the store.
+ */
+export async function createPostgresStore(url: string, options: PostgresPoolOptions = {}): Promise<PostgresStore> {
+  const pool = await openPostgresPool(url, options);
+  try {
+    await migratePostgres(pool);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  return new PostgresStore(pool);
+}

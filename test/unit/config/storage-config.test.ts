@@ -1,0 +1,52 @@
+/** The `storage` block (src/config/storage-schema.ts): SQLite or PostgreSQL, exactly one; `vault` "database" | "keychain". */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../../src/config/load-config.js';
+
+const server = { upstream: 'http://127.0.0.1:3/mcp', oauth: { issuer: 'http://127.0.0.1:2', clientId: 'k', clientSecret: 'x' } };
+const base = { publicUrl: 'http://127.0.0.1:1', servers: { demo: server } };
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config storage', () => {
+  it('defaults to SQLite at ./keyhole.db with the refresh tokens sealed in the database', () => {
+    expect(parseConfig(base, {}).storage).toEqual({ sqlite: './keyhole.db', vault: 'database' });
+    expect(parseConfig({ ...base, storage: {} }, {}).storage).toEqual({ sqlite: './keyhole.db', vault: 'database' });
+    expect(parseConfig({ ...base, storage: { sqlite: '/var/lib/keyhole/k.db', vault: 'keychain' } }, {}).storage).toEqual({ sqlite: '/var/lib/keyhole/k.db', vault: 'keychain' });
+  });
+
+  it('takes a PostgreSQL URL from the environment (and no SQLite file then)', () => {
+    const url = 'postgres://keyhole:pw@db.internal:5432/keyhole';
+    expect(parseConfig({ ...base, storage: { postgres: '${DATABASE_URL}' } }, { DATABASE_URL: url }).storage).toEqual({ postgres: url, vault: 'database' });
+    expect(parseConfig({ ...base, storage: { postgres: 'postgresql://k@127.0.0.1/k?sslmode=require' } }, {}).storage.postgres).toBe('postgresql://k@127.0.0.1/k?sslmode=require');
+  });
+
+  it('keeps "sqlite" as an alias of "database" for storage.vault', () => {
+    expect(parseConfig({ ...base, storage: { sqlite: './k.db', vault: 'sqlite' } }, {}).storage.vault).toBe('database');
+    expect(parseConfig({ ...base, storage: { postgres: 'postgres://k@h/k', vault: 'sqlite' } }, {}).storage.vault).toBe('database');
+  });
+
+  it('refuses both storage.sqlite and storage.postgres', () => {
+    expect(problems(() => parseConfig({ ...base, storage: { sqlite: './k.db', postgres: 'postgres://k@h/k' } }, {}))).toEqual([
+      expect.stringMatching(/^storage: .*give either storage\.sqlite or storage\.postgres, not both/),
+    ]);
+  });
+
+  it('refuses a storage.postgres that is not a PostgreSQL URL, and an unknown vault', () => {
+    expect(problems(() => parseConfig({ ...base, storage: { postgres: 'mysql://k@h/k' } }, {}))).toEqual([
+      expect.stringMatching(/^storage\.postgres: .*must be a PostgreSQL URL/),
+    ]);
+    expect(problems(() => parseConfig({ ...base, storage: { vault: 'disk' } }, {}))).toEqual([expect.stringMatching(/^storage\.vault: /)]);
+  });
+
+  it('names a missing DATABASE_URL', () => {
+    expect(problems(() => parseConfig({ ...base, storage: { postgres: '${DATABASE_URL}' } }, {})).join('\n')).toMatch(/DATABASE_URL/);
+  });
+});
