@@ -13,7 +13,7 @@ interface AuditRow {
   seq: number; id: string; at_ms: number; person: string | null; subject: string | null; client_id: string | null; server: string;
   grant_id: string | null; method: string | null; tool: string | null; outcome: string; http_status: number; rpc_error_code: number | null;
   denial_reason: string | null; ttfb_ms: number | null; total_ms: number; request_bytes: number; response_bytes: number; request_id: string;
-  arguments: unknown;
+  arguments: unknown; redactions: unknown;
 }
 
 /** Filter field → column; every value is bound, never spliced into the SQL. */
@@ -40,14 +40,15 @@ function toRecord(r: AuditRow): AuditLogRecord {
     responseBytes: r.response_bytes, requestId: r.request_id,
   };
   if (r.arguments !== null) rec.arguments = typeof r.arguments === 'string' ? (JSON.parse(r.arguments) as unknown) : r.arguments;
+  if (r.redactions !== null) rec.redactions = (typeof r.redactions === 'string' ? JSON.parse(r.redactions) : r.redactions) as Record<string, number>;
   return rec;
 }
 
 const S = {
   insert: statement('audit.insert', `INSERT INTO audit_log (id, at_ms, person, subject, client_id, server, grant_id, method, tool, outcome,
-    http_status, rpc_error_code, denial_reason, ttfb_ms, total_ms, request_bytes, response_bytes, request_id, arguments)
+    http_status, rpc_error_code, denial_reason, ttfb_ms, total_ms, request_bytes, response_bytes, request_id, arguments, redactions)
     VALUES (@id, @atMs, @person, @subject, @clientId, @server, @grantId, @method, @tool, @outcome, @httpStatus, @rpcErrorCode,
-    @denialReason, @ttfbMs, @totalMs, @requestBytes, @responseBytes, @requestId, @arguments)`),
+    @denialReason, @ttfbMs, @totalMs, @requestBytes, @responseBytes, @requestId, @arguments, @redactions)`),
   purge: statement('audit.purge', 'DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at_ms < @before ORDER BY at_ms LIMIT @limit)'),
   toolRows: statement<{ tool: string; outcome: string; total_ms: number }>('audit.tool-rows', `SELECT tool, outcome, total_ms FROM audit_log
     WHERE server = @server AND at_ms >= @since AND method = 'tools/call' AND tool IS NOT NULL ORDER BY tool, total_ms LIMIT 200000`),
@@ -69,6 +70,7 @@ export class PostgresAuditLog implements AuditLogRepository {
           method: r.method, tool: r.tool, outcome: r.outcome, httpStatus: r.httpStatus, rpcErrorCode: r.rpcErrorCode, denialReason: r.denialReason,
           ttfbMs: r.durationMsToFirstByte, totalMs: r.durationMsTotal, requestBytes: r.requestBytes, responseBytes: r.responseBytes,
           requestId: r.requestId, arguments: r.arguments === undefined ? null : JSON.stringify(r.arguments),
+          redactions: r.redactions && Object.keys(r.redactions).length > 0 ? JSON.stringify(r.redactions) : null,
         });
       }
     });

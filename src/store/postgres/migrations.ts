@@ -228,7 +228,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     person text, subject text, client_id text, server text NOT NULL, grant_id text, method text, tool text,
     outcome text NOT NULL, http_status integer NOT NULL, rpc_error_code integer, denial_reason text,
     ttfb_ms bigint, total_ms bigint NOT NULL, request_bytes bigint NOT NULL, response_bytes bigint NOT NULL,
-    request_id text NOT NULL, arguments json
+    request_id text NOT NULL, arguments json, redactions json
   );
   CREATE INDEX idx_audit_at ON audit_log (at_ms); CREATE INDEX idx_audit_server_at ON audit_log (server, at_ms);
   CREATE INDEX idx_audit_subject ON audit_log (subject, seq); CREATE INDEX idx_audit_tool ON audit_log (tool, seq);
