@@ -8,41 +8,8 @@ import {
   type AuditFilter, type AuditLogRecord, type AuditLogRepository, type AuditPage, type GrantStatusCount, type ToolStat,
 } from '../repositories/audit-log.js';
 import { dynamicStatement, statement, type Executor, type Params } from './executor.js';
+import { toRecord, whereOf, type AuditRow } from '../rows/audit-rows.js';
 
-interface AuditRow {
-  seq: number; id: string; at_ms: number; person: string | null; subject: string | null; client_id: string | null; server: string;
-  grant_id: string | null; method: string | null; tool: string | null; outcome: string; http_status: number; rpc_error_code: number | null;
-  denial_reason: string | null; ttfb_ms: number | null; total_ms: number; request_bytes: number; response_bytes: number; request_id: string;
-  arguments: unknown; redactions: unknown;
-}
-
-/** Filter field → column; every value is bound, never spliced into the SQL. */
-const EQUALS: ReadonlyArray<[keyof AuditFilter, string]> = [
-  ['person', 'person'], ['subject', 'subject'], ['clientId', 'client_id'], ['server', 'server'], ['tool', 'tool'], ['outcome', 'outcome'], ['grantId', 'grant_id'],
-];
-
-function whereOf(filter: AuditFilter, params: Params): string[] {
-  const where: string[] = [];
-  for (const [field, column] of EQUALS) {
-    const v = filter[field];
-    if (v !== undefined) { where.push(`${column} = @${field}`); params[field] = v; }
-  }
-  if (filter.since !== undefined) { where.push('at_ms >= @since'); params.since = filter.since; }
-  if (filter.until !== undefined) { where.push('at_ms < @until'); params.until = filter.until; }
-  return where;
-}
-
-function toRecord(r: AuditRow): AuditLogRecord {
-  const rec: AuditLogRecord = {
-    id: r.id, at: new Date(r.at_ms).toISOString(), person: r.person, subject: r.subject, clientId: r.client_id, server: r.server,
-    grantId: r.grant_id, method: r.method, tool: r.tool, outcome: r.outcome, httpStatus: r.http_status, rpcErrorCode: r.rpc_error_code,
-    denialReason: r.denial_reason, durationMsToFirstByte: r.ttfb_ms, durationMsTotal: r.total_ms, requestBytes: r.request_bytes,
-    responseBytes: r.response_bytes, requestId: r.request_id,
-  };
-  if (r.arguments !== null) rec.arguments = typeof r.arguments === 'string' ? (JSON.parse(r.arguments) as unknown) : r.arguments;
-  if (r.redactions !== null) rec.redactions = (typeof r.redactions === 'string' ? JSON.parse(r.redactions) : r.redactions) as Record<string, number>;
-  return rec;
-}
 
 const S = {
   insert: statement('audit.insert', `INSERT INTO audit_log (id, at_ms, person, subject, client_id, server, grant_id, method, tool, outcome,
