@@ -6,39 +6,11 @@
  * (./upstream-credentials.ts), so either it waits for the revocation to commit and then stores nothing, or the
  * revocation waits for it and then deletes what it stored: a late refresh cannot bring a credential back.
  */
-import type { ClientGrantStats, GrantFilter, GrantRecord, GrantRepository, GrantStatus } from '../types.js';
+import type { ClientGrantStats, GrantFilter, GrantRecord, GrantRepository } from '../types.js';
 import { dynamicStatement, statement, type Executor, type Params } from './executor.js';
-import { equalsWhere, joinScopes, pageOf, splitScopes, whereOf } from './values.js';
+import { equalsWhere, joinScopes, pageOf, whereOf } from './values.js';
+import { grantFromRow, type GrantRow } from '../rows/grant-rows.js';
 
-interface GrantRow {
-  id: string;
-  client_id: string;
-  server: string;
-  subject: string;
-  subject_name: string | null;
-  scopes: string;
-  status: GrantStatus;
-  status_reason: string | null;
-  created_at: number;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-function grantFromRow(r: GrantRow): GrantRecord {
-  return {
-    id: r.id,
-    clientId: r.client_id,
-    server: r.server,
-    subject: r.subject,
-    subjectName: r.subject_name,
-    scopes: splitScopes(r.scopes),
-    status: r.status,
-    statusReason: r.status_reason,
-    createdAt: r.created_at,
-    lastUsedAt: r.last_used_at,
-    revokedAt: r.revoked_at,
-  };
-}
 
 function grantWhere(filter: GrantFilter): { where: string; params: Params } {
   const { clauses, params } = equalsWhere({ client_id: filter.clientId, server: filter.server, subject: filter.subject, status: filter.status });

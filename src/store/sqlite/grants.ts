@@ -2,40 +2,12 @@
  * SQLite grants repository over `grants` (./migrations.ts). Revoking a grant also revokes its codes and tokens and
  * deletes its upstream credential, in one transaction, through the lookup cache's `revoking`.
  */
-import type { ClientGrantStats, GrantFilter, GrantRecord, GrantRepository, GrantStatus } from '../types.js';
+import type { ClientGrantStats, GrantFilter, GrantRecord, GrantRepository } from '../types.js';
 import type { Synchronous } from './async-repositories.js';
 import type { CachedTokenLookup } from './cached-token-lookup.js';
-import { equalsWhere, joinScopes, pageOf, preparer, splitScopes, whereOf, type Params, type SqliteContext } from './shared.js';
+import { equalsWhere, joinScopes, pageOf, preparer, whereOf, type Params, type SqliteContext } from './shared.js';
+import { grantFromRow, type GrantRow } from '../rows/grant-rows.js';
 
-interface GrantRow {
-  id: string;
-  client_id: string;
-  server: string;
-  subject: string;
-  subject_name: string | null;
-  scopes: string;
-  status: GrantStatus;
-  status_reason: string | null;
-  created_at: number;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-function grantFromRow(r: GrantRow): GrantRecord {
-  return {
-    id: r.id,
-    clientId: r.client_id,
-    server: r.server,
-    subject: r.subject,
-    subjectName: r.subject_name,
-    scopes: splitScopes(r.scopes),
-    status: r.status,
-    statusReason: r.status_reason,
-    createdAt: r.created_at,
-    lastUsedAt: r.last_used_at,
-    revokedAt: r.revoked_at,
-  };
-}
 
 function grantWhere(filter: GrantFilter): { where: string; params: Params } {
   const { clauses, params } = equalsWhere({ client_id: filter.clientId, server: filter.server, subject: filter.subject, status: filter.status });
