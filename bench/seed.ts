@@ -119,7 +119,7 @@ export async function seedStore(store: Store, spec: SeedSpec): Promise<SeedResul
       const grantId = ids.grantId(i);
       await tx.grants.create({
         id: grantId, clientId: ids.clientId, server: ids.server, subject: `user-${i}`, subjectName: null, scopes,
-        status: 'active', statusReason: null, createdAt: now, lastUsedAt: null, revokedAt: null,
+        status: 'active', statusReason: null, createdAt: now, lastUsedAt: null, revokedAt: null, person: null,
       });
       await tx.tokens.createAccess({
         hash: sha256Hex(ids.accessToken(i)), grantId, familyId: ids.familyId(i), clientId: ids.clientId, resource, scopes,

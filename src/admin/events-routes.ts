@@ -27,6 +27,7 @@ export function eventJson(e: EventRecord) {
     client_id: e.clientId,
     server: e.server,
     subject: e.subject,
+    person_id: e.personId ?? null,
     detail: e.detail,
   };
 }

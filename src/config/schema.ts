@@ -10,6 +10,7 @@ import { identityTokensSchema, upstreamCredentialSchema } from './upstream-crede
 import { limitsSchema, serverPolicyFields } from './policy-schema.js';
 import { storageSchema } from './storage-schema.js';
 import { alertsSchema, logLevelSchema, metricsSchema, retentionSchema, serverAuditSchema } from './observability-schema.js';
+import { identitySchema, scopeGroupsSchema, serverAccessSchema } from './identity-schema.js';
 
 const url = z.string().url();
 const httpUrl = url.refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
@@ -22,6 +23,8 @@ export const scopeDefinitionSchema = z.strictObject({
   description: z.string().min(1),
   upstreamScopes: z.array(z.string().min(1)).default([]),
   tools: z.array(z.string().min(1)).default([]),
+  /** Only members of one of these groups may be granted this scope (needs `identity`; ./identity-schema.ts). */
+  groups: scopeGroupsSchema.optional(),
 });
 
 export const upstreamOAuthSchema = z
@@ -77,6 +80,8 @@ export const serverSchema = z.strictObject({
   ...serverPolicyFields,
   /** Audit of this server's calls (issue 14): `{"arguments": "none" | "redacted"}`. */
   audit: serverAuditSchema.default({ arguments: 'none' }),
+  /** Which groups may use this server: `{"groups": [...]}` (needs `identity`; ./identity-schema.ts). */
+  access: serverAccessSchema.optional(),
 }).refine((s) => !(s.credential && s.oauth.discovery === 'mcp'), {
   message: 'an identity-jwt or static credential needs "oauth" to be the identity provider, not "discovery": "mcp"',
   path: ['credential'],
@@ -221,6 +226,17 @@ export const configSchema = z.strictObject({
   alerts: alertsSchema.optional(),
   /** How long audit records, events and expired tokens are kept. */
   retention: retentionSchema.default(retentionSchema.parse({})),
+  /** Organization sign-in before consent, group policy, offboarding (./identity-schema.ts); absent: off. */
+  identity: identitySchema.optional(),
+}).superRefine((c, ctx) => {
+  // Group rules without an IdP to say who is in which group would silently allow (or refuse) everyone.
+  if (c.identity) return;
+  for (const [name, server] of Object.entries(c.servers)) {
+    if (server.access) ctx.addIssue({ code: 'custom', path: ['servers', name, 'access'], message: 'needs the top-level "identity" block (who is in which group)' });
+    for (const [scope, def] of Object.entries(server.scopes ?? {})) {
+      if (def.groups) ctx.addIssue({ code: 'custom', path: ['servers', name, 'scopes', scope, 'groups'], message: 'needs the top-level "identity" block (who is in which group)' });
+    }
+  }
 });
 
 export type KeyholeConfig = z.infer<typeof configSchema>;

@@ -32,5 +32,12 @@ export const EVENT_TYPES = [
   'alert.raised',
   'retention.purged',
   'tools.changed',
+  // issue 13, people: a person signed in through the organization's IdP; was refused (offboarded, outside a group,
+  // IdP error), with `detail.reason`; was offboarded (`detail.via` admin | scim | idp, `detail.actor`, revoked grant
+  // ids); was reinstated. Person id in the event's `personId`, never an IdP token.
+  'person.signed_in',
+  'person.refused',
+  'person.offboarded',
+  'person.reinstated',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -13,13 +13,15 @@ export interface EventInput {
   clientId?: string | null;
   server?: string | null;
   subject?: string | null;
+  /** The person the event is about (issue 13). */
+  personId?: string | null;
   detail?: Record<string, unknown>;
 }
 
 export type LogSink = (line: string) => void;
 
 /** keyhole's token prefixes, and JWT-looking strings: never allowed in an event. */
-const SECRET_LIKE = /kh_(?:at|rt|code|cs)_[A-Za-z0-9_-]{8,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
+const SECRET_LIKE = /kh_(?:at|rt|code|cs|ps)_[A-Za-z0-9_-]{8,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 
 function redact(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(SECRET_LIKE, '[redacted]');
@@ -49,6 +51,7 @@ export class EventRecorder {
       clientId: e.clientId ?? null,
       server: e.server ?? null,
       subject: e.subject ?? null,
+      ...(e.personId ? { personId: e.personId } : {}),
       outcome: e.outcome ?? 'success',
       detail,
     };

@@ -8,8 +8,9 @@
  * (a grant without credentials cannot exist). The secrets are sealed before the transaction opens (async crypto);
  * with the keychain vault the refresh token's entry is written before it and put back when the transaction fails.
  * A grant revoked between the lookup and the transaction makes the whole step start again (at most 3 times).
+ * With `identity` on, the grant records its person (id + sign-in snapshot) and is only ever widened for the same person.
  */
-import type { GrantRecord, Store, ClientAuthorizationRequest, UpstreamCredential } from '../store/types.js';
+import type { GrantPerson, GrantRecord, Store, ClientAuthorizationRequest, UpstreamCredential } from '../store/types.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { PreparedSecrets, UpstreamVault } from '../vault/upstream-vault.js';
 import type { UpstreamAuthorization } from '../upstream/oauth-client.js';
@@ -28,6 +29,8 @@ export interface AuthorizationToComplete {
   upstream: UpstreamAuthorization;
   /** Upstream scopes asked for (stored when the upstream does not report its own). */
   upstreamScopes: string[];
+  /** The signed-in person (issue 13): recorded on a new grant; null or absent without `identity`. */
+  person?: GrantPerson | null;
 }
 
 export interface CompletedAuthorization {
@@ -42,6 +45,11 @@ export interface CompleteAuthorizationDeps {
   vault: Pick<UpstreamVault, 'prepare'>;
   events: Pick<EventRecorder, 'record'>;
   clock: () => number;
+}
+
+/** The person is offboarded (or unknown): no grant is completed for them (checked inside the grant's transaction). */
+export class PersonNotActiveError extends Error {
+  override name = 'PersonNotActiveError';
 }
 
 /** Thrown inside the transaction when the grant chosen before it has ended meanwhile: start again. */
@@ -68,10 +76,13 @@ async function attemptOnce(deps: CompleteAuthorizationDeps, a: AuthorizationToCo
   const secrets: PreparedSecrets = await vault.prepare(grantId, upstreamSecrets(auth, previous, a.upstreamScopes, now), previous);
   const code = randomToken('kh_code_');
   const familyId = randomId('f');
-  const base = { clientId: req.clientId, server: req.server, subject: auth.subject };
+  const person = a.person ?? null;
+  const base = { clientId: req.clientId, server: req.server, subject: auth.subject, personId: person?.id ?? null };
   let result: CompletedAuthorization;
   try {
     result = await store.transaction(async (tx) => {
+      // Holds the person row (PostgreSQL FOR SHARE) so that an offboarding waits for this grant, then revokes it.
+      if (person && !(await tx.people.lockActive(person.id))) throw new PersonNotActiveError();
       let grant: GrantRecord;
       if (existing) {
         const current = await tx.grants.find(existing.id);
@@ -83,7 +94,7 @@ async function attemptOnce(deps: CompleteAuthorizationDeps, a: AuthorizationToCo
       } else {
         grant = {
           id: grantId, clientId: req.clientId, server: req.server, subject: auth.subject, subjectName: auth.subjectName,
-          scopes: req.scopes, status: 'active', statusReason: null, createdAt: now, lastUsedAt: null, revokedAt: null,
+          scopes: req.scopes, status: 'active', statusReason: null, createdAt: now, lastUsedAt: null, revokedAt: null, person,
         };
         await tx.grants.create(grant);
         await events.record({ type: 'grant.created', grantId, ...base, detail: { scopes: grant.scopes } }, tx);
@@ -108,10 +119,15 @@ async function attemptOnce(deps: CompleteAuthorizationDeps, a: AuthorizationToCo
   return result;
 }
 
-/** The same client, server and upstream account keep one grant: the step-up grant when it still matches, else the active one. */
+/**
+ * The same client, server, upstream account and person keep one grant: the step-up grant when it still matches, else
+ * the active one.
+ */
 async function findGrant(store: Store, a: AuthorizationToComplete): Promise<GrantRecord | undefined> {
   const { request: req, upstream: auth } = a;
+  const personId = a.person?.id ?? null;
   const stepUp = a.stepUpGrantId ? await store.grants.find(a.stepUpGrantId) : undefined;
-  if (stepUp?.status === 'active' && stepUp.subject === auth.subject && stepUp.clientId === req.clientId && stepUp.server === req.server) return stepUp;
-  return await store.grants.findActive(req.clientId, req.server, auth.subject);
+  if (stepUp?.status === 'active' && stepUp.subject === auth.subject && stepUp.clientId === req.clientId && stepUp.server === req.server
+    && (stepUp.person?.id ?? null) === personId) return stepUp;
+  return await store.grants.findActive(req.clientId, req.server, auth.subject, personId);
 }

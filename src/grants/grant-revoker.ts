@@ -54,7 +54,7 @@ export class GrantRevoker {
     if (entry?.credential.refreshInKeychain || vault.backend === 'keychain') {
       keychain = await vault.delete(grantId, entry?.credential).then(() => 'deleted' as const, () => 'failed' as const);
     }
-    await events.record({ type: 'grant.revoked', grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject, detail: keychain ? { reason, actor, keychain } : { reason, actor } });
+    await events.record({ type: 'grant.revoked', grantId, clientId: grant.clientId, server: grant.server, subject: grant.subject, personId: grant.person?.id ?? null, detail: keychain ? { reason, actor, keychain } : { reason, actor } });
 
     const client = upstreamClients.get(grant.server);
     if (!upstreamToken || !client) return true;

@@ -3,7 +3,7 @@
  * (./repositories/*.ts, each documenting its table(s) and id formats), so that another engine can be added and run
  * the same contract suite (test/unit/store/store-contract.ts).
  *
- * Ids are opaque strings: grants `g_<22 base64url>`, families `f_<22>`, pending `p_<22>`, clients `c_<22>`
+ * Ids are opaque strings: grants `g_<22 base64url>`, families `f_<22>`, pending `p_<22>`, people `u_<22>`, clients `c_<22>`
  * for DCR (a CIMD client's id is its https URL; a static client's id is its configured name).
  */
 import type { ApprovedToolsRepository } from './repositories/approved-tools.js';
@@ -12,6 +12,8 @@ import type { ClientRepository, DcrRegistrationCounter } from './repositories/cl
 import type { EventRepository } from './repositories/events.js';
 import type { GrantRepository } from './repositories/grants.js';
 import type { PendingAuthorizationRepository } from './repositories/pending.js';
+import type { PersonRepository } from './repositories/people.js';
+import type { PersonSessionRepository } from './repositories/person-sessions.js';
 import type { SealedSecretRepository } from './repositories/sealed-secrets.js';
 import type { SigningKeyRepository } from './repositories/signing-keys.js';
 import type { TokenRepository } from './repositories/tokens.js';
@@ -32,6 +34,8 @@ export type * from './repositories/signing-keys.js';
 export type * from './repositories/sealed-secrets.js';
 export type * from './repositories/approved-tools.js';
 export type * from './repositories/audit-log.js';
+export type * from './repositories/people.js';
+export type * from './repositories/person-sessions.js';
 
 /** The repositories, as one facade. */
 export interface Store {
@@ -50,6 +54,10 @@ export interface Store {
   readonly approvedTools: ApprovedToolsRepository;
   /** The audit log (one row per MCP request), the retention purges and the grant count (issue 14). */
   readonly auditLog: AuditLogRepository;
+  /** People (issue 13): the person behind grants, from the organization's IdP and SCIM. */
+  readonly people: PersonRepository;
+  /** keyhole's sessions of signed-in people (the person-session cookie), by hash. */
+  readonly personSessions: PersonSessionRepository;
 
   /**
    * Runs `fn` in one transaction: committed when the promise `fn` returns resolves, rolled back when it rejects (the

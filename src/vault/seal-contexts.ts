@@ -17,5 +17,11 @@ export const registrationSealContext = {
   registrationToken: (server: string, issuer: string) => `upstream-registration-token:${server}:${issuer}`,
 } as const;
 
+/**
+ * The organization IdP's refresh token of a person (issue 13), kept to re-check the person at the IdP; stored in
+ * `sealed_secrets` under this name (so key rotation and the startup check cover it like any sealed secret).
+ */
+export const personIdpRefreshSealContext = (personId: string) => `person-idp-refresh:${personId}`;
+
 /** The private half of an identity-JWT signing key. */
 export const signingKeySealContext = (kid: string) => `signing-key:${kid}`;

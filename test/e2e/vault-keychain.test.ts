@@ -157,7 +157,7 @@ describeKeychain('keychain vault end to end (real gnome-keyring)', () => {
         const vault = new UpstreamVault({ store, cipher: new VaultCipher(keyring), backend: 'sqlite', keychain: undefined });
         for (let i = 0; i < SEEDED; i++) {
           const id = randomId('g');
-          await store.grants.create({ id, clientId: 'c_seeded', server: 'demo', subject: `seed-${i}`, subjectName: null, scopes: ['mcp'], status: 'active', statusReason: null, createdAt: 1, lastUsedAt: null, revokedAt: null });
+          await store.grants.create({ id, clientId: 'c_seeded', server: 'demo', subject: `seed-${i}`, subjectName: null, scopes: ['mcp'], status: 'active', statusReason: null, createdAt: 1, lastUsedAt: null, revokedAt: null, person: null });
           const refresh = `seed-refresh-${i}-${randomBytes(6).toString('hex')}`;
           seeded.set(id, refresh);
           await vault.put(id, { accessToken: `seed-access-${i}`, accessExpiresAt: 4_000_000_000, refreshToken: refresh, scopes: ['mcp:tools'], updatedAt: 1 });

@@ -113,7 +113,7 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
     }
     await store.transaction(async (tx) => {
       for (const r of rows) {
-        await tx.grants.create({ id: r.id, clientId: 'c_seeded', server: 'demo', subject: `seed-${r.id}`, subjectName: null, scopes: ['mcp'], status: 'active', statusReason: null, createdAt: 1, lastUsedAt: null, revokedAt: null });
+        await tx.grants.create({ id: r.id, clientId: 'c_seeded', server: 'demo', subject: `seed-${r.id}`, subjectName: null, scopes: ['mcp'], status: 'active', statusReason: null, createdAt: 1, lastUsedAt: null, revokedAt: null, person: null });
         await tx.upstreamCredentials.put({ grantId: r.id, accessToken: r.access, accessExpiresAt: 4_000_000_000, refreshToken: r.refresh, scopes: ['mcp:tools'], updatedAt: 1, refreshFailingSince: null });
       }
     });

@@ -21,6 +21,7 @@ interface EventRow {
   client_id: string | null;
   server: string | null;
   subject: string | null;
+  person_id: string | null;
   outcome: 'success' | 'failure';
   detail: unknown;
 }
@@ -36,12 +37,13 @@ function eventFromRow(r: EventRow): EventRecord {
     subject: r.subject,
     outcome: r.outcome,
     detail: objectOf(r.detail),
+    ...(r.person_id !== null ? { personId: r.person_id } : {}),
   };
 }
 
 /** `since` and `until` are both inclusive bounds on `at`. */
 function eventWhere(filter: EventFilter): { clauses: string[]; params: Params } {
-  const { clauses, params } = equalsWhere({ type: filter.type, grant_id: filter.grantId, client_id: filter.clientId, server: filter.server });
+  const { clauses, params } = equalsWhere({ type: filter.type, grant_id: filter.grantId, client_id: filter.clientId, server: filter.server, person_id: filter.personId });
   if (filter.since != null) {
     clauses.push('at >= @since');
     params.since = filter.since;
@@ -54,8 +56,8 @@ function eventWhere(filter: EventFilter): { clauses: string[]; params: Params } 
 }
 
 const APPEND = statement<{ id: number }>('events.append', `WITH appending AS (SELECT pg_advisory_xact_lock(@lockKey::bigint))
-  INSERT INTO events (at, type, grant_id, client_id, server, subject, outcome, detail)
-  SELECT @at::bigint, @type::text, @grantId::text, @clientId::text, @server::text, @subject::text, @outcome::text, @detail::json
+  INSERT INTO events (at, type, grant_id, client_id, server, subject, person_id, outcome, detail)
+  SELECT @at::bigint, @type::text, @grantId::text, @clientId::text, @server::text, @subject::text, @personId::text, @outcome::text, @detail::json
   FROM appending RETURNING id`);
 
 export class PostgresEvents implements EventRepository {
@@ -70,6 +72,7 @@ export class PostgresEvents implements EventRepository {
       clientId: e.clientId,
       server: e.server,
       subject: e.subject,
+      personId: e.personId ?? null,
       outcome: e.outcome,
       detail: jsonText(e.detail),
     });

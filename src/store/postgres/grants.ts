@@ -9,22 +9,20 @@
 import type { ClientGrantStats, GrantFilter, GrantRecord, GrantRepository } from '../types.js';
 import { dynamicStatement, statement, type Executor, type Params } from './executor.js';
 import { equalsWhere, joinScopes, pageOf, whereOf } from './values.js';
-import { grantFromRow, type GrantRow } from '../rows/grant-rows.js';
+import { GRANT_FIND_ACTIVE_WHERE, GRANT_INSERT_SQL, grantFromRow, grantPersonParams, type GrantRow } from '../rows/grant-rows.js';
 
 
 function grantWhere(filter: GrantFilter): { where: string; params: Params } {
-  const { clauses, params } = equalsWhere({ client_id: filter.clientId, server: filter.server, subject: filter.subject, status: filter.status });
+  const { clauses, params } = equalsWhere({ client_id: filter.clientId, server: filter.server, subject: filter.subject, person_id: filter.personId, status: filter.status });
   return { where: whereOf(clauses), params };
 }
 
 const S = {
-  insert: statement('grants.insert', `INSERT INTO grants
-    (id, client_id, server, subject, subject_name, scopes, status, status_reason, created_at, last_used_at, revoked_at)
-    VALUES (@id, @clientId, @server, @subject, @subjectName, @scopes, @status, @statusReason, @createdAt, @lastUsedAt, @revokedAt)`),
+  insert: statement('grants.insert', GRANT_INSERT_SQL),
   get: statement<GrantRow>('grants.get', 'SELECT * FROM grants WHERE id = @id'),
-  findActive: statement<GrantRow>('grants.find-active', `SELECT * FROM grants
-    WHERE client_id = @clientId AND server = @server AND subject = @subject AND status = 'active'
+  findActive: statement<GrantRow>('grants.find-active', `SELECT * FROM grants WHERE ${GRANT_FIND_ACTIVE_WHERE}
     ORDER BY created_at DESC, seq DESC LIMIT 1`),
+  byPerson: statement<GrantRow>('grants.by-person', 'SELECT * FROM grants WHERE person_id = @personId ORDER BY created_at DESC, seq DESC'),
   updateScopes: statement('grants.update-scopes', 'UPDATE grants SET scopes = @scopes WHERE id = @id'),
   touch: statement('grants.touch', 'UPDATE grants SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)'),
   revokeRow: statement('grants.revoke', `UPDATE grants SET status = 'revoked', status_reason = @reason, revoked_at = @at
@@ -54,6 +52,7 @@ export class PostgresGrants implements GrantRepository {
       createdAt: g.createdAt,
       lastUsedAt: g.lastUsedAt,
       revokedAt: g.revokedAt,
+      ...grantPersonParams(g),
     });
   }
 
@@ -62,9 +61,13 @@ export class PostgresGrants implements GrantRepository {
     return row && grantFromRow(row);
   }
 
-  async findActive(clientId: string, server: string, subject: string): Promise<GrantRecord | undefined> {
-    const row = await this.ex.one(S.findActive, { clientId, server, subject });
+  async findActive(clientId: string, server: string, subject: string, personId: string | null = null): Promise<GrantRecord | undefined> {
+    const row = await this.ex.one(S.findActive, { clientId, server, subject, personId });
     return row && grantFromRow(row);
+  }
+
+  async listByPerson(personId: string): Promise<GrantRecord[]> {
+    return (await this.ex.rows(S.byPerson, { personId })).map(grantFromRow);
   }
 
   async updateScopes(id: string, scopes: string[]): Promise<void> {

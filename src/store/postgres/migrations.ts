@@ -234,6 +234,53 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   CREATE INDEX idx_audit_subject ON audit_log (subject, seq); CREATE INDEX idx_audit_tool ON audit_log (tool, seq);
   CREATE INDEX idx_audit_grant ON audit_log (grant_id, seq);
   `,
+
+  // 8 (issue 13, people): see ../sqlite/migrations.ts
+  `
+  CREATE TABLE people (
+    id              text COLLATE "C" PRIMARY KEY,
+    iss             text,
+    sub             text,
+    email           text,
+    name            text,
+    idp_groups      json NOT NULL DEFAULT '[]',
+    status          text NOT NULL CHECK (status IN ('active', 'offboarded')),
+    offboarded_at   bigint,
+    offboarded_by   text,
+    offboarded_via  text CHECK (offboarded_via IN ('admin', 'scim', 'idp')),
+    external_id     text,
+    user_name       text,
+    scim_active     boolean,
+    created_at      bigint NOT NULL,
+    last_seen_at    bigint,
+    seq             bigint GENERATED ALWAYS AS IDENTITY,
+    CHECK ((iss IS NULL) = (sub IS NULL))
+  );
+  CREATE UNIQUE INDEX idx_people_iss_sub ON people (iss, sub);
+  CREATE UNIQUE INDEX idx_people_user_name ON people (lower(user_name));
+  CREATE INDEX idx_people_email ON people (lower(email));
+  CREATE INDEX idx_people_external_id ON people (external_id);
+  CREATE INDEX idx_people_created ON people (created_at);
+
+  CREATE TABLE person_sessions (
+    hash        text COLLATE "C" PRIMARY KEY,
+    person_id   text COLLATE "C" NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    created_at  bigint NOT NULL,
+    expires_at  bigint NOT NULL,
+    revoked_at  bigint
+  );
+  CREATE INDEX idx_person_sessions_person ON person_sessions (person_id);
+  CREATE INDEX idx_person_sessions_expires ON person_sessions (expires_at);
+
+  ALTER TABLE grants ADD COLUMN person_id text;
+  ALTER TABLE grants ADD COLUMN person_email text;
+  ALTER TABLE grants ADD COLUMN person_name text;
+  ALTER TABLE grants ADD COLUMN person_groups json;
+  CREATE INDEX idx_grants_person ON grants (person_id, created_at);
+  ALTER TABLE pending_authorizations ADD COLUMN person_id text;
+  ALTER TABLE events ADD COLUMN person_id text;
+  CREATE INDEX idx_events_person ON events (person_id, id);
+  `,
 ];
 
 /** Raised when the database was migrated by a newer keyhole (more migrations than this build knows). */

@@ -12,6 +12,7 @@ interface PendingRow {
   upstream_scopes: string;
   grant_id: string | null;
   browser_binding_hash: string | null;
+  person_id: string | null;
   created_at: number;
   expires_at: number;
 }
@@ -25,6 +26,7 @@ function pendingFromRow(r: PendingRow): PendingAuthorization {
     upstreamScopes: splitScopes(r.upstream_scopes),
     grantId: r.grant_id,
     browserBindingHash: r.browser_binding_hash,
+    personId: r.person_id,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
   };
@@ -32,8 +34,8 @@ function pendingFromRow(r: PendingRow): PendingAuthorization {
 
 const S = {
   insert: statement('pending.insert', `INSERT INTO pending_authorizations
-    (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, browser_binding_hash, created_at, expires_at)
-    VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @browserBindingHash, @createdAt, @expiresAt)`),
+    (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, browser_binding_hash, person_id, created_at, expires_at)
+    VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @browserBindingHash, @personId, @createdAt, @expiresAt)`),
   get: statement<PendingRow>('pending.get', 'SELECT * FROM pending_authorizations WHERE id = @id'),
   attachUpstream: statement('pending.attach-upstream', `UPDATE pending_authorizations
     SET upstream_state_hash = @stateHash, upstream_verifier = @verifier, verifier_kid = @verifierKid, upstream_scopes = @scopes,
@@ -58,6 +60,7 @@ export class PostgresPending implements PendingAuthorizationRepository {
       upstreamScopes: joinScopes(pa.upstreamScopes),
       grantId: pa.grantId,
       browserBindingHash: pa.browserBindingHash ?? null,
+      personId: pa.personId ?? null,
       createdAt: pa.createdAt,
       expiresAt: pa.expiresAt,
     });

@@ -21,6 +21,7 @@ import { PoolExecutor, inTransaction, type Executor } from './executor.js';
 import { PostgresGrants } from './grants.js';
 import { migratePostgres } from './migrations.js';
 import { PostgresPending } from './pending.js';
+import { PostgresPeople, PostgresPersonSessions } from './people.js';
 import { openPostgresPool, type PostgresPoolOptions } from './pool.js';
 import { PostgresSealedSecrets } from './sealed-secrets.js';
 import { PostgresSigningKeys } from './signing-keys.js';
@@ -45,6 +46,8 @@ function repositories(ex: Executor): Omit<Store, 'transaction' | 'close'> {
     sealedSecrets: new PostgresSealedSecrets(ex),
     approvedTools: new PostgresApprovedTools(ex),
     auditLog: new PostgresAuditLog(ex),
+    people: new PostgresPeople(ex),
+    personSessions: new PostgresPersonSessions(ex),
   };
 }
 
@@ -62,6 +65,8 @@ export class PostgresStore implements Store {
   readonly sealedSecrets;
   readonly approvedTools;
   readonly auditLog;
+  readonly people;
+  readonly personSessions;
   #closed: Promise<void> | undefined;
 
   constructor(readonly pool: pg.Pool) {
@@ -79,6 +84,8 @@ export class PostgresStore implements Store {
     this.sealedSecrets = r.sealedSecrets;
     this.approvedTools = r.approvedTools;
     this.auditLog = r.auditLog;
+    this.people = r.people;
+    this.personSessions = r.personSessions;
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -12,6 +12,8 @@ export interface EventRecord {
   clientId: string | null;
   server: string | null;
   subject: string | null;
+  /** The person the event is about (issue 13; column `person_id`); absent when it names none. */
+  personId?: string | null;
   outcome: 'success' | 'failure';
   /** Ids, fingerprints, reasons. Never a token value. */
   detail: Record<string, unknown>;
@@ -24,6 +26,7 @@ export interface EventFilter {
   grantId?: string;
   clientId?: string;
   server?: string;
+  personId?: string;
   since?: number;
   until?: number;
   limit?: number;

@@ -7,6 +7,18 @@
 
 export type GrantStatus = 'active' | 'revoked';
 
+/**
+ * The person a grant belongs to (issue 13), with `identity` on: the person id (../repositories/people.ts) and a
+ * snapshot of email, name and groups as of the sign-in that completed the authorization. Columns `person_id`,
+ * `person_email`, `person_name`, `person_groups` (JSON array); all NULL without `identity`.
+ */
+export interface GrantPerson {
+  id: string;
+  email: string | null;
+  name: string | null;
+  groups: string[];
+}
+
 export interface GrantRecord {
   id: string;
   clientId: string;
@@ -21,12 +33,16 @@ export interface GrantRecord {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** The person, with `identity` on; null without (the upstream subject is then the only "who"). */
+  person: GrantPerson | null;
 }
 
 export interface GrantFilter {
   clientId?: string;
   server?: string;
   subject?: string;
+  /** Grants of this person (GrantPerson.id). */
+  personId?: string;
   status?: GrantStatus;
   limit?: number;
   offset?: number;
@@ -45,8 +61,13 @@ export interface ClientGrantStats {
 export interface GrantRepository {
   create(g: GrantRecord): Promise<void>;
   find(id: string): Promise<GrantRecord | undefined>;
-  /** The newest active grant for (client, server, subject). */
-  findActive(clientId: string, server: string, subject: string): Promise<GrantRecord | undefined>;
+  /**
+   * The newest active grant for (client, server, subject) of this person: `personId` null or absent matches only
+   * grants without a person (so two people sharing one upstream account and one client get a grant each).
+   */
+  findActive(clientId: string, server: string, subject: string, personId?: string | null): Promise<GrantRecord | undefined>;
+  /** Every grant of the person (active and revoked), newest first, unpaginated (offboarding, /account). */
+  listByPerson(personId: string): Promise<GrantRecord[]>;
   updateScopes(id: string, scopes: string[]): Promise<void>;
   /** Sets lastUsedAt, never moving it backwards. */
   touch(id: string, at: number): Promise<void>;

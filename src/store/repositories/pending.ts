@@ -36,6 +36,8 @@ export interface PendingAuthorization {
    * null (or absent on create) until then. The callback refuses a pending authorization without it.
    */
   browserBindingHash?: TokenHash | null;
+  /** The signed-in person (issue 13, `identity` on) whose authorization this is; null (or absent on create) without. */
+  personId?: string | null;
   createdAt: number;
   expiresAt: number;
 }

@@ -11,6 +11,7 @@ interface EventRow {
   client_id: string | null;
   server: string | null;
   subject: string | null;
+  person_id: string | null;
   outcome: 'success' | 'failure';
   detail: string;
 }
@@ -26,12 +27,13 @@ function eventFromRow(r: EventRow): EventRecord {
     subject: r.subject,
     outcome: r.outcome,
     detail: fromJson(r.detail),
+    ...(r.person_id !== null ? { personId: r.person_id } : {}),
   };
 }
 
 /** `since` and `until` are both inclusive bounds on `at`. */
 function eventWhere(filter: EventFilter): { clauses: string[]; params: Params } {
-  const { clauses, params } = equalsWhere({ type: filter.type, grant_id: filter.grantId, client_id: filter.clientId, server: filter.server });
+  const { clauses, params } = equalsWhere({ type: filter.type, grant_id: filter.grantId, client_id: filter.clientId, server: filter.server, person_id: filter.personId });
   if (filter.since != null) {
     clauses.push('at >= @since');
     params.since = filter.since;
@@ -47,8 +49,8 @@ export class SqliteEvents implements Synchronous<EventRepository> {
   readonly #insert;
 
   constructor(private readonly ctx: SqliteContext) {
-    this.#insert = preparer(ctx.db)(`INSERT INTO events (at, type, grant_id, client_id, server, subject, outcome, detail)
-      VALUES (@at, @type, @grantId, @clientId, @server, @subject, @outcome, @detail)`);
+    this.#insert = preparer(ctx.db)(`INSERT INTO events (at, type, grant_id, client_id, server, subject, person_id, outcome, detail)
+      VALUES (@at, @type, @grantId, @clientId, @server, @subject, @personId, @outcome, @detail)`);
   }
 
   append(e: NewEvent): number {
@@ -59,6 +61,7 @@ export class SqliteEvents implements Synchronous<EventRepository> {
       clientId: e.clientId,
       server: e.server,
       subject: e.subject,
+      personId: e.personId ?? null,
       outcome: e.outcome,
       detail: toJson(e.detail),
     });

@@ -6,11 +6,11 @@ import type { ClientGrantStats, GrantFilter, GrantRecord, GrantRepository } from
 import type { Synchronous } from './async-repositories.js';
 import type { CachedTokenLookup } from './cached-token-lookup.js';
 import { equalsWhere, joinScopes, pageOf, preparer, whereOf, type Params, type SqliteContext } from './shared.js';
-import { grantFromRow, type GrantRow } from '../rows/grant-rows.js';
+import { GRANT_FIND_ACTIVE_WHERE, GRANT_INSERT_SQL, grantFromRow, grantPersonParams, type GrantRow } from '../rows/grant-rows.js';
 
 
 function grantWhere(filter: GrantFilter): { where: string; params: Params } {
-  const { clauses, params } = equalsWhere({ client_id: filter.clientId, server: filter.server, subject: filter.subject, status: filter.status });
+  const { clauses, params } = equalsWhere({ client_id: filter.clientId, server: filter.server, subject: filter.subject, person_id: filter.personId, status: filter.status });
   return { where: whereOf(clauses), params };
 }
 
@@ -20,13 +20,10 @@ export class SqliteGrants implements Synchronous<GrantRepository> {
   constructor(private readonly ctx: SqliteContext, private readonly lookup: CachedTokenLookup) {
     const p = preparer(ctx.db);
     this.#s = {
-      insert: p(`INSERT INTO grants
-        (id, client_id, server, subject, subject_name, scopes, status, status_reason, created_at, last_used_at, revoked_at)
-        VALUES (@id, @clientId, @server, @subject, @subjectName, @scopes, @status, @statusReason, @createdAt, @lastUsedAt, @revokedAt)`),
+      insert: p(GRANT_INSERT_SQL),
       get: p<GrantRow>('SELECT * FROM grants WHERE id = @id'),
-      findActive: p<GrantRow>(`SELECT * FROM grants
-        WHERE client_id = @clientId AND server = @server AND subject = @subject AND status = 'active'
-        ORDER BY created_at DESC, rowid DESC LIMIT 1`),
+      findActive: p<GrantRow>(`SELECT * FROM grants WHERE ${GRANT_FIND_ACTIVE_WHERE} ORDER BY created_at DESC, rowid DESC LIMIT 1`),
+      byPerson: p<GrantRow>('SELECT * FROM grants WHERE person_id = @personId ORDER BY created_at DESC, rowid DESC'),
       updateScopes: p('UPDATE grants SET scopes = @scopes WHERE id = @id'),
       touch: p('UPDATE grants SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)'),
       revokeRow: p(`UPDATE grants SET status = 'revoked', status_reason = @reason, revoked_at = @at
@@ -51,6 +48,7 @@ export class SqliteGrants implements Synchronous<GrantRepository> {
       createdAt: g.createdAt,
       lastUsedAt: g.lastUsedAt,
       revokedAt: g.revokedAt,
+      ...grantPersonParams(g),
     });
   }
 
@@ -59,9 +57,13 @@ export class SqliteGrants implements Synchronous<GrantRepository> {
     return row && grantFromRow(row);
   }
 
-  findActive(clientId: string, server: string, subject: string): GrantRecord | undefined {
-    const row = this.#s.findActive.get({ clientId, server, subject });
+  findActive(clientId: string, server: string, subject: string, personId: string | null = null): GrantRecord | undefined {
+    const row = this.#s.findActive.get({ clientId, server, subject, personId });
     return row && grantFromRow(row);
+  }
+
+  listByPerson(personId: string): GrantRecord[] {
+    return this.#s.byPerson.all({ personId }).map(grantFromRow);
   }
 
   updateScopes(id: string, scopes: string[]): void {

@@ -51,6 +51,10 @@
  *   of created_at / last_used_at), so that clients in use before the upgrade are not taken for never-used ones.
  * - Indexes for the admin page and the expiry job: (kind, created_at) and (kind, coalesce(last_used_at, created_at)).
  * ## Migrations 6, 7: `approved_tools` (../repositories/approved-tools.ts), `audit_log` (../repositories/audit-log.ts).
+ * ## Migration 8 (issue 13): `people`, `person_sessions` (../repositories/people.ts, ../repositories/person-sessions.ts);
+ *   `grants.person_id` + the sign-in snapshot `person_email`, `person_name`, `person_groups` (JSON array), NULL without
+ *   `identity`; `pending_authorizations.person_id`; `events.person_id`. No foreign keys to `people` from grants and
+ *   events: they are history.
  */
 import type { Database } from 'better-sqlite3';
 import { sealedKid } from './sealed-kid.js';
@@ -268,6 +272,53 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX idx_audit_at ON audit_log (at_ms); CREATE INDEX idx_audit_server_at ON audit_log (server, at_ms);
   CREATE INDEX idx_audit_subject ON audit_log (subject, seq); CREATE INDEX idx_audit_tool ON audit_log (tool, seq);
   CREATE INDEX idx_audit_grant ON audit_log (grant_id, seq);
+  `,
+
+  // 8 (issue 13, people): people, person sessions, the person of a grant (id + sign-in snapshot), of a pending
+  // authorization and of an event (../repositories/people.ts, person-sessions.ts document the columns)
+  `
+  CREATE TABLE people (
+    id              TEXT PRIMARY KEY,
+    iss             TEXT,
+    sub             TEXT,
+    email           TEXT,
+    name            TEXT,
+    idp_groups      TEXT NOT NULL DEFAULT '[]',
+    status          TEXT NOT NULL CHECK (status IN ('active', 'offboarded')),
+    offboarded_at   INTEGER,
+    offboarded_by   TEXT,
+    offboarded_via  TEXT CHECK (offboarded_via IN ('admin', 'scim', 'idp')),
+    external_id     TEXT,
+    user_name       TEXT,
+    scim_active     INTEGER,
+    created_at      INTEGER NOT NULL,
+    last_seen_at    INTEGER,
+    CHECK ((iss IS NULL) = (sub IS NULL))
+  );
+  CREATE UNIQUE INDEX idx_people_iss_sub ON people (iss, sub);
+  CREATE UNIQUE INDEX idx_people_user_name ON people (lower(user_name));
+  CREATE INDEX idx_people_email ON people (lower(email));
+  CREATE INDEX idx_people_external_id ON people (external_id);
+  CREATE INDEX idx_people_created ON people (created_at);
+
+  CREATE TABLE person_sessions (
+    hash        TEXT PRIMARY KEY,
+    person_id   TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+  );
+  CREATE INDEX idx_person_sessions_person ON person_sessions (person_id);
+  CREATE INDEX idx_person_sessions_expires ON person_sessions (expires_at);
+
+  ALTER TABLE grants ADD COLUMN person_id TEXT;
+  ALTER TABLE grants ADD COLUMN person_email TEXT;
+  ALTER TABLE grants ADD COLUMN person_name TEXT;
+  ALTER TABLE grants ADD COLUMN person_groups TEXT;
+  CREATE INDEX idx_grants_person ON grants (person_id, created_at);
+  ALTER TABLE pending_authorizations ADD COLUMN person_id TEXT;
+  ALTER TABLE events ADD COLUMN person_id TEXT;
+  CREATE INDEX idx_events_person ON events (person_id, id);
   `,
 ];
 

@@ -13,6 +13,7 @@ interface PendingRow {
   upstream_scopes: string;
   grant_id: string | null;
   browser_binding_hash: string | null;
+  person_id: string | null;
   created_at: number;
   expires_at: number;
 }
@@ -26,6 +27,7 @@ function pendingFromRow(r: PendingRow): PendingAuthorization {
     upstreamScopes: splitScopes(r.upstream_scopes),
     grantId: r.grant_id,
     browserBindingHash: r.browser_binding_hash,
+    personId: r.person_id,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
   };
@@ -38,8 +40,8 @@ export class SqlitePending implements Synchronous<PendingAuthorizationRepository
     const p = preparer(ctx.db);
     this.#s = {
       insert: p(`INSERT INTO pending_authorizations
-        (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, browser_binding_hash, created_at, expires_at)
-        VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @browserBindingHash, @createdAt, @expiresAt)`),
+        (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, browser_binding_hash, person_id, created_at, expires_at)
+        VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @browserBindingHash, @personId, @createdAt, @expiresAt)`),
       get: p<PendingRow>('SELECT * FROM pending_authorizations WHERE id = @id'),
       getByState: p<PendingRow>('SELECT * FROM pending_authorizations WHERE upstream_state_hash = @stateHash'),
       attachUpstream: p(`UPDATE pending_authorizations
@@ -62,6 +64,7 @@ export class SqlitePending implements Synchronous<PendingAuthorizationRepository
       upstreamScopes: joinScopes(pa.upstreamScopes),
       grantId: pa.grantId,
       browserBindingHash: pa.browserBindingHash ?? null,
+      personId: pa.personId ?? null,
       createdAt: pa.createdAt,
       expiresAt: pa.expiresAt,
     });

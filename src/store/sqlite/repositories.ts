@@ -11,6 +11,8 @@ import type {
   EventRepository,
   GrantRepository,
   PendingAuthorizationRepository,
+  PersonRepository,
+  PersonSessionRepository,
   SealedSecretRepository,
   SigningKeyRepository,
   Store,
@@ -27,6 +29,7 @@ import { SqliteClients, SqliteDcrRegistrations } from './clients.js';
 import { SqliteEvents } from './events.js';
 import { SqliteGrants } from './grants.js';
 import { SqlitePending } from './pending.js';
+import { SqlitePeople, SqlitePersonSessions } from './people.js';
 import { SqliteSealedSecrets } from './sealed-secrets.js';
 import { PageStatements, type SqliteContext } from './shared.js';
 import { SqliteSigningKeys } from './signing-keys.js';
@@ -52,6 +55,8 @@ export interface SqliteRepositories {
   sealedSecrets: SqliteSealedSecrets;
   approvedTools: SqliteApprovedTools;
   auditLog: SqliteAuditLog;
+  people: SqlitePeople;
+  personSessions: SqlitePersonSessions;
 }
 
 export function sqliteRepositories(db: Database.Database): SqliteRepositories {
@@ -71,6 +76,8 @@ export function sqliteRepositories(db: Database.Database): SqliteRepositories {
     sealedSecrets: new SqliteSealedSecrets(ctx),
     approvedTools: new SqliteApprovedTools(ctx),
     auditLog: new SqliteAuditLog(ctx),
+    people: new SqlitePeople(ctx),
+    personSessions: new SqlitePersonSessions(ctx),
   };
 }
 
@@ -90,5 +97,7 @@ export function asyncRepositories(r: SqliteRepositories, run: Runner): Repositor
     sealedSecrets: asyncRepository<SealedSecretRepository>(r.sealedSecrets, run),
     approvedTools: asyncRepository<ApprovedToolsRepository>(r.approvedTools, run),
     auditLog: asyncRepository<AuditLogRepository>(r.auditLog, run),
+    people: asyncRepository<PersonRepository>(r.people, run),
+    personSessions: asyncRepository<PersonSessionRepository>(r.personSessions, run),
   };
 }

@@ -21,6 +21,8 @@ import type {
   EventRepository,
   GrantRepository,
   PendingAuthorizationRepository,
+  PersonRepository,
+  PersonSessionRepository,
   SealedSecretRepository,
   SigningKeyRepository,
   Store,
@@ -83,6 +85,8 @@ export class SqliteStore implements Store {
   readonly sealedSecrets: SealedSecretRepository;
   readonly approvedTools: ApprovedToolsRepository;
   readonly auditLog: AuditLogRepository;
+  readonly people: PersonRepository;
+  readonly personSessions: PersonSessionRepository;
   readonly #mutex = new AsyncMutex();
   readonly #tx: Store;
 
@@ -103,6 +107,8 @@ export class SqliteStore implements Store {
     this.sealedSecrets = outside.sealedSecrets;
     this.approvedTools = outside.approvedTools;
     this.auditLog = outside.auditLog;
+    this.people = outside.people;
+    this.personSessions = outside.personSessions;
     const tx: Store = {
       ...asyncRepositories(sync, directRunner),
       transaction: (fn) => fn(tx), // nested: the same transaction

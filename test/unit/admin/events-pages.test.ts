@@ -55,7 +55,7 @@ describe('admin events page', () => {
     expect(lines.pop()).toBe('');
     const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((r) => r.id)).toEqual([a, c]);
-    expect(rows[0]).toEqual({ id: a, at: T0 + 1, time: new Date((T0 + 1) * 1000).toISOString(), type: 'grant.revoked', outcome: 'success', grant_id: 'g_1', client_id: null, server: 'demo', subject: null, detail: { reason: 'admin_revoked' } });
+    expect(rows[0]).toEqual({ id: a, at: T0 + 1, time: new Date((T0 + 1) * 1000).toISOString(), type: 'grant.revoked', outcome: 'success', grant_id: 'g_1', client_id: null, server: 'demo', subject: null, person_id: null, detail: { reason: 'admin_revoked' } });
 
     // More rows than one batch: every row once, in id order.
     const all = await (await h.request('/admin/events/export?type=upstream.token_refreshed', { cookie })).text();

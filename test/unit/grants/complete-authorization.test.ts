@@ -18,7 +18,7 @@ describe('GrantService.completeAuthorization', () => {
     expect(grant.id).toMatch(/^g_/);
     expect(await h.store.grants.list({})).toEqual([{
       id: grant.id, clientId: 'c_client', server: 'demo', subject: 'user-1', subjectName: 'User One', scopes: ['mcp:tools'],
-      status: 'active', statusReason: null, createdAt: T0, lastUsedAt: null, revokedAt: null,
+      status: 'active', statusReason: null, createdAt: T0, lastUsedAt: null, revokedAt: null, person: null,
     }]);
     const entry = (await h.vault.get(grant.id))!;
     expect(await entry.openAccessToken()).toBe('up-at-1');

@@ -17,7 +17,7 @@ function client(over: Partial<ClientRecord> = {}): ClientRecord {
 function grant(clientId: string, over: Partial<GrantRecord> = {}): GrantRecord {
   return {
     id: randomId('g'), clientId, server: 'demo', subject: randomId('u'), subjectName: null, scopes: [], status: 'active',
-    statusReason: null, createdAt: T0, lastUsedAt: null, revokedAt: null, ...over,
+    statusReason: null, createdAt: T0, lastUsedAt: null, revokedAt: null, person: null, ...over,
   };
 }
 

@@ -21,6 +21,7 @@ import type {
 import { upstreamKindsContract } from './upstream-kinds-contract.js';
 import { clientUseContract } from './client-use-contract.js';
 import { auditLogContract } from './audit-log-contract.js';
+import { peopleContract } from './people-contract.js';
 
 export interface StoreHandle {
   store: Store;
@@ -56,6 +57,7 @@ export function makeGrant(over: Partial<GrantRecord> = {}): GrantRecord {
     createdAt: T0,
     lastUsedAt: null,
     revokedAt: null,
+    person: null,
     ...over,
   };
 }
@@ -77,6 +79,7 @@ export function makePending(over: Partial<PendingAuthorization> = {}): PendingAu
     upstreamScopes: [],
     grantId: null,
     browserBindingHash: null,
+    personId: null,
     createdAt: T0,
     expiresAt: T0 + 600,
     ...over,
@@ -894,6 +897,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
     clientUseContract(() => store);
 
     auditLogContract(() => store);
+
+    peopleContract(() => store);
 
     describe('approved tools (pinTools)', () => {
       const d = (c: string) => c.repeat(64);
