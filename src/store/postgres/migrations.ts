@@ -234,6 +234,8 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   CREATE INDEX idx_audit_subject ON audit_log (subject, seq); CREATE INDEX idx_audit_tool ON audit_log (tool, seq);
   CREATE INDEX idx_audit_grant ON audit_log (grant_id, seq);
   `,
+  // 8 (issue 12 §2): the credential's version, for the compare-and-swap of an upstream refresh
+  `ALTER TABLE upstream_credentials ADD COLUMN version bigint NOT NULL DEFAULT 1;`,
 ];
 
 /** Raised when the database was migrated by a newer keyhole (more migrations than this build knows). */

@@ -51,6 +51,10 @@
  *   of created_at / last_used_at), so that clients in use before the upgrade are not taken for never-used ones.
  * - Indexes for the admin page and the expiry job: (kind, created_at) and (kind, coalesce(last_used_at, created_at)).
  * ## Migrations 6, 7: `approved_tools` (../repositories/approved-tools.ts), `audit_log` (../repositories/audit-log.ts).
+ *
+ * ## Migration 8: credential versions (issue 12 §2, single-flight upstream refresh across instances)
+ * - `upstream_credentials.version` — incremented by every write of the row (1 on insert); the upstream refresh writes
+ *   with a compare-and-swap on it (`putIfVersion`).
  */
 import type { Database } from 'better-sqlite3';
 import { sealedKid } from './sealed-kid.js';
@@ -269,6 +273,8 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX idx_audit_subject ON audit_log (subject, seq); CREATE INDEX idx_audit_tool ON audit_log (tool, seq);
   CREATE INDEX idx_audit_grant ON audit_log (grant_id, seq);
   `,
+  // 8 (issue 12 §2): the credential's version, for the compare-and-swap of an upstream refresh
+  `ALTER TABLE upstream_credentials ADD COLUMN version INTEGER NOT NULL DEFAULT 1;`,
 ];
 
 /** Raised when the database was written by a newer keyhole (more migrations than this build knows). */
