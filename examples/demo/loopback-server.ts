@@ -10,6 +10,8 @@ export interface LoopbackServer {
   port: number;
   /** Stops listening and destroys every open connection; a no-op when already closed. */
   close(): Promise<void>;
+  /** Listens again on the same port after `close` (an outage that ends); a no-op when listening. */
+  reopen(): Promise<void>;
 }
 
 export async function listenOnLoopback(port = 0): Promise<LoopbackServer> {
@@ -19,16 +21,21 @@ export async function listenOnLoopback(port = 0): Promise<LoopbackServer> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
+  const listen = (p: number) => new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(p, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
+  await listen(port);
+  const bound = (server.address() as AddressInfo).port;
   return {
     server,
-    port: (server.address() as AddressInfo).port,
+    port: bound,
+    async reopen() {
+      if (!server.listening) await listen(bound);
+    },
     async close() {
       if (!server.listening) return;
       await new Promise<void>((resolve) => {

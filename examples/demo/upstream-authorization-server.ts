@@ -36,6 +36,15 @@ export interface UpstreamAs {
   /** RFC 7662 introspection at /token/introspection with client_secret_basic. */
   introspect(token: string, client: { clientId: string; clientSecret: string }): Promise<Record<string, unknown>>;
   close(): Promise<void>;
+  /**
+   * Adds a koa middleware around every request, also after start (tests: count, delay or fail token requests).
+   * `provider.use` after start has no effect: the request handler was composed when the server started.
+   */
+  intercept(middleware: (ctx: KoaContextWithOIDC, next: Next) => Promise<void>): void;
+  /** An outage: stops listening and drops every connection (the provider keeps its state); `start` ends it. */
+  stop(): Promise<void>;
+  /** Listens again on the same port after `stop`. */
+  start(): Promise<void>;
 }
 
 export const DEFAULT_UPSTREAM_SCOPES = ['openid', 'offline_access', 'mcp:tools', 'mcp:read', 'mcp:write'];
@@ -62,7 +71,7 @@ export async function startUpstreamAuthorizationServer(opts: UpstreamAsOptions):
   jwk.kid = randomBytes(8).toString('hex');
 
   // Bind first so the issuer (which must contain the port) is known before the provider exists.
-  const { server, port, close: closeServer } = await listenOnLoopback(opts.port);
+  const { server, port, close: closeServer, reopen } = await listenOnLoopback(opts.port);
   const issuer = `http://127.0.0.1:${port}`;
 
   const provider = new Provider(issuer, {
@@ -146,6 +155,13 @@ export async function startUpstreamAuthorizationServer(opts: UpstreamAsOptions):
     await next();
   });
 
+  // Middleware added after start (`intercept`), run in order around the provider's own handling.
+  const intercepted: Array<(ctx: KoaContextWithOIDC, next: Next) => Promise<void>> = [];
+  provider.use(async (ctx: KoaContextWithOIDC, next: Next) => {
+    const dispatch = async (i: number): Promise<void> => (i < intercepted.length ? intercepted[i]!(ctx, () => dispatch(i + 1)) : next());
+    await dispatch(0);
+  });
+
   server.on('request', provider.callback());
 
   return {
@@ -170,5 +186,8 @@ export async function startUpstreamAuthorizationServer(opts: UpstreamAsOptions):
       return body;
     },
     close: closeServer,
+    intercept: (middleware) => void intercepted.push(middleware),
+    stop: closeServer,
+    start: reopen,
   };
 }

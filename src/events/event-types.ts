@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   'upstream.authorization_failed',
   'upstream.token_refreshed',
   'upstream.refresh_failed',
+  'upstream.refresh_write_failed',
+  'upstream.refresh_write_recovered',
   'upstream.revocation',
   'upstream.client_registered',
   'upstream.credential_rejected',

@@ -20,6 +20,7 @@ import type { TokenRepository } from './repositories/tokens.js';
 import type { UpstreamCredentialRepository } from './repositories/upstream-credentials.js';
 import type { UpstreamRegistrationRepository } from './repositories/upstream-registrations.js';
 import type { VaultEntryRepository } from './repositories/vault-entries.js';
+import type { RefreshLocks } from './refresh-locks/refresh-locks.js';
 
 export type * from './repositories/values.js';
 export type * from './repositories/clients.js';
@@ -36,6 +37,7 @@ export type * from './repositories/approved-tools.js';
 export type * from './repositories/audit-log.js';
 export type * from './repositories/people.js';
 export type * from './repositories/person-sessions.js';
+export type * from './refresh-locks/refresh-locks.js';
 
 /** The repositories, as one facade. */
 export interface Store {
@@ -58,6 +60,11 @@ export interface Store {
   readonly people: PersonRepository;
   /** keyhole's sessions of signed-in people (the person-session cookie), by hash. */
   readonly personSessions: PersonSessionRepository;
+  /**
+   * One upstream refresh per grant at a time, across every keyhole on this database (./refresh-locks/): in-process on
+   * SQLite (one process per file), a session-level advisory lock on PostgreSQL. The same object on a transaction.
+   */
+  readonly refreshLocks: RefreshLocks;
 
   /**
    * Runs `fn` in one transaction: committed when the promise `fn` returns resolves, rolled back when it rejects (the

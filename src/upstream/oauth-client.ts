@@ -45,7 +45,15 @@ export interface UpstreamClientSource {
   invalidate?(): void;
 }
 
-const REQUEST_TIMEOUT_MS = 10_000;
+/** keyhole's timeout of a request to an upstream authorization server (and how long a caller waits for a refresh). */
+export const UPSTREAM_REQUEST_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = UPSTREAM_REQUEST_TIMEOUT_MS;
+/**
+ * The refresh exchange alone runs longer: aborting it when the caller stops waiting would abandon a rotation the
+ * upstream may already have committed (its answer holds the only valid refresh token: RFC 6749 §6, RFC 9700
+ * §4.14.2). The token manager lets callers go after UPSTREAM_REQUEST_TIMEOUT_MS and persists a late answer.
+ */
+export const REFRESH_EXCHANGE_TIMEOUT_MS = 120_000;
 
 /** Map oauth4webapi / network failures to keyhole's two kinds: the grant is gone, or try again later. */
 export function classifyUpstreamError(err: unknown): Error {
@@ -108,8 +116,8 @@ export class UpstreamOAuthClient {
     }
   }
 
-  private options(): { signal: () => AbortSignal; [oauth.allowInsecureRequests]?: boolean } {
-    return { signal: () => AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(this.insecure ? { [oauth.allowInsecureRequests]: true } : {}) };
+  private options(timeoutMs = REQUEST_TIMEOUT_MS): { signal: () => AbortSignal; [oauth.allowInsecureRequests]?: boolean } {
+    return { signal: () => AbortSignal.timeout(timeoutMs), ...(this.insecure ? { [oauth.allowInsecureRequests]: true } : {}) };
   }
 
   /** Discovered (or explicitly configured) authorization server metadata, fetched once and cached. */
@@ -195,12 +203,13 @@ export class UpstreamOAuthClient {
     return { ...tokens, subject, subjectName };
   }
 
-  async refresh(refreshToken: string): Promise<UpstreamTokens> {
+  /** RFC 6749 §6. The exchange may take up to `timeoutMs` (default REFRESH_EXCHANGE_TIMEOUT_MS, see there). */
+  async refresh(refreshToken: string, timeoutMs = REFRESH_EXCHANGE_TIMEOUT_MS): Promise<UpstreamTokens> {
     const as = await this.metadata();
     const { client, clientAuth } = await this.clientAuth();
     try {
       const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth, refreshToken, {
-        ...this.options(),
+        ...this.options(timeoutMs),
         ...(this.resource ? { additionalParameters: { resource: this.resource } } : {}),
       });
       return this.toTokens(await oauth.processRefreshTokenResponse(as, client, res));

@@ -47,3 +47,14 @@ export class MissingMasterKeyError extends KeySourceError {
     super(MASTER_KEY_HELP);
   }
 }
+
+/**
+ * A compare-and-swap write of a grant's upstream credential found another version than the one it was based on: the
+ * row was written meanwhile (another keyhole refreshed it, a key rotation re-sealed it, `vault migrate` moved it).
+ */
+export class CredentialVersionConflictError extends Error {
+  override name = 'CredentialVersionConflictError';
+  constructor(readonly grantId: string, readonly expectedVersion: number) {
+    super(`the upstream credential of grant ${grantId} is no longer at version ${expectedVersion}`);
+  }
+}

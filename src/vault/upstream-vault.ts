@@ -25,7 +25,7 @@ import type { Store, UpstreamCredential, UpstreamCredentialWrite } from '../stor
 import type { VaultCipher } from '../store/crypto/vault-cipher.js';
 import { sealContext } from './seal-contexts.js';
 import type { SecretStore } from './secret-store.js';
-import { KeychainUnavailableError } from './errors.js';
+import { CredentialVersionConflictError, KeychainUnavailableError } from './errors.js';
 
 export type VaultBackend = 'sqlite' | 'keychain';
 
@@ -60,6 +60,15 @@ export interface PreparedSecrets {
   committed(): Promise<void>;
   /** After a rollback: puts the keychain back as it was (deletes the entry written for the row, or restores the old one). */
   discard(): Promise<void>;
+}
+
+/** How `put` writes the row. */
+export interface PutOptions {
+  /**
+   * Compare-and-swap (an upstream refresh): write only if the stored credential is still at this version
+   * (UpstreamCredentialRepository.putIfVersion); CredentialVersionConflictError when it is not.
+   */
+  expectedVersion?: number;
 }
 
 export interface UpstreamVaultDeps {
@@ -105,11 +114,18 @@ export class UpstreamVault {
   /**
    * Seals and stores a grant's upstream tokens (after the code exchange or a refresh). `previous` is the credential
    * read before (defaults to the stored one). Returns the stored credential, or undefined when the grant is no
-   * longer active (nothing is kept then, keychain included).
+   * longer active (nothing is kept then, keychain included). With `expectedVersion`, the row is written with a
+   * compare-and-swap: CredentialVersionConflictError when it changed meanwhile (nothing written to the row then).
    */
-  async put(grantId: string, input: UpstreamSecretsInput, previous?: UpstreamCredential): Promise<UpstreamCredential | undefined> {
+  async put(grantId: string, input: UpstreamSecretsInput, previous?: UpstreamCredential, options: PutOptions = {}): Promise<UpstreamCredential | undefined> {
     const { store, cipher } = this.deps;
     const prev = previous ?? await store.upstreamCredentials.find(grantId);
+    const write = async (row: UpstreamCredentialWrite): Promise<void> => {
+      if (options.expectedVersion === undefined) return store.upstreamCredentials.put(row);
+      if (await store.upstreamCredentials.putIfVersion(row, options.expectedVersion)) return;
+      // Not written: the grant ended (no row, find below says so), or the row is at another version.
+      if (await store.upstreamCredentials.find(grantId)) throw new CredentialVersionConflictError(grantId, options.expectedVersion);
+    };
     const base = {
       grantId,
       accessToken: await cipher.seal(input.accessToken, sealContext.access(grantId)),
@@ -121,13 +137,13 @@ export class UpstreamVault {
 
     if (input.refreshToken === undefined) {
       // Not rotated: the refresh token stays where it is.
-      await store.upstreamCredentials.put({ ...base, refreshToken: prev?.refreshToken ?? null, refreshInKeychain: prev?.refreshInKeychain ?? false });
+      await write({ ...base, refreshToken: prev?.refreshToken ?? null, refreshInKeychain: prev?.refreshInKeychain ?? false });
       return await store.upstreamCredentials.find(grantId);
     }
 
     const sealedRefresh = () => cipher.seal(input.refreshToken as string, sealContext.refresh(grantId));
     if (this.backend === 'sqlite') {
-      await store.upstreamCredentials.put({ ...base, refreshToken: await sealedRefresh(), refreshInKeychain: false });
+      await write({ ...base, refreshToken: await sealedRefresh(), refreshInKeychain: false });
       if (prev?.refreshInKeychain) await this.#keychain().delete(grantId).catch(() => false); // orphan otherwise; never read
       return await store.upstreamCredentials.find(grantId);
     }
@@ -136,13 +152,13 @@ export class UpstreamVault {
     if (prev && !prev.refreshInKeychain && prev.refreshToken !== null) {
       // The row holds a sealed refresh token (written before the switch): replace it there first, then move it.
       const sealed = await sealedRefresh();
-      await store.upstreamCredentials.put({ ...base, refreshToken: sealed, refreshInKeychain: false });
+      await write({ ...base, refreshToken: sealed, refreshInKeychain: false });
       await this.moveRefreshToKeychain(grantId, input.refreshToken, sealed).catch(() => false); // stays sealed: still valid
       return await store.upstreamCredentials.find(grantId);
     }
     const keychain = this.#keychain();
     await keychain.set(grantId, input.refreshToken);
-    await store.upstreamCredentials.put({ ...base, refreshToken: null, refreshInKeychain: true });
+    await write({ ...base, refreshToken: null, refreshInKeychain: true });
     const stored = await store.upstreamCredentials.find(grantId);
     if (!stored) await keychain.delete(grantId).catch(() => false); // the grant ended meanwhile: keep nothing
     return stored;

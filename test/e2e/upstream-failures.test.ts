@@ -3,7 +3,7 @@
  * - invalid_grant from the real oidc-provider (its refresh token revoked behind keyhole's back): the grant
  *   ends everywhere and the client gets 401 with the challenge, so it re-authorizes.
  * - A 503 from the token endpoint (msw: a real peer cannot be made to fail on demand): a transient JSON-RPC
- *   error, the grant survives, and the next call after recovery works.
+ *   error, the grant survives, and the first call after recovery and after the refresh backoff works.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SetupServerCommonApi } from 'msw/node';
@@ -66,6 +66,9 @@ describe('upstream authorization server failures', () => {
     expect((await stack.keyhole.store.upstreamCredentials.find(grant.id))!.refreshFailingSince).not.toBeNull();
 
     mock.resetHandlers();
+    // Refreshes towards this server back off after a failure (2 s ± 20 %): refused at once meanwhile, without asking it.
+    expect((await call(stack, conn.provider.tokens()!.access_token)).status).toBe(502);
+    await sleep(2_600);
     const ok = await call(stack, conn.provider.tokens()!.access_token);
     expect(ok.status).toBe(200);
     expect((await stack.keyhole.store.upstreamCredentials.find(grant.id))!.refreshFailingSince).toBeNull();

@@ -281,6 +281,8 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   ALTER TABLE events ADD COLUMN person_id text;
   CREATE INDEX idx_events_person ON events (person_id, id);
   `,
+  // 9 (issue 12 §2): the credential's version, for the compare-and-swap of an upstream refresh
+  `ALTER TABLE upstream_credentials ADD COLUMN version bigint NOT NULL DEFAULT 1;`,
 ];
 
 /** Raised when the database was migrated by a newer keyhole (more migrations than this build knows). */

@@ -8,8 +8,8 @@
  * store keeps using the pool meanwhile: its operations run on other connections, never join the open transaction and
  * do not see its uncommitted rows (READ COMMITTED). A transaction-scoped store kept after its transaction throws.
  *
- * Not here (issue 12, later parts): a cache of access-token lookups (it would need cross-instance invalidation,
- * LISTEN/NOTIFY; every lookup is a primary-key query instead), cross-instance single-flight of upstream refreshes.
+ * Cross-instance single-flight of upstream refreshes: `refreshLocks` (session-level advisory locks on a dedicated
+ * connection) plus the compare-and-swap on `upstream_credentials.version` (./upstream-credentials.ts).
  */
 import type pg from 'pg';
 import type { Store } from '../types.js';
@@ -26,12 +26,13 @@ import { openPostgresPool, type PostgresPoolOptions } from './pool.js';
 import { PostgresSealedSecrets } from './sealed-secrets.js';
 import { PostgresSigningKeys } from './signing-keys.js';
 import { PostgresTokens } from './tokens.js';
+import { PostgresRefreshLocks } from '../refresh-locks/postgres-refresh-locks.js';
 import { PostgresUpstreamCredentials } from './upstream-credentials.js';
 import { PostgresUpstreamRegistrations } from './upstream-registrations.js';
 import { PostgresVaultEntries } from './vault-entries.js';
 
 /** The repositories of the store interface over one executor. */
-function repositories(ex: Executor): Omit<Store, 'transaction' | 'close'> {
+function repositories(ex: Executor): Omit<Store, 'transaction' | 'close' | 'refreshLocks'> {
   return {
     clients: new PostgresClients(ex),
     dcrRegistrations: new PostgresDcrRegistrations(ex),
@@ -67,6 +68,8 @@ export class PostgresStore implements Store {
   readonly auditLog;
   readonly people;
   readonly personSessions;
+  /** Session-level advisory locks on a dedicated connection (../refresh-locks/postgres-refresh-locks.ts). */
+  readonly refreshLocks: PostgresRefreshLocks;
   #closed: Promise<void> | undefined;
 
   constructor(readonly pool: pg.Pool) {
@@ -86,12 +89,14 @@ export class PostgresStore implements Store {
     this.auditLog = r.auditLog;
     this.people = r.people;
     this.personSessions = r.personSessions;
+    this.refreshLocks = new PostgresRefreshLocks(pool.options);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     return inTransaction(await this.pool.connect(), (ex) => {
       const tx: Store = {
         ...repositories(ex),
+        refreshLocks: this.refreshLocks,
         transaction: (inner) => inner(tx), // nested: the same transaction
         close: () => Promise.reject(new Error('close the store, not its transaction')),
       };
@@ -101,7 +106,7 @@ export class PostgresStore implements Store {
 
   /** Ends the pool (idempotent); waits for checked-out connections to be released. */
   close(): Promise<void> {
-    this.#closed ??= this.pool.end();
+    this.#closed ??= Promise.all([this.pool.end(), this.refreshLocks.close()]).then(() => undefined);
     return this.#closed;
   }
 }

@@ -17,6 +17,7 @@ interface CredentialRow {
   updated_at: number;
   refresh_failing_since: number | null;
   refresh_in_keychain: boolean;
+  version: number;
 }
 
 function credentialFromRow(r: CredentialRow): UpstreamCredential {
@@ -29,6 +30,7 @@ function credentialFromRow(r: CredentialRow): UpstreamCredential {
     updatedAt: r.updated_at,
     refreshFailingSince: r.refresh_failing_since,
     refreshInKeychain: r.refresh_in_keychain,
+    version: r.version,
   };
 }
 
@@ -43,9 +45,16 @@ const S = {
       access_token = excluded.access_token, access_kid = excluded.access_kid, access_expires_at = excluded.access_expires_at,
       refresh_token = excluded.refresh_token, refresh_kid = excluded.refresh_kid,
       refresh_in_keychain = excluded.refresh_in_keychain, scopes = excluded.scopes, updated_at = excluded.updated_at,
-      refresh_failing_since = excluded.refresh_failing_since`),
+      refresh_failing_since = excluded.refresh_failing_since, version = upstream_credentials.version + 1`),
+  putIfVersion: statement('credentials.put-if-version', `UPDATE upstream_credentials SET
+      access_token = @accessToken::text, access_kid = @accessKid::text, access_expires_at = @accessExpiresAt::bigint,
+      refresh_token = @refreshToken::text, refresh_kid = @refreshKid::text, refresh_in_keychain = @refreshInKeychain::boolean,
+      scopes = @scopes::text, updated_at = @updatedAt::bigint, refresh_failing_since = @refreshFailingSince::bigint,
+      version = version + 1
+    WHERE grant_id = @grantId AND version = @expectedVersion::bigint
+      AND EXISTS (SELECT 1 FROM grants WHERE id = @grantId AND status = 'active' FOR SHARE)`),
   get: statement<CredentialRow>('credentials.get', 'SELECT * FROM upstream_credentials WHERE grant_id = @grantId'),
-  markRefreshFailing: statement('credentials.mark-refresh-failing', 'UPDATE upstream_credentials SET refresh_failing_since = @since WHERE grant_id = @grantId'),
+  markRefreshFailing: statement('credentials.mark-refresh-failing', 'UPDATE upstream_credentials SET refresh_failing_since = @since, version = version + 1 WHERE grant_id = @grantId'),
   countRefreshLocations: statement<RefreshLocationCounts>('credentials.count-refresh-locations', `SELECT
       count(*) FILTER (WHERE refresh_token IS NOT NULL) AS sqlite,
       count(*) FILTER (WHERE refresh_in_keychain) AS keychain,
@@ -56,33 +65,42 @@ const S = {
   listRefreshInKeychain: statement<{ grant_id: string }>('credentials.list-refresh-in-keychain', `SELECT grant_id FROM upstream_credentials
     WHERE refresh_in_keychain AND grant_id > @after ORDER BY grant_id LIMIT @limit`),
   markRefreshInKeychain: statement('credentials.mark-refresh-in-keychain', `UPDATE upstream_credentials
-    SET refresh_token = NULL, refresh_kid = NULL, refresh_in_keychain = true
+    SET refresh_token = NULL, refresh_kid = NULL, refresh_in_keychain = true, version = version + 1
     WHERE grant_id = @grantId AND refresh_token = @expected`),
   markRefreshInStore: statement('credentials.mark-refresh-in-store', `UPDATE upstream_credentials
-    SET refresh_token = @sealed, refresh_kid = @kid, refresh_in_keychain = false
+    SET refresh_token = @sealed, refresh_kid = @kid, refresh_in_keychain = false, version = version + 1
     WHERE grant_id = @grantId AND refresh_in_keychain`),
 };
+
+/** The named parameters of a write (refuses a refresh token both sealed here and in the keychain). */
+function writeParams(c: UpstreamCredentialWrite): Record<string, unknown> {
+  const inKeychain = c.refreshInKeychain === true;
+  if (inKeychain && c.refreshToken !== null) {
+    throw new TypeError('refreshToken must be null when the refresh token is in the keychain (refreshInKeychain)');
+  }
+  return {
+    grantId: c.grantId,
+    accessToken: c.accessToken,
+    accessKid: sealedKid(c.accessToken),
+    accessExpiresAt: c.accessExpiresAt,
+    refreshToken: c.refreshToken,
+    refreshKid: sealedKid(c.refreshToken),
+    refreshInKeychain: inKeychain,
+    scopes: joinScopes(c.scopes),
+    updatedAt: c.updatedAt,
+    refreshFailingSince: c.refreshFailingSince,
+  };
+}
 
 export class PostgresUpstreamCredentials implements UpstreamCredentialRepository {
   constructor(private readonly ex: Executor) {}
 
   async put(c: UpstreamCredentialWrite): Promise<void> {
-    const inKeychain = c.refreshInKeychain === true;
-    if (inKeychain && c.refreshToken !== null) {
-      throw new TypeError('refreshToken must be null when the refresh token is in the keychain (refreshInKeychain)');
-    }
-    await this.ex.run(S.put, {
-      grantId: c.grantId,
-      accessToken: c.accessToken,
-      accessKid: sealedKid(c.accessToken),
-      accessExpiresAt: c.accessExpiresAt,
-      refreshToken: c.refreshToken,
-      refreshKid: sealedKid(c.refreshToken),
-      refreshInKeychain: inKeychain,
-      scopes: joinScopes(c.scopes),
-      updatedAt: c.updatedAt,
-      refreshFailingSince: c.refreshFailingSince,
-    });
+    await this.ex.run(S.put, writeParams(c));
+  }
+
+  async putIfVersion(c: UpstreamCredentialWrite, expectedVersion: number): Promise<boolean> {
+    return (await this.ex.run(S.putIfVersion, { ...writeParams(c), expectedVersion })) === 1;
   }
 
   async find(grantId: string): Promise<UpstreamCredential | undefined> {

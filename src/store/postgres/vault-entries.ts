@@ -36,9 +36,9 @@ const S = {
     UNION ALL SELECT 'sealed_secret', NULL, NULL, name, sealed FROM sealed_secrets`),
   pending_verifier: statement('vault.replace-pending-verifier', `UPDATE pending_authorizations SET upstream_verifier = @next, verifier_kid = @kid
     WHERE id = @id AND upstream_verifier = @expected`),
-  upstream_access: statement('vault.replace-upstream-access', `UPDATE upstream_credentials SET access_token = @next, access_kid = @kid
+  upstream_access: statement('vault.replace-upstream-access', `UPDATE upstream_credentials SET access_token = @next, access_kid = @kid, version = version + 1
     WHERE grant_id = @id AND access_token = @expected`),
-  upstream_refresh: statement('vault.replace-upstream-refresh', `UPDATE upstream_credentials SET refresh_token = @next, refresh_kid = @kid
+  upstream_refresh: statement('vault.replace-upstream-refresh', `UPDATE upstream_credentials SET refresh_token = @next, refresh_kid = @kid, version = version + 1
     WHERE grant_id = @id AND refresh_token = @expected`),
   registration_client_secret: statement('vault.replace-registration-secret', `UPDATE upstream_registrations SET client_secret = @next
     WHERE server = @server AND issuer = @issuer AND client_secret = @expected`),

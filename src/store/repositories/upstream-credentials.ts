@@ -24,10 +24,18 @@ export interface UpstreamCredential {
    * `storage.vault` says: that is what makes `keyhole vault migrate` safe to interrupt.
    */
   refreshInKeychain: boolean;
+  /**
+   * Incremented by every write of the row (1 when it is created). An upstream refresh writes its result with a
+   * compare-and-swap on it (`putIfVersion`): a write based on a credential that changed meanwhile is refused.
+   */
+  version: number;
 }
 
-/** What `put` takes: `refreshInKeychain` defaults to false (the refresh token, if any, is sealed here). */
-export type UpstreamCredentialWrite = Omit<UpstreamCredential, 'refreshInKeychain'> & { refreshInKeychain?: boolean };
+/**
+ * What `put` takes: `refreshInKeychain` defaults to false (the refresh token, if any, is sealed here); the version is
+ * the store's (incremented by the write).
+ */
+export type UpstreamCredentialWrite = Omit<UpstreamCredential, 'refreshInKeychain' | 'version'> & { refreshInKeychain?: boolean };
 
 /** Where the upstream refresh tokens are: sealed in the store, in the OS keychain, or absent. */
 export interface RefreshLocationCounts {
@@ -43,7 +51,14 @@ export interface UpstreamCredentialRepository {
    * the keychain is refused (TypeError).
    */
   put(c: UpstreamCredentialWrite): Promise<void>;
+  /**
+   * Compare-and-swap: replaces the grant's credential only if its stored `version` is still `expectedVersion` and the
+   * grant is active (the version is then incremented). Returns false, writing nothing, otherwise (another instance
+   * refreshed meanwhile, the row was rewritten, or the grant ended). Never creates a row.
+   */
+  putIfVersion(c: UpstreamCredentialWrite, expectedVersion: number): Promise<boolean>;
   find(grantId: string): Promise<UpstreamCredential | undefined>;
+  /** Sets `refreshFailingSince` (a write: the version is incremented). */
   markRefreshFailing(grantId: string, since: number | null): Promise<void>;
   countRefreshLocations(): Promise<RefreshLocationCounts>;
   /** Grant ids whose upstream refresh token is in `location`, in id order after `afterId`, at most `limit` (1…1000). */

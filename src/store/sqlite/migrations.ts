@@ -55,6 +55,10 @@
  *   `grants.person_id` + the sign-in snapshot `person_email`, `person_name`, `person_groups` (JSON array), NULL without
  *   `identity`; `pending_authorizations.person_id`; `events.person_id`. No foreign keys to `people` from grants and
  *   events: they are history.
+ *
+ * ## Migration 9: credential versions (issue 12 §2, single-flight upstream refresh across instances)
+ * - `upstream_credentials.version` — incremented by every write of the row (1 on insert); the upstream refresh writes
+ *   with a compare-and-swap on it (`putIfVersion`).
  */
 import type { Database } from 'better-sqlite3';
 import { sealedKid } from './sealed-kid.js';
@@ -320,6 +324,8 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE events ADD COLUMN person_id TEXT;
   CREATE INDEX idx_events_person ON events (person_id, id);
   `,
+  // 9 (issue 12 §2): the credential's version, for the compare-and-swap of an upstream refresh
+  `ALTER TABLE upstream_credentials ADD COLUMN version INTEGER NOT NULL DEFAULT 1;`,
 ];
 
 /** Raised when the database was written by a newer keyhole (more migrations than this build knows). */

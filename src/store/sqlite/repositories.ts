@@ -39,7 +39,7 @@ import { SqliteUpstreamRegistrations } from './upstream-registrations.js';
 import { SqliteVaultEntries } from './vault-entries.js';
 
 /** The repositories of the store interface, without transaction() and close(). */
-export type Repositories = Omit<Store, 'transaction' | 'close'>;
+export type Repositories = Omit<Store, 'transaction' | 'close' | 'refreshLocks'>;
 
 export interface SqliteRepositories {
   vaultEntries: SqliteVaultEntries;

@@ -11,6 +11,7 @@
  * - Revocation timestamps keep the first revocation (`revoked_at` is set only where NULL).
  * - A pending authorization is expired when `expiresAt <= now`.
  */
+import { InProcessRefreshLocks } from '../refresh-locks/in-process-refresh-locks.js';
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type {
@@ -87,6 +88,8 @@ export class SqliteStore implements Store {
   readonly auditLog: AuditLogRepository;
   readonly people: PersonRepository;
   readonly personSessions: PersonSessionRepository;
+  /** In-process: one keyhole process per SQLite file. */
+  readonly refreshLocks = new InProcessRefreshLocks();
   readonly #mutex = new AsyncMutex();
   readonly #tx: Store;
 
@@ -111,6 +114,7 @@ export class SqliteStore implements Store {
     this.personSessions = outside.personSessions;
     const tx: Store = {
       ...asyncRepositories(sync, directRunner),
+      refreshLocks: this.refreshLocks,
       transaction: (fn) => fn(tx), // nested: the same transaction
       close: () => Promise.reject(new Error('close the store, not its transaction')),
     };

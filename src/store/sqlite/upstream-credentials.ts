@@ -19,6 +19,7 @@ interface CredentialRow {
   updated_at: number;
   refresh_failing_since: number | null;
   refresh_in_keychain: number;
+  version: number;
 }
 
 function credentialFromRow(r: CredentialRow): UpstreamCredential {
@@ -31,6 +32,27 @@ function credentialFromRow(r: CredentialRow): UpstreamCredential {
     updatedAt: r.updated_at,
     refreshFailingSince: r.refresh_failing_since,
     refreshInKeychain: r.refresh_in_keychain === 1,
+    version: r.version,
+  };
+}
+
+/** The named parameters of a write (refuses a refresh token both sealed here and in the keychain). */
+function writeParams(c: UpstreamCredentialWrite): Record<string, string | number | null> {
+  const inKeychain = c.refreshInKeychain === true;
+  if (inKeychain && c.refreshToken !== null) {
+    throw new TypeError('refreshToken must be null when the refresh token is in the keychain (refreshInKeychain)');
+  }
+  return {
+    grantId: c.grantId,
+    accessToken: c.accessToken,
+    accessKid: sealedKid(c.accessToken),
+    accessExpiresAt: c.accessExpiresAt,
+    refreshToken: c.refreshToken,
+    refreshKid: sealedKid(c.refreshToken),
+    refreshInKeychain: inKeychain ? 1 : 0,
+    scopes: joinScopes(c.scopes),
+    updatedAt: c.updatedAt,
+    refreshFailingSince: c.refreshFailingSince,
   };
 }
 
@@ -50,9 +72,15 @@ export class SqliteUpstreamCredentials implements Synchronous<UpstreamCredential
           access_token = excluded.access_token, access_kid = excluded.access_kid, access_expires_at = excluded.access_expires_at,
           refresh_token = excluded.refresh_token, refresh_kid = excluded.refresh_kid,
           refresh_in_keychain = excluded.refresh_in_keychain, scopes = excluded.scopes, updated_at = excluded.updated_at,
-          refresh_failing_since = excluded.refresh_failing_since`),
+          refresh_failing_since = excluded.refresh_failing_since, version = upstream_credentials.version + 1`),
+      putIfVersion: p(`UPDATE upstream_credentials SET
+          access_token = @accessToken, access_kid = @accessKid, access_expires_at = @accessExpiresAt,
+          refresh_token = @refreshToken, refresh_kid = @refreshKid, refresh_in_keychain = @refreshInKeychain,
+          scopes = @scopes, updated_at = @updatedAt, refresh_failing_since = @refreshFailingSince, version = version + 1
+        WHERE grant_id = @grantId AND version = @expectedVersion
+          AND EXISTS (SELECT 1 FROM grants WHERE id = @grantId AND status = 'active')`),
       get: p<CredentialRow>('SELECT * FROM upstream_credentials WHERE grant_id = @grantId'),
-      markRefreshFailing: p('UPDATE upstream_credentials SET refresh_failing_since = @since WHERE grant_id = @grantId'),
+      markRefreshFailing: p('UPDATE upstream_credentials SET refresh_failing_since = @since, version = version + 1 WHERE grant_id = @grantId'),
       countRefreshLocations: p<{ sqlite: number | null; keychain: number | null; none: number | null }>(`SELECT
           sum(CASE WHEN refresh_token IS NOT NULL THEN 1 ELSE 0 END) AS sqlite,
           sum(CASE WHEN refresh_in_keychain = 1 THEN 1 ELSE 0 END) AS keychain,
@@ -62,30 +90,19 @@ export class SqliteUpstreamCredentials implements Synchronous<UpstreamCredential
         WHERE refresh_token IS NOT NULL AND grant_id > @after ORDER BY grant_id LIMIT @limit`),
       listRefreshInKeychain: p<{ grant_id: string }>(`SELECT grant_id FROM upstream_credentials
         WHERE refresh_in_keychain = 1 AND grant_id > @after ORDER BY grant_id LIMIT @limit`),
-      markRefreshInKeychain: p(`UPDATE upstream_credentials SET refresh_token = NULL, refresh_kid = NULL, refresh_in_keychain = 1
+      markRefreshInKeychain: p(`UPDATE upstream_credentials SET refresh_token = NULL, refresh_kid = NULL, refresh_in_keychain = 1, version = version + 1
         WHERE grant_id = @grantId AND refresh_token = @expected`),
-      markRefreshInStore: p(`UPDATE upstream_credentials SET refresh_token = @sealed, refresh_kid = @kid, refresh_in_keychain = 0
+      markRefreshInStore: p(`UPDATE upstream_credentials SET refresh_token = @sealed, refresh_kid = @kid, refresh_in_keychain = 0, version = version + 1
         WHERE grant_id = @grantId AND refresh_in_keychain = 1`),
     };
   }
 
   put(c: UpstreamCredentialWrite): void {
-    const inKeychain = c.refreshInKeychain === true;
-    if (inKeychain && c.refreshToken !== null) {
-      throw new TypeError('refreshToken must be null when the refresh token is in the keychain (refreshInKeychain)');
-    }
-    this.#s.put.run({
-      grantId: c.grantId,
-      accessToken: c.accessToken,
-      accessKid: sealedKid(c.accessToken),
-      accessExpiresAt: c.accessExpiresAt,
-      refreshToken: c.refreshToken,
-      refreshKid: sealedKid(c.refreshToken),
-      refreshInKeychain: inKeychain ? 1 : 0,
-      scopes: joinScopes(c.scopes),
-      updatedAt: c.updatedAt,
-      refreshFailingSince: c.refreshFailingSince,
-    });
+    this.#s.put.run(writeParams(c));
+  }
+
+  putIfVersion(c: UpstreamCredentialWrite, expectedVersion: number): boolean {
+    return this.#s.putIfVersion.run({ ...writeParams(c), expectedVersion }).changes === 1;
   }
 
   find(grantId: string): UpstreamCredential | undefined {

@@ -43,9 +43,9 @@ export class SqliteVaultEntries implements Synchronous<VaultEntryRepository> {
         ORDER BY field, id LIMIT @limit`),
       pending_verifier: p(`UPDATE pending_authorizations SET upstream_verifier = @next, verifier_kid = @kid
         WHERE id = @id AND upstream_verifier = @expected`),
-      upstream_access: p(`UPDATE upstream_credentials SET access_token = @next, access_kid = @kid
+      upstream_access: p(`UPDATE upstream_credentials SET access_token = @next, access_kid = @kid, version = version + 1
         WHERE grant_id = @id AND access_token = @expected`),
-      upstream_refresh: p(`UPDATE upstream_credentials SET refresh_token = @next, refresh_kid = @kid
+      upstream_refresh: p(`UPDATE upstream_credentials SET refresh_token = @next, refresh_kid = @kid, version = version + 1
         WHERE grant_id = @id AND refresh_token = @expected`),
       registration_client_secret: p(`UPDATE upstream_registrations SET client_secret = @next
         WHERE server = json_extract(@id, '$[0]') AND issuer = json_extract(@id, '$[1]') AND client_secret = @expected`),

@@ -101,6 +101,54 @@ describe('PostgresStore', () => {
     }
   });
 
+  it('refresh locks exclude each other across instances: the second waits for the first, then runs', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    let entered!: () => void;
+    const aIn = new Promise<void>((r) => (entered = r));
+    const first = store.refreshLocks.withLock('g_shared', async () => {
+      order.push('A in');
+      entered();
+      await new Promise<void>((r) => (release = r));
+      order.push('A out');
+    });
+    await aIn;
+    const second = other.refreshLocks.withLock('g_shared', async () => void order.push('B in'), { waitMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(order).toEqual(['A in']); // B is still waiting
+    release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['A in', 'A out', 'B in']);
+    // a held lock makes the other instance give up after waitMs
+    let hold!: () => void;
+    let holding!: () => void;
+    const isHeld = new Promise<void>((r) => (holding = r));
+    const held = store.refreshLocks.withLock('g_shared', () => new Promise<void>((r) => { hold = r; holding(); }));
+    await isHeld;
+    await expect(other.refreshLocks.withLock('g_shared', async () => 'never', { waitMs: 200 })).rejects.toMatchObject({ name: 'RefreshLockTimeoutError' });
+    hold();
+    await held;
+  });
+
+  it('a dead holder releases its refresh lock: its session ends and the other instance takes it', async () => {
+    let never!: () => void;
+    let holding!: () => void;
+    const isHeld = new Promise<void>((r) => (holding = r));
+    const held = store.refreshLocks.withLock('g_dead', () => new Promise<void>((r) => { never = r; holding(); }));
+    await isHeld;
+    const admin = await createPostgresStore(server.url.replace(/\/postgres$/, `/${new URL(store.pool.options.connectionString!).pathname.slice(1)}`));
+    try {
+      // The holder's connection dies (as when its process is SIGKILLed): PostgreSQL ends the session and its locks.
+      const killed = await admin.pool.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'keyhole-refresh-locks' AND datname = current_database() AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)");
+      expect(killed.rows.length).toBe(1);
+      expect(await other.refreshLocks.withLock('g_dead', async () => 'taken', { waitMs: 5_000 })).toBe('taken');
+    } finally {
+      never();
+      await held.catch(() => undefined);
+      await admin.close();
+    }
+  });
+
   it('hands out event ids in commit order when appends race (a scan cursor skips nothing)', async () => {
     const seen: number[] = [];
     let cursor = 0;

@@ -141,6 +141,7 @@ export function makeCredential(grant: GrantRecord, over: Partial<UpstreamCredent
     updatedAt: T0,
     refreshFailingSince: null,
     refreshInKeychain: false,
+    version: 1,
     ...over,
   };
 }
@@ -456,7 +457,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         const c = makeCredential(g, { accessExpiresAt: null });
         await store.upstreamCredentials.put(c);
         expect(await store.upstreamCredentials.find(g.id)).toEqual(c);
-        const next = makeCredential(g, { accessToken: 'sealed-2', refreshToken: null, updatedAt: T0 + 5, scopes: [] });
+        const next = makeCredential(g, { accessToken: 'sealed-2', refreshToken: null, updatedAt: T0 + 5, scopes: [], version: 2 });
         await store.upstreamCredentials.put(next);
         expect(await store.upstreamCredentials.find(g.id)).toEqual(next);
         expect(await store.upstreamCredentials.find('g_unknown')).toBeUndefined();
@@ -472,6 +473,63 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         expect((await store.upstreamCredentials.find(g.id))?.refreshFailingSince).toBeNull();
       });
 
+      it('increments the version on every write of the row (1 when created)', async () => {
+        const g = makeGrant();
+        await store.grants.create(g);
+        const version = async () => (await store.upstreamCredentials.find(g.id))?.version;
+        await store.upstreamCredentials.put(makeCredential(g, { version: 99 })); // the store's version, not the caller's
+        expect(await version()).toBe(1);
+        await store.upstreamCredentials.put(makeCredential(g, { updatedAt: T0 + 1 }));
+        expect(await version()).toBe(2);
+        await store.upstreamCredentials.markRefreshFailing(g.id, T0 + 2);
+        expect(await version()).toBe(3);
+        const sealed = (await store.upstreamCredentials.find(g.id))!.refreshToken!;
+        expect(await store.upstreamCredentials.markRefreshInKeychain(g.id, sealed)).toBe(true);
+        expect(await version()).toBe(4);
+        expect(await store.upstreamCredentials.markRefreshInStore(g.id, sealed)).toBe(true);
+        expect(await version()).toBe(5);
+        expect(await store.upstreamCredentials.markRefreshInKeychain(g.id, 'not-the-stored-one')).toBe(false);
+        expect(await version()).toBe(5); // nothing written, nothing counted
+      });
+
+      it('putIfVersion writes only over the expected version (compare-and-swap), and increments it', async () => {
+        const g = makeGrant();
+        await store.grants.create(g);
+        await store.upstreamCredentials.put(makeCredential(g));
+        const winner = makeCredential(g, { accessToken: 'sealed-winner', refreshToken: 'sealed-rt-winner', updatedAt: T0 + 10, accessExpiresAt: T0 + 70 });
+        expect(await store.upstreamCredentials.putIfVersion(winner, 1)).toBe(true);
+        expect(await store.upstreamCredentials.find(g.id)).toEqual({ ...winner, version: 2 });
+        // A loser that read version 1 before the winner wrote: refused, nothing changes.
+        const loser = makeCredential(g, { accessToken: 'sealed-loser', refreshToken: 'sealed-rt-loser', updatedAt: T0 + 11 });
+        expect(await store.upstreamCredentials.putIfVersion(loser, 1)).toBe(false);
+        expect(await store.upstreamCredentials.find(g.id)).toEqual({ ...winner, version: 2 });
+        expect(await store.upstreamCredentials.putIfVersion({ ...loser, refreshFailingSince: T0 }, 2)).toBe(true);
+        expect(await store.upstreamCredentials.find(g.id)).toEqual({ ...loser, refreshFailingSince: T0, version: 3 });
+      });
+
+      it('putIfVersion never creates a row, and writes nothing for a revoked grant', async () => {
+        const g = makeGrant();
+        await store.grants.create(g);
+        expect(await store.upstreamCredentials.putIfVersion(makeCredential(g), 1)).toBe(false);
+        expect(await store.upstreamCredentials.find(g.id)).toBeUndefined();
+        await store.upstreamCredentials.put(makeCredential(g));
+        await store.grants.revoke(g.id, 'client_revoked', T0 + 1);
+        expect(await store.upstreamCredentials.putIfVersion(makeCredential(g, { updatedAt: T0 + 2 }), 1)).toBe(false);
+        expect(await store.upstreamCredentials.find(g.id)).toBeUndefined();
+      });
+
+      it('putIfVersion lets exactly one of several racing writers over the same version win', async () => {
+        const g = makeGrant();
+        await store.grants.create(g);
+        await store.upstreamCredentials.put(makeCredential(g));
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+          store.upstreamCredentials.putIfVersion(makeCredential(g, { accessToken: `sealed-${i}`, updatedAt: T0 + i }), 1)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const stored = (await store.upstreamCredentials.find(g.id))!;
+        expect(stored.version).toBe(2);
+        expect(stored.accessToken).toBe(`sealed-${results.indexOf(true)}`);
+      });
+
       it('does not store a credential for a revoked grant (a late refresh cannot bring it back)', async () => {
         const g = makeGrant();
         await store.grants.create(g);
@@ -479,6 +537,51 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         await store.grants.revoke(g.id, 'client_revoked', T0 + 1);
         await store.upstreamCredentials.put(makeCredential(g, { updatedAt: T0 + 2 }));
         expect(await store.upstreamCredentials.find(g.id)).toBeUndefined();
+      });
+    });
+
+    describe('refresh locks', () => {
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+      it('runs one holder per grant at a time, in order; other grants do not wait', async () => {
+        const order: string[] = [];
+        let releaseA!: () => void;
+        let aEntered!: () => void;
+        const aIn = new Promise<void>((r) => (aEntered = r));
+        const first = store.refreshLocks.withLock('g_lock_a', async () => {
+          order.push('a1 in');
+          aEntered();
+          await new Promise<void>((r) => (releaseA = r));
+          order.push('a1 out');
+          return 'a1';
+        });
+        await aIn;
+        const second = store.refreshLocks.withLock('g_lock_a', async () => void order.push('a2 in'));
+        // another grant runs while a1 holds its lock
+        expect(await store.refreshLocks.withLock('g_lock_b', async () => 'b1', { waitMs: 5_000 })).toBe('b1');
+        await sleep(50);
+        expect(order).toEqual(['a1 in']);
+        releaseA();
+        expect(await first).toBe('a1');
+        await second;
+        expect(order).toEqual(['a1 in', 'a1 out', 'a2 in']);
+      });
+
+      it('releases the lock when the holder rejects, and gives up waiting after waitMs', async () => {
+        await expect(store.refreshLocks.withLock('g_lock_c', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+        expect(await store.refreshLocks.withLock('g_lock_c', async () => 'free again', { waitMs: 500 })).toBe('free again');
+        let release!: () => void;
+        let holding!: () => void;
+        const isHeld = new Promise<void>((r) => (holding = r));
+        const held = store.refreshLocks.withLock('g_lock_c', () => new Promise<void>((r) => { release = r; holding(); }));
+        await isHeld;
+        let ran = false;
+        const waiter = store.refreshLocks.withLock('g_lock_c', async () => void (ran = true), { waitMs: 100 });
+        await expect(waiter).rejects.toMatchObject({ name: 'RefreshLockTimeoutError', grantId: 'g_lock_c' });
+        expect(ran).toBe(false);
+        release();
+        await held;
+        expect(await store.refreshLocks.withLock('g_lock_c', async () => 'after', { waitMs: 500 })).toBe('after');
       });
     });
 
@@ -879,13 +982,13 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         await store.upstreamCredentials.put(c);
         expect(await store.upstreamCredentials.markRefreshInKeychain(g.id, 'another-value')).toBe(false);
         expect(await store.upstreamCredentials.markRefreshInKeychain(g.id, c.refreshToken!)).toBe(true);
-        expect(await store.upstreamCredentials.find(g.id)).toEqual({ ...c, refreshToken: null, refreshInKeychain: true });
+        expect(await store.upstreamCredentials.find(g.id)).toEqual({ ...c, refreshToken: null, refreshInKeychain: true, version: 2 });
         expect((await store.vaultEntries.countByKid()).some((x) => x.field === 'upstream_refresh')).toBe(false);
         expect(await store.upstreamCredentials.markRefreshInKeychain(g.id, c.refreshToken!)).toBe(false);
 
         const sealed = `${Buffer.from(JSON.stringify({ kid: 'k_Z' })).toString('base64url')}..a.b.c`;
         expect(await store.upstreamCredentials.markRefreshInStore(g.id, sealed)).toBe(true);
-        expect(await store.upstreamCredentials.find(g.id)).toEqual({ ...c, refreshToken: sealed, refreshInKeychain: false });
+        expect(await store.upstreamCredentials.find(g.id)).toEqual({ ...c, refreshToken: sealed, refreshInKeychain: false, version: 3 });
         expect(await store.vaultEntries.countByKid()).toContainEqual({ field: 'upstream_refresh', kid: 'k_Z', count: 1 });
         expect(await store.upstreamCredentials.markRefreshInStore(g.id, 'again')).toBe(false);
         expect(await store.upstreamCredentials.markRefreshInStore('g_unknown', sealed)).toBe(false);

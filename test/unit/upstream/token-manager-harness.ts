@@ -46,6 +46,7 @@ export class FakeUpstreamClient implements Pick<UpstreamOAuthClient, 'refresh' |
 
 export interface Harness {
   store: SqliteStore;
+  cipher: VaultCipher;
   vault: UpstreamVault;
   upstream: FakeUpstreamClient;
   /** Every endGrant call the token manager made. */
@@ -75,7 +76,7 @@ export async function createHarness(): Promise<Harness> {
   const grant = { id: record.id, server: record.server, clientId: record.clientId, subject: record.subject };
 
   return {
-    store, vault, upstream, ended, grant, now,
+    store, cipher, vault, upstream, ended, grant, now,
     manager(over = {}) {
       const m = new UpstreamTokenManager({
         store, vault, events, clients, clock,

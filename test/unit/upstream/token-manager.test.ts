@@ -110,23 +110,29 @@ describe('UpstreamTokenManager', () => {
     ['a 5xx', new UpstreamUnavailableError('server'), 'server'],
     ['a timeout', new UpstreamUnavailableError('timeout'), 'timeout'],
     ['a network failure', new TypeError('fetch failed'), 'network'],
-  ])('keeps the grant on %s: UpstreamUnavailableError, refreshFailingSince set, then cleared by a success', async (_, error, kind) => {
+  ])('keeps the grant on %s: UpstreamUnavailableError, backoff, one event per interval, refreshFailingSince set, then cleared by a success', async (_, error, kind) => {
     const m = h.manager();
     await h.seed(m, 15);
-    h.now.t = T0 + 16;
+    h.now.t = T0 + 16; // really expired: nothing to fall back on
     h.upstream.fail = error;
     const failure = await m.getCredential(h.grant, false).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(UpstreamUnavailableError);
     expect((failure as UpstreamUnavailableError).kind).toBe(kind);
+    expect(h.upstream.refreshes).toHaveLength(1);
+    // Within the backoff (2 s ± 20 %): refused at once, the upstream is not asked.
+    h.now.t = T0 + 17;
+    for (let i = 0; i < 5; i++) await expect(m.getCredential(h.grant, false)).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    expect(h.upstream.refreshes).toHaveLength(1);
+    // After it: one trial, which fails again (recorded within the same interval: not a second event).
     h.now.t = T0 + 20;
     await expect(m.getCredential(h.grant, false)).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    expect(h.upstream.refreshes).toHaveLength(2);
     expect((await h.store.grants.find(h.grant.id))!.status).toBe('active');
     expect((await h.store.upstreamCredentials.find(h.grant.id))!.refreshFailingSince).toBe(T0 + 16); // since the first failure
     expect(h.ended).toEqual([]);
-    expect((await h.store.events.list({ type: 'upstream.refresh_failed' })).map((e) => e.detail)).toEqual([
-      { reason: kind, fatal: false }, { reason: kind, fatal: false },
-    ]);
+    expect((await h.store.events.list({ type: 'upstream.refresh_failed' })).map((e) => e.detail)).toEqual([{ reason: kind, fatal: false }]);
     h.upstream.fail = undefined;
+    h.now.t = T0 + 30; // the second pause (4 s ± 20 %) is over
     expect(await m.getCredential(h.grant, false)).toEqual(bearerHeader('at-3'));
     expect((await h.store.upstreamCredentials.find(h.grant.id))!.refreshFailingSince).toBeNull();
   });
