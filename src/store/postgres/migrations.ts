@@ -234,6 +234,28 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   CREATE INDEX idx_audit_subject ON audit_log (subject, seq); CREATE INDEX idx_audit_tool ON audit_log (tool, seq);
   CREATE INDEX idx_audit_grant ON audit_log (grant_id, seq);
   `,
+
+  // 8 (issue 12 §2): admin sessions shared by every instance (../repositories/admin-sessions.ts); the change feed's
+  // log (./change-feed.ts): one row per published change, read by the fallback poll, pruned after an hour. SQLite's
+  // migration 8 has admin_sessions only.
+  `
+  CREATE TABLE admin_sessions (
+    key_hash         text COLLATE "C" PRIMARY KEY,
+    created_at_ms    bigint NOT NULL,
+    last_seen_at_ms  bigint NOT NULL,
+    expires_at_ms    bigint NOT NULL,
+    seq              bigint GENERATED ALWAYS AS IDENTITY
+  );
+  CREATE INDEX idx_admin_sessions_created ON admin_sessions (created_at_ms);
+  CREATE TABLE change_log (
+    seq     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind    text NOT NULL,
+    id      text NOT NULL,
+    origin  text NOT NULL,
+    at      timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX idx_change_log_at ON change_log (at);
+  `,
 ];
 
 /** Raised when the database was migrated by a newer keyhole (more migrations than this build knows). */

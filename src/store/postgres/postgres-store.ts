@@ -8,10 +8,14 @@
  * store keeps using the pool meanwhile: its operations run on other connections, never join the open transaction and
  * do not see its uncommitted rows (READ COMMITTED). A transaction-scoped store kept after its transaction throws.
  *
- * Not here (issue 12, later parts): a cache of access-token lookups (it would need cross-instance invalidation,
- * LISTEN/NOTIFY; every lookup is a primary-key query instead), cross-instance single-flight of upstream refreshes.
+ * Cross-instance change notices: `changes` (./change-feed.ts, LISTEN/NOTIFY plus a polled `change_log`). There is no
+ * cache of access-token lookups: every lookup is a primary-key query, so a revocation committed by any instance is
+ * seen by the next lookup on every instance.
  */
-import type pg from 'pg';
+import pg from 'pg';
+import type { ChangeFeed } from '../changes/change-feed.js';
+import { PostgresAdminSessions } from './admin-sessions.js';
+import { PostgresChangeFeed } from './change-feed.js';
 import type { Store } from '../types.js';
 import { PostgresApprovedTools } from './approved-tools.js';
 import { PostgresAuditLog } from './audit-log.js';
@@ -30,7 +34,7 @@ import { PostgresUpstreamRegistrations } from './upstream-registrations.js';
 import { PostgresVaultEntries } from './vault-entries.js';
 
 /** The repositories of the store interface over one executor. */
-function repositories(ex: Executor): Omit<Store, 'transaction' | 'close'> {
+function repositories(ex: Executor): Omit<Store, 'transaction' | 'close' | 'changes'> {
   return {
     clients: new PostgresClients(ex),
     dcrRegistrations: new PostgresDcrRegistrations(ex),
@@ -45,6 +49,7 @@ function repositories(ex: Executor): Omit<Store, 'transaction' | 'close'> {
     sealedSecrets: new PostgresSealedSecrets(ex),
     approvedTools: new PostgresApprovedTools(ex),
     auditLog: new PostgresAuditLog(ex),
+    adminSessions: new PostgresAdminSessions(ex),
   };
 }
 
@@ -62,10 +67,15 @@ export class PostgresStore implements Store {
   readonly sealedSecrets;
   readonly approvedTools;
   readonly auditLog;
+  readonly adminSessions;
+  readonly changes: ChangeFeed;
   #closed: Promise<void> | undefined;
 
-  constructor(readonly pool: pg.Pool) {
+  constructor(readonly pool: pg.Pool, options: { changes?: ChangeFeed; onChangeFeedError?: (err: Error) => void } = {}) {
     const r = repositories(new PoolExecutor(pool));
+    this.changes = options.changes ?? new PostgresChangeFeed({
+      pool, connect: () => new pg.Client({ ...pool.options }), ...(options.onChangeFeedError ? { onError: options.onChangeFeedError } : {}),
+    });
     this.clients = r.clients;
     this.dcrRegistrations = r.dcrRegistrations;
     this.pending = r.pending;
@@ -79,12 +89,14 @@ export class PostgresStore implements Store {
     this.sealedSecrets = r.sealedSecrets;
     this.approvedTools = r.approvedTools;
     this.auditLog = r.auditLog;
+    this.adminSessions = r.adminSessions;
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     return inTransaction(await this.pool.connect(), (ex) => {
       const tx: Store = {
         ...repositories(ex),
+        changes: this.changes,
         transaction: (inner) => inner(tx), // nested: the same transaction
         close: () => Promise.reject(new Error('close the store, not its transaction')),
       };
@@ -94,7 +106,7 @@ export class PostgresStore implements Store {
 
   /** Ends the pool (idempotent); waits for checked-out connections to be released. */
   close(): Promise<void> {
-    this.#closed ??= this.pool.end();
+    this.#closed ??= this.changes.close().then(() => this.pool.end());
     return this.#closed;
   }
 }
@@ -111,5 +123,5 @@ export async function createPostgresStore(url: string, options: PostgresPoolOpti
     await pool.end().catch(() => undefined);
     throw err;
   }
-  return new PostgresStore(pool);
+  return new PostgresStore(pool, options.onIdleError ? { onChangeFeedError: options.onIdleError } : {});
 }

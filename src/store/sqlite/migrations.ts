@@ -51,6 +51,8 @@
  *   of created_at / last_used_at), so that clients in use before the upgrade are not taken for never-used ones.
  * - Indexes for the admin page and the expiry job: (kind, created_at) and (kind, coalesce(last_used_at, created_at)).
  * ## Migrations 6, 7: `approved_tools` (../repositories/approved-tools.ts), `audit_log` (../repositories/audit-log.ts).
+ * ## Migration 8: `admin_sessions` (../repositories/admin-sessions.ts). PostgreSQL's migration 8 also adds `change_log`
+ *   (the cross-instance change feed, ../postgres/change-feed.ts); SQLite needs none (one process per file).
  */
 import type { Database } from 'better-sqlite3';
 import { sealedKid } from './sealed-kid.js';
@@ -268,6 +270,17 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX idx_audit_at ON audit_log (at_ms); CREATE INDEX idx_audit_server_at ON audit_log (server, at_ms);
   CREATE INDEX idx_audit_subject ON audit_log (subject, seq); CREATE INDEX idx_audit_tool ON audit_log (tool, seq);
   CREATE INDEX idx_audit_grant ON audit_log (grant_id, seq);
+  `,
+
+  // 8 (issue 12 §2): admin sessions in the database, shared by every instance (../repositories/admin-sessions.ts)
+  `
+  CREATE TABLE admin_sessions (
+    key_hash         TEXT PRIMARY KEY,
+    created_at_ms    INTEGER NOT NULL,
+    last_seen_at_ms  INTEGER NOT NULL,
+    expires_at_ms    INTEGER NOT NULL
+  );
+  CREATE INDEX idx_admin_sessions_created ON admin_sessions (created_at_ms);
   `,
 ];
 

@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type {
+  AdminSessionRepository,
   ApprovedToolsRepository,
   AuditLogRepository,
   ClientRepository,
@@ -19,6 +20,7 @@ import type {
   UpstreamRegistrationRepository,
   VaultEntryRepository,
 } from '../types.js';
+import { SqliteAdminSessions } from './admin-sessions.js';
 import { SqliteApprovedTools } from './approved-tools.js';
 import { SqliteAuditLog } from './audit-log.js';
 import { asyncRepository, type Runner } from './async-repositories.js';
@@ -36,7 +38,7 @@ import { SqliteUpstreamRegistrations } from './upstream-registrations.js';
 import { SqliteVaultEntries } from './vault-entries.js';
 
 /** The repositories of the store interface, without transaction() and close(). */
-export type Repositories = Omit<Store, 'transaction' | 'close'>;
+export type Repositories = Omit<Store, 'transaction' | 'close' | 'changes'>;
 
 export interface SqliteRepositories {
   vaultEntries: SqliteVaultEntries;
@@ -52,6 +54,7 @@ export interface SqliteRepositories {
   sealedSecrets: SqliteSealedSecrets;
   approvedTools: SqliteApprovedTools;
   auditLog: SqliteAuditLog;
+  adminSessions: SqliteAdminSessions;
 }
 
 export function sqliteRepositories(db: Database.Database): SqliteRepositories {
@@ -71,6 +74,7 @@ export function sqliteRepositories(db: Database.Database): SqliteRepositories {
     sealedSecrets: new SqliteSealedSecrets(ctx),
     approvedTools: new SqliteApprovedTools(ctx),
     auditLog: new SqliteAuditLog(ctx),
+    adminSessions: new SqliteAdminSessions(ctx),
   };
 }
 
@@ -90,5 +94,6 @@ export function asyncRepositories(r: SqliteRepositories, run: Runner): Repositor
     sealedSecrets: asyncRepository<SealedSecretRepository>(r.sealedSecrets, run),
     approvedTools: asyncRepository<ApprovedToolsRepository>(r.approvedTools, run),
     auditLog: asyncRepository<AuditLogRepository>(r.auditLog, run),
+    adminSessions: asyncRepository<AdminSessionRepository>(r.adminSessions, run),
   };
 }

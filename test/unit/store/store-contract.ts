@@ -21,6 +21,7 @@ import type {
 import { upstreamKindsContract } from './upstream-kinds-contract.js';
 import { clientUseContract } from './client-use-contract.js';
 import { auditLogContract } from './audit-log-contract.js';
+import { adminSessionsContract } from './admin-sessions-contract.js';
 
 export interface StoreHandle {
   store: Store;
@@ -894,6 +895,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
     clientUseContract(() => store);
 
     auditLogContract(() => store);
+    adminSessionsContract(() => store);
 
     describe('approved tools (pinTools)', () => {
       const d = (c: string) => c.repeat(64);
