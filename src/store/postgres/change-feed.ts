@@ -29,7 +29,7 @@ const PUBLISH = statement<{ seq: number }>('changes.publish', `WITH c AS (
   FROM c`);
 const HIGHEST = statement<{ seq: number }>('changes.highest', 'SELECT coalesce(max(seq), 0) AS seq FROM change_log');
 const SINCE = statement<ChangeRow>('changes.since', `SELECT seq, kind, id, origin FROM change_log
-  WHERE seq > @after OR at > now() - interval '5 seconds' ORDER BY seq LIMIT 10000`);
+  WHERE seq > @floor AND (seq > @after OR at > now() - interval '5 seconds') ORDER BY seq LIMIT 10000`);
 const PRUNE = statement('changes.prune', `DELETE FROM change_log WHERE at < now() - interval '1 hour'`);
 
 interface ChangeRow {
@@ -63,6 +63,8 @@ export class PostgresChangeFeed implements ChangeFeed {
   /** Delivered (or own) sequences → when first seen. */
   readonly #seen = new Map<number, number>();
   #highest = 0;
+  /** The highest sequence when this feed started: older changes are not this instance's business. */
+  #floor = 0;
   #started: Promise<void> | undefined;
   #closed = false;
   #client: pg.Client | undefined;
@@ -119,7 +121,7 @@ export class PostgresChangeFeed implements ChangeFeed {
 
   async #start(): Promise<void> {
     try {
-      this.#highest = (await this.#ex.one(HIGHEST))?.seq ?? 0;
+      this.#highest = this.#floor = (await this.#ex.one(HIGHEST))?.seq ?? 0;
     } catch (e) {
       this.#report(e); // the first poll starts from 0 then: old rows are delivered once, which is harmless
     }
@@ -186,7 +188,7 @@ export class PostgresChangeFeed implements ChangeFeed {
   async #poll(): Promise<void> {
     if (this.#closed) return;
     try {
-      for (const row of await this.#ex.rows(SINCE, { after: this.#highest })) this.#accept(row);
+      for (const row of await this.#ex.rows(SINCE, { after: this.#highest, floor: this.#floor })) this.#accept(row);
       if (++this.#polls % 60 === 0) await this.#ex.run(PRUNE);
     } catch (e) {
       this.#report(e);
@@ -199,7 +201,7 @@ export class PostgresChangeFeed implements ChangeFeed {
   }
 
   #accept(row: ChangeRow): void {
-    if (this.#seen.has(row.seq)) return;
+    if (this.#seen.has(row.seq) || row.seq <= this.#floor) return;
     this.#remember(row.seq);
     if (row.origin === this.origin || this.#closed || !isChangeKind(row.kind)) return;
     const change: Change = { kind: row.kind, id: row.id };

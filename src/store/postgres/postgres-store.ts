@@ -53,6 +53,13 @@ function repositories(ex: Executor): Omit<Store, 'transaction' | 'close' | 'chan
   };
 }
 
+export interface PostgresStoreOptions {
+  /** A failure of the change feed's LISTEN connection or poll (retried; reported only). */
+  onChangeFeedError?: (err: Error) => void;
+  /** The change feed's fallback poll period, ms (default 1000). */
+  changePollMs?: number;
+}
+
 export class PostgresStore implements Store {
   readonly clients;
   readonly dcrRegistrations;
@@ -71,10 +78,12 @@ export class PostgresStore implements Store {
   readonly changes: ChangeFeed;
   #closed: Promise<void> | undefined;
 
-  constructor(readonly pool: pg.Pool, options: { changes?: ChangeFeed; onChangeFeedError?: (err: Error) => void } = {}) {
+  constructor(readonly pool: pg.Pool, options: PostgresStoreOptions = {}) {
     const r = repositories(new PoolExecutor(pool));
-    this.changes = options.changes ?? new PostgresChangeFeed({
-      pool, connect: () => new pg.Client({ ...pool.options }), ...(options.onChangeFeedError ? { onError: options.onChangeFeedError } : {}),
+    this.changes = new PostgresChangeFeed({
+      pool, connect: () => new pg.Client({ ...pool.options }),
+      ...(options.onChangeFeedError ? { onError: options.onChangeFeedError } : {}),
+      ...(options.changePollMs !== undefined ? { pollMs: options.changePollMs } : {}),
     });
     this.clients = r.clients;
     this.dcrRegistrations = r.dcrRegistrations;
@@ -115,13 +124,14 @@ export class PostgresStore implements Store {
  * Connects to the PostgreSQL database at `url` (a clear PostgresConnectError when it cannot), applies the migrations
  * it has not seen (under an advisory lock: instances starting at once are safe) and returns the store.
  */
-export async function createPostgresStore(url: string, options: PostgresPoolOptions = {}): Promise<PostgresStore> {
-  const pool = await openPostgresPool(url, options);
+export async function createPostgresStore(url: string, options: PostgresPoolOptions & { changePollMs?: number } = {}): Promise<PostgresStore> {
+  const { changePollMs, ...poolOptions } = options;
+  const pool = await openPostgresPool(url, poolOptions);
   try {
     await migratePostgres(pool);
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
   }
-  return new PostgresStore(pool, options.onIdleError ? { onChangeFeedError: options.onIdleError } : {});
+  return new PostgresStore(pool, { ...(options.onIdleError ? { onChangeFeedError: options.onIdleError } : {}), ...(changePollMs !== undefined ? { changePollMs } : {}) });
 }
