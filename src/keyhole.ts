@@ -40,7 +40,8 @@ import { createPinRegistry } from './policy/pin-registry.js';
 import type { EventInput } from './events/recorder.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { AuditLogRepository } from './store/types.js';
-import { createObservability, sqliteWritableCheck, type Observability } from './observability.js';
+import { createObservability, diskSpaceCheck, sqliteWritableCheck, type Observability } from './observability.js';
+import { dirname, resolve as resolvePath } from 'node:path';
 import type { ReadinessCheck } from './metrics/health-routes.js';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
@@ -64,6 +65,11 @@ export interface KeyholeOptions {
   auditLog?: AuditLogRepository;
   /** For the alert webhook (tests). Default the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * storage.sqlite: take the one-process-per-file lock (src/store/sqlite/process-lock.ts). Default true; false for
+   * read-only tools that run beside a server (`grants list --config`, `events tail --config`).
+   */
+  processLock?: boolean;
 }
 
 export interface Keyhole {
@@ -102,8 +108,10 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
     throw new KeySourceError(`keys.source is "${config.keys.source}": load the keyring with loadKeyring(config) and pass it as the keyring option`);
   }
   const keyring = opts.keyring ?? keyringFromEnv();
-  // storage.sqlite: openSqliteStore as before; storage.postgres: connect (a clear error when unreachable) and migrate.
-  const store = opts.store ?? (await openStore(config.storage, { onIdleError: (e) => logger.warn('keyhole.store', { error: e.message }) }));
+  assertVaultFitsStorage(config.storage, opts.store);
+  // storage.sqlite: openSqliteStore (one process per file, WAL housekeeping); storage.postgres: connect (a clear error
+  // when unreachable) and migrate.
+  const store = opts.store ?? (await openStore(config.storage, { onIdleError: (e) => logger.warn('keyhole.store', { error: e.message }), lock: opts.processLock ?? true }));
   try {
     // Fail now, naming the counts, rather than request by request later.
     await assertKeyringCovers(store, keyring, keySourceFor(config).description);
@@ -136,7 +144,10 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const kinds = createUpstreamKinds({ config, store, cipher, events, clock });
   const discoveryFailed = (server: string) => (cause: string) => logger.warn('keyhole.upstream_failure', { server, stage: 'discovery', cause });
   const upstreamClients = new Map(Object.entries(config.servers).map(([name, s]) => [name, new UpstreamOAuthClient(name, s.oauth, redirectUri, kinds.clientSource(name), discoveryFailed(name))]));
-  const revoker = new GrantRevoker({ store, vault, events, upstreamClients, clock });
+  const revoker = new GrantRevoker({
+    store, vault, events, upstreamClients, clock,
+    onNoticeFailed: (e) => logger.warn('keyhole.change_notice_failed', { kind: 'grant-revoked', error: e instanceof Error ? e.name : 'Error' }),
+  });
   // The token manager (upstream layer) ends a grant through the revoker (grants layer) without importing it.
   const tokenManager = new UpstreamTokenManager({
     store, vault, events, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock,
@@ -148,7 +159,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   // Traffic policy (issue 15): one set of units per server; a health checker per server with `health` (started by
   // listen(), stopped by close()); a minute timer drops full rate-limit buckets.
   const policies = createServerPolicies({
-    servers: config.servers, global: config.limits, now: Date.now,
+    servers: config.servers, global: config.limits, now: Date.now, instances: config.instances,
     onBreakerStateChange: (server, change) => logger.warn('keyhole.circuit', { server, from: change.from, to: change.to, reason: change.reason }),
   });
   const breakers = Object.keys(config.servers).flatMap((name) => {
@@ -157,15 +168,23 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   });
   const circuitStates = () => Object.fromEntries(breakers.map(([name, b]) => [name, b.snapshot().state]));
   const auditLog = opts.auditLog ?? store.auditLog;
+  const sqlitePath = store instanceof SqliteStore ? SqliteStore.connectionOf(store).name : config.storage.sqlite ?? ':memory:';
+  // SQLite: the free space of the database's file system (storage.minFreeMegabytes); PostgreSQL watches its own disk.
+  const disk = !(store instanceof PostgresStore) && sqlitePath !== ':memory:' && sqlitePath !== ''
+    ? diskSpaceCheck(dirname(resolvePath(sqlitePath)), config.storage.minFreeMegabytes * 1024 * 1024)
+    : undefined;
   const checks: ReadinessCheck[] = [
     store instanceof PostgresStore
       ? { name: 'database', check: () => store.pool.query('SELECT 1') } // the database answers a query
-      : sqliteWritableCheck(store instanceof SqliteStore ? SqliteStore.connectionOf(store).name : config.storage.sqlite ?? ':memory:'),
+      : sqliteWritableCheck(sqlitePath),
     { name: 'keyring', check: async () => keyring.keys.has(keyring.current) },
     ...(config.storage.vault === 'keychain' ? [{ name: 'keychain', check: () => vault.check() }] : []),
+    ...(disk ? [disk] : []),
   ];
   const observability = createObservability({
-    config, auditLog, logger, log, checks, ...(breakers.length ? { circuitStates } : {}), recordEvent: (e) => {
+    config, auditLog, logger, log, checks, ...(breakers.length ? { circuitStates } : {}),
+    ...(disk ? { readinessDetail: async () => ({ disk: { free_bytes: await disk.freeBytes().catch(() => null), min_free_bytes: config.storage.minFreeMegabytes * 1024 * 1024 } }) } : {}),
+    recordEvent: (e) => {
       void events.record(e).catch((err: unknown) => logger.warn('keyhole.event_write_failed', { type: e.type, error: err instanceof Error ? err.name : 'Error' }));
     },
     ...(opts.clock ? { now: () => clock() * 1000 } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
@@ -175,6 +194,11 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
   revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId)); // its MCP sessions are bound to it
   revoker.onGrantEnded((grantId) => kinds.forget(grantId));
+  // Several instances (issue 12 §2): what another instance changed, this one forgets or reloads (src/store/changes/).
+  const stopChanges = store.changes.subscribe((change) => {
+    if (change.kind === 'grant-revoked') revoker.endedElsewhere(change.id);
+    else if (change.kind === 'signing-keys') void kinds.signingKeys?.reload().catch(() => undefined);
+  });
   const healthCheckers: HealthChecker[] = [];
   for (const [name, s] of Object.entries(config.servers)) {
     const breaker = policies.get(name)?.breaker;
@@ -232,6 +256,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
       if (config.listen.tls && server) (server as HttpsServer).setSecureContext(readTls(config.listen.tls));
     },
     async close() {
+      stopChanges();
       await clientExpiry.stop();
       for (const h of healthCheckers) h.stop();
       if (sweepTimer) clearInterval(sweepTimer);
@@ -247,6 +272,25 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
       await store.close();
     },
   };
+}
+
+/**
+ * storage.vault "keychain" keeps refresh tokens in this machine's OS keychain: with PostgreSQL storage (several
+ * instances on several machines) every other instance would find no refresh token for the grants it did not create.
+ */
+export class VaultStorageMismatchError extends Error {
+  override name = 'VaultStorageMismatchError';
+}
+
+function assertVaultFitsStorage(storage: KeyholeConfig['storage'], given: Store | undefined): void {
+  const postgres = storage.postgres !== undefined || given instanceof PostgresStore;
+  if (postgres && storage.vault === 'keychain') {
+    throw new VaultStorageMismatchError(
+      'storage.vault "keychain" cannot be used with storage.postgres: each machine has its own OS keychain, so the other ' +
+      'instances could not read the refresh tokens this one stores. Use "vault": "database" (sealed in PostgreSQL); move ' +
+      'existing keychain entries first with: keyhole vault migrate --to database',
+    );
+  }
 }
 
 /** The PEM files of `listen.tls`; a missing file names the field. */

@@ -9,6 +9,7 @@
  * exchange, from the lifecycle events) or `revocation`.
  */
 import { statSync } from 'node:fs';
+import { statfs as statfsAsync } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import type { KeyholeConfig } from './config/schema.js';
 import type { AuditLogRepository } from './store/repositories/audit-log.js';
@@ -35,6 +36,8 @@ export interface ObservabilityOptions {
   checks: readonly ReadinessCheck[];
   /** The circuit breakers' states by server (`keyhole_circuit_state`, `/readyz` detail); absent: none shown. */
   circuitStates?: () => Readonly<Record<string, CircuitStateName>>;
+  /** More `/readyz` detail (e.g. the free disk space); merged with the circuits. */
+  readinessDetail?: () => Promise<Record<string, unknown>>;
   /** Epoch ms (retention cut-offs, alert times). Default Date.now. */
   now?: () => number;
   /** For the alert webhook. Default the global fetch. */
@@ -133,7 +136,12 @@ export function createObservability(opts: ObservabilityOptions): Observability {
 
   return {
     auditor, queue, metrics, alerts, retention,
-    health: { checks: opts.checks, ...(opts.circuitStates ? { detail: () => ({ circuits: opts.circuitStates!() }) } : {}) },
+    health: {
+      checks: opts.checks,
+      ...(opts.circuitStates || opts.readinessDetail
+        ? { detail: async () => ({ ...(opts.circuitStates ? { circuits: opts.circuitStates() } : {}), ...(opts.readinessDetail ? await opts.readinessDetail() : {}) }) }
+        : {}),
+    },
     onAuthRefused(reason) {
       metrics.authFailure(reason);
       alerts?.send(authRate(now()));
@@ -196,6 +204,34 @@ export function sqliteWritableCheck(path: string): ReadinessCheck {
         db.exec('ROLLBACK');
       } finally {
         db.close();
+      }
+      return true;
+    },
+  };
+}
+
+/**
+ * /readyz `disk`: the file system holding the SQLite database has at least `minFreeBytes` available to keyhole
+ * (`statfs` f_bavail × f_bsize: what an unprivileged writer may use). Below that, writes (rotated upstream refresh
+ * tokens above all) are about to fail: the check fails with `LowDiskSpace` so that a load balancer or an operator
+ * notices before they do (issue 12 §3, "disk full"). `statfs` is injectable for tests.
+ */
+export function diskSpaceCheck(
+  directory: string,
+  minFreeBytes: number,
+  statfs: (path: string) => Promise<{ bavail: number | bigint; bsize: number | bigint }> = (p) => statfsAsync(p),
+): ReadinessCheck & { freeBytes(): Promise<number> } {
+  const freeBytes = async () => {
+    const s = await statfs(directory);
+    return Number(s.bavail) * Number(s.bsize);
+  };
+  return {
+    name: 'disk',
+    freeBytes,
+    async check() {
+      const free = await freeBytes();
+      if (free < minFreeBytes) {
+        throw Object.assign(new Error(`${free} bytes free in ${directory}, below ${minFreeBytes}`), { name: 'LowDiskSpace' });
       }
       return true;
     },

@@ -6,6 +6,7 @@ import type { EventRecorder } from '../events/recorder.js';
 import type { PinRegistry } from '../policy/pin-registry.js';
 import type { GrantService } from '../grants/grant-service.js';
 import { AdminActions } from './admin-actions.js';
+import { perInstance } from '../http/rate-limit.js';
 import { AdminAttemptGuard, type AdminAttemptGuardOptions } from './failure-limiter.js';
 import { AdminSessions, adminCookie, type AdminCookie, type AdminSessionOptions } from './session.js';
 
@@ -45,13 +46,13 @@ export interface AdminContext extends AdminDeps {
 }
 
 export function createAdminContext(deps: AdminDeps, token: string, opts: AdminOptions = {}): AdminContext {
-  const sessions = new AdminSessions(opts.sessions);
+  const sessions = new AdminSessions(deps.store.adminSessions, opts.sessions);
   return {
     ...deps,
     token,
     sessions,
     cookie: adminCookie(deps.config.publicUrl, Math.floor(sessions.ttlMs / 1000)),
-    limiter: new AdminAttemptGuard({ ...opts.attempts, perAddressPerMinute: opts.maxFailuresPerMinute ?? 5 }),
+    limiter: new AdminAttemptGuard({ ...opts.attempts, perAddressPerMinute: perInstance(opts.maxFailuresPerMinute ?? 5, deps.config.instances) }),
     actions: new AdminActions(deps),
     pageSize: opts.pageSize ?? 50,
     serverNames: Object.keys(deps.config.servers),

@@ -1,18 +1,22 @@
 /**
- * Admin sessions: a random id in a cookie, the state server-side in memory (a restart signs everyone out).
+ * Admin sessions: a random id in a cookie, the state server-side in the database (store.adminSessions), so that
+ * every instance behind a load balancer knows every session: sign in on one, act on another, sign out anywhere; a
+ * restart signs nobody out. Only the SHA-256 of the cookie value is stored; the per-session CSRF token is derived
+ * from the cookie value (a one-way hash, domain-separated), so it is not stored either.
  * The cookie is HttpOnly and SameSite=Strict. On an https publicUrl it is `__Host-keyhole-admin` with Secure
  * (the `__Host-` prefix requires `Path=/`); on plain http (local use) it is `keyhole-admin` with `Path=/admin`.
- * Each session has its own CSRF token (see csrf.ts), an absolute lifetime and an idle timeout.
+ * Each session has an absolute lifetime and an idle timeout; use is written at most once per `touchEveryMs`.
  * @see https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html
  * @see https://www.rfc-editor.org/rfc/rfc6265bis-14#section-4.1.3.2 (the __Host- prefix)
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { sha256Hex } from '../store/crypto/hash.js';
+import type { AdminSessionRepository } from '../store/types.js';
 
 export interface AdminSession {
-  /** SHA-256 of the cookie value: the map key (the cookie value itself is not kept). */
+  /** SHA-256 of the cookie value: the row key (the cookie value itself is not kept). */
   key: string;
   /** Per-session CSRF token, put in a hidden field of every state-changing form. */
   csrf: string;
@@ -34,60 +38,60 @@ export interface AdminSessionOptions {
 
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
+/** The CSRF token of the session whose cookie holds `cookieValue`. */
+function csrfOf(cookieValue: string): string {
+  return createHash('sha256').update(`keyhole admin csrf\0${cookieValue}`).digest('base64url');
+}
+
 export class AdminSessions {
-  private readonly sessions = new Map<string, AdminSession>();
   readonly ttlMs: number;
   readonly idleMs: number;
   private readonly maxSessions: number;
   private readonly now: () => number;
+  /** Use is recorded at most this often (idle accuracy vs. one write per admin request). */
+  private readonly touchEveryMs: number;
 
-  constructor(opts: AdminSessionOptions = {}) {
+  constructor(private readonly repository: AdminSessionRepository, opts: AdminSessionOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 8 * 3_600_000;
     this.idleMs = opts.idleMs ?? 3_600_000;
     this.maxSessions = opts.maxSessions ?? 1_000;
     this.now = opts.now ?? Date.now;
+    this.touchEveryMs = Math.min(60_000, Math.floor(this.idleMs / 10));
     if (this.ttlMs <= 0 || this.idleMs <= 0 || this.maxSessions < 1) throw new RangeError('AdminSessions: lifetimes and maxSessions must be positive');
   }
 
   /** A new session; returns the cookie value (256 random bits) to send once. */
-  create(): { cookieValue: string; session: AdminSession } {
+  async create(): Promise<{ cookieValue: string; session: AdminSession }> {
     const now = this.now();
-    this.sweep(now);
-    while (this.sessions.size >= this.maxSessions) {
-      const oldest = this.sessions.keys().next().value as string;
-      this.sessions.delete(oldest);
-    }
+    await this.repository.deleteExpired(now, now - this.idleMs);
     const cookieValue = randomBytes(32).toString('base64url');
-    const session: AdminSession = { key: sha256Hex(cookieValue), csrf: randomBytes(32).toString('base64url'), createdAt: now, lastSeenAt: now, expiresAt: now + this.ttlMs };
-    this.sessions.set(session.key, session);
+    const session: AdminSession = { key: sha256Hex(cookieValue), csrf: csrfOf(cookieValue), createdAt: now, lastSeenAt: now, expiresAt: now + this.ttlMs };
+    await this.repository.create({ keyHash: session.key, createdAtMs: now, lastSeenAtMs: now, expiresAtMs: session.expiresAt });
+    await this.repository.trim(this.maxSessions);
     return { cookieValue, session };
   }
 
   /** The live session for a cookie value (and marks it used), or undefined. */
-  get(cookieValue: string | undefined): AdminSession | undefined {
+  async get(cookieValue: string | undefined): Promise<AdminSession | undefined> {
     if (!cookieValue || !COOKIE_VALUE.test(cookieValue)) return undefined;
     const key = sha256Hex(cookieValue);
-    const s = this.sessions.get(key);
-    if (!s) return undefined;
+    const row = await this.repository.find(key);
+    if (!row) return undefined;
     const now = this.now();
-    if (now >= s.expiresAt || now - s.lastSeenAt >= this.idleMs) {
-      this.sessions.delete(key);
+    if (now >= row.expiresAtMs || now - row.lastSeenAtMs >= this.idleMs) {
+      await this.repository.delete(key);
       return undefined;
     }
-    s.lastSeenAt = now;
-    return s;
+    if (now - row.lastSeenAtMs >= this.touchEveryMs) await this.repository.touch(key, now);
+    return { key, csrf: csrfOf(cookieValue), createdAt: row.createdAtMs, lastSeenAt: now, expiresAt: row.expiresAtMs };
   }
 
-  destroy(session: AdminSession): void {
-    this.sessions.delete(session.key);
+  async destroy(session: AdminSession): Promise<void> {
+    await this.repository.delete(session.key);
   }
 
-  size(): number {
-    return this.sessions.size;
-  }
-
-  private sweep(now: number): void {
-    for (const [k, s] of this.sessions) if (now >= s.expiresAt || now - s.lastSeenAt >= this.idleMs) this.sessions.delete(k);
+  size(): Promise<number> {
+    return this.repository.count();
   }
 }
 
@@ -119,7 +123,7 @@ export type SessionEnv = { Variables: { session: AdminSession } };
 /** Pages that need a signed-in admin: without a live session, a 303 to the sign-in page. */
 export function requireSession(sessions: AdminSessions, cookie: AdminCookie): MiddlewareHandler<SessionEnv> {
   return async function requireAdminSession(c, next) {
-    const session = sessions.get(cookie.read(c));
+    const session = await sessions.get(cookie.read(c));
     if (!session) {
       c.header('Cache-Control', 'no-store');
       return c.redirect('/admin/login', 303);

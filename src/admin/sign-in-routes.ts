@@ -22,8 +22,8 @@ export function signInRoutes(ctx: AdminContext): Hono<FormEnv> {
 
   app.get('/admin', session, (c) => c.redirect('/admin/grants', 303));
 
-  app.get('/admin/login', (c) => {
-    if (ctx.sessions.get(ctx.cookie.read(c))) return c.redirect('/admin/grants', 303);
+  app.get('/admin/login', async (c) => {
+    if (await ctx.sessions.get(ctx.cookie.read(c))) return c.redirect('/admin/grants', 303);
     return adminPage(c, (nonce) => LoginPage({ nonce }));
   });
 
@@ -48,7 +48,7 @@ export function signInRoutes(ctx: AdminContext): Hono<FormEnv> {
       return adminPage(c, (nonce) => LoginPage({ nonce, error: 'That admin token is not right.' }), 401);
     }
     ctx.limiter.succeed(address);
-    const { cookieValue } = ctx.sessions.create();
+    const { cookieValue } = await ctx.sessions.create();
     ctx.cookie.write(c, cookieValue);
     await ctx.events.record({ type: 'admin.signed_in', detail: { via: 'page', address } });
     c.header('Cache-Control', 'no-store');
@@ -56,7 +56,7 @@ export function signInRoutes(ctx: AdminContext): Hono<FormEnv> {
   });
 
   app.post('/admin/logout', adminBodyLimit, session, csrf, async (c) => {
-    ctx.sessions.destroy(c.get('session'));
+    await ctx.sessions.destroy(c.get('session'));
     ctx.cookie.clear(c);
     await ctx.events.record({ type: 'admin.signed_out', detail: { via: 'page' } });
     return c.redirect('/admin/login', 303);

@@ -22,7 +22,7 @@ import { ConsentPage } from '../../views/consent.js';
 import { ErrorPage } from '../../views/error.js';
 import { describeScope } from '../config/scopes.js';
 import { isLoopbackHttp, redirectHost } from '../oauth/redirect-uri.js';
-import { clientAddress, FixedWindowLimiter } from '../http/rate-limit.js';
+import { clientAddress, FixedWindowLimiter, perInstance } from '../http/rate-limit.js';
 
 export const PENDING_TTL_SECONDS = 600;
 
@@ -36,8 +36,9 @@ export const AUTHORIZE_RATE_LIMITS: AuthorizeRateLimits = { perAddress: 60, glob
 
 export function authorizeRoutes(deps: AuthorizationServerDeps, limits: AuthorizeRateLimits = AUTHORIZE_RATE_LIMITS): Hono {
   const app = new Hono();
-  const perAddress = new FixedWindowLimiter(limits.perAddress, limits.windowMs);
-  const global = new FixedWindowLimiter(limits.global, limits.windowMs);
+  // Several instances: each enforces its share (config `instances`; http/rate-limit.ts perInstance).
+  const perAddress = new FixedWindowLimiter(perInstance(limits.perAddress, deps.config.instances), limits.windowMs);
+  const global = new FixedWindowLimiter(perInstance(limits.global, deps.config.instances), limits.windowMs);
   const csrf = consentCsrf(deps.config.publicUrl, deps.csrfKey);
   const remembered = browserGrants(deps.config.publicUrl, deps.csrfKey);
   const { config, store, clock } = deps;

@@ -12,7 +12,7 @@ import { Hono, type Context } from 'hono';
 import type { AuthorizationServerDeps } from './deps.js';
 import { InvalidClientMetadataError, TooManyRequestsError } from '../oauth/errors.js';
 import { randomId, randomToken, sha256Hex } from '../store/crypto/hash.js';
-import { FixedWindowLimiter, clientAddress } from '../http/rate-limit.js';
+import { FixedWindowLimiter, clientAddress, perInstance } from '../http/rate-limit.js';
 import { parseJsonObject } from '../http/json-object.js';
 import { noStore } from '../http/no-store.js';
 import { acceptRegistration, MAX_REGISTRATION_BYTES, registeredGrantTypes } from './registration-metadata.js';
@@ -28,7 +28,7 @@ function tooMany(c: Context, retryAfter: number, message: string): TooManyReques
 export function registerRoutes(deps: AuthorizationServerDeps): Hono {
   const app = new Hono();
   const dcr = deps.config.dcr;
-  const perAddress = new FixedWindowLimiter(dcr.perAddressPerMinute, 60_000);
+  const perAddress = new FixedWindowLimiter(perInstance(dcr.perAddressPerMinute, deps.config.instances), 60_000); // globalPerHour is counted in the database
   app.post('/register', noStore, async (c) => {
     const now = deps.clock();
     // https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2 — refusals are JSON errors; 429 for rate limits.

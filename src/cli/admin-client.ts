@@ -46,7 +46,12 @@ function request(method: string, token: string, body?: unknown): RequestInit {
   };
 }
 
-export async function adminClient(target: { url?: string | undefined; config?: string | undefined }, command: string, io: CliIo): Promise<AdminClient> {
+/**
+ * `readOnly`: the command only reads (grants list, events tail). With --config on SQLite it then does not take the
+ * one-process-per-file lock, so it works beside a running keyhole; a writing command (grants revoke) meets the lock
+ * error and is told to use --url (the running keyhole must see the revocation: its caches and open streams).
+ */
+export async function adminClient(target: { url?: string | undefined; config?: string | undefined }, command: string, io: CliIo, options: { readOnly?: boolean } = {}): Promise<AdminClient> {
   if (!!target.url === !!target.config) throw new UsageError(`${command} needs either --url URL (a running keyhole) or --config FILE (keyhole stopped)`, command);
   if (target.url) {
     const token = io.env[ADMIN_TOKEN_ENV];
@@ -75,7 +80,7 @@ export async function adminClient(target: { url?: string | undefined; config?: s
   const keyring = await loadKeyring(config, { env: io.env });
   const token = randomBytes(32).toString('base64url');
   // Event lines go to the database only; the command prints its own results.
-  const keyhole = await createKeyhole({ config: { ...config, admin: { token } }, keyring, log: () => undefined });
+  const keyhole = await createKeyhole({ config: { ...config, admin: { token } }, keyring, log: () => undefined, processLock: !options.readOnly });
   return {
     async call(method, path, body) {
       return decode(await keyhole.app.request(path, request(method, token, body)));

@@ -58,7 +58,7 @@ Example:
     const filter = new URLSearchParams();
     if (values.type) filter.set('type', values.type);
     if (values.server) filter.set('server', values.server);
-    const client = await adminClient(values, 'events tail', io);
+    const client = await adminClient(values, 'events tail', io, { readOnly: true });
     let last: EventJson | undefined;
     try {
       for (const e of await fetchNewest(client, filter, lines)) {

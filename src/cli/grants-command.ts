@@ -109,7 +109,7 @@ Example:
     const [sub, ...ids] = positionals;
     if (sub !== 'list' && sub !== 'revoke') throw new UsageError(`unknown grants command ${JSON.stringify(sub ?? '')}: list or revoke`, 'grants');
     if (ids.length > (sub === 'revoke' ? 1 : 0)) throw new UsageError(`unexpected argument ${JSON.stringify(ids.at(-1))}`, 'grants');
-    const client = await adminClient(values, `grants ${sub}`, io);
+    const client = await adminClient(values, `grants ${sub}`, io, { readOnly: sub === 'list' });
     try {
       return sub === 'list' ? await list(client, values, io) : await revoke(client, ids[0], values, io);
     } finally {

@@ -7,13 +7,13 @@ export const vaultCommand: Command = {
   name: 'vault',
   summary: 'move upstream refresh tokens between SQLite and the OS keychain: migrate | status',
   help: `Usage:
-  keyhole vault migrate --to keychain|sqlite --config FILE [--batch-size 200]
+  keyhole vault migrate --to keychain|database --config FILE [--batch-size 200]
                                         move every upstream refresh token (run with keyhole stopped)
   keyhole vault status --config FILE    where the refresh tokens are
 
 Options:
   -c, --config FILE    the keyhole config
-  --to WHERE           migrate: keychain or sqlite
+  --to WHERE           migrate: keychain, or database (sealed in the configured database; "sqlite" is an older name)
   --batch-size N       migrate: entries per batch (default 200)
 
 Works on the database directly: stop keyhole first, start it again afterwards.
@@ -29,8 +29,9 @@ Example:
     if (sub !== 'migrate' && sub !== 'status') throw new UsageError(`unknown vault command ${JSON.stringify(sub ?? '')}: migrate or status`, 'vault');
     const config = loadConfigFile(requireConfig(values.config, `vault ${sub}`), io.env);
     if (sub === 'status') return vaultStatus(config, io);
-    if (values.to !== 'keychain' && values.to !== 'sqlite') throw new UsageError('vault migrate needs --to keychain or --to sqlite', 'vault');
+    // "database" (sealed in whichever database storage names) and its older name "sqlite" are the same place.
+    if (values.to !== 'keychain' && values.to !== 'sqlite' && values.to !== 'database') throw new UsageError('vault migrate needs --to keychain or --to database', 'vault');
     const batchSize = intOption(values['batch-size'], '--batch-size', 'vault');
-    return vaultMigrate(config, io, values.to, batchSize !== undefined ? { batchSize } : {});
+    return vaultMigrate(config, io, values.to === 'keychain' ? 'keychain' : 'sqlite', batchSize !== undefined ? { batchSize } : {});
   },
 };

@@ -209,6 +209,12 @@ export const configSchema = z.strictObject({
     .refine((s) => Object.keys(s).length > 0, 'at least one server is required'),
   /** Rate limits across all servers (same shape as a server's `limits`; refusals say `limit_type: "global"`). */
   limits: limitsSchema.optional(),
+  /**
+   * How many keyhole instances share this database behind a load balancer (PostgreSQL storage). Rate limits are kept
+   * in each instance's memory, so each instance enforces `limit / instances` of every rate limit (docs/architecture.md,
+   * "Several instances"). Default 1.
+   */
+  instances: z.number().int().min(1).max(1_000).default(1),
   cimd: cimdSchema.default(cimdSchema.parse({})),
   /** Dynamic client registration limits and expiry of unused DCR clients. */
   dcr: dcrSchema.default(dcrSchema.parse({})),

@@ -2,7 +2,9 @@
  * Ends a grant everywhere, whoever asks (client /revoke, admin, upstream invalid_grant, refresh replay):
  * 1. one store transaction: grant revoked, its codes/tokens revoked, its sealed upstream credential deleted; then
  *    the vault's entry outside the store (the OS keychain entry holding the refresh token) deleted;
- * 2. in-memory caches dropped and open SSE streams closed (listeners), so the very next request gets 401;
+ * 2. in-memory caches dropped and open SSE streams closed (listeners), so the very next request gets 401; and the
+ *    same on every other instance: a `grant-revoked` notice on `store.changes`, which keyhole.ts feeds to
+ *    `endedElsewhere` there (issue 12 §2: a token revoked through instance A gets 401 at B, its streams on B close);
  * 3. the upstream refresh (or access) token revoked at the upstream (RFC 7009) when it has an endpoint;
  * 4. events for each step, with fingerprints only.
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
@@ -25,11 +27,21 @@ export class GrantRevoker {
       events: EventRecorder;
       upstreamClients: ReadonlyMap<string, Pick<UpstreamOAuthClient, 'revoke'>>;
       clock: () => number;
+      /** The `grant-revoked` notice to other instances could not be published (database unreachable). */
+      onNoticeFailed?: (err: unknown) => void;
     },
   ) {}
 
   onGrantEnded(listener: GrantEndedListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Another instance ended this grant (its `grant-revoked` notice, store.changes): drop what this instance keeps of it
+   * (caches, sessions) and close its open streams here. The store already says revoked; nothing is written.
+   */
+  endedElsewhere(grantId: string): void {
+    for (const l of this.listeners) l(grantId);
   }
 
   /** Returns false when the grant was unknown or already revoked. Never throws for upstream failures. */
@@ -49,6 +61,10 @@ export class GrantRevoker {
     }
     if (!await store.grants.revoke(grantId, reason, clock())) return false;
     for (const l of this.listeners) l(grantId);
+    // Other instances: their token lookups read the database (or a cache that follows it), so they already refuse the
+    // grant's tokens; the notice closes their streams and drops their per-grant caches. A notice that cannot be
+    // published is not retried: the grant is revoked all the same, and their streams end when the client reconnects.
+    await store.changes.publish('grant-revoked', grantId).catch((e: unknown) => this.deps.onNoticeFailed?.(e));
     // The keychain entry goes with the row (the row was the only pointer to it).
     let keychain: 'deleted' | 'failed' | undefined;
     if (entry?.credential.refreshInKeychain || vault.backend === 'keychain') {

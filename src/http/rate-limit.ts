@@ -52,6 +52,16 @@ export class FixedWindowCounter {
   }
 }
 
+/**
+ * This instance's share of a limit meant for the whole deployment, when `instances` keyhole instances share the
+ * load (config `instances`): rate limits live in each instance's memory, so each enforces `limit / instances`
+ * (at least 1). With a load balancer that spreads requests evenly the sum matches the configured limit; an uneven
+ * spread refuses early on the busier instance. docs/architecture.md, "Several instances".
+ */
+export function perInstance(limit: number, instances: number): number {
+  return instances <= 1 ? limit : Math.max(1, Math.floor(limit / instances));
+}
+
 /** At most `limit` calls per key and window (registration, /authorize). */
 export class FixedWindowLimiter {
   private readonly counter: FixedWindowCounter;

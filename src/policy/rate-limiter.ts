@@ -46,8 +46,12 @@ const WINDOWS: ReadonlyArray<[keyof RateLimitConfig, number, string]> = [
   ['requestsPerDay', 86_400_000, '1d'],
 ];
 
-/** A rate → one bucket per window; `burst` sizes the smallest window's bucket. */
-function bucketRules(rate: { burst?: number | undefined } & Partial<Record<keyof RateLimitConfig, number | undefined>>, type: LimitType): BucketRule[] {
+/**
+ * A rate → one bucket per window; `burst` sizes the smallest window's bucket. `share` (1 / instances) scales the
+ * bucket to this instance's part of the deployment-wide limit (at least 1 token); a refusal still reports the
+ * configured `limit`.
+ */
+function bucketRules(rate: { burst?: number | undefined } & Partial<Record<keyof RateLimitConfig, number | undefined>>, type: LimitType, share = 1): BucketRule[] {
   const windows: Window[] = [];
   for (const [field, ms, label] of WINDOWS) {
     const count = rate[field];
@@ -56,8 +60,8 @@ function bucketRules(rate: { burst?: number | undefined } & Partial<Record<keyof
   if (windows.length === 0) throw new TypeError('a rate needs at least one window');
   return windows.map((w, i) => ({
     suffix: `|${w.label}`,
-    capacity: i === 0 && rate.burst !== undefined ? rate.burst : w.count,
-    refillPerMs: w.count / w.ms,
+    capacity: Math.max(1, (i === 0 && rate.burst !== undefined ? rate.burst : w.count) * share),
+    refillPerMs: (w.count * share) / w.ms,
     limit: w.count,
     window: w.label,
     type,
@@ -80,17 +84,18 @@ interface Compiled {
   global: boolean;
 }
 
-function compile(limits: LimitsConfig | undefined, prefix: string, global: boolean): Compiled {
+function compile(limits: LimitsConfig | undefined, prefix: string, global: boolean, instances: number): Compiled {
   const t = (type: LimitType): LimitType => (global ? 'global' : type);
-  const upstreamRules = limits?.upstream && (limits.upstream.requestsPerSecond || limits.upstream.requestsPerMinute) ? bucketRules(limits.upstream, t('per_upstream')) : [];
+  const share = 1 / instances;
+  const upstreamRules = limits?.upstream && (limits.upstream.requestsPerSecond || limits.upstream.requestsPerMinute) ? bucketRules(limits.upstream, t('per_upstream'), share) : [];
   return {
-    person: limits?.perPerson ? bucketRules(limits.perPerson, t('per_person')) : [],
-    client: limits?.perClient ? bucketRules(limits.perClient, t('per_client')) : [],
+    person: limits?.perPerson ? bucketRules(limits.perPerson, t('per_person'), share) : [],
+    client: limits?.perClient ? bucketRules(limits.perClient, t('per_client'), share) : [],
     upstream: upstreamRules.map((r) => ({ key: `${prefix}u${r.suffix}`, capacity: r.capacity, refillPerMs: r.refillPerMs })),
     upstreamRules,
-    tools: toolIndex(Object.entries(limits?.tools ?? {}).map(([pattern, rate], index) => ({ pattern, value: { rules: bucketRules(rate, t('per_tool')), index } }))),
+    tools: toolIndex(Object.entries(limits?.tools ?? {}).map(([pattern, rate], index) => ({ pattern, value: { rules: bucketRules(rate, t('per_tool'), share), index } }))),
     toolCount: Object.keys(limits?.tools ?? {}).length,
-    gate: limits?.upstream?.maxConcurrent ? createConcurrencyGate(limits.upstream.maxConcurrent) : null,
+    gate: limits?.upstream?.maxConcurrent ? createConcurrencyGate(Math.max(1, Math.ceil(limits.upstream.maxConcurrent / instances))) : null,
     prefix,
     global,
   };
@@ -105,16 +110,23 @@ function pushRules(specs: BucketSpec[], out: BucketRule[], rules: readonly Bucke
 
 const isEmpty = (c: Compiled): boolean => !c.person.length && !c.client.length && !c.upstream.length && !c.gate && c.toolCount === 0;
 
-export function createRateLimits(options: { global?: LimitsConfig | undefined; store?: BucketStore; now: () => number }): RateLimits {
+/**
+ * `instances` (config `instances`, default 1): how many keyhole instances share the deployment. Buckets live in this
+ * instance's memory, so each enforces `limit / instances` (concurrency: `ceil(maxConcurrent / instances)`): the
+ * documented approximation of a shared limit (docs/architecture.md, "Several instances").
+ */
+export function createRateLimits(options: { global?: LimitsConfig | undefined; store?: BucketStore; now: () => number; instances?: number }): RateLimits {
   const { now } = options;
   if (typeof now !== 'function') throw new TypeError('now must be a function');
+  const instances = options.instances ?? 1;
+  if (!Number.isInteger(instances) || instances < 1) throw new TypeError('instances must be a positive integer');
   const store = options.store ?? createMemoryBucketStore();
-  const global = compile(options.global, 'g|', true);
+  const global = compile(options.global, 'g|', true, instances);
 
   return {
     store,
     forServer(server, limits) {
-      const local = compile(limits, `s|${server}|`, false);
+      const local = compile(limits, `s|${server}|`, false, instances);
       const levels = [global, local].filter((c) => !isEmpty(c));
       if (levels.length === 0) return { active: false, check: () => ALLOW };
 

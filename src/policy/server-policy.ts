@@ -47,12 +47,14 @@ export function createServerPolicies(options: {
   global?: LimitsConfig | undefined;
   now: () => number;
   store?: BucketStore;
+  /** Instances sharing the deployment: each enforces `limit / instances` (./rate-limiter.ts). Default 1. */
+  instances?: number;
   onBreakerStateChange?: (server: string, change: StateChange) => void;
   /** The approved tool snapshot of a pinned server (storage comes later). */
   approvedTools?: (server: string) => ToolSnapshot | undefined;
 }): ServerPolicies {
   const { now } = options;
-  const rateLimits = createRateLimits({ global: options.global, now, ...(options.store ? { store: options.store } : {}) });
+  const rateLimits = createRateLimits({ global: options.global, now, ...(options.store ? { store: options.store } : {}), ...(options.instances ? { instances: options.instances } : {}) });
   const policies = new Map<string, ServerPolicy>();
   for (const [server, config] of Object.entries(options.servers)) {
     const onChange = options.onBreakerStateChange;

@@ -6,7 +6,9 @@
  * Ids are opaque strings: grants `g_<22 base64url>`, families `f_<22>`, pending `p_<22>`, people `u_<22>`, clients `c_<22>`
  * for DCR (a CIMD client's id is its https URL; a static client's id is its configured name).
  */
+import type { AdminSessionRepository } from './repositories/admin-sessions.js';
 import type { ApprovedToolsRepository } from './repositories/approved-tools.js';
+import type { ChangeFeed } from './changes/change-feed.js';
 import type { AuditLogRepository } from './repositories/audit-log.js';
 import type { ClientRepository, DcrRegistrationCounter } from './repositories/clients.js';
 import type { EventRepository } from './repositories/events.js';
@@ -38,6 +40,8 @@ export type * from './repositories/audit-log.js';
 export type * from './repositories/people.js';
 export type * from './repositories/person-sessions.js';
 export type * from './refresh-locks/refresh-locks.js';
+export type * from './repositories/admin-sessions.js';
+export type * from './changes/change-feed.js';
 
 /** The repositories, as one facade. */
 export interface Store {
@@ -65,6 +69,13 @@ export interface Store {
    * SQLite (one process per file), a session-level advisory lock on PostgreSQL. The same object on a transaction.
    */
   readonly refreshLocks: RefreshLocks;
+  /** Admin sessions, shared by every instance (issue 12 §2). */
+  readonly adminSessions: AdminSessionRepository;
+  /**
+   * Cross-instance change notices (./changes/change-feed.ts): PostgreSQL LISTEN/NOTIFY with a polled fallback, SQLite
+   * an in-process emitter. A transaction-scoped store has the same feed (publish after the transaction commits).
+   */
+  readonly changes: ChangeFeed;
 
   /**
    * Runs `fn` in one transaction: committed when the promise `fn` returns resolves, rolled back when it rejects (the

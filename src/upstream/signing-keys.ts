@@ -66,12 +66,29 @@ export class SigningKeys {
     return this.loaded;
   }
 
-  /** The key to sign with now; rotates first when the active key is due. */
+  /** The key to sign with now; rotates first when the active key is due (unless another instance just did). */
   async signingKey(): Promise<ActiveKey> {
     await this.ready();
     if (this.active && this.active.activatedAt + this.deps.rotationSeconds > this.deps.clock()) return this.active;
+    await this.reload(); // several instances: another may have rotated already
+    if (this.active && this.active.activatedAt + this.deps.rotationSeconds > this.deps.clock()) return this.active;
     await this.rotate();
     return this.active!;
+  }
+
+  /**
+   * Follows the database: adopts the active key another instance activated (its `signing-keys` notice, or a due
+   * rotation) and drops the cached JWKS. A no-op before the keys are loaded.
+   */
+  async reload(): Promise<void> {
+    if (!this.loaded) return;
+    await this.loaded;
+    const active = (await this.deps.store.signingKeys.list()).filter((k) => k.activatedAt !== null && k.retiredAt === null).at(-1);
+    if (active && active.kid !== this.active?.kid) {
+      const key = await this.open(active);
+      if (key) this.active = { kid: active.kid, key, activatedAt: active.activatedAt! };
+    }
+    this.invalidateJwks();
   }
 
   /** Promote the next key to active, publish a new next key, drop keys no token can need. Returns the new kid. */
@@ -137,6 +154,7 @@ export class SigningKeys {
     await this.prune();
     this.invalidateJwks();
     await events.record({ type: 'identity.signing_key_rotated', detail: { kid: next.kid, previous_kid: previous } });
+    await store.changes.publish('signing-keys', next.kid).catch(() => undefined); // others adopt it at their next due rotation anyway
     for (const l of this.rotateListeners) l(next.kid);
     return next.kid;
   }

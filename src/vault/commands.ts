@@ -38,8 +38,12 @@ function vaultSecrets(config: KeyholeConfig, io: CommandIo): SecretStore {
   return io.secrets?.vault ?? new KeytarSecretStore(keychainService.vault(config.instanceName));
 }
 
-async function withStore<T>(config: KeyholeConfig, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(config.storage);
+/**
+ * Commands that write (re-seal, move) take the one-process-per-file lock on SQLite (keyhole must be stopped); the
+ * status commands only read and work beside a running keyhole.
+ */
+async function withStore<T>(config: KeyholeConfig, fn: (store: Store) => Promise<T>, access: 'read' | 'write' = 'write'): Promise<T> {
+  const store = await openStore(config.storage, { lock: access === 'write', checkpointEveryMs: 0 });
   return fn(store).finally(async () => await store.close());
 }
 
@@ -113,7 +117,7 @@ export async function keysStatus(config: KeyholeConfig, io: CommandIo): Promise<
       return 1;
     }
     return problem ? 1 : 0;
-  });
+  }, 'read');
 }
 
 function pad(cols: string[]): string {
@@ -227,5 +231,5 @@ export async function vaultStatus(config: KeyholeConfig, io: CommandIo): Promise
       }
     }
     return 0;
-  });
+  }, 'read');
 }

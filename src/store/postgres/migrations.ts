@@ -283,6 +283,27 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   `,
   // 9 (issue 12 §2): the credential's version, for the compare-and-swap of an upstream refresh
   `ALTER TABLE upstream_credentials ADD COLUMN version bigint NOT NULL DEFAULT 1;`,
+  // 10 (issue 12 §2): admin sessions shared by every instance (../repositories/admin-sessions.ts); the change feed's
+  // log (./change-feed.ts): one row per published change, read by the fallback poll, pruned after an hour. SQLite's
+  // migration 8 has admin_sessions only.
+  `
+  CREATE TABLE admin_sessions (
+    key_hash         text COLLATE "C" PRIMARY KEY,
+    created_at_ms    bigint NOT NULL,
+    last_seen_at_ms  bigint NOT NULL,
+    expires_at_ms    bigint NOT NULL,
+    seq              bigint GENERATED ALWAYS AS IDENTITY
+  );
+  CREATE INDEX idx_admin_sessions_created ON admin_sessions (created_at_ms);
+  CREATE TABLE change_log (
+    seq     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind    text NOT NULL,
+    id      text NOT NULL,
+    origin  text NOT NULL,
+    at      timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX idx_change_log_at ON change_log (at);
+  `,
 ];
 
 /** Raised when the database was migrated by a newer keyhole (more migrations than this build knows). */

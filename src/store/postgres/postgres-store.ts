@@ -10,8 +10,14 @@
  *
  * Cross-instance single-flight of upstream refreshes: `refreshLocks` (session-level advisory locks on a dedicated
  * connection) plus the compare-and-swap on `upstream_credentials.version` (./upstream-credentials.ts).
+ * Cross-instance change notices: `changes` (./change-feed.ts, LISTEN/NOTIFY plus a polled `change_log`). There is no
+ * cache of access-token lookups: every lookup is a primary-key query, so a revocation committed by any instance is
+ * seen by the next lookup on every instance.
  */
-import type pg from 'pg';
+import pg from 'pg';
+import type { ChangeFeed } from '../changes/change-feed.js';
+import { PostgresAdminSessions } from './admin-sessions.js';
+import { PostgresChangeFeed } from './change-feed.js';
 import type { Store } from '../types.js';
 import { PostgresApprovedTools } from './approved-tools.js';
 import { PostgresAuditLog } from './audit-log.js';
@@ -32,7 +38,7 @@ import { PostgresUpstreamRegistrations } from './upstream-registrations.js';
 import { PostgresVaultEntries } from './vault-entries.js';
 
 /** The repositories of the store interface over one executor. */
-function repositories(ex: Executor): Omit<Store, 'transaction' | 'close' | 'refreshLocks'> {
+function repositories(ex: Executor): Omit<Store, 'transaction' | 'close' | 'refreshLocks' | 'changes'> {
   return {
     clients: new PostgresClients(ex),
     dcrRegistrations: new PostgresDcrRegistrations(ex),
@@ -49,7 +55,15 @@ function repositories(ex: Executor): Omit<Store, 'transaction' | 'close' | 'refr
     auditLog: new PostgresAuditLog(ex),
     people: new PostgresPeople(ex),
     personSessions: new PostgresPersonSessions(ex),
+    adminSessions: new PostgresAdminSessions(ex),
   };
+}
+
+export interface PostgresStoreOptions {
+  /** A failure of the change feed's LISTEN connection or poll (retried; reported only). */
+  onChangeFeedError?: (err: Error) => void;
+  /** The change feed's fallback poll period, ms (default 1000). */
+  changePollMs?: number;
 }
 
 export class PostgresStore implements Store {
@@ -70,10 +84,17 @@ export class PostgresStore implements Store {
   readonly personSessions;
   /** Session-level advisory locks on a dedicated connection (../refresh-locks/postgres-refresh-locks.ts). */
   readonly refreshLocks: PostgresRefreshLocks;
+  readonly adminSessions;
+  readonly changes: ChangeFeed;
   #closed: Promise<void> | undefined;
 
-  constructor(readonly pool: pg.Pool) {
+  constructor(readonly pool: pg.Pool, options: PostgresStoreOptions = {}) {
     const r = repositories(new PoolExecutor(pool));
+    this.changes = new PostgresChangeFeed({
+      pool, connect: () => new pg.Client({ ...pool.options }),
+      ...(options.onChangeFeedError ? { onError: options.onChangeFeedError } : {}),
+      ...(options.changePollMs !== undefined ? { pollMs: options.changePollMs } : {}),
+    });
     this.clients = r.clients;
     this.dcrRegistrations = r.dcrRegistrations;
     this.pending = r.pending;
@@ -90,6 +111,7 @@ export class PostgresStore implements Store {
     this.people = r.people;
     this.personSessions = r.personSessions;
     this.refreshLocks = new PostgresRefreshLocks(pool.options);
+    this.adminSessions = r.adminSessions;
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
@@ -97,6 +119,7 @@ export class PostgresStore implements Store {
       const tx: Store = {
         ...repositories(ex),
         refreshLocks: this.refreshLocks,
+        changes: this.changes,
         transaction: (inner) => inner(tx), // nested: the same transaction
         close: () => Promise.reject(new Error('close the store, not its transaction')),
       };
@@ -106,7 +129,7 @@ export class PostgresStore implements Store {
 
   /** Ends the pool (idempotent); waits for checked-out connections to be released. */
   close(): Promise<void> {
-    this.#closed ??= Promise.all([this.pool.end(), this.refreshLocks.close()]).then(() => undefined);
+    this.#closed ??= Promise.all([this.changes.close(), this.refreshLocks.close()]).then(() => this.pool.end());
     return this.#closed;
   }
 }
@@ -115,13 +138,14 @@ export class PostgresStore implements Store {
  * Connects to the PostgreSQL database at `url` (a clear PostgresConnectError when it cannot), applies the migrations
  * it has not seen (under an advisory lock: instances starting at once are safe) and returns the store.
  */
-export async function createPostgresStore(url: string, options: PostgresPoolOptions = {}): Promise<PostgresStore> {
-  const pool = await openPostgresPool(url, options);
+export async function createPostgresStore(url: string, options: PostgresPoolOptions & { changePollMs?: number } = {}): Promise<PostgresStore> {
+  const { changePollMs, ...poolOptions } = options;
+  const pool = await openPostgresPool(url, poolOptions);
   try {
     await migratePostgres(pool);
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
   }
-  return new PostgresStore(pool);
+  return new PostgresStore(pool, { ...(options.onIdleError ? { onChangeFeedError: options.onIdleError } : {}), ...(changePollMs !== undefined ? { changePollMs } : {}) });
 }

@@ -59,6 +59,8 @@
  * ## Migration 9: credential versions (issue 12 §2, single-flight upstream refresh across instances)
  * - `upstream_credentials.version` — incremented by every write of the row (1 on insert); the upstream refresh writes
  *   with a compare-and-swap on it (`putIfVersion`).
+ * ## Migration 10: `admin_sessions` (../repositories/admin-sessions.ts). PostgreSQL's migration 10 also adds `change_log`
+ *   (the cross-instance change feed, ../postgres/change-feed.ts); SQLite needs none (one process per file).
  */
 import type { Database } from 'better-sqlite3';
 import { sealedKid } from './sealed-kid.js';
@@ -326,6 +328,16 @@ export const MIGRATIONS: readonly Migration[] = [
   `,
   // 9 (issue 12 §2): the credential's version, for the compare-and-swap of an upstream refresh
   `ALTER TABLE upstream_credentials ADD COLUMN version INTEGER NOT NULL DEFAULT 1;`,
+  // 10 (issue 12 §2): admin sessions in the database, shared by every instance (../repositories/admin-sessions.ts)
+  `
+  CREATE TABLE admin_sessions (
+    key_hash         TEXT PRIMARY KEY,
+    created_at_ms    INTEGER NOT NULL,
+    last_seen_at_ms  INTEGER NOT NULL,
+    expires_at_ms    INTEGER NOT NULL
+  );
+  CREATE INDEX idx_admin_sessions_created ON admin_sessions (created_at_ms);
+  `,
 ];
 
 /** Raised when the database was written by a newer keyhole (more migrations than this build knows). */

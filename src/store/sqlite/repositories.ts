@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type {
+  AdminSessionRepository,
   ApprovedToolsRepository,
   AuditLogRepository,
   ClientRepository,
@@ -21,6 +22,7 @@ import type {
   UpstreamRegistrationRepository,
   VaultEntryRepository,
 } from '../types.js';
+import { SqliteAdminSessions } from './admin-sessions.js';
 import { SqliteApprovedTools } from './approved-tools.js';
 import { SqliteAuditLog } from './audit-log.js';
 import { asyncRepository, type Runner } from './async-repositories.js';
@@ -39,7 +41,7 @@ import { SqliteUpstreamRegistrations } from './upstream-registrations.js';
 import { SqliteVaultEntries } from './vault-entries.js';
 
 /** The repositories of the store interface, without transaction() and close(). */
-export type Repositories = Omit<Store, 'transaction' | 'close' | 'refreshLocks'>;
+export type Repositories = Omit<Store, 'transaction' | 'close' | 'refreshLocks' | 'changes'>;
 
 export interface SqliteRepositories {
   vaultEntries: SqliteVaultEntries;
@@ -57,6 +59,7 @@ export interface SqliteRepositories {
   auditLog: SqliteAuditLog;
   people: SqlitePeople;
   personSessions: SqlitePersonSessions;
+  adminSessions: SqliteAdminSessions;
 }
 
 export function sqliteRepositories(db: Database.Database): SqliteRepositories {
@@ -78,6 +81,7 @@ export function sqliteRepositories(db: Database.Database): SqliteRepositories {
     auditLog: new SqliteAuditLog(ctx),
     people: new SqlitePeople(ctx),
     personSessions: new SqlitePersonSessions(ctx),
+    adminSessions: new SqliteAdminSessions(ctx),
   };
 }
 
@@ -99,5 +103,6 @@ export function asyncRepositories(r: SqliteRepositories, run: Runner): Repositor
     auditLog: asyncRepository<AuditLogRepository>(r.auditLog, run),
     people: asyncRepository<PersonRepository>(r.people, run),
     personSessions: asyncRepository<PersonSessionRepository>(r.personSessions, run),
+    adminSessions: asyncRepository<AdminSessionRepository>(r.adminSessions, run),
   };
 }

@@ -15,7 +15,9 @@ import { InProcessRefreshLocks } from '../refresh-locks/in-process-refresh-locks
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type {
+  AdminSessionRepository,
   ApprovedToolsRepository,
+  ChangeFeed,
   AuditLogRepository,
   ClientRepository,
   DcrRegistrationCounter,
@@ -35,33 +37,76 @@ import type {
 import { AsyncMutex } from './async-mutex.js';
 import { directRunner, gatedRunner } from './async-repositories.js';
 import { migrate } from './migrations.js';
+import { MemoryChangeFeed } from '../changes/memory-change-feed.js';
+import { acquireProcessLock, canonicalDatabasePath } from './process-lock.js';
+export { SqliteLockedError } from './process-lock.js';
 import { asyncRepositories, sqliteRepositories } from './repositories.js';
 
 export { ACCESS_TOKEN_LOOKUP_SQL } from './cached-token-lookup.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageOf } from './shared.js';
 
+export interface SqliteStoreOptions {
+  /**
+   * Take the one-process-per-file lock (./process-lock.ts): a second process meets SqliteLockedError. keyhole's
+   * server takes it; read-only tools (keyhole check, grants list) do not. Default false.
+   */
+  lock?: boolean;
+  /**
+   * How often to run `PRAGMA wal_checkpoint(TRUNCATE)` (ms), which empties the -wal file when no reader is in the
+   * way; 0 = never. Default: 60 000 with `lock`, else 0. The timer is unref'd and stopped by close().
+   */
+  checkpointEveryMs?: number;
+}
+
+/**
+ * Most bytes a -wal file keeps after a checkpoint (SQLite truncates it to this; it may grow past it between
+ * checkpoints, by about `wal_autocheckpoint` pages: 1000 × 4 KiB by default).
+ * https://www.sqlite.org/pragma.html#pragma_journal_size_limit
+ */
+export const WAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
+
 /**
  * Opens (creating if needed) and migrates a keyhole SQLite database. `':memory:'` gives a private in-memory database.
  * A new database file is created with mode 0600: it holds sealed upstream secrets and token hashes.
+ *
+ * Housekeeping (issue 12 §3: a small volume filled up with WAL that stayed across restarts):
+ * - `journal_size_limit` bounds the -wal file after each checkpoint (WAL_SIZE_LIMIT_BYTES);
+ * - a `wal_checkpoint(TRUNCATE)` right after opening (a WAL left by a killed process is folded in and emptied) and
+ *   then every `checkpointEveryMs`. https://www.sqlite.org/pragma.html#pragma_wal_checkpoint,
+ *   https://www.sqlite.org/wal.html#avoiding_excessively_large_wal_files
  */
-export function openSqliteStore(path: string): SqliteStore {
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const inMemory = path === ':memory:' || path === '';
   if (!inMemory) {
     // Create the file owner-only before SQLite does (SQLite gives -wal/-shm files the same mode as the database).
     closeSync(openSync(path, 'a', 0o600));
   }
-  const db = new Database(path);
+  const unlock = !inMemory && options.lock ? acquireProcessLock(path) : undefined;
+  let db: Database.Database | undefined;
   try {
+    db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     db.pragma('synchronous = NORMAL');
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     migrate(db);
-    return new SqliteStore(db);
+    const every = inMemory ? 0 : options.checkpointEveryMs ?? (options.lock ? 60_000 : 0);
+    if (unlock) checkpoint(db);
+    return new SqliteStore(db, inMemory ? new MemoryChangeFeed() : new MemoryChangeFeed(canonicalDatabasePath(path)), {
+      ...(unlock ? { onClose: unlock } : {}), checkpointEveryMs: every,
+    });
   } catch (err) {
-    db.close();
+    db?.close();
+    unlock?.();
     throw err;
   }
+}
+
+/** Folds the WAL into the database and truncates it to zero bytes (when no reader holds an older snapshot). */
+export function checkpoint(db: Database.Database): { busy: number; log: number; checkpointed: number } {
+  const row = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+  return row[0] ?? { busy: 0, log: 0, checkpointed: 0 };
 }
 
 /**
@@ -90,11 +135,27 @@ export class SqliteStore implements Store {
   readonly personSessions: PersonSessionRepository;
   /** In-process: one keyhole process per SQLite file. */
   readonly refreshLocks = new InProcessRefreshLocks();
+  readonly adminSessions: AdminSessionRepository;
+  readonly changes: ChangeFeed;
   readonly #mutex = new AsyncMutex();
   readonly #tx: Store;
 
-  constructor(db: Database.Database) {
+  readonly #onClose: (() => void) | undefined;
+  readonly #checkpointTimer: NodeJS.Timeout | undefined;
+
+  constructor(db: Database.Database, changes: ChangeFeed = new MemoryChangeFeed(), options: { onClose?: () => void; checkpointEveryMs?: number } = {}) {
     this.#db = db;
+    this.changes = changes;
+    this.#onClose = options.onClose;
+    if (options.checkpointEveryMs) {
+      this.#checkpointTimer = setInterval(() => {
+        // Not inside a transaction of ours (it would checkpoint nothing useful); a busy reader just means "next time".
+        if (!this.#mutex.locked && this.#db.open) {
+          try { checkpoint(this.#db); } catch { /* e.g. SQLITE_BUSY: retried at the next tick */ }
+        }
+      }, options.checkpointEveryMs);
+      this.#checkpointTimer.unref();
+    }
     const sync = sqliteRepositories(db);
     const outside = asyncRepositories(sync, gatedRunner(this.#mutex));
     this.vaultEntries = outside.vaultEntries;
@@ -112,9 +173,11 @@ export class SqliteStore implements Store {
     this.auditLog = outside.auditLog;
     this.people = outside.people;
     this.personSessions = outside.personSessions;
+    this.adminSessions = outside.adminSessions;
     const tx: Store = {
       ...asyncRepositories(sync, directRunner),
       refreshLocks: this.refreshLocks,
+      changes,
       transaction: (fn) => fn(tx), // nested: the same transaction
       close: () => Promise.reject(new Error('close the store, not its transaction')),
     };
@@ -148,6 +211,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#checkpointTimer);
+    await this.changes.close();
     if (this.#db.open) this.#db.close();
+    this.#onClose?.();
   }
 }

@@ -1,57 +1,85 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { sha256Hex } from '../../../src/store/crypto/hash.js';
+import { sqliteConnection } from '../../helpers/sqlite-engine.js';
 import { Hono } from 'hono';
 import { AdminSessions, adminCookie } from '../../../src/admin/session.js';
 import { FailureLimiter } from '../../../src/admin/failure-limiter.js';
 import { csrfMatches, isSameOrigin } from '../../../src/admin/csrf.js';
 
 describe('AdminSessions', () => {
-  it('creates a random 256-bit cookie value and finds the session by it', () => {
-    const sessions = new AdminSessions();
-    const a = sessions.create();
-    const b = sessions.create();
+  const stores: SqliteStore[] = [];
+  const store = () => {
+    const s = openSqliteStore(':memory:');
+    stores.push(s);
+    return s;
+  };
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+  });
+
+  it('creates a random 256-bit cookie value and finds the session by it', async () => {
+    const sessions = new AdminSessions(store().adminSessions);
+    const a = await sessions.create();
+    const b = await sessions.create();
     expect(a.cookieValue).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(a.cookieValue).not.toBe(b.cookieValue);
     expect(a.session.csrf).not.toBe(b.session.csrf);
-    expect(sessions.get(a.cookieValue)).toBe(a.session);
-    expect(sessions.get(undefined)).toBeUndefined();
-    expect(sessions.get('x'.repeat(43))).toBeUndefined();
-    expect(sessions.get('not valid!')).toBeUndefined();
+    expect(await sessions.get(a.cookieValue)).toMatchObject({ key: a.session.key, csrf: a.session.csrf, expiresAt: a.session.expiresAt });
+    expect(await sessions.get(undefined)).toBeUndefined();
+    expect(await sessions.get('x'.repeat(43))).toBeUndefined();
+    expect(await sessions.get('not valid!')).toBeUndefined();
   });
 
-  it('does not keep the cookie value itself', () => {
-    const sessions = new AdminSessions();
-    const { cookieValue, session } = sessions.create();
+  it('stores neither the cookie value nor the CSRF token, only the hash of the cookie value', async () => {
+    const s = store();
+    const sessions = new AdminSessions(s.adminSessions);
+    const { cookieValue, session } = await sessions.create();
     expect(JSON.stringify(session)).not.toContain(cookieValue);
+    const rows = sqliteConnection(s).prepare('SELECT * FROM admin_sessions').all();
+    expect(rows).toEqual([{ key_hash: sha256Hex(cookieValue), created_at_ms: session.createdAt, last_seen_at_ms: session.createdAt, expires_at_ms: session.expiresAt }]);
+    expect(JSON.stringify(rows)).not.toContain(session.csrf);
   });
 
-  it('ends a session after its lifetime and after the idle timeout', () => {
+  it('a session made by one instance is known to another on the same database, and sign-out anywhere ends it', async () => {
+    const s = store();
+    const a = new AdminSessions(s.adminSessions);
+    const b = new AdminSessions(s.adminSessions);
+    const { cookieValue, session } = await a.create();
+    expect((await b.get(cookieValue))?.csrf).toBe(session.csrf); // same CSRF token on every instance
+    await b.destroy(session);
+    expect(await a.get(cookieValue)).toBeUndefined();
+  });
+
+  it('ends a session after its lifetime and after the idle timeout', async () => {
     let now = 0;
-    const sessions = new AdminSessions({ ttlMs: 10_000, idleMs: 3_000, now: () => now });
-    const a = sessions.create();
+    const sessions = new AdminSessions(store().adminSessions, { ttlMs: 10_000, idleMs: 3_000, now: () => now });
+    const a = await sessions.create();
     now = 2_000;
-    expect(sessions.get(a.cookieValue)).toBeDefined(); // used: idle timer restarts
+    expect(await sessions.get(a.cookieValue)).toBeDefined(); // used: idle timer restarts
     now = 4_500;
-    expect(sessions.get(a.cookieValue)).toBeDefined();
+    expect(await sessions.get(a.cookieValue)).toBeDefined();
     now = 7_600; // 3.1 s idle
-    expect(sessions.get(a.cookieValue)).toBeUndefined();
+    expect(await sessions.get(a.cookieValue)).toBeUndefined();
 
     now = 0;
-    const b = sessions.create();
-    for (now = 2_000; now < 10_000; now += 2_000) expect(sessions.get(b.cookieValue)).toBeDefined();
+    const b = await sessions.create();
+    for (now = 2_000; now < 10_000; now += 2_000) expect(await sessions.get(b.cookieValue)).toBeDefined();
     now = 10_000;
-    expect(sessions.get(b.cookieValue)).toBeUndefined();
+    expect(await sessions.get(b.cookieValue)).toBeUndefined();
   });
 
-  it('destroys a session (sign-out) and bounds the number of sessions', () => {
-    const sessions = new AdminSessions({ maxSessions: 2 });
-    const a = sessions.create();
-    const b = sessions.create();
-    sessions.destroy(b.session);
-    expect(sessions.get(b.cookieValue)).toBeUndefined();
-    sessions.create();
-    sessions.create();
-    expect(sessions.size()).toBe(2);
-    expect(sessions.get(a.cookieValue)).toBeUndefined(); // the oldest was dropped
+  it('destroys a session (sign-out) and bounds the number of sessions', async () => {
+    let now = 1_000;
+    const sessions = new AdminSessions(store().adminSessions, { maxSessions: 2, now: () => now++ });
+    const a = await sessions.create();
+    const b = await sessions.create();
+    await sessions.destroy(b.session);
+    expect(await sessions.get(b.cookieValue)).toBeUndefined();
+    await sessions.create();
+    await sessions.create();
+    expect(await sessions.size()).toBe(2);
+    expect(await sessions.get(a.cookieValue)).toBeUndefined(); // the oldest was dropped
   });
 });
 
@@ -119,8 +147,10 @@ describe('admin CSRF helpers', () => {
     expect(isSameOrigin({ fetchSite: 'cross-site' }, origin)).toBe(false);
     expect(isSameOrigin({ origin, fetchSite: 'same-site' }, origin)).toBe(false);
   });
-  it('compares the CSRF token exactly', () => {
-    const s = new AdminSessions().create().session;
+  it('compares the CSRF token exactly', async () => {
+    const store = openSqliteStore(':memory:');
+    const s = (await new AdminSessions(store.adminSessions).create()).session;
+    await store.close();
     expect(csrfMatches(s, s.csrf)).toBe(true);
     expect(csrfMatches(s, `${s.csrf}x`)).toBe(false);
     expect(csrfMatches(s, '')).toBe(false);

@@ -46,7 +46,7 @@ describe('config errors', () => {
 
   it('lists the known keys when nothing is close', () => {
     const raw = { publicUrl: 'http://127.0.0.1:1', storage: { zzzzzz: 1 }, servers: { demo: server } };
-    expect(problems(() => parseConfig(raw, {}))).toEqual(['storage: unknown key "zzzzzz" (known keys: sqlite, postgres, vault)']);
+    expect(problems(() => parseConfig(raw, {}))).toEqual(['storage: unknown key "zzzzzz" (known keys: sqlite, postgres, vault, minFreeMegabytes)']);
   });
 
   it('treats a case difference as the closest match', () => {

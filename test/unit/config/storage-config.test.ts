@@ -17,14 +17,14 @@ function problems(fn: () => unknown): string[] {
 
 describe('config storage', () => {
   it('defaults to SQLite at ./keyhole.db with the refresh tokens sealed in the database', () => {
-    expect(parseConfig(base, {}).storage).toEqual({ sqlite: './keyhole.db', vault: 'database' });
-    expect(parseConfig({ ...base, storage: {} }, {}).storage).toEqual({ sqlite: './keyhole.db', vault: 'database' });
-    expect(parseConfig({ ...base, storage: { sqlite: '/var/lib/keyhole/k.db', vault: 'keychain' } }, {}).storage).toEqual({ sqlite: '/var/lib/keyhole/k.db', vault: 'keychain' });
+    expect(parseConfig(base, {}).storage).toEqual({ sqlite: './keyhole.db', vault: 'database', minFreeMegabytes: 64 });
+    expect(parseConfig({ ...base, storage: {} }, {}).storage).toEqual({ sqlite: './keyhole.db', vault: 'database', minFreeMegabytes: 64 });
+    expect(parseConfig({ ...base, storage: { sqlite: '/var/lib/keyhole/k.db', vault: 'keychain' } }, {}).storage).toEqual({ sqlite: '/var/lib/keyhole/k.db', vault: 'keychain', minFreeMegabytes: 64 });
   });
 
   it('takes a PostgreSQL URL from the environment (and no SQLite file then)', () => {
     const url = 'postgres://keyhole:pw@db.internal:5432/keyhole';
-    expect(parseConfig({ ...base, storage: { postgres: '${DATABASE_URL}' } }, { DATABASE_URL: url }).storage).toEqual({ postgres: url, vault: 'database' });
+    expect(parseConfig({ ...base, storage: { postgres: '${DATABASE_URL}' } }, { DATABASE_URL: url }).storage).toEqual({ postgres: url, vault: 'database', minFreeMegabytes: 64 });
     expect(parseConfig({ ...base, storage: { postgres: 'postgresql://k@127.0.0.1/k?sslmode=require' } }, {}).storage.postgres).toBe('postgresql://k@127.0.0.1/k?sslmode=require');
   });
 
@@ -44,6 +44,21 @@ describe('config storage', () => {
       expect.stringMatching(/^storage\.postgres: .*must be a PostgreSQL URL/),
     ]);
     expect(problems(() => parseConfig({ ...base, storage: { vault: 'disk' } }, {}))).toEqual([expect.stringMatching(/^storage\.vault: /)]);
+  });
+
+  it('refuses storage.vault "keychain" with storage.postgres: each machine has its own keychain', () => {
+    expect(problems(() => parseConfig({ ...base, storage: { postgres: 'postgres://k@h/k', vault: 'keychain' } }, {}))).toEqual([
+      'storage.vault: "keychain" cannot be used with storage.postgres: each machine has its own OS keychain, so other instances could not read the refresh tokens; use "database"',
+    ]);
+    expect(parseConfig({ ...base, storage: { postgres: 'postgres://k@h/k', vault: 'database' } }, {}).storage.vault).toBe('database');
+  });
+
+  it('takes storage.minFreeMegabytes (the /readyz disk threshold, default 64) and the instance count (default 1)', () => {
+    expect(parseConfig({ ...base, storage: { sqlite: './k.db', minFreeMegabytes: 512 } }, {}).storage.minFreeMegabytes).toBe(512);
+    expect(parseConfig(base, {}).instances).toBe(1);
+    expect(parseConfig({ ...base, instances: 3 }, {}).instances).toBe(3);
+    expect(problems(() => parseConfig({ ...base, instances: 0 }, {}))).toEqual([expect.stringMatching(/^instances: /)]);
+    expect(problems(() => parseConfig({ ...base, storage: { minFreeMegabytes: -1 } }, {}))).toEqual([expect.stringMatching(/^storage\.minFreeMegabytes: /)]);
   });
 
   it('names a missing DATABASE_URL', () => {

@@ -180,3 +180,37 @@ describe('bucket-store', () => {
     expect(() => createMemoryBucketStore({ maxKeys: 0 })).toThrow('maxKeys must be a positive integer');
   });
 });
+
+describe('rate-limiter with several instances (config `instances`: each enforces limit / instances)', () => {
+  it('gives each instance its share of the burst and of the refill, and reports the configured limit', () => {
+    const c = clock();
+    const limits = { perPerson: { requestsPerMinute: 60, burst: 10 } };
+    const a = createRateLimits({ now: c.now, instances: 2 }).forServer('demo', limits);
+    const b = createRateLimits({ now: c.now, instances: 2 }).forServer('demo', limits);
+    // Round-robin over two instances: 10 in all, 5 on each, then both refuse.
+    for (let i = 0; i < 5; i++) {
+      expect(sync(a.check(alice)).ok).toBe(true);
+      expect(sync(b.check(alice)).ok).toBe(true);
+    }
+    expect(sync(a.check(alice))).toEqual({ ok: false, data: { limit_type: 'per_person', retry_after: 2, limit: 60, window: '60s' } });
+    expect(sync(b.check(alice)).ok).toBe(false);
+    c.advance(2_000); // 30/min per instance: one token every 2 s
+    expect(sync(a.check(alice)).ok).toBe(true);
+    expect(sync(a.check(alice)).ok).toBe(false);
+  });
+
+  it('splits a concurrency limit (rounded up) and never goes below one token', () => {
+    const c = clock();
+    const s = createRateLimits({ now: c.now, instances: 3 }).forServer('demo', { upstream: { maxConcurrent: 4 }, perClient: { requestsPerMinute: 2 } });
+    const first = sync(s.check(alice));
+    const second = sync(s.check({ person: 'bob', clientId: 'c2' }));
+    expect(first.ok && second.ok).toBe(true);
+    expect(sync(s.check({ person: 'carol', clientId: 'c3' }))).toMatchObject({ ok: false, data: { window: 'concurrent', limit: 2 } });
+    if (first.ok) first.release();
+    expect(sync(s.check(alice))).toMatchObject({ ok: false, data: { limit_type: 'per_client', limit: 2 } }); // 2/3 of a token: floor 1 already used
+  });
+
+  it('refuses a nonsense instance count', () => {
+    expect(() => createRateLimits({ now: () => 0, instances: 0 })).toThrow(TypeError);
+  });
+});

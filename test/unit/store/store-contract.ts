@@ -22,6 +22,7 @@ import { upstreamKindsContract } from './upstream-kinds-contract.js';
 import { clientUseContract } from './client-use-contract.js';
 import { auditLogContract } from './audit-log-contract.js';
 import { peopleContract } from './people-contract.js';
+import { adminSessionsContract } from './admin-sessions-contract.js';
 
 export interface StoreHandle {
   store: Store;
@@ -1000,6 +1001,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
     clientUseContract(() => store);
 
     auditLogContract(() => store);
+    adminSessionsContract(() => store);
 
     peopleContract(() => store);
 

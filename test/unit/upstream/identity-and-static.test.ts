@@ -34,6 +34,30 @@ describe('identity mode', () => {
   });
   afterEach(async () => await store.close());
 
+  it('several instances on one database: a rotation by one is adopted by the others (notice or due rotation), never doubled', async () => {
+    const a = keysOf();
+    const b = keysOf();
+    await a.ready();
+    await b.ready();
+    expect(b.activeKid).toBe(a.activeKid); // the second instance adopts the key the first created
+    const first = a.activeKid;
+    // Instance A rotates (admin action); B hears the `signing-keys` notice (keyhole.ts calls reload) and signs with the new key.
+    const rotated = await a.rotate();
+    expect(rotated).not.toBe(first);
+    await b.reload();
+    expect(b.activeKid).toBe(rotated);
+    expect((await b.jwks()).keys.map((k) => k.kid)).toContain(rotated);
+    // When the key is due, whichever instance gets there first rotates; the other adopts it instead of rotating again.
+    now += DAY + 1;
+    const c = keysOf();
+    await c.ready();
+    const viaA = (await a.signingKey()).kid;
+    const viaB = (await b.signingKey()).kid;
+    expect(viaB).toBe(viaA);
+    expect((await store.signingKeys.list()).filter((k) => k.activatedAt !== null && k.retiredAt === null).map((k) => k.kid)).toEqual([viaA]);
+    expect((await c.signingKey()).kid).toBe(viaA);
+  });
+
   it('creates an active and a next key on first start, and publishes both (public parts only)', async () => {
     const keys = keysOf();
     await keys.ready();
