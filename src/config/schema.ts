@@ -221,6 +221,14 @@ export const configSchema = z.strictObject({
   alerts: alertsSchema.optional(),
   /** How long audit records, events and expired tokens are kept. */
   retention: retentionSchema.default(retentionSchema.parse({})),
+  /**
+   * Graceful shutdown on SIGTERM/SIGINT (src/http/drain.ts): keyhole stops accepting, answers /readyz with 503, and
+   * lets in-flight requests finish for at most `graceSeconds` before ending what is left. Keep it below the
+   * orchestrator's kill timeout (Kubernetes: terminationGracePeriodSeconds, default 30).
+   */
+  shutdown: z.strictObject({
+    graceSeconds: z.number().min(0).max(3_600).default(25),
+  }).default({ graceSeconds: 25 }),
 });
 
 export type KeyholeConfig = z.infer<typeof configSchema>;

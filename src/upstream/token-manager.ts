@@ -85,6 +85,14 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
     if (!(clients instanceof Map)) throw new TypeError('UpstreamTokenManager: clients must be a Map of server name to client');
   }
 
+  /**
+   * Graceful shutdown (src/http/drain.ts): resolves once no credential load or refresh is in flight, so every
+   * refreshed token is persisted before the store closes. Refreshes started while waiting are awaited too.
+   */
+  async drain(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+  }
+
   /** Drop the cached token of a grant (it ended). */
   forget(grantId: string): void {
     this.cache.delete(grantId);
