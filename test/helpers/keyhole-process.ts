@@ -40,6 +40,8 @@ export interface KeyholeProcess {
   mcp: UpstreamMcp;
   /** `invalid_grant` errors oidc-provider answered at its token endpoint (a spent refresh token replayed, …). */
   invalidGrants: () => number;
+  /** Per `invalid_grant` for a replayed refresh token: when oidc-provider had answered the refresh that spent it. */
+  replays: () => ReadonlyArray<{ spentAt: number | undefined }>;
   /** Refresh-token grants oidc-provider answered with tokens. */
   refreshes: () => number;
   /** Starts `keyhole serve` (optionally with another config) and resolves once it listens. */
@@ -60,8 +62,21 @@ export async function startKeyholeProcess(opts: KeyholeProcessOptions = {}): Pro
   as.addResource(mcp.url);
   let invalid = 0;
   let refreshes = 0;
-  as.provider.on('grant.error', (_ctx: unknown, err: { error?: string }) => { if (err?.error === 'invalid_grant') invalid++; });
-  as.provider.on('grant.success', (ctx: { oidc?: { params?: { grant_type?: string } } }) => { if (ctx.oidc?.params?.grant_type === 'refresh_token') refreshes++; });
+  // When oidc-provider answered the refresh that spent each refresh token (opaque tokens: the value is the id).
+  const spentAt = new Map<string, number>();
+  const replays: Array<{ spentAt: number | undefined }> = [];
+  type Ctx = { oidc?: { params?: { grant_type?: string; refresh_token?: string } } };
+  as.provider.on('grant.error', (ctx: Ctx, err: { error?: string }) => {
+    if (err?.error !== 'invalid_grant') return;
+    invalid++;
+    const presented = ctx.oidc?.params?.refresh_token;
+    replays.push({ spentAt: presented ? spentAt.get(presented) : undefined });
+  });
+  as.provider.on('grant.success', (ctx: Ctx) => {
+    if (ctx.oidc?.params?.grant_type !== 'refresh_token') return;
+    refreshes++;
+    if (ctx.oidc.params.refresh_token) spentAt.set(ctx.oidc.params.refresh_token, Date.now());
+  });
   const dbPath = join(dir, 'keyhole.db');
   const configFile = join(dir, 'keyhole.json');
   const masterKey = randomBytes(32).toString('base64url');
@@ -79,6 +94,7 @@ export async function startKeyholeProcess(opts: KeyholeProcessOptions = {}): Pro
   return {
     publicUrl, mcpUrl: `${publicUrl}/mcp/demo`, port, dir, dbPath, configFile, masterKey, as, mcp,
     invalidGrants: () => invalid,
+    replays: () => replays,
     refreshes: () => refreshes,
     running: () => current,
     async start(over = {}) {

@@ -12,14 +12,16 @@ export interface StormGrant {
   session: string;
 }
 
-/** Makes `n` grants through the real flow (DCR, consent, upstream login) and opens an MCP session for each. */
+/** A grant for `login` through the real flow (DCR, consent, upstream login), with an MCP session. */
+export async function makeGrant(mcpUrl: string, login: string): Promise<StormGrant> {
+  const { token } = await authorizeClient(mcpUrl, login);
+  return { login, token, session: await openSession(mcpUrl, token) };
+}
+
+/** Grants for user0 … user(n-1). */
 export async function makeGrants(mcpUrl: string, n: number): Promise<StormGrant[]> {
   const grants: StormGrant[] = [];
-  for (let i = 0; i < n; i++) {
-    const login = `user${i}`;
-    const { token } = await authorizeClient(mcpUrl, login);
-    grants.push({ login, token, session: await openSession(mcpUrl, token) });
-  }
+  for (let i = 0; i < n; i++) grants.push(await makeGrant(mcpUrl, `user${i}`));
   return grants;
 }
 
