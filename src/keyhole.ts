@@ -43,6 +43,9 @@ import type { AuditLogRepository } from './store/types.js';
 import { createObservability, diskSpaceCheck, sqliteWritableCheck, type Observability } from './observability.js';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { ReadinessCheck } from './metrics/health-routes.js';
+import { runDrain, type DrainStep, type DrainStepReport } from './http/drain.js';
+import { trackInFlightRequests, type InFlightRequests } from './http/in-flight-requests.js';
+import type { Server as HttpServer } from 'node:http';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
 
@@ -93,6 +96,14 @@ export interface Keyhole {
   listen(): Promise<{ url: string; port: number }>;
   /** Re-reads `listen.tls` cert and key (SIGHUP); new connections use them. A no-op without TLS. */
   reloadTls(): void;
+  /**
+   * Graceful shutdown (SIGTERM/SIGINT in `keyhole serve`), in named steps (src/http/drain.ts): stop accepting, answer
+   * /readyz 503, end GET event streams, let in-flight requests finish within `graceMs` (default
+   * `shutdown.graceSeconds`), end what is left, wait until every upstream refresh is persisted, flush events and the
+   * audit queue, close the store. Returns each step's report. Calling it again returns the same run.
+   */
+  drain(opts?: { graceMs?: number; onStep?: (r: DrainStepReport) => void }): Promise<DrainStepReport[]>;
+  /** Immediate shutdown (tests, embedding): open requests and streams are cut. */
   close(): Promise<void>;
 }
 
@@ -129,14 +140,24 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   // Also records client use (code issued, token issued/refreshed) on the client row: src/authorization-server/client-usage.ts.
   // Each recorded event is then shown to the observability units (refresh metrics, alerts, upstream warn lines).
   let observe: ((e: EventInput) => void) | undefined;
+  // Event writes not finished yet (some are fire-and-forget): the drain waits for them before closing the store.
+  const pendingEvents = new Set<Promise<void>>();
   const events: EventRecorder = new (class ObservedRecorder extends ClientUseRecorder {
     // `via`: the transaction store a lifecycle step records through (src/grants/complete-authorization.ts); it must be
     // passed on, or the write would wait on the outer store while its own transaction holds it.
-    override async record(e: EventInput, via?: Store): Promise<void> {
-      await super.record(e, via);
-      try { observe?.(e); } catch { /* observers never break a lifecycle step */ }
+    override record(e: EventInput, via?: Store): Promise<void> {
+      const p = (async () => {
+        await super.record(e, via);
+        try { observe?.(e); } catch { /* observers never break a lifecycle step */ }
+      })();
+      pendingEvents.add(p);
+      void p.then(() => pendingEvents.delete(p), () => pendingEvents.delete(p));
+      return p;
     }
   })(store, log, clock);
+  const flushEvents = async () => {
+    while (pendingEvents.size > 0) await Promise.allSettled([...pendingEvents]);
+  };
   await syncStaticClients(store, config.clients, events, clock());
   const clientIdMetadata = new ClientIdMetadataResolver({ store, events, clock, config: config.cimd, logger });
   const redirectUri = `${config.publicUrl}/oauth/callback`;
@@ -220,13 +241,22 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
     auditor: observability.auditor, onAuthRefused: (r) => observability.onAuthRefused(r), auditLog,
     onToolsList: (server, tools) => observability.onToolsList(server, tools),
     listedTools: (server) => observability.listedTools(server),
-    health: observability.health, metrics: observability.metrics,
+    health: { ...observability.health, draining: () => draining }, metrics: observability.metrics,
   });
 
   app.route('/', kinds.routes()); // /.well-known/jwks.json, /oauth/client-metadata.json (when a server needs them)
   const warnings = await vaultWarnings(store, keyring, config.storage.vault);
 
   let server: ServerType | undefined;
+  let requests: InFlightRequests | undefined;
+  let draining = false;
+  let drained: Promise<DrainStepReport[]> | undefined;
+  const stopTimers = async () => {
+    stopChanges();
+    await clientExpiry.stop();
+    for (const h of healthCheckers) h.stop();
+    if (sweepTimer) clearInterval(sweepTimer);
+  };
   return {
     app, store, events, revoker, grants, tokenManager, vault, clientExpiry, policies, observability,
     rotateSigningKey: () => kinds.rotateSigningKey(),
@@ -250,16 +280,68 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
         });
         s.once('error', reject);
         server = s;
+        requests = trackInFlightRequests(s as HttpServer);
       });
     },
     reloadTls() {
       if (config.listen.tls && server) (server as HttpsServer).setSecureContext(readTls(config.listen.tls));
     },
+    drain(opts = {}) {
+      drained ??= (async () => {
+        draining = true; // /readyz: 503 from now on
+        const deadline = Date.now() + (opts.graceMs ?? config.shutdown.graceSeconds * 1_000);
+        const s = server as (ServerType & { closeAllConnections?: () => void; closeIdleConnections?: () => void }) | undefined;
+        let serverClosed: Promise<void> = Promise.resolve();
+        const steps: DrainStep[] = [
+          {
+            // No new connections (a connect is refused); every response from now on closes its connection.
+            name: 'stop-accepting',
+            run: () => {
+              requests?.startDraining();
+              if (!s) return;
+              serverClosed = new Promise<void>((resolve) => s.close(() => resolve()));
+              s.closeIdleConnections?.();
+            },
+          },
+          // GET event streams carry no call in progress: end them now, the clients reconnect (to another instance).
+          { name: 'end-listen-streams', run: () => forwarder.endListenStreams() },
+          // In-flight requests (a tool call streaming its answer) finish, within the grace period.
+          { name: 'finish-requests', bounded: true, run: () => requests?.idle() },
+          // The grace period is over: end what is still open (SSE cleanly), then drop the remaining connections.
+          {
+            name: 'end-streams',
+            run: async () => {
+              if (forwarder.endStreams() > 0) await Promise.race([requests?.idle(), new Promise((r) => setTimeout(r, 1_000).unref())]);
+            },
+          },
+          { name: 'close-connections', run: () => { s?.closeAllConnections?.(); return serverClosed; } },
+          // A refresh the upstream may already have committed runs to its end and is persisted (never abandoned),
+          // even when the request that started it is gone.
+          { name: 'persist-refreshes', run: () => tokenManager.drain() },
+          { name: 'stop-timers', run: stopTimers },
+          { name: 'flush-events', run: flushEvents },
+          { name: 'flush-audit', run: () => observability.close() },
+          { name: 'close-upstream', run: () => forwarder.close() },
+          { name: 'close-store', run: () => store.close() },
+        ];
+        return runDrain(steps, {
+          deadline,
+          onStep: (r) => {
+            const fields = { step: r.name, outcome: r.outcome, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
+            if (r.outcome === 'done') logger.info('keyhole.drain', fields);
+            else logger.warn('keyhole.drain', fields);
+            opts.onStep?.(r);
+          },
+        });
+      })();
+      return drained;
+    },
     async close() {
-      stopChanges();
-      await clientExpiry.stop();
-      for (const h of healthCheckers) h.stop();
-      if (sweepTimer) clearInterval(sweepTimer);
+      if (drained) { // drained already (or draining): the store is closed by the drain
+        await drained;
+        return;
+      }
+      await stopTimers();
       forwarder.close();
       if (server) {
         const s = server as ServerType & { closeAllConnections?: () => void };

@@ -11,6 +11,7 @@ import { eventsCommand } from './events-command.js';
 import { keysCommand } from './keys-command.js';
 import { vaultCommand } from './vault-command.js';
 import { connectCommand } from './connect-command.js';
+import { storageCommand } from './storage-command.js';
 
 export const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
@@ -21,5 +22,6 @@ export const COMMANDS: Record<string, Command> = {
   events: eventsCommand,
   keys: keysCommand,
   vault: vaultCommand,
+  storage: storageCommand,
   connect: connectCommand,
 };

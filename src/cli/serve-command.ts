@@ -17,6 +17,9 @@ Options:
 The master key comes from the config's key source (default: KEYHOLE_MASTER_KEY). With "listen": {"tls": …}
 keyhole serves HTTPS itself; send SIGHUP to reload the certificate after renewing it.
 
+SIGTERM (or SIGINT) drains: no new connections, /readyz answers 503, in-flight calls finish within
+shutdown.graceSeconds (default 25), refreshes are persisted, then keyhole exits 0. A second signal stops at once.
+
 Example:
   KEYHOLE_MASTER_KEY=… KEYHOLE_ADMIN_TOKEN=… keyhole serve --config keyhole.json
 `,
@@ -37,7 +40,15 @@ Example:
         }
       });
     }
-    stopOnSignals(() => keyhole.close());
+    // Graceful drain (src/keyhole.ts drain, src/http/drain.ts): stop accepting, /readyz 503, in-flight calls finish
+    // within shutdown.graceSeconds, refreshes are persisted, queues flushed, store closed; then exit 0.
+    stopOnSignals(async (signal) => {
+      io.err(JSON.stringify({ level: 'info', msg: 'keyhole.draining', signal, graceSeconds: config.shutdown.graceSeconds }));
+      const steps = await keyhole.drain();
+      const failed = steps.filter((s) => s.outcome === 'failed').map((s) => s.name);
+      io.err(JSON.stringify({ level: failed.length ? 'error' : 'info', msg: 'keyhole.stopped', ...(failed.length ? { failed } : {}) }));
+      if (failed.length) throw new Error(`drain steps failed: ${failed.join(', ')}`);
+    }, { onSecondSignal: (signal) => io.err(JSON.stringify({ level: 'warn', msg: 'keyhole.stopped_now', signal })) });
     return undefined;
   },
 };

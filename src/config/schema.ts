@@ -234,6 +234,14 @@ export const configSchema = z.strictObject({
   retention: retentionSchema.default(retentionSchema.parse({})),
   /** Organization sign-in before consent, group policy, offboarding (./identity-schema.ts); absent: off. */
   identity: identitySchema.optional(),
+  /**
+   * Graceful shutdown on SIGTERM/SIGINT (src/http/drain.ts): keyhole stops accepting, answers /readyz with 503, and
+   * lets in-flight requests finish for at most `graceSeconds` before ending what is left. Keep it below the
+   * orchestrator's kill timeout (Kubernetes: terminationGracePeriodSeconds, default 30).
+   */
+  shutdown: z.strictObject({
+    graceSeconds: z.number().min(0).max(3_600).default(25),
+  }).default({ graceSeconds: 25 }),
 }).superRefine((c, ctx) => {
   // Group rules without an IdP to say who is in which group would silently allow (or refuse) everyone.
   if (c.identity) return;

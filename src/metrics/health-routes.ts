@@ -4,7 +4,8 @@
  * - `GET /readyz` (readiness): runs every named check at once, each under its own timeout, and answers 200
  *   `{"status":"ready","checks":{…}}` when all pass, else 503 `{"status":"not_ready","failed":[names],…}`.
  *   A `detail` section carries information that is no verdict (circuit states, …). A check's failure is named by
- *   its error's name or `timeout`, never its message (messages can carry paths or hosts).
+ *   its error's name or `timeout`, never its message (messages can carry paths or hosts). While draining (SIGTERM)
+ *   it answers 503 `{"status":"draining"}`.
  * Both send `Cache-Control: no-store`.
  */
 import { Hono } from 'hono';
@@ -30,6 +31,8 @@ export interface HealthRoutesOptions {
   /** Non-verdict information, e.g. `{ circuits: { demo: 'open' } }`. */
   detail?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   now?: () => number;
+  /** True once a graceful shutdown began: `/readyz` answers 503 `{"status":"draining"}` without running the checks. */
+  draining?: () => boolean;
 }
 
 async function runCheck(c: ReadinessCheck, now: () => number): Promise<CheckResult> {
@@ -66,6 +69,8 @@ export function healthRoutes(opts: HealthRoutesOptions): Hono {
   });
   app.get('/readyz', async function readiness(c) {
     c.header('Cache-Control', 'no-store');
+    // A draining instance takes no new work: the load balancer stops sending it any (src/http/drain.ts).
+    if (opts.draining?.()) return c.json({ status: 'draining' }, 503);
     const results = await Promise.all(opts.checks.map((check) => runCheck(check, now)));
     const checks: Record<string, CheckResult> = {};
     opts.checks.forEach((check, i) => { checks[check.name] = results[i]!; });

@@ -63,6 +63,10 @@ export interface Forwarder {
   /** Forget the MCP sessions a grant created (used when a grant is revoked). Returns how many. */
   forgetSessions(grantId: string): number;
   openStreamCount(): number;
+  /** Graceful shutdown: end the GET event streams (no call in progress; clients reconnect), now and from now on. */
+  endListenStreams(): number;
+  /** End of the grace period: end every stream still open. */
+  endStreams(): number;
   /** Destroy the upstream agents (and with them every open upstream socket). */
   close(): void;
 }
@@ -203,6 +207,14 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
 
     openStreamCount() {
       return streams.count();
+    },
+
+    endListenStreams() {
+      return streams.endListening();
+    },
+
+    endStreams() {
+      return streams.endAll();
     },
 
     close() {

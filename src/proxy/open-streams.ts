@@ -13,6 +13,12 @@ export interface OpenStream {
   source?: NodeJS.ReadableStream;
   /** The client response carries Content-Length: cutting it short must reset the connection, not end it. */
   lengthDelimited: boolean;
+  /**
+   * A GET event stream (the server-to-client channel of the Streamable HTTP transport): it carries no call in
+   * progress, so a draining keyhole ends it at once and the client reconnects (to another instance).
+   * https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#listening-for-messages-from-the-server
+   */
+  listen?: boolean;
   closing: boolean;
 }
 
@@ -24,11 +30,40 @@ export interface OpenStreams {
   count(): number;
   /** Abort every upstream request (shutdown). */
   destroyAll(): void;
+  /**
+   * Graceful shutdown (src/http/drain.ts): end every GET event stream now, and from now on any new one as soon as it
+   * is tracked; POST answers (calls in progress) run on. Returns how many were ended.
+   */
+  endListening(): number;
+  /** End of the grace period: end every stream still open (cleanly where the framing allows). Returns how many. */
+  endAll(): number;
 }
 
 export function createOpenStreams(): OpenStreams {
   const streams = new Map<string, Set<OpenStream>>();
+  let endListeners = false;
+
+  /** Ends one stream: a clean end for chunked/SSE (the client reconnects), a reset for a length-delimited body. */
+  function end(s: OpenStream): void {
+    s.closing = true;
+    (s.source ?? s.res).unpipe(s.outgoing); // detach what feeds the client, rewrites included
+    s.req.destroy();
+    if (s.lengthDelimited) {
+      s.outgoing.destroy();
+    } else {
+      // Chunked/SSE: a clean end; the client reconnects (and meets a revoked grant's 401, or another instance).
+      s.outgoing.end();
+      const t = setTimeout(() => s.outgoing.destroy(), 2_000);
+      t.unref();
+      s.outgoing.once('close', () => clearTimeout(t));
+    }
+  }
+
   function track(s: OpenStream): void {
+    if (endListeners && s.listen) {
+      end(s);
+      return;
+    }
     let set = streams.get(s.grantId);
     if (!set) streams.set(s.grantId, (set = new Set()));
     set.add(s);
@@ -48,21 +83,30 @@ export function createOpenStreams(): OpenStreams {
       const set = streams.get(grantId);
       if (!set) return 0;
       streams.delete(grantId);
+      for (const s of set) end(s);
+      return set.size;
+    },
+
+    endListening() {
+      endListeners = true;
       let n = 0;
-      for (const s of set) {
-        s.closing = true;
-        (s.source ?? s.res).unpipe(s.outgoing); // detach what feeds the client, rewrites included
-        s.req.destroy();
-        if (s.lengthDelimited) {
-          s.outgoing.destroy();
-        } else {
-          // Chunked/SSE: a clean end; the client reconnects and meets the revoked grant (401).
-          s.outgoing.end();
-          const t = setTimeout(() => s.outgoing.destroy(), 2_000);
-          t.unref();
-          s.outgoing.once('close', () => clearTimeout(t));
+      for (const set of [...streams.values()]) {
+        for (const s of [...set]) {
+          if (!s.listen) continue;
+          untrack(s);
+          end(s);
+          n++;
         }
-        n++;
+      }
+      return n;
+    },
+
+    endAll() {
+      let n = 0;
+      for (const [grantId, set] of [...streams]) {
+        streams.delete(grantId);
+        for (const s of set) end(s);
+        n += set.size;
       }
       return n;
     },

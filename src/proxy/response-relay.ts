@@ -140,7 +140,8 @@ export function relayResponse(
   // headers go out with the first chunk (one write instead of two on the hot path).
   if (isSse || !lengthDelimited) outgoing.flushHeaders();
 
-  const s: OpenStream = { grantId, outgoing, req, res, lengthDelimited, closing: false };
+  const listen = isSse && c.req.method === 'GET';
+  const s: OpenStream = { grantId, outgoing, req, res, lengthDelimited, closing: false, listen };
   streams.track(s);
   res.on('error', () => {
     /* reported through 'close' below */
@@ -154,6 +155,7 @@ export function relayResponse(
     streams.untrack(s);
     if (!res.complete) req.destroy();
   });
+  if (s.closing) return null; // a draining keyhole ended this GET event stream as soon as it was tracked
   if (rewrite) {
     // res → first rewrite → … → last rewrite → client; a failing rewrite ends the client response (never the
     // unrewritten bytes).

@@ -166,6 +166,15 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
    */
   async drain(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    // Graceful shutdown (src/http/drain.ts): credential loads in flight first, then every refresh job.
+    while (this.inflight.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inflight.values()]),
+        new Promise<void>((r) => { timer = setTimeout(r, Math.max(0, deadline - Date.now())); }),
+      ]);
+      clearTimeout(timer);
+    }
     while (this.jobs.size > 0 && Date.now() < deadline) {
       for (const j of this.jobs.values()) j.wake(); // retry pending writes now
       let timer: NodeJS.Timeout | undefined;

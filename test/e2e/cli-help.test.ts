@@ -6,7 +6,7 @@ import { ensureBuiltCli, ROOT, runCli } from '../helpers/keyhole-cli.js';
 
 const COMMAND_LINES = [
   ['serve'], ['demo'], ['check'], ['config'], ['config', 'schema'], ['grants'], ['grants', 'list'], ['grants', 'revoke'],
-  ['events'], ['events', 'tail'], ['keys'], ['keys', 'rotate'], ['vault'], ['vault', 'migrate'], ['connect'],
+  ['events'], ['events', 'tail'], ['keys'], ['keys', 'rotate'], ['vault'], ['vault', 'migrate'], ['storage'], ['storage', 'copy'], ['connect'],
 ];
 
 describe('keyhole --help', () => {
@@ -15,7 +15,7 @@ describe('keyhole --help', () => {
   it('lists every command with a summary and exits 0', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const name of ['serve', 'demo', 'check', 'config', 'grants', 'events', 'keys', 'vault', 'connect']) expect(r.stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
+    for (const name of ['serve', 'demo', 'check', 'config', 'grants', 'events', 'keys', 'vault', 'storage', 'connect']) expect(r.stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     expect(r.stderr).toBe('');
   });
 

@@ -18,7 +18,9 @@ describe('examples/', () => {
   for (const file of files) {
     it(`${file} is a valid keyhole config`, () => {
       const text = readFileSync(file, 'utf8');
-      const env = Object.fromEntries([...text.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => [m[1]!, `placeholder-value-for-${m[1]}-000000`]));
+      // A database URL must look like one (storage.postgres is validated as a PostgreSQL URL).
+      const placeholder = (name: string) => (name.endsWith('DATABASE_URL') ? 'postgres://keyhole@127.0.0.1:5432/keyhole' : `placeholder-value-for-${name}-000000`);
+      const env = Object.fromEntries([...text.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => [m[1]!, placeholder(m[1]!)]));
       expect(() => parseConfig(JSON.parse(text), env)).not.toThrow();
     });
   }

@@ -1,0 +1,40 @@
+/**
+ * A SIGTERM during a refresh storm (issue 12 §3 "Drain"): `keyhole serve` in a child process, 4 grants with 3
+ * concurrent callers each, every call refreshing the upstream token (upstreamRefreshSkewSeconds longer than the
+ * token's lifetime) against oidc-provider with rotating refresh tokens. keyhole drains and exits 0; after a restart
+ * every grant still works without re-consent, and oidc-provider answered no `invalid_grant` (no rotated refresh token
+ * was lost and replayed).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKeyholeProcess, type KeyholeProcess } from '../helpers/keyhole-process.js';
+import { makeGrants, startStorm, whoami, type StormGrant } from '../helpers/refresh-storm.js';
+
+describe('SIGTERM during a refresh storm', () => {
+  let kp: KeyholeProcess;
+  let grants: StormGrant[];
+  beforeAll(async () => {
+    kp = await startKeyholeProcess({ config: { tokens: { upstreamRefreshSkewSeconds: 3600 } } });
+    await kp.start();
+    grants = await makeGrants(kp.mcpUrl, 4);
+  }, 120_000);
+  afterAll(async () => { await kp?.close(); });
+
+  it('drains, exits 0 and loses no grant', async () => {
+    for (let round = 0; round < 3; round++) {
+      const run = kp.running()!;
+      const storm = startStorm(kp.mcpUrl, grants, 3);
+      const before = kp.refreshes();
+      while (kp.refreshes() - before < 20) await new Promise((r) => setTimeout(r, 10)); // the storm is under way
+      run.child.kill('SIGTERM');
+      const exit = await run.done;
+      await storm.stop();
+      expect(exit.code, exit.stderr.slice(-2000)).toBe(0);
+      expect(exit.stderr).toContain('"step":"persist-refreshes"');
+      expect(kp.invalidGrants()).toBe(0);
+      await kp.start();
+    }
+    for (const g of grants) expect(await whoami(kp.mcpUrl, g)).toEqual({ ok: true, sub: g.login });
+    expect(kp.invalidGrants()).toBe(0);
+    expect(kp.refreshes()).toBeGreaterThan(60);
+  }, 120_000);
+});
