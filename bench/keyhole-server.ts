@@ -49,6 +49,8 @@ export function benchConfig(spec: KeyholeChildSpec) {
 if (isChildEntry(import.meta.url)) {
   const spec = JSON.parse(process.env.BENCH_KEYHOLE ?? '{}') as KeyholeChildSpec;
   const keyhole = await createKeyhole({ config: benchConfig(spec) });
+  // BENCH_MCP_VIA=hono: serve /mcp through Hono's route instead of the plain dispatcher (to measure both ways).
+  if (process.env.BENCH_MCP_VIA === 'hono') (keyhole.app as { dispatchMcp: unknown }).dispatchMcp = () => false;
   const { port } = await keyhole.listen();
   serveChildProtocol(port, () => keyhole.close());
 }

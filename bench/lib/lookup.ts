@@ -101,14 +101,15 @@ export async function measureLookup(o: { dir: string; size: number; samples: num
 
 /**
  * The same lookup on any store (PostgreSQL: a primary-key join over the pool, one round trip per call), seeded here
- * with `size` grants. The store is left open and seeded; the caller owns it.
+ * with `size` grants unless `seeded` says it holds them already. The caller owns the store.
  */
-export async function measureStoreLookup(o: { store: Store; size: number; samples: number; reps: number; runId: string; log: (m: string) => void; label: string }): Promise<LookupSize> {
-  const ids = new BenchIds(`${o.runId}${o.label}${o.size}`);
+export async function measureStoreLookup(o: { store: Store; size: number; samples: number; reps: number; runId: string; log: (m: string) => void; label: string; seeded?: BenchIds }): Promise<LookupSize> {
+  // `seeded`: the store already holds `size` grants of these ids (keyhole's own database): no seeding here.
+  const ids = o.seeded ?? new BenchIds(`${o.runId}${o.label}${o.size}`);
   const t0 = performance.now();
-  await seedStore(o.store, { ids, resource: 'http://127.0.0.1:8787/mcp/bench', grants: o.size });
+  if (!o.seeded) await seedStore(o.store, { ids, resource: 'http://127.0.0.1:8787/mcp/bench', grants: o.size });
   const seedSeconds = (performance.now() - t0) / 1000;
-  o.log(`lookup ${o.label}: seeded ${o.size.toLocaleString('en')} grants in ${seedSeconds.toFixed(1)} s`);
+  if (!o.seeded) o.log(`lookup ${o.label}: seeded ${o.size.toLocaleString('en')} grants in ${seedSeconds.toFixed(1)} s`);
   const warm = pickHashes(ids, o.size, Math.min(o.samples, 5_000));
   for (const h of warm.hashes) await o.store.tokens.findAccess(h);
   const reps: LookupRep[] = [];
