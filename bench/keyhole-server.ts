@@ -4,14 +4,21 @@
  * The upstream OAuth config uses explicit endpoints on a closed port: the seeded upstream access tokens are valid
  * for years, so the token endpoint is never called on the hot path (a call would fail and show up as errors).
  *
- * Environment: KEYHOLE_MASTER_KEY, and BENCH_KEYHOLE = JSON { dbPath, upstreamUrl, port, server }.
+ * The config is the one the issue-17 goals name: audit on (the default: the audit queue into the store's audit log and
+ * one `keyhole.audit` log line per request), and rate limits per person and per client configured high enough never
+ * to be hit, so every request pays for the limiter's bookkeeping but none is refused.
+ *
+ * Environment: KEYHOLE_MASTER_KEY, and BENCH_KEYHOLE = JSON { dbPath | postgresUrl, upstreamUrl, port, server }.
  */
 import { parseConfig } from '../src/config/load-config.js';
 import { createKeyhole } from '../src/keyhole.js';
 import { isChildEntry, serveChildProtocol } from './lib/child.js';
 
 export interface KeyholeChildSpec {
-  dbPath: string;
+  /** SQLite file; or */
+  dbPath?: string;
+  /** a PostgreSQL database (storage.postgres). */
+  postgresUrl?: string;
   upstreamUrl: string;
   port: number;
   server: string;
@@ -21,10 +28,12 @@ export function benchConfig(spec: KeyholeChildSpec) {
   return parseConfig({
     publicUrl: `http://127.0.0.1:${spec.port}`,
     listen: { host: '127.0.0.1', port: spec.port },
-    storage: { sqlite: spec.dbPath, vault: 'sqlite' },
+    storage: spec.postgresUrl ? { postgres: spec.postgresUrl, vault: 'database' } : { sqlite: spec.dbPath, vault: 'sqlite' },
     servers: {
       [spec.server]: {
         upstream: spec.upstreamUrl,
+        // Configured, never hit: ~10⁶ requests per second per person and per client.
+        limits: { perPerson: { requestsPerSecond: 1_000_000 }, perClient: { requestsPerSecond: 1_000_000 } },
         oauth: {
           authorizationEndpoint: 'http://127.0.0.1:9/authorize',
           tokenEndpoint: 'http://127.0.0.1:9/token',
@@ -40,6 +49,8 @@ export function benchConfig(spec: KeyholeChildSpec) {
 if (isChildEntry(import.meta.url)) {
   const spec = JSON.parse(process.env.BENCH_KEYHOLE ?? '{}') as KeyholeChildSpec;
   const keyhole = await createKeyhole({ config: benchConfig(spec) });
+  // BENCH_MCP_VIA=hono: serve /mcp through Hono's route instead of the plain dispatcher (to measure both ways).
+  if (process.env.BENCH_MCP_VIA === 'hono') (keyhole.app as { dispatchMcp: unknown }).dispatchMcp = () => false;
   const { port } = await keyhole.listen();
   serveChildProtocol(port, () => keyhole.close());
 }

@@ -3,7 +3,7 @@
  * callback, token, revocation, then the protected MCP endpoints. One onError turns `OAuthError`s into
  * responses; anything else is a generic `server_error` without detail (docs/invariants.md #7: no stack traces).
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import type { AuthorizationServerDeps } from './authorization-server/deps.js';
 import type { Forwarder } from './proxy/forwarder.js';
@@ -18,7 +18,8 @@ import { consentRoutes } from './authorization-server/consent.js';
 import { callbackRoutes } from './authorization-server/callback.js';
 import { tokenRoutes } from './authorization-server/token.js';
 import { revokeRoutes } from './authorization-server/revoke.js';
-import { mcpRoutes } from './proxy/mcp-route.js';
+import { mcpPipeline, mcpRoutes } from './proxy/mcp-route.js';
+import { createMcpDispatch, type McpDispatch } from './proxy/mcp-dispatch.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { publicCors } from './http/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
@@ -58,7 +59,14 @@ const secretDetectors = createSecretRedactor({ redactSecrets: true, patterns: []
 const KEYHOLE_TOKEN = /kh_(?:at|rt|code|cs)_[A-Za-z0-9_-]{4,}/g;
 const redactSecrets = (s: string): string => secretDetectors.redact(s.slice(0, 8_192).replace(KEYHOLE_TOKEN, '[REDACTED:keyhole_token]'));
 
-export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
+/**
+ * The app: Hono for everything, plus `dispatchMcp`, the data plane's front door: a Node request listener serves
+ * plain `/mcp/{server}` requests with the same pipeline before Hono (src/proxy/mcp-dispatch.ts) and answers false
+ * for everything else. `app.fetch`/`app.request` still serve `/mcp` through Hono (same steps, same answers).
+ */
+export type KeyholeApp = Hono<{ Bindings: HttpBindings }> & { readonly dispatchMcp: McpDispatch };
+
+export function createApp(deps: AppDeps): KeyholeApp {
   const app = new Hono<{ Bindings: HttpBindings }>();
   app.use('*', trustProxy(deps.config.trustProxy ?? [])); // first: every clientAddress(c) below honours it
   const limit = oauthBodyLimit(Math.min(deps.config.maxBodyBytes, 64 * 1024));
@@ -73,14 +81,15 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   app.route('/', tokenRoutes(deps));
   app.route('/', revokeRoutes(deps));
   app.route('/', adminRoutes(deps));
-  app.route('/', mcpRoutes(deps));
+  const pipeline = mcpPipeline(deps);
+  app.route('/', mcpRoutes(deps, pipeline));
   if (deps.health) app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes({ config: deps.config.metrics, metrics: deps.metrics }));
 
   app.get('/', (c) => c.json({ name: 'keyhole', issuer: deps.config.publicUrl, servers: Object.keys(deps.config.servers).map((s) => `${deps.config.publicUrl}/mcp/${s}`) }));
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));
   const logger = deps.logger ?? createLogger();
-  app.onError((thrown, c) => {
+  const onError = (thrown: Error, c: Context): Response => {
     let err = thrown;
     if (isClientAbort(err, c)) {
       // The client went away mid-body: its doing, not keyhole's. Nobody reads the answer; the socket is gone.
@@ -98,6 +107,7 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
     const e = err as Error | undefined;
     logger.error('keyhole.unhandled', { error: e?.name ?? 'Error', message: redactSecrets(String(e?.message ?? '')), stack: redactSecrets(String(e?.stack ?? '')) });
     return c.json({ error: 'server_error', error_description: 'internal error' }, 500);
-  });
-  return app;
+  };
+  app.onError(onError);
+  return Object.assign(app, { dispatchMcp: createMcpDispatch([pipeline.cors, ...pipeline.steps], onError) });
 }

@@ -5,8 +5,9 @@
  * `listen()` first checks the OS keychain when the vault needs it (no silent fallback).
  */
 import { hkdfSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { KeyholeConfig } from './config/schema.js';
@@ -20,6 +21,7 @@ import { keyringFromEnvVars, keySourceFor } from './vault/key-sources.js';
 import { assertKeyringCovers, sealedUsageByKid } from './vault/key-rotation.js';
 import { KeySourceError } from './vault/errors.js';
 import { EventRecorder, type LogSink } from './events/recorder.js';
+import { batchedLineSink } from './http/batched-line-sink.js';
 import { UpstreamOAuthClient } from './upstream/oauth-client.js';
 import { UpstreamTokenManager } from './upstream/token-manager.js';
 import { createUpstreamKinds } from './upstream/upstream-kinds.js';
@@ -134,7 +136,8 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const keychain = opts.keychain ?? new KeytarSecretStore(keychainService.vault(config.instanceName));
   // The vault's "sqlite" backend is "sealed in the store", whichever database that is (storage.vault "database").
   const vault = new UpstreamVault({ store, cipher, backend: config.storage.vault === 'keychain' ? 'keychain' : 'sqlite', keychain });
-  const log: LogSink = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  // Default: stderr, the lines of one event-loop turn in one write (src/http/batched-line-sink.ts).
+  const log: LogSink = opts.log ?? defaultLogSink();
   // One sink for events and the operator log. A config `logLevel` plugs in here.
   const logger = createLogger(log, { level: opts.logLevel ?? config.logLevel });
   // Also records client use (code issued, token issued/refreshed) on the client row: src/authorization-server/client-usage.ts.
@@ -271,7 +274,13 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
       clientExpiry.start(); // unref'd interval, stopped by close()
       for (const h of healthCheckers) h.start(); // unref'd timers, stopped by close()
       sweepTimer ??= setInterval(() => policies.rateLimits.store.sweep(Date.now()), 60_000).unref();
-      const tls = config.listen.tls ? { createServer: createHttpsServer, serverOptions: readTls(config.listen.tls) } : {};
+      // `/mcp/{server}` goes straight to the pipeline (app.dispatchMcp, issue 17: the data plane without Hono's
+      // per-request machinery); everything else to Hono.
+      const make = (config.listen.tls ? createHttpsServer : createHttpServer) as (o: object, l: RequestListener) => ServerType;
+      const createServer = (options: object, honoListener: RequestListener) => make(options, (req: IncomingMessage, res: ServerResponse) => {
+        if (!app.dispatchMcp(req, res)) void honoListener(req, res);
+      });
+      const tls = (config.listen.tls ? { createServer, serverOptions: readTls(config.listen.tls) } : { createServer }) as unknown as { createServer: typeof createHttpServer };
       const scheme = config.listen.tls ? 'https' : 'http';
       observability.start(); // the retention job's unref'd timer
       return new Promise((resolve, reject) => {
@@ -373,6 +382,18 @@ function assertVaultFitsStorage(storage: KeyholeConfig['storage'], given: Store 
       'existing keychain entries first with: keyhole vault migrate --to database',
     );
   }
+}
+
+/** One stderr sink per process (its exit hook flushes it), shared by every keyhole the process creates. */
+let stderrSink: LogSink | undefined;
+function defaultLogSink(): LogSink {
+  return (stderrSink ??= batchedLineSink((chunk) => void process.stderr.write(chunk), (chunk) => {
+    try {
+      writeSync(2, chunk);
+    } catch {
+      /* stderr is gone: nothing to tell */
+    }
+  }));
 }
 
 /** The PEM files of `listen.tls`; a missing file names the field. */

@@ -136,6 +136,17 @@ export function formatProfile(s: ProfileSummary): string {
   return lines.join('\n');
 }
 
+/** The `n` functions with the most self time, as a Markdown table (bench/results/profile-*.md). */
+export function formatTopSelf(s: ProfileSummary, n = 10): string {
+  const lines = ['| # | self % of busy | self ms | function |', '|---|---|---|---|'];
+  s.topSelf.slice(0, n).forEach((r, i) => lines.push(`| ${i + 1} | ${r.pct.toFixed(1)} % | ${r.ms.toFixed(0)} | \`${r.name.trim() || '(anonymous)'}\` |`));
+  return lines.join('\n');
+}
+
+// `node dist-bench/bench/lib/cpuprofile.js <file.cpuprofile> [--top N]`: the whole summary, or only the top N
+// self-time functions as a Markdown table.
 if (process.argv[1]?.endsWith('cpuprofile.js') && process.argv[2]) {
-  process.stdout.write(`${formatProfile(summariseCpuProfile(process.argv[2]))}\n`);
+  const topAt = process.argv.indexOf('--top');
+  const summary = summariseCpuProfile(process.argv[2]);
+  process.stdout.write(`${topAt > 0 ? formatTopSelf(summary, Number(process.argv[topAt + 1]) || 10) : formatProfile(summary)}\n`);
 }

@@ -7,7 +7,8 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqliteStore, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { ACCESS_TOKEN_LOOKUP_SQL, openSqliteStore, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/types.js';
 import { sha256Hex } from '../../src/store/crypto/hash.js';
 import { BenchIds, seedStore } from '../seed.js';
 import { Samples } from './stats.js';
@@ -18,6 +19,13 @@ export interface LookupRep {
   meanUs: number;
   /** sha256Hex(token) + lookup: the whole of the authenticate step's database work. */
   withHashMeanUs: number;
+  /**
+   * SQLite only: the lookup statement itself (ACCESS_TOKEN_LOOKUP_SQL on keyhole's connection), without the store's
+   * lookup cache. This is what grows with the number of grants (B-tree depth, page cache); findAccess above hits the
+   * bounded cache whenever the sampled tokens fit in it (all of them at 1k grants).
+   */
+  queryMeanUs?: number;
+  queryP99Us?: number;
 }
 
 export interface LookupSize {
@@ -54,10 +62,12 @@ export async function measureLookup(o: { dir: string; size: number; samples: num
   o.log(`lookup: seeded ${o.size.toLocaleString('en')} grants in ${seedSeconds.toFixed(1)} s (${(dbBytes / 1048576).toFixed(0)} MB)`);
 
   store = openSqliteStore(path);
+  const query = SqliteStore.connectionOf(store).prepare<[{ hash: string }], unknown>(ACCESS_TOKEN_LOOKUP_SQL);
   try {
     // Warm-up: JIT and the statement; the page cache warms as production's would.
     const warm = pickHashes(ids, o.size, Math.min(o.samples, 20_000));
     for (const h of warm.hashes) await store.tokens.findAccess(h);
+    for (const h of warm.hashes) query.get({ hash: h });
 
     const reps: LookupRep[] = [];
     for (let r = 0; r < o.reps; r++) {
@@ -74,11 +84,47 @@ export async function measureLookup(o: { dir: string; size: number; samples: num
       const t1 = performance.now();
       for (let k = 0; k < tokens.length; k++) await store.tokens.findAccess(sha256Hex(tokens[k]!));
       const withHashMeanUs = ((performance.now() - t1) * 1000) / tokens.length;
-      reps.push({ p50Us: s.percentile(50), p99Us: s.percentile(99), meanUs: s.mean(), withHashMeanUs });
+      const q = new Samples();
+      for (let k = 0; k < hashes.length; k++) {
+        const t = performance.now();
+        query.get({ hash: hashes[k]! });
+        q.add((performance.now() - t) * 1000);
+      }
+      reps.push({ p50Us: s.percentile(50), p99Us: s.percentile(99), meanUs: s.mean(), withHashMeanUs, queryMeanUs: q.mean(), queryP99Us: q.percentile(99) });
     }
     return { grants: o.size, seedSeconds, dbBytes, reps };
   } finally {
     await store.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
   }
+}
+
+/**
+ * The same lookup on any store (PostgreSQL: a primary-key join over the pool, one round trip per call), seeded here
+ * with `size` grants unless `seeded` says it holds them already. The caller owns the store.
+ */
+export async function measureStoreLookup(o: { store: Store; size: number; samples: number; reps: number; runId: string; log: (m: string) => void; label: string; seeded?: BenchIds }): Promise<LookupSize> {
+  // `seeded`: the store already holds `size` grants of these ids (keyhole's own database): no seeding here.
+  const ids = o.seeded ?? new BenchIds(`${o.runId}${o.label}${o.size}`);
+  const t0 = performance.now();
+  if (!o.seeded) await seedStore(o.store, { ids, resource: 'http://127.0.0.1:8787/mcp/bench', grants: o.size });
+  const seedSeconds = (performance.now() - t0) / 1000;
+  if (!o.seeded) o.log(`lookup ${o.label}: seeded ${o.size.toLocaleString('en')} grants in ${seedSeconds.toFixed(1)} s`);
+  const warm = pickHashes(ids, o.size, Math.min(o.samples, 5_000));
+  for (const h of warm.hashes) await o.store.tokens.findAccess(h);
+  const reps: LookupRep[] = [];
+  for (let r = 0; r < o.reps; r++) {
+    const { tokens, hashes } = pickHashes(ids, o.size, o.samples);
+    const s = new Samples();
+    for (let k = 0; k < hashes.length; k++) {
+      const t = performance.now();
+      const row = await o.store.tokens.findAccess(hashes[k]!);
+      s.add((performance.now() - t) * 1000);
+      if (!row) throw new Error(`lookup ${o.label}: a seeded token was not found`);
+    }
+    const t1 = performance.now();
+    for (let k = 0; k < tokens.length; k++) await o.store.tokens.findAccess(sha256Hex(tokens[k]!));
+    reps.push({ p50Us: s.percentile(50), p99Us: s.percentile(99), meanUs: s.mean(), withHashMeanUs: ((performance.now() - t1) * 1000) / tokens.length });
+  }
+  return { grants: o.size, seedSeconds, dbBytes: 0, reps };
 }

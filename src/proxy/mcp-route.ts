@@ -4,7 +4,7 @@
  * leaves keyhole; the upstream token never reaches the client (docs/invariants.md #2).
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { KeyholeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';
 import type { UpstreamCredentialSource } from '../upstream/credential-source.js';
@@ -35,7 +35,7 @@ import type { PinRegistry } from '../policy/pin-registry.js';
 
 const METHOD_NOT_ALLOWED = jsonRpcErrorBody('METHOD_NOT_ALLOWED');
 
-export function mcpRoutes(deps: {
+export interface McpRouteDeps {
   config: KeyholeConfig; store: Store; tokenManager: UpstreamCredentialSource; forwarder: Forwarder; clock: () => number;
   /** The audit trail of every request (issue 14); absent: no audit step. */
   auditor?: Pick<RequestAuditor, 'begin'>;
@@ -49,10 +49,16 @@ export function mcpRoutes(deps: {
   policies?: ServerPolicies;
   /** The current pinned tools of the servers with `pinTools` (replaced when an admin approves a list). */
   pinRegistry?: PinRegistry;
-}): Hono<McpEnv> {
+}
+
+/**
+ * The route's middleware in order: the Origin check and CORS first (a preflight carries no credentials, and a
+ * refused Origin learns nothing more), then the pipeline's steps. Built once; mounted on the Hono route
+ * ({@link mcpRoutes}) and run by the plain dispatcher (./mcp-dispatch.ts) — the same instances, with their state.
+ */
+export function mcpPipeline(deps: McpRouteDeps): { cors: MiddlewareHandler; steps: McpStep[] } {
   const { config, store, clock } = deps;
   const policies = deps.policies ?? createServerPolicies({ servers: config.servers, global: config.limits, now: Date.now });
-  const app = new Hono<McpEnv>();
   const steps: McpStep[] = [
     resolveServer({ publicUrl: config.publicUrl, servers: config.servers, prmUrl: (s) => prmUrl(config.publicUrl, s), scope: (s) => formatScope(serverScopes(config.servers[s]!)) }),
     ...(deps.auditor ? [audit({ auditor: deps.auditor, recordsArguments: (s) => config.servers[s]?.audit?.arguments === 'redacted' })] : []),
@@ -69,10 +75,13 @@ export function mcpRoutes(deps: {
     credential({ tokenManager: deps.tokenManager, ...(deps.credentialSources ? { credentialSources: deps.credentialSources } : {}) }),
     forward({ forwarder: deps.forwarder }),
   ];
+  return { cors: mcpCors({ publicOrigin: new URL(config.publicUrl).origin, allowedOrigins: config.allowedOrigins }), steps };
+}
 
-  // Origin check and CORS first: a preflight carries no credentials, and a refused Origin learns nothing more.
-  app.use('/mcp/*', mcpCors({ publicOrigin: new URL(config.publicUrl).origin, allowedOrigins: config.allowedOrigins }));
-  app.on(['POST', 'GET', 'DELETE'], ['/mcp/:server'], ...steps);
+export function mcpRoutes(deps: McpRouteDeps, pipeline = mcpPipeline(deps)): Hono<McpEnv> {
+  const app = new Hono<McpEnv>();
+  app.use('/mcp/*', pipeline.cors);
+  app.on(['POST', 'GET', 'DELETE'], ['/mcp/:server'], ...pipeline.steps);
   app.all('/mcp/:server', (c) => c.json(METHOD_NOT_ALLOWED, 405, { Allow: 'GET, POST, DELETE, OPTIONS' }));
   return app;
 }

@@ -65,7 +65,11 @@ const defaultUpstream: UpstreamHandler = (_req, res) => {
 
 /** `upstreamFetch`: serve a web-standard handler (an SDK 2.x `createMcpHandler`) as the upstream instead. */
 /** `servers`: extra config per server (traffic policy, …), merged into `plain` and `scoped`. */
-export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => Promise<Response>; servers?: { plain?: Record<string, unknown>; scoped?: Record<string, unknown> } } = {}): Promise<McpHarness> {
+/**
+ * `via`: how `/mcp` requests reach the pipeline. `dispatch` (default) as `keyhole.listen()` serves them: the plain
+ * dispatcher before Hono (src/proxy/mcp-dispatch.ts); `hono`: Hono's route (`app.fetch`), the same steps.
+ */
+export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => Promise<Response>; servers?: { plain?: Record<string, unknown>; scoped?: Record<string, unknown> }; via?: 'dispatch' | 'hono' } = {}): Promise<McpHarness> {
   const upstreamSeen: UpstreamRequest[] = [];
   let handler = defaultUpstream;
   const upstream: Server = createServer((req: IncomingMessage, res) => {
@@ -103,7 +107,12 @@ export async function startMcpHarness(opts: { upstreamFetch?: (req: Request) => 
   const keyhole = await createKeyhole({ config, keyring, store, log: () => undefined, clock: () => T0 });
   let port = 0;
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: keyhole.app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
+    const front = opts.via === 'hono' ? {} : {
+      createServer: ((options: object, hono: (req: IncomingMessage, res: ServerResponse) => void) => createServer(options, (req, res) => {
+        if (!keyhole.app.dispatchMcp(req, res)) hono(req, res);
+      })) as unknown as typeof createServer,
+    };
+    const s = serve({ fetch: keyhole.app.fetch, hostname: '127.0.0.1', port: 0, ...front }, (info) => {
       port = info.port;
       resolve(s);
     });

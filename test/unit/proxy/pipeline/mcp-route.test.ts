@@ -7,11 +7,12 @@ import { startMcpHarness, type McpHarness } from '../mcp-harness.js';
 
 const call = (id: unknown, name: string) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
 
-describe('mcpRoutes step order', () => {
+// Both front doors run the same steps: the plain dispatcher keyhole.listen() uses, and Hono's route.
+describe.each(['dispatch', 'hono'] as const)('mcpRoutes step order (via %s)', (via) => {
   let h: McpHarness;
   let token: string;
   beforeAll(async () => {
-    h = await startMcpHarness();
+    h = await startMcpHarness({ via });
     token = (await h.grant('scoped', ['read'])).token;
   });
   afterAll(async () => h?.close());
@@ -51,6 +52,36 @@ describe('mcpRoutes step order', () => {
     expect(h.upstreamSeen).toHaveLength(1);
     expect(h.upstreamSeen[0]!.headers.authorization).toBe('Bearer upstream-access-value');
     expect(h.upstreamSeen[0]!.body).toBe(call(4, 'echo'));
+  });
+
+  it('refuses two Authorization fields (read as one comma-joined value, as a web Headers would): 401, nothing upstream', async () => {
+    const r = await h.call('POST', 'scoped', ['Authorization', `Bearer ${token}`, 'Authorization', 'Bearer other', 'Content-Type', 'application/json'], call(5, 'echo'));
+    expect(r.status).toBe(401);
+    expect(r.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+    expect(h.upstreamSeen).toHaveLength(0);
+  });
+
+  it('answers a preflight with 204 and CORS headers before authentication, and refuses a foreign Origin with 403', async () => {
+    const pre = await h.call('OPTIONS', 'scoped', { origin: 'http://127.0.0.1:8787', 'access-control-request-method': 'POST' }, '');
+    expect(pre.status).toBe(204);
+    expect(pre.headers['access-control-allow-origin']).toBe('http://127.0.0.1:8787');
+    expect(pre.headers['access-control-allow-methods']).toBe('GET, POST, DELETE, OPTIONS');
+    const refused = await h.call('POST', 'scoped', { origin: 'https://evil.example', authorization: `Bearer ${token}`, 'content-type': 'application/json' }, call(6, 'echo'));
+    expect(refused.status).toBe(403);
+    expect(refused.headers.vary).toBe('Origin');
+    expect(h.upstreamSeen).toHaveLength(0);
+  });
+
+  it('puts the CORS headers of an allowed Origin on a refusal and on a forwarded answer', async () => {
+    const origin = { origin: 'http://127.0.0.1:8787', 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const refused = await h.call('POST', 'scoped', origin, call(7, 'echo'));
+    expect(refused.status).toBe(401);
+    expect(refused.headers['access-control-allow-origin']).toBe('http://127.0.0.1:8787');
+    expect(refused.headers['access-control-expose-headers']).toMatch(/WWW-Authenticate/);
+    const ok = await h.call('POST', 'scoped', { ...origin, authorization: `Bearer ${token}` }, call(8, 'echo'));
+    expect(ok.status).toBe(200);
+    expect(ok.headers['access-control-allow-origin']).toBe('http://127.0.0.1:8787');
+    expect(ok.headers.vary).toMatch(/Origin/);
   });
 
   it('answers other methods with 405 and Allow', async () => {
