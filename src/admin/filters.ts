@@ -116,22 +116,24 @@ export function parsePage(src: Source, pageSize: number): Page & { page: number 
   return { limit, offset: (page - 1) * limit, page };
 }
 
-/** Grant filters: `subject` (user), `client_id`, `server`, `status` (active | revoked). */
+/** Grant filters: `subject` (user), `person_id` (issue 13), `client_id`, `server`, `status` (active | revoked). */
 export function parseGrantFilter(src: Source): GrantQueryFilter {
   const out: GrantQueryFilter = {};
   const subject = text(src, 'subject');
   const clientId = text(src, 'client_id');
+  const personId = text(src, 'person_id');
   const server = serverName(src);
   const status = single(src, 'status');
   if (status !== undefined && !STATUSES.includes(status as GrantStatus)) throw new AdminInputError('status must be active or revoked');
   if (subject !== undefined) out.subject = subject;
   if (clientId !== undefined) out.clientId = clientId;
+  if (personId !== undefined) out.personId = personId;
   if (server !== undefined) out.server = server;
   if (status !== undefined) out.status = status as GrantStatus;
   return out;
 }
 
-/** Event filters: `type`, `server`, `grant_id`, `client_id`, `since`, `until` (inclusive). */
+/** Event filters: `type`, `server`, `grant_id`, `client_id`, `person_id` (issue 13), `since`, `until` (inclusive). */
 export function parseEventFilter(src: Source): EventQueryFilter {
   const out: EventQueryFilter = {};
   const type = single(src, 'type');
@@ -139,6 +141,7 @@ export function parseEventFilter(src: Source): EventQueryFilter {
   const server = serverName(src);
   const grantId = text(src, 'grant_id');
   const clientId = text(src, 'client_id');
+  const personId = text(src, 'person_id');
   const since = time(src, 'since', 'start');
   const until = time(src, 'until', 'end');
   if (since !== undefined && until !== undefined && since > until) throw new AdminInputError('since must not be after until');
@@ -146,6 +149,7 @@ export function parseEventFilter(src: Source): EventQueryFilter {
   if (server !== undefined) out.server = server;
   if (grantId !== undefined) out.grantId = grantId;
   if (clientId !== undefined) out.clientId = clientId;
+  if (personId !== undefined) out.personId = personId;
   if (since !== undefined) out.since = since;
   if (until !== undefined) out.until = until;
   return out;
@@ -192,9 +196,9 @@ export function toQuery(params: Record<string, string | number | undefined | nul
 }
 
 export function grantFilterParams(f: GrantQueryFilter | BulkFilter): Record<string, string | undefined> {
-  return { subject: f.subject, client_id: f.clientId, server: f.server, ...('status' in f ? { status: f.status } : {}) };
+  return { subject: f.subject, ...('personId' in f ? { person_id: f.personId } : {}), client_id: f.clientId, server: f.server, ...('status' in f ? { status: f.status } : {}) };
 }
 
 export function eventFilterParams(f: EventQueryFilter): Record<string, string | number | undefined> {
-  return { type: f.type, server: f.server, grant_id: f.grantId, client_id: f.clientId, since: f.since, until: f.until };
+  return { type: f.type, server: f.server, grant_id: f.grantId, client_id: f.clientId, person_id: f.personId, since: f.since, until: f.until };
 }
