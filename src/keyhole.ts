@@ -40,7 +40,7 @@ import { createPinRegistry } from './policy/pin-registry.js';
 import type { EventInput } from './events/recorder.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { AuditLogRepository } from './store/types.js';
-import { createObservability, sqliteWritableCheck, type Observability } from './observability.js';
+import { createObservability, refreshWritesCheck, sqliteWritableCheck, type Observability } from './observability.js';
 import type { ReadinessCheck } from './metrics/health-routes.js';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
@@ -141,6 +141,10 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const tokenManager = new UpstreamTokenManager({
     store, vault, events, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock,
     endGrant: (grantId, reason, actor) => revoker.revoke(grantId, reason, actor),
+    // ids and error codes only: never a token value
+    onWriteTrouble: (grantId, state, error) => (state === 'failing'
+      ? logger.error('keyhole.refresh_write_failed', { grant_id: grantId, error, retrying: true })
+      : logger.info('keyhole.refresh_write_recovered', { grant_id: grantId })),
   });
   const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
@@ -162,6 +166,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
       ? { name: 'database', check: () => store.pool.query('SELECT 1') } // the database answers a query
       : sqliteWritableCheck(store instanceof SqliteStore ? SqliteStore.connectionOf(store).name : config.storage.sqlite ?? ':memory:'),
     { name: 'keyring', check: async () => keyring.keys.has(keyring.current) },
+    refreshWritesCheck(tokenManager),
     ...(config.storage.vault === 'keychain' ? [{ name: 'keychain', check: () => vault.check() }] : []),
   ];
   const observability = createObservability({
