@@ -248,6 +248,9 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
           s.closeAllConnections?.();
         });
       }
+      // Refreshes still in flight (background ones, retried writes of a rotated token) are persisted before the store
+      // closes, bounded (docs/invariants.md #8).
+      await tokenManager.drain(10_000);
       await observability.close(); // after the last request: its audit record is flushed before the store closes
       await store.close();
     },

@@ -88,6 +88,8 @@ describe('upstream refresh faults with a real rotating oidc-provider', () => {
     expect(counters.invalidGrant).toBe(0);
     expect(await stack.keyhole.store.grants.list({ status: 'active' })).toHaveLength(10);
     expect(await stack.keyhole.store.events.list({ type: 'upstream.refresh_failed' })).toEqual([]);
+    const logs = stack.logs.join('\n');
+    for (const rt of counters.issuedRefreshTokens.values()) expect(logs).not.toContain(rt);
   }, 120_000);
 
   it('keeps working on the still-valid token while the authorization server is down longer than the skew window; events bounded', async () => {
