@@ -5,6 +5,9 @@
  * - the upstream answers refreshes after keyhole's 10 s timeout (a koa middleware delays the answer AFTER the
  *   provider committed the rotation): keyhole never abandons the exchange, persists the late answer, and the next
  *   refreshes succeed: 10 grants, 0 lost, 0 invalid_grant;
+ * - the disk fills during a refresh storm (injected: the store's upstream-credential writes fail with SQLITE_FULL for
+ *   a while): every rotated token is kept and retried, /readyz says so, the upstream sees no replay, and once space
+ *   is back every grant goes on refreshing: 10 grants, 0 lost, 0 invalid_grant;
  * - the authorization server is down (stopped: connections refused) for longer than the skew window while the
  *   access token is still valid: calls keep working on it, refresh attempts back off, `upstream.refresh_failed`
  *   events stay bounded, and the grant refreshes once the server is back.
@@ -90,6 +93,67 @@ describe('upstream refresh faults with a real rotating oidc-provider', () => {
     expect(await stack.keyhole.store.events.list({ type: 'upstream.refresh_failed' })).toEqual([]);
     const logs = stack.logs.join('\n');
     for (const rt of counters.issuedRefreshTokens.values()) expect(logs).not.toContain(rt);
+  }, 120_000);
+
+  it('loses no grant when the disk fills during a refresh storm: rotated tokens kept, retried, reported, never replayed', async () => {
+    // Tokens live 40 s; refreshed from 2 s after receipt on (skew 38 s).
+    stack = await startStack({ upstreamAccessTokenTtlSeconds: 40, config: { tokens: { upstreamRefreshSkewSeconds: 38 } } });
+    const counters = instrument(stack, { ms: 0 });
+    const clients: Array<{ user: string; token: string; session: string }> = [];
+    for (const user of Array.from({ length: 10 }, (_, i) => `full${i}`)) {
+      const { token } = await authorizeClient(stack.mcpUrl, user);
+      clients.push({ user, token, session: await openSession(stack.mcpUrl, token) });
+    }
+    // The disk fills: writes of upstream credentials fail (as SQLite does with SQLITE_FULL); reads still work.
+    const store = stack.keyhole.store;
+    const real = store.upstreamCredentials;
+    const full = { on: true, failures: 0 };
+    Object.defineProperty(store, 'upstreamCredentials', {
+      configurable: true,
+      value: new Proxy(real, {
+        get(target, prop) {
+          const v = Reflect.get(target, prop) as unknown;
+          if (typeof v !== 'function') return v;
+          if (prop === 'put' || prop === 'putIfVersion' || prop === 'markRefreshFailing') {
+            return (...args: unknown[]) => {
+              if (!full.on) return (v as (...a: unknown[]) => unknown).apply(target, args);
+              full.failures += 1;
+              return Promise.reject(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
+            };
+          }
+          return (v as (...a: unknown[]) => unknown).bind(target);
+        },
+      }),
+    });
+    await sleep(2_500);
+    // A refresh storm: 5 calls per grant at once, twice. Served on the still-valid tokens.
+    for (let round = 0; round < 2; round++) {
+      const replies = await Promise.all(clients.flatMap((c) => Array.from({ length: 5 }, (_, i) => callTool(stack!.mcpUrl, c.token, c.session, `${c.user} ${round}.${i}`))));
+      expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    }
+    expect(counters.refreshes).toBe(10); // one per grant: the spent tokens were not sent again
+    expect(full.failures).toBeGreaterThan(10);
+    expect(stack.keyhole.tokenManager.pendingWrites()).toHaveLength(10);
+    const notReady = await fetch(`${stack.publicUrl}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as { failed: string[] }).failed).toEqual(['upstream refresh writes']);
+    expect(await stack.keyhole.store.events.list({ type: 'upstream.refresh_write_failed' })).toHaveLength(10);
+
+    full.on = false; // space is back
+    await stack.keyhole.tokenManager.drain(30_000);
+    expect(stack.keyhole.tokenManager.pendingWrites()).toEqual([]);
+    expect((await fetch(`${stack.publicUrl}/readyz`)).status).toBe(200);
+    expect(await stack.keyhole.store.events.list({ type: 'upstream.refresh_write_recovered' })).toHaveLength(10);
+    for (const g of await stack.keyhole.store.grants.list({ status: 'active' })) {
+      expect(await (await stack.keyhole.vault.get(g.id))!.openRefreshToken()).toBe(counters.issuedRefreshTokens.get(g.subject));
+    }
+    // The next refreshes spend the rotated tokens: all succeed.
+    await sleep(2_500);
+    const after = await Promise.all(clients.map((c) => callTool(stack!.mcpUrl, c.token, c.session, `after ${c.user}`)));
+    expect(after.map((r) => r.status)).toEqual(clients.map(() => 200));
+    expect(counters.refreshes).toBe(20);
+    expect(counters.invalidGrant).toBe(0);
+    expect(await stack.keyhole.store.grants.list({ status: 'active' })).toHaveLength(10);
   }, 120_000);
 
   it('keeps working on the still-valid token while the authorization server is down longer than the skew window; events bounded', async () => {
