@@ -157,21 +157,21 @@ describe('upstream refresh faults with a real rotating oidc-provider', () => {
   }, 120_000);
 
   it('keeps working on the still-valid token while the authorization server is down longer than the skew window; events bounded', async () => {
-    // Tokens live 20 s, refreshed from 8 s before expiry on (skew 8 s): the refresh window opens 12 s after receipt.
-    stack = await startStack({ upstreamAccessTokenTtlSeconds: 20, config: { tokens: { upstreamRefreshSkewSeconds: 8 } } });
+    // Tokens live 30 s, refreshed from 12 s before expiry on (skew 12 s): the refresh window opens 18 s after receipt.
+    stack = await startStack({ upstreamAccessTokenTtlSeconds: 30, config: { tokens: { upstreamRefreshSkewSeconds: 12 } } });
     const counters = instrument(stack, { ms: 0 });
     const clients: Array<{ token: string; session: string }> = [];
+    const signInStarted = Date.now(); // every token was received after this moment
     for (const user of ['down0', 'down1']) {
       const { token } = await authorizeClient(stack.mcpUrl, user);
       clients.push({ token, session: await openSession(stack.mcpUrl, token) });
     }
-    const receivedAt = Date.now(); // (after the last sign-in: every token is at least this old)
-    await sleep(10_000);
+    await sleep(Math.max(0, signInStarted + 14_000 - Date.now()));
+    const stoppedAt = Date.now();
     await stack.as.stop(); // connections refused from here on
     const statuses: number[] = [];
-    // From the opening of the refresh window to 1.5 s before the oldest token expires (9.5 s > the 8 s skew window
-    // counted from the stop), 4 calls every 250 ms.
-    while (Date.now() < receivedAt + 17_500) {
+    // Through the refresh window until 2.5 s before any token can expire, 4 calls every 250 ms.
+    while (Date.now() < signInStarted + 27_500) {
       const rs = await Promise.all([0, 1, 0, 1].map((i) => callTool(stack!.mcpUrl, clients[i]!.token, clients[i]!.session, 'during')));
       statuses.push(...rs.map((r) => r.status));
       await sleep(250);
@@ -183,6 +183,7 @@ describe('upstream refresh faults with a real rotating oidc-provider', () => {
     expect(failed.length).toBeGreaterThanOrEqual(1);
     expect(failed.length).toBeLessThanOrEqual(2);
     expect(failed.every((e) => (e.detail as { fatal?: boolean }).fatal === false)).toBe(true);
+    expect(Date.now() - stoppedAt).toBeGreaterThan(12_000); // down for longer than the skew window
     await stack.as.start();
     // Back: the grants refresh (once the backoff admits a trial) and keep working; nothing was lost.
     const deadline = Date.now() + 60_000;
