@@ -47,7 +47,7 @@ import type { PeopleDeps } from './authorization-server/deps.js';
 import type { OrgSignInDeps } from './org-sign-in/deps.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { AuditLogRepository } from './store/types.js';
-import { createObservability, diskSpaceCheck, sqliteWritableCheck, type Observability } from './observability.js';
+import { createObservability, diskSpaceCheck, refreshWritesCheck, sqliteWritableCheck, type Observability } from './observability.js';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { ReadinessCheck } from './metrics/health-routes.js';
 import { runDrain, type DrainStep, type DrainStepReport } from './http/drain.js';
@@ -185,6 +185,10 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const tokenManager = new UpstreamTokenManager({
     store, vault, events, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock,
     endGrant: (grantId, reason, actor) => revoker.revoke(grantId, reason, actor),
+    // ids and error codes only: never a token value
+    onWriteTrouble: (grantId, state, error) => (state === 'failing'
+      ? logger.error('keyhole.refresh_write_failed', { grant_id: grantId, error, retrying: true })
+      : logger.info('keyhole.refresh_write_recovered', { grant_id: grantId })),
   });
   const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
@@ -213,6 +217,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
       ? { name: 'database', check: () => store.pool.query('SELECT 1') } // the database answers a query
       : sqliteWritableCheck(sqlitePath),
     { name: 'keyring', check: async () => keyring.keys.has(keyring.current) },
+    refreshWritesCheck(tokenManager),
     ...(config.storage.vault === 'keychain' ? [{ name: 'keychain', check: () => vault.check() }] : []),
     ...(disk ? [disk] : []),
   ];
@@ -372,6 +377,9 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
           s.closeAllConnections?.();
         });
       }
+      // Refreshes still in flight (background ones, retried writes of a rotated token) are persisted before the store
+      // closes, bounded (docs/invariants.md #8).
+      await tokenManager.drain(10_000);
       await observability.close(); // after the last request: its audit record is flushed before the store closes
       await store.close();
     },

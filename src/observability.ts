@@ -241,3 +241,19 @@ export function diskSpaceCheck(
     },
   };
 }
+
+/**
+ * Readiness: every rotated upstream refresh token has been written. While one is kept in memory because its write
+ * failed (disk full, database unreachable; see src/upstream/token-manager.ts), /readyz answers 503 with this check
+ * failed (`UnwrittenRefreshTokens`): a restart now would lose those grants. No token value, no grant id in the answer.
+ */
+export function refreshWritesCheck(source: { pendingWrites(): readonly string[] }): ReadinessCheck {
+  return {
+    name: 'upstream refresh writes',
+    async check() {
+      const pending = source.pendingWrites().length;
+      if (pending > 0) throw Object.assign(new Error(`${pending} rotated upstream refresh token(s) wait to be written`), { name: 'UnwrittenRefreshTokens' });
+      return true;
+    },
+  };
+}

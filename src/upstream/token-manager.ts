@@ -256,11 +256,17 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
     if (job.writePending) return this.fallback(grant, entry, stale, new UpstreamUnavailableError('server'));
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
+      const token = await Promise.race([
         job.result,
         job.writeFailed.then(() => { throw new UpstreamUnavailableError('server'); }),
         new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new CallerWaitExpired()), this.callerWaitMs); }),
       ]);
+      // A forced caller that joined a plain refresh which found the refused token still fresh: refresh (once) itself.
+      if (stale !== undefined && token === stale) {
+        clearTimeout(timer);
+        return await this.refreshOrFallback(grant, entry, true, stale);
+      }
+      return token;
     } catch (e) {
       if (e instanceof GrantEndedError) throw e;
       const transient = e instanceof CallerWaitExpired ? new UpstreamUnavailableError('timeout') : e instanceof UpstreamUnavailableError ? e : new UpstreamUnavailableError('server');

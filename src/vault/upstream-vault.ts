@@ -157,8 +157,15 @@ export class UpstreamVault {
       return await store.upstreamCredentials.find(grantId);
     }
     const keychain = this.#keychain();
+    // A compare-and-swap may be refused after the keychain was written: put back what the winner left there.
+    const before = options.expectedVersion !== undefined ? await keychain.get(grantId) : null;
     await keychain.set(grantId, input.refreshToken);
-    await write({ ...base, refreshToken: null, refreshInKeychain: true });
+    try {
+      await write({ ...base, refreshToken: null, refreshInKeychain: true });
+    } catch (e) {
+      if (e instanceof CredentialVersionConflictError && before !== null) await keychain.set(grantId, before);
+      throw e;
+    }
     const stored = await store.upstreamCredentials.find(grantId);
     if (!stored) await keychain.delete(grantId).catch(() => false); // the grant ended meanwhile: keep nothing
     return stored;

@@ -5,6 +5,9 @@
  * - the upstream answers refreshes after keyhole's 10 s timeout (a koa middleware delays the answer AFTER the
  *   provider committed the rotation): keyhole never abandons the exchange, persists the late answer, and the next
  *   refreshes succeed: 10 grants, 0 lost, 0 invalid_grant;
+ * - the disk fills during a refresh storm (injected: the store's upstream-credential writes fail with SQLITE_FULL for
+ *   a while): every rotated token is kept and retried, /readyz says so, the upstream sees no replay, and once space
+ *   is back every grant goes on refreshing: 10 grants, 0 lost, 0 invalid_grant;
  * - the authorization server is down (stopped: connections refused) for longer than the skew window while the
  *   access token is still valid: calls keep working on it, refresh attempts back off, `upstream.refresh_failed`
  *   events stay bounded, and the grant refreshes once the server is back.
@@ -88,24 +91,87 @@ describe('upstream refresh faults with a real rotating oidc-provider', () => {
     expect(counters.invalidGrant).toBe(0);
     expect(await stack.keyhole.store.grants.list({ status: 'active' })).toHaveLength(10);
     expect(await stack.keyhole.store.events.list({ type: 'upstream.refresh_failed' })).toEqual([]);
+    const logs = stack.logs.join('\n');
+    for (const rt of counters.issuedRefreshTokens.values()) expect(logs).not.toContain(rt);
+  }, 120_000);
+
+  it('loses no grant when the disk fills during a refresh storm: rotated tokens kept, retried, reported, never replayed', async () => {
+    // Tokens live 40 s; refreshed from 2 s after receipt on (skew 38 s).
+    stack = await startStack({ upstreamAccessTokenTtlSeconds: 40, config: { tokens: { upstreamRefreshSkewSeconds: 38 } } });
+    const counters = instrument(stack, { ms: 0 });
+    const clients: Array<{ user: string; token: string; session: string }> = [];
+    for (const user of Array.from({ length: 10 }, (_, i) => `full${i}`)) {
+      const { token } = await authorizeClient(stack.mcpUrl, user);
+      clients.push({ user, token, session: await openSession(stack.mcpUrl, token) });
+    }
+    // The disk fills: writes of upstream credentials fail (as SQLite does with SQLITE_FULL); reads still work.
+    const store = stack.keyhole.store;
+    const real = store.upstreamCredentials;
+    const full = { on: true, failures: 0 };
+    Object.defineProperty(store, 'upstreamCredentials', {
+      configurable: true,
+      value: new Proxy(real, {
+        get(target, prop) {
+          const v = Reflect.get(target, prop) as unknown;
+          if (typeof v !== 'function') return v;
+          if (prop === 'put' || prop === 'putIfVersion' || prop === 'markRefreshFailing') {
+            return (...args: unknown[]) => {
+              if (!full.on) return (v as (...a: unknown[]) => unknown).apply(target, args);
+              full.failures += 1;
+              return Promise.reject(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
+            };
+          }
+          return (v as (...a: unknown[]) => unknown).bind(target);
+        },
+      }),
+    });
+    await sleep(2_500);
+    // A refresh storm: 5 calls per grant at once, twice. Served on the still-valid tokens.
+    for (let round = 0; round < 2; round++) {
+      const replies = await Promise.all(clients.flatMap((c) => Array.from({ length: 5 }, (_, i) => callTool(stack!.mcpUrl, c.token, c.session, `${c.user} ${round}.${i}`))));
+      expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    }
+    expect(counters.refreshes).toBe(10); // one per grant: the spent tokens were not sent again
+    expect(full.failures).toBeGreaterThan(10);
+    expect(stack.keyhole.tokenManager.pendingWrites()).toHaveLength(10);
+    const notReady = await fetch(`${stack.publicUrl}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as { failed: string[] }).failed).toEqual(['upstream refresh writes']);
+    expect(await stack.keyhole.store.events.list({ type: 'upstream.refresh_write_failed' })).toHaveLength(10);
+
+    full.on = false; // space is back
+    await stack.keyhole.tokenManager.drain(30_000);
+    expect(stack.keyhole.tokenManager.pendingWrites()).toEqual([]);
+    expect((await fetch(`${stack.publicUrl}/readyz`)).status).toBe(200);
+    expect(await stack.keyhole.store.events.list({ type: 'upstream.refresh_write_recovered' })).toHaveLength(10);
+    for (const g of await stack.keyhole.store.grants.list({ status: 'active' })) {
+      expect(await (await stack.keyhole.vault.get(g.id))!.openRefreshToken()).toBe(counters.issuedRefreshTokens.get(g.subject));
+    }
+    // The next refreshes spend the rotated tokens: all succeed.
+    await sleep(2_500);
+    const after = await Promise.all(clients.map((c) => callTool(stack!.mcpUrl, c.token, c.session, `after ${c.user}`)));
+    expect(after.map((r) => r.status)).toEqual(clients.map(() => 200));
+    expect(counters.refreshes).toBe(20);
+    expect(counters.invalidGrant).toBe(0);
+    expect(await stack.keyhole.store.grants.list({ status: 'active' })).toHaveLength(10);
   }, 120_000);
 
   it('keeps working on the still-valid token while the authorization server is down longer than the skew window; events bounded', async () => {
-    // Tokens live 20 s, refreshed from 8 s before expiry on (skew 8 s): the refresh window opens 12 s after receipt.
-    stack = await startStack({ upstreamAccessTokenTtlSeconds: 20, config: { tokens: { upstreamRefreshSkewSeconds: 8 } } });
+    // Tokens live 30 s, refreshed from 12 s before expiry on (skew 12 s): the refresh window opens 18 s after receipt.
+    stack = await startStack({ upstreamAccessTokenTtlSeconds: 30, config: { tokens: { upstreamRefreshSkewSeconds: 12 } } });
     const counters = instrument(stack, { ms: 0 });
     const clients: Array<{ token: string; session: string }> = [];
+    const signInStarted = Date.now(); // every token was received after this moment
     for (const user of ['down0', 'down1']) {
       const { token } = await authorizeClient(stack.mcpUrl, user);
       clients.push({ token, session: await openSession(stack.mcpUrl, token) });
     }
-    const receivedAt = Date.now(); // (after the last sign-in: every token is at least this old)
-    await sleep(10_000);
+    await sleep(Math.max(0, signInStarted + 14_000 - Date.now()));
+    const stoppedAt = Date.now();
     await stack.as.stop(); // connections refused from here on
     const statuses: number[] = [];
-    // From the opening of the refresh window to 1.5 s before the oldest token expires (9.5 s > the 8 s skew window
-    // counted from the stop), 4 calls every 250 ms.
-    while (Date.now() < receivedAt + 17_500) {
+    // Through the refresh window until 2.5 s before any token can expire, 4 calls every 250 ms.
+    while (Date.now() < signInStarted + 27_500) {
       const rs = await Promise.all([0, 1, 0, 1].map((i) => callTool(stack!.mcpUrl, clients[i]!.token, clients[i]!.session, 'during')));
       statuses.push(...rs.map((r) => r.status));
       await sleep(250);
@@ -117,6 +183,7 @@ describe('upstream refresh faults with a real rotating oidc-provider', () => {
     expect(failed.length).toBeGreaterThanOrEqual(1);
     expect(failed.length).toBeLessThanOrEqual(2);
     expect(failed.every((e) => (e.detail as { fatal?: boolean }).fatal === false)).toBe(true);
+    expect(Date.now() - stoppedAt).toBeGreaterThan(12_000); // down for longer than the skew window
     await stack.as.start();
     // Back: the grants refresh (once the backoff admits a trial) and keep working; nothing was lost.
     const deadline = Date.now() + 60_000;

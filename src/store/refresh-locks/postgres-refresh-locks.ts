@@ -12,8 +12,8 @@
  * - The two-key form keeps keyhole's locks apart from the single-bigint migration lock (./migrations.ts). Two grants
  *   whose 32-bit hashes collide only serialize their refreshes.
  * - The connection is checked out while at least one lock is held or awaited, and given back when none is. When it
- *   fails, it is destroyed: the locks it held are gone (the compare-and-swap on the credential's version still
- *   refuses a write based on a stale credential).
+ *   fails, the locks it held are gone (the compare-and-swap on the credential's version still refuses a write based
+ *   on a stale credential): new callers get a new connection, and the failed one is destroyed once unused.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -30,42 +30,51 @@ export function refreshLockKey(grantId: string): number {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
+/** One connection holding this instance's locks, and how many callers use it. */
+interface Session {
+  client: Promise<pg.PoolClient>;
+  users: number;
+  /** The connection failed: its locks are gone; new callers get a new session, this one is destroyed when unused. */
+  broken?: Error;
+}
+
 export class PostgresRefreshLocks implements RefreshLocks {
   readonly #pool: pg.Pool;
-  #client: Promise<pg.PoolClient> | undefined;
-  #users = 0;
-  #broken: Error | undefined;
+  #current: Session | undefined;
   readonly #local = new InProcessRefreshLocks();
 
-  /** @param options the store pool's options (connection string, timeouts, type parsers); the pool here has 1 connection. */
+  /**
+   * @param options the store pool's options (connection string, timeouts, type parsers). This pool holds one session
+   *   at a time, plus one to replace a failed session while the failed one is still in use.
+   */
   constructor(options: pg.PoolConfig) {
-    this.#pool = new pg.Pool({ ...options, max: 1, application_name: 'keyhole-refresh-locks' });
+    this.#pool = new pg.Pool({ ...options, max: 2, application_name: 'keyhole-refresh-locks' });
     this.#pool.on('error', () => undefined); // an idle connection that fails is dropped by the pool
   }
 
-  async #session(): Promise<pg.PoolClient> {
-    this.#users += 1;
-    try {
-      this.#client ??= this.#pool.connect().then((c) => {
-        c.on('error', (err: Error) => (this.#broken = err));
+  #session(): Session {
+    let s = this.#current;
+    if (!s || s.broken) {
+      const fresh: Session = { users: 0, client: Promise.resolve(undefined as unknown as pg.PoolClient) };
+      fresh.client = this.#pool.connect().then((c) => {
+        c.on('error', (err: Error) => (fresh.broken = err));
         return c;
+      }, (err: Error) => {
+        fresh.broken = err;
+        throw err;
       });
-      return await this.#client;
-    } catch (err) {
-      this.#client = undefined;
-      this.#users -= 1;
-      throw err;
+      fresh.client.catch(() => undefined);
+      this.#current = s = fresh;
     }
+    s.users += 1;
+    return s;
   }
 
-  #done(): void {
-    this.#users -= 1;
-    if (this.#users > 0 || !this.#client) return;
-    const client = this.#client;
-    const broken = this.#broken;
-    this.#client = undefined;
-    this.#broken = undefined;
-    void client.then((c) => c.release(broken ?? false), () => undefined);
+  #done(s: Session): void {
+    s.users -= 1;
+    if (s.users > 0) return;
+    if (this.#current === s) this.#current = undefined;
+    void s.client.then((c) => c.release(s.broken ?? false), () => undefined);
   }
 
   async withLock<T>(grantId: string, fn: () => Promise<T>, options: RefreshLockOptions = {}): Promise<T> {
@@ -76,12 +85,13 @@ export class PostgresRefreshLocks implements RefreshLocks {
 
   async #advisory<T>(grantId: string, fn: () => Promise<T>, deadline: number, waitMs: number): Promise<T> {
     const values = [REFRESH_LOCK_NAMESPACE, refreshLockKey(grantId)];
-    const client = await this.#session();
+    const session = this.#session();
     try {
+      const client = await session.client;
       for (let pause = 20; ; pause = Math.min(250, pause * 2)) {
         const r = await client.query<{ ok: boolean }>({ name: 'keyhole.refresh-lock.try', text: 'SELECT pg_try_advisory_lock($1, $2) AS ok', values })
           .catch((err: Error) => {
-            this.#broken = err;
+            session.broken = err;
             throw err;
           });
         if (r.rows[0]?.ok) break;
@@ -92,10 +102,10 @@ export class PostgresRefreshLocks implements RefreshLocks {
         return await fn();
       } finally {
         await client.query({ name: 'keyhole.refresh-lock.release', text: 'SELECT pg_advisory_unlock($1, $2)', values })
-          .catch((err: Error) => (this.#broken = err));
+          .catch((err: Error) => (session.broken = err));
       }
     } finally {
-      this.#done();
+      this.#done(session);
     }
   }
 

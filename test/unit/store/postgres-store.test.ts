@@ -142,6 +142,9 @@ describe('PostgresStore', () => {
       const killed = await admin.pool.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'keyhole-refresh-locks' AND datname = current_database() AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)");
       expect(killed.rows.length).toBe(1);
       expect(await other.refreshLocks.withLock('g_dead', async () => 'taken', { waitMs: 5_000 })).toBe('taken');
+      // The instance whose connection died takes locks again on a new connection (while the old holder still runs).
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await store.refreshLocks.withLock('g_next', async () => 'new session', { waitMs: 5_000 })).toBe('new session');
     } finally {
       never();
       await held.catch(() => undefined);

@@ -14,6 +14,8 @@ import { UpstreamVault } from '../../../src/vault/upstream-vault.js';
 import { UpstreamUnavailableError } from '../../../src/upstream/errors.js';
 import { bearerHeader } from '../../../src/upstream/credential-source.js';
 import { createHarness, T0, type Harness } from './token-manager-harness.js';
+import { healthRoutes } from '../../../src/metrics/health-routes.js';
+import { refreshWritesCheck } from '../../../src/observability.js';
 
 /** The store, except that writes of upstream credentials fail like a full disk while `full.on`. */
 function fillableStore(store: Store, full: { on: boolean; failures: number }): Store {
@@ -94,10 +96,17 @@ describe('UpstreamTokenManager under faults', () => {
     expect(h.upstream.refreshes).toEqual(['rt-0']);
     expect(full.failures).toBeGreaterThan(1); // retried
     expect(await (await h.vault.get(h.grant.id))!.openRefreshToken()).toBe('rt-0'); // not written yet
+    const health = healthRoutes({ checks: [refreshWritesCheck(m)] });
+    const notReady = await health.request('/readyz');
+    expect(notReady.status).toBe(503);
+    const body = await notReady.json() as { failed: string[]; checks: Record<string, { error?: string }> };
+    expect(body.failed).toEqual(['upstream refresh writes']);
+    expect(body.checks['upstream refresh writes']!.error).toBe('UnwrittenRefreshTokens');
 
     full.on = false; // space is back
     await m.drain(5_000);
     expect(m.pendingWrites()).toEqual([]);
+    expect((await health.request('/readyz')).status).toBe(200);
     expect(await (await h.vault.get(h.grant.id))!.openRefreshToken()).toBe('rt-1');
     expect(await m.getCredential(h.grant, false)).toEqual(bearerHeader('at-1'));
     expect(h.upstream.refreshes).toEqual(['rt-0']); // the spent rt-0 was never sent again

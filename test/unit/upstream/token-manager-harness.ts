@@ -3,7 +3,8 @@
  * calls, and the real GrantRevoker wired in exactly as keyhole.ts does.
  */
 import { randomBytes } from 'node:crypto';
-import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../../src/store/types.js';
 import { VaultCipher, keyringFromMasterKey } from '../../../src/store/crypto/vault-cipher.js';
 import { UpstreamVault } from '../../../src/vault/upstream-vault.js';
 import { EventRecorder } from '../../../src/events/recorder.js';
@@ -45,7 +46,7 @@ export class FakeUpstreamClient implements Pick<UpstreamOAuthClient, 'refresh' |
 }
 
 export interface Harness {
-  store: SqliteStore;
+  store: Store;
   cipher: VaultCipher;
   vault: UpstreamVault;
   upstream: FakeUpstreamClient;
@@ -60,10 +61,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(): Promise<Harness> {
+/** @param given the store to use (another engine, another instance's view); default a fresh SQLite `:memory:`. */
+export async function createHarness(given?: Store): Promise<Harness> {
   const now = { t: T0 };
   const clock = () => now.t;
-  const store = openSqliteStore(':memory:');
+  const store: Store = given ?? openSqliteStore(':memory:');
   const cipher = new VaultCipher(keyringFromMasterKey(randomBytes(32).toString('base64url')));
   const vault = new UpstreamVault({ store, cipher, backend: 'sqlite', keychain: undefined });
   const events = new EventRecorder(store, () => undefined, clock);

@@ -93,6 +93,18 @@ export function runVaultContract(name: string, make: () => Promise<VaultHandle>)
       expect(await entry!.openRefreshToken()).toBe(third.refreshToken);
     });
 
+    it('writes with a compare-and-swap on the version when asked: a stale version is a conflict, nothing changes', async () => {
+      await h.vault.put(grant.id, secrets());
+      const read = (await h.store.upstreamCredentials.find(grant.id))!;
+      const winner = secrets({ updatedAt: T0 + 1 });
+      expect(await h.vault.put(grant.id, winner, read, { expectedVersion: read.version })).toMatchObject({ version: read.version + 1 });
+      const loser = secrets({ updatedAt: T0 + 2 });
+      await expect(h.vault.put(grant.id, loser, read, { expectedVersion: read.version })).rejects.toMatchObject({ name: 'CredentialVersionConflictError', grantId: grant.id });
+      const entry = (await h.vault.get(grant.id))!;
+      expect(await entry.openRefreshToken()).toBe(winner.refreshToken);
+      expect(await entry.openAccessToken()).toBe(winner.accessToken);
+    });
+
     it('stores a grant without a refresh token', async () => {
       const input = secrets({ refreshToken: undefined });
       await h.vault.put(grant.id, input);
