@@ -41,7 +41,7 @@ describe('SQLite WAL housekeeping', () => {
       expect(largest).toBeLessThanOrEqual(WAL_SIZE_LIMIT_BYTES + 256 * 1024);
       // One big transaction grows the WAL past the limit; the next checkpoint brings it back to zero.
       await store.transaction(async (tx) => {
-        for (let i = 0; i < 3000; i++) await tx.events.append({ at: 1_800_000_000, type: 'bulk', outcome: 'success', detail: { pad: 'y'.repeat(2000) } });
+        for (let i = 0; i < 3000; i++) await tx.events.append({ at: 1_800_000_000, type: 'bulk', grantId: null, clientId: null, server: null, subject: null, outcome: 'success', detail: { pad: 'y'.repeat(2000) } });
       });
       expect(walSize(path)).toBeGreaterThan(WAL_SIZE_LIMIT_BYTES);
       if (process.env.KH_REPORT) console.log(`largest WAL during 12000 small writes: ${largest} bytes; after one big transaction: ${walSize(path)} bytes`);
