@@ -17,5 +17,8 @@ export const registrationSealContext = {
   registrationToken: (server: string, issuer: string) => `upstream-registration-token:${server}:${issuer}`,
 } as const;
 
+/** A random key every instance shares (e.g. the consent CSRF and step-up cookie key), in `sealed_secrets`. */
+export const sharedKeySealContext = (name: string) => `shared-key:${name}`;
+
 /** The private half of an identity-JWT signing key. */
 export const signingKeySealContext = (kid: string) => `signing-key:${kid}`;
