@@ -6,6 +6,6 @@ export { createApp, type AppDeps } from './app.js';
 export { parseConfig, loadConfigFile, ConfigError } from './config/load-config.js';
 export { configSchema, type KeyholeConfig, type ServerConfig } from './config/schema.js';
 export type { Store } from './store/types.js';
-export { openSqliteStore } from './store/sqlite/sqlite-store.js';
+export { openSqliteStore, SqliteLockedError } from './store/sqlite/sqlite-store.js';
 export { createPostgresStore } from './store/postgres/postgres-store.js';
 export { openStore } from './store/open-store.js';

@@ -4,7 +4,6 @@
  * → events → upstream clients → grant revoker → upstream token manager → grant service → forwarder → app.
  * `listen()` first checks the OS keychain when the vault needs it (no silent fallback).
  */
-import { hkdfSync } from 'node:crypto';
 import { readFileSync, writeSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
@@ -19,6 +18,7 @@ import { UpstreamVault } from './vault/upstream-vault.js';
 import { keychainService, KeytarSecretStore, type SecretStore } from './vault/secret-store.js';
 import { keyringFromEnvVars, keySourceFor } from './vault/key-sources.js';
 import { assertKeyringCovers, sealedUsageByKid } from './vault/key-rotation.js';
+import { loadSharedKey } from './vault/shared-keys.js';
 import { KeySourceError } from './vault/errors.js';
 import { EventRecorder, type LogSink } from './events/recorder.js';
 import { batchedLineSink } from './http/batched-line-sink.js';
@@ -250,8 +250,9 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   // Pinned tools: live snapshots, loaded from store.approvedTools by listen().
   const pinRegistry = createPinRegistry(Object.entries(config.servers).filter(([, s]) => s.pinTools).map(([name]) => name));
   const clientExpiry = new ClientExpiry({ store, events, revoker, clock, config: config.dcr, log });
-  const currentKey = keyring.keys.get(keyring.current)!;
-  const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
+  // The consent CSRF and step-up cookie key: one random key in the database, shared by every instance (and unchanged
+  // by a master-key rotation), so a consent page rendered by one instance is accepted by another.
+  const csrfKey = await loadSharedKey(store, cipher, 'consent-csrf', clock());
   const app = createApp({
     config, store, cipher, events, upstreamClients, tokenManager, revoker, grants, forwarder, clock, csrfKey, clientIdMetadata,
     ...(people ? { people } : {}), ...(orgSignIn ? { orgSignIn } : {}),

@@ -22,6 +22,8 @@ export const registrationSealContext = {
  * `sealed_secrets` under this name (so key rotation and the startup check cover it like any sealed secret).
  */
 export const personIdpRefreshSealContext = (personId: string) => `person-idp-refresh:${personId}`;
+/** A random key every instance shares (e.g. the consent CSRF and step-up cookie key), in `sealed_secrets`. */
+export const sharedKeySealContext = (name: string) => `shared-key:${name}`;
 
 /** The private half of an identity-JWT signing key. */
 export const signingKeySealContext = (kid: string) => `signing-key:${kid}`;

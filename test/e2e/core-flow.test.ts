@@ -4,6 +4,8 @@
  * forwarder to an SDK MCP server that verifies the upstream JWT's audience. Then an upstream refresh, 50
  * concurrent calls with one refresh, revocation, and the canary: no token value in SQLite, events or logs.
  */
+import { loadSharedKey } from '../../src/vault/shared-keys.js';
+import { VaultCipher, keyringFromMasterKey } from '../../src/store/crypto/vault-cipher.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -166,7 +168,11 @@ describe('core flow with real peers', () => {
     expect(issued.detail.access_fp).toMatch(/^fp_[0-9a-f]{12}$/);
   });
 
-  it('canary: no token value issued during the suite is in the SQLite files, the events or the logs', () => {
+  it('canary: no token value issued during the suite is in the SQLite files, the events or the logs', async () => {
+    // The shared consent CSRF / step-up key (src/vault/shared-keys.ts) is a secret too: sealed only.
+    const consentKey = await loadSharedKey(stack.keyhole.store, new VaultCipher(keyringFromMasterKey(stack.masterKey)), 'consent-csrf', 0);
+    secrets.add(consentKey.toString('base64url'));
+    secrets.add(consentKey.toString('hex'));
     for (const t of conn.provider.tokenHistory) {
       secrets.add(t.access_token);
       if (t.refresh_token) secrets.add(t.refresh_token);

@@ -40,7 +40,7 @@ describe('keyhole on PostgreSQL with real peers', () => {
   });
 
   it('opens a PostgreSQL store from storage.postgres', () => {
-    expect(stack.config.storage).toEqual({ postgres: databaseUrl, vault: 'database' });
+    expect(stack.config.storage).toEqual({ postgres: databaseUrl, vault: 'database', minFreeMegabytes: 64 });
     expect(stack.keyhole.store).toBeInstanceOf(PostgresStore);
   });
 

@@ -99,6 +99,7 @@ describe('one keyhole process per SQLite file', () => {
     const b = await serve(configB);
     const label = JSON.parse(readFileSync(`${dbPath}.lock.json`, 'utf8')) as { pid: number };
     expect(label.pid).toBe(b.child.pid);
+    await new Promise((r) => setTimeout(r, 300)); // serve installs its signal handlers just after the listening line
     b.child.kill('SIGTERM');
     const ended = await b.done;
     expect({ code: ended.code, signal: ended.signal, stderr: ended.stderr.slice(-500) }).toMatchObject({ code: 0 });

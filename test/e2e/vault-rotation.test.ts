@@ -117,7 +117,7 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
         await tx.upstreamCredentials.put({ grantId: r.id, accessToken: r.access, accessExpiresAt: 4_000_000_000, refreshToken: r.refresh, scopes: ['mcp:tools'], updatedAt: 1, refreshFailingSince: null });
       }
     });
-    expect(await sealedUsageByKid(store)).toEqual([{ kid: keyA.current, byField: expect.objectContaining({ upstream_access: SEEDED + 1, upstream_refresh: SEEDED + 1, pending_verifier: 0 }), total: 2 * (SEEDED + 1) }]);
+    expect(await sealedUsageByKid(store)).toEqual([{ kid: keyA.current, byField: expect.objectContaining({ upstream_access: SEEDED + 1, upstream_refresh: SEEDED + 1, pending_verifier: 0, sealed_secret: 1 }), total: 2 * (SEEDED + 1) + 1 }]); // + the shared consent key
     await store.close();
   });
 
@@ -141,7 +141,7 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
     expect(underB).toBeGreaterThanOrEqual(BATCH);
     expect(underB % BATCH).toBe(0); // each batch committed whole, in one transaction
     expect(underA).toBeGreaterThan(0); // really interrupted mid-way
-    expect(underA + underB).toBe(2 * (SEEDED + 1));
+    expect(underA + underB).toBe(2 * (SEEDED + 1) + 1);
     await store.close();
 
     // The old key cannot be retired while entries still use it.
@@ -168,7 +168,7 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
 
     const status = await runCli(['keys', 'status', '--config', cfgFile]);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(new RegExp(`${before.current}\\s+current\\s+${SEEDED + 1}\\s+${SEEDED + 1}\\s+0\\s+0\\s+${2 * (SEEDED + 1)}`));
+    expect(status.stdout).toMatch(new RegExp(`${before.current}\\s+current\\s+${SEEDED + 1}\\s+${SEEDED + 1}\\s+0\\s+1\\s+${2 * (SEEDED + 1) + 1}`));
     expect(status.stdout).toMatch(new RegExp(`${keyA.current}\\s+old\\s+0\\s+0\\s+0\\s+0\\s+0`));
     expect(status.stdout).toContain(`no entry uses ${keyA.current}`);
   });
@@ -202,13 +202,13 @@ describe('keys rotate: kill mid-way, resume, retire the old key (real grant, CLI
     const wrongFile = join(dir, 'wrong.key');
     writeFileSync(wrongFile, serializeKeyring(wrong), { mode: 0o600 });
     const wrongCfg = writeCliConfig(stack, join(dir, 'wrong.json'), { keys: { source: 'file', file: wrongFile } });
-    const total = 2 * (SEEDED + 1);
+    const total = 2 * (SEEDED + 1) + 1; // + the shared consent key (src/vault/shared-keys.ts)
 
     const serve = await runCli(['serve', '--config', wrongCfg], { timeoutMs: 20_000 });
     expect(serve.signal).toBeNull(); // it exited by itself, it did not have to be killed
     expect(serve.code).toBe(1);
     expect(serve.stderr).toContain(`cannot decrypt ${total} stored vault entries`);
-    expect(serve.stderr).toContain(`${ring.current}: ${total} entries (${SEEDED + 1} upstream access tokens, ${SEEDED + 1} upstream refresh tokens)`);
+    expect(serve.stderr).toContain(`${ring.current}: ${total} entries (${SEEDED + 1} upstream access tokens, ${SEEDED + 1} upstream refresh tokens, 1 sealed static secret)`);
     expect(serve.stderr).not.toContain('keyhole.listening');
     expect(serve.stderr).not.toMatch(/\n\s+at /); // no stack trace
 

@@ -18,11 +18,9 @@ export type ChangeKind =
   /** A grant ended (any path: admin, RFC 7009, upstream invalid_grant): drop its caches, close its streams. `id` = grant id. */
   | 'grant-revoked'
   /** Identity signing keys were rotated or created: reload the active key and the JWKS. `id` = the new active kid. */
-  | 'signing-keys'
-  /** An admin session ended (sign-out). `id` = its key hash. Sessions are read from the database; informational. */
-  | 'admin-session-ended';
+  | 'signing-keys';
 
-export const CHANGE_KINDS: readonly ChangeKind[] = ['grant-revoked', 'signing-keys', 'admin-session-ended'];
+export const CHANGE_KINDS: readonly ChangeKind[] = ['grant-revoked', 'signing-keys'];
 
 export interface Change {
   kind: ChangeKind;

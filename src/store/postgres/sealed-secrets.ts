@@ -5,6 +5,8 @@ import { statement, type Executor } from './executor.js';
 const S = {
   put: statement('sealed-secrets.put', `INSERT INTO sealed_secrets (name, sealed, updated_at) VALUES (@name, @sealed, @at)
     ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`),
+  putIfAbsent: statement('sealed-secrets.put-if-absent', `INSERT INTO sealed_secrets (name, sealed, updated_at) VALUES (@name, @sealed, @at)
+    ON CONFLICT (name) DO NOTHING`),
   get: statement<{ sealed: string }>('sealed-secrets.get', 'SELECT sealed FROM sealed_secrets WHERE name = @name'),
   delete: statement('sealed-secrets.delete', 'DELETE FROM sealed_secrets WHERE name = @name'),
 };
@@ -14,6 +16,10 @@ export class PostgresSealedSecrets implements SealedSecretRepository {
 
   async put(name: string, sealed: Sealed, at: number): Promise<void> {
     await this.ex.run(S.put, { name, sealed, at });
+  }
+
+  async putIfAbsent(name: string, sealed: Sealed, at: number): Promise<boolean> {
+    return (await this.ex.run(S.putIfAbsent, { name, sealed, at })) > 0;
   }
 
   async find(name: string): Promise<Sealed | undefined> {

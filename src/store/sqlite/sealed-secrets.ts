@@ -11,6 +11,7 @@ export class SqliteSealedSecrets implements Synchronous<SealedSecretRepository> 
     this.#s = {
       put: p(`INSERT INTO sealed_secrets (name, sealed, updated_at) VALUES (@name, @sealed, @at)
         ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`),
+      putIfAbsent: p(`INSERT INTO sealed_secrets (name, sealed, updated_at) VALUES (@name, @sealed, @at) ON CONFLICT (name) DO NOTHING`),
       get: p<{ sealed: string }>('SELECT sealed FROM sealed_secrets WHERE name = @name'),
       delete: p('DELETE FROM sealed_secrets WHERE name = @name'),
     };
@@ -18,6 +19,10 @@ export class SqliteSealedSecrets implements Synchronous<SealedSecretRepository> 
 
   put(name: string, sealed: Sealed, at: number): void {
     this.#s.put.run({ name, sealed, at });
+  }
+
+  putIfAbsent(name: string, sealed: Sealed, at: number): boolean {
+    return this.#s.putIfAbsent.run({ name, sealed, at }).changes > 0;
   }
 
   find(name: string): Sealed | undefined {

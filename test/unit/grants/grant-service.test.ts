@@ -2,7 +2,7 @@
  * GrantService: refresh rotation (grace window, replay beyond it revokes the family — invariant 5), code redemption
  * (single use, a replay revokes the family — invariant 4) and revocation everywhere.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidGrantError, InvalidScopeError } from '../../../src/oauth/errors.js';
 import { sha256Hex } from '../../../src/store/crypto/hash.js';
 import { authorization, createGrantHarness, RESOURCE, T0, type GrantHarness } from './grant-service-harness.js';
@@ -97,6 +97,22 @@ describe('GrantService.revoke', () => {
     ]);
     await expect(refresh(pair.refresh_token)).rejects.toThrow('the refresh token has been revoked');
     expect(await h.service.revoke(grant.id, 'admin_revoked', 'admin')).toBe(false);
+  });
+
+  it('announces the revocation to the other instances (store.changes, once); a notice that cannot be sent does not undo it', async () => {
+    h = await createGrantHarness();
+    const publish = vi.spyOn(h.raw.changes, 'publish');
+    const { grant } = await firstPair();
+    expect(await h.service.revoke(grant.id, 'admin_revoked', 'admin')).toBe(true);
+    expect(await h.service.revoke(grant.id, 'admin_revoked', 'admin')).toBe(false); // already revoked: no second notice
+    expect(publish.mock.calls).toEqual([['grant-revoked', grant.id]]);
+
+    const second = await h.service.completeAuthorization(authorization({ upstream: { accessToken: 'up-at-2', refreshToken: 'up-rt-2', expiresIn: 3600, scopes: undefined, subject: 'user-2', subjectName: null } }));
+    publish.mockRejectedValueOnce(new Error('database unreachable'));
+    expect(await h.service.revoke(second.grant.id, 'admin_revoked', 'admin')).toBe(true);
+    expect(await h.store.grants.find(second.grant.id)).toMatchObject({ status: 'revoked' });
+    expect(h.ended).toEqual([grant.id, second.grant.id]);
+    expect((await h.events()).filter((e) => e.type === 'grant.revoked').map((e) => e.grantId)).toEqual([grant.id, second.grant.id]);
   });
 
   it('with the keychain vault, deletes the keychain entry too', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FixedWindowCounter, FixedWindowLimiter } from '../../../src/http/rate-limit.js';
+import { FixedWindowCounter, FixedWindowLimiter, perInstance } from '../../../src/http/rate-limit.js';
 
 describe('FixedWindowCounter', () => {
   it('counts per key within a window that starts at the first count', () => {
@@ -47,5 +47,15 @@ describe('FixedWindowLimiter', () => {
     expect(l.take('y', 2)).toBe(true);
     expect(l.take('x', 59_999)).toBe(false);
     expect(l.take('x', 60_000)).toBe(true);
+  });
+});
+
+describe('perInstance (config `instances`)', () => {
+  it('gives each instance its whole share of a deployment-wide limit, rounded down, never below 1', () => {
+    expect(perInstance(60, 1)).toBe(60);
+    expect(perInstance(60, 2)).toBe(30);
+    expect(perInstance(5, 2)).toBe(2);
+    expect(perInstance(1200, 7)).toBe(171);
+    expect(perInstance(1, 4)).toBe(1);
   });
 });

@@ -116,5 +116,13 @@ export function upstreamKindsContract(store: () => Store): void {
       expect(await store().sealedSecrets.find('static-credential:demo')).toBeUndefined();
       expect(await store().sealedSecrets.find('static-credential:other')).toBe('eyJ.other');
     });
+
+    it('putIfAbsent inserts only a free name (the first of several instances wins) and says whether it did', async () => {
+      expect(await store().sealedSecrets.putIfAbsent('shared-key:consent', 'eyJ.first', T0)).toBe(true);
+      expect(await store().sealedSecrets.putIfAbsent('shared-key:consent', 'eyJ.second', T0 + 1)).toBe(false);
+      expect(await store().sealedSecrets.find('shared-key:consent')).toBe('eyJ.first');
+      const racing = await Promise.all([1, 2, 3].map((i) => store().sealedSecrets.putIfAbsent('shared-key:race', `eyJ.${i}`, T0)));
+      expect(racing.filter(Boolean)).toHaveLength(1);
+    });
   });
 }
