@@ -75,11 +75,11 @@ describe.each(['sqlite', 'postgres'] as const)('SIGKILL during a refresh storm (
         else inWindow.push({ round, receivedMsBeforeKill });
       }
       // Users whose grant the window cost sign in again, so that every round storms 4 grants.
-      for (let i = 0; i < grants.length; i++) {
-        if (after[i]!.ok) continue;
+      await Promise.all(grants.map(async (g, i) => {
+        if (after[i]!.ok) return;
         expect(after[i]).toMatchObject({ status: 401 });
-        grants[i] = await makeGrant(kp.mcpUrl, grants[i]!.login);
-      }
+        grants[i] = await makeGrant(kp.mcpUrl, g.login);
+      }));
     }
     console.log(JSON.stringify({ engine, rounds: ROUNDS, refreshes: kp.refreshes(), invalidGrants: kp.invalidGrants(), lostInTheUnavoidableWindow: inWindow, lostOutsideIt: outsideWindow }));
     expect(outsideWindow).toEqual([]);
