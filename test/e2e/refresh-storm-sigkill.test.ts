@@ -2,38 +2,55 @@
  * Refresh storm under SIGKILL (issue 12 §3, "SIGKILL at any moment loses no grant … except in the one window no
  * software can close"): 20 rounds, each SIGKILLs `keyhole serve` at a random moment during a refresh storm (4 grants ×
  * 3 concurrent callers, every call refreshing against oidc-provider with rotating refresh tokens, which revokes the
- * whole grant when a spent refresh token comes back), then starts it again on the same SQLite file.
+ * whole grant when a spent refresh token comes back), then starts it again on the same database: a SQLite file, and
+ * a real PostgreSQL (test/helpers/postgres.ts).
  *
- * Every `invalid_grant` oidc-provider answers is classified by when oidc-provider had answered the refresh that spent
- * the replayed token, relative to the kill:
- * - after the kill (or within WINDOW_MS before it): the unavoidable window, the upstream committed a rotation whose
- *   answer never reached keyhole (the refresh request was in flight when the process died). Counted and reported;
- *   that user signs in again so the storm keeps its grants;
- * - more than WINDOW_MS before the kill: keyhole had the answer and did not persist it. That is a lost grant keyhole
- *   could have kept, and the test fails.
+ * Every `invalid_grant` oidc-provider answers is classified by when keyhole's process had received the answer to the
+ * refresh that spent the replayed token (test/fixtures/log-refresh-answers.cjs, preloaded into keyhole, writes each
+ * refresh answer it received in full synchronously to a file, so the record survives the kill):
+ * - never received: the upstream committed a rotation whose answer never reached keyhole (the refresh was in flight
+ *   when the process died);
+ * - received less than PERSIST_BUDGET_MS before the kill: the answer was on its way into the store (parse, seal, one
+ *   commit). These two are the window no software closes (docs: README "Running several instances"). Counted and
+ *   reported; that user signs in again so that the storm keeps 4 grants;
+ * - received longer before the kill: keyhole held the new refresh token and had not persisted it. That grant keyhole
+ *   could have kept: the test fails, naming the rounds.
  * Afterwards every grant works (the ones never caught in the window without re-consent).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { startKeyholeProcess, type KeyholeProcess } from '../helpers/keyhole-process.js';
 import { makeGrant, makeGrants, startStorm, whoami, type StormGrant } from '../helpers/refresh-storm.js';
 
 const ROUNDS = 20;
-/** Time for the answer to cross loopback, be parsed, sealed and written (docs/invariants.md #8: persisted at once). */
-const WINDOW_MS = 10;
+/** Parse, seal and one database commit, on a loaded 2-core CI machine ("persist in the same tick it is parsed"). */
+const PERSIST_BUDGET_MS = 50;
 
-describe('SIGKILL during a refresh storm (SQLite)', () => {
+describe.each(['sqlite', 'postgres'] as const)('SIGKILL during a refresh storm (%s)', (engine) => {
   let kp: KeyholeProcess;
   let grants: StormGrant[];
+  let pgServer: PostgresServer | undefined;
   beforeAll(async () => {
-    kp = await startKeyholeProcess({ config: { tokens: { upstreamRefreshSkewSeconds: 3600 } } });
+    const tokens = { upstreamRefreshSkewSeconds: 3600 };
+    if (engine === 'postgres') {
+      pgServer = await startPostgres();
+      const url = await pgServer.createDatabase();
+      kp = await startKeyholeProcess({ config: { tokens, storage: { postgres: '${DATABASE_URL}', vault: 'database' } }, env: { DATABASE_URL: url }, logRefreshAnswers: true });
+    } else {
+      kp = await startKeyholeProcess({ config: { tokens }, logRefreshAnswers: true });
+    }
     await kp.start();
     grants = await makeGrants(kp.mcpUrl, 4);
   }, 120_000);
-  afterAll(async () => { await kp?.close(); });
+  afterAll(async () => {
+    await kp?.close();
+    await pgServer?.stop();
+  });
 
   it(`loses no grant outside the unavoidable window over ${ROUNDS} kills`, async () => {
-    const outsideWindow: Array<{ round: number; msBeforeKill: number | null }> = [];
-    const inWindow: Array<{ round: number; msBeforeKill: number }> = [];
+    // receivedMsBeforeKill: when keyhole had received the answer of the spending refresh (null: never), before the kill.
+    const outsideWindow: Array<{ round: number; receivedMsBeforeKill: number }> = [];
+    const inWindow: Array<{ round: number; receivedMsBeforeKill: number | null }> = [];
     const original = new Set(grants.map((g) => g.token));
     for (let round = 0; round < ROUNDS; round++) {
       const run = kp.running()!;
@@ -50,19 +67,21 @@ describe('SIGKILL during a refresh storm (SQLite)', () => {
       await kp.start();
       // The first calls after the restart spend the refresh tokens keyhole stored: a lost rotation shows up here.
       const after = await Promise.all(grants.map((g) => whoami(kp.mcpUrl, g)));
+      const received = kp.receivedRefreshAnswers();
       for (const r of kp.replays().slice(invalidBefore)) {
-        const msBeforeKill = r.spentAt === undefined ? null : killedAt - r.spentAt;
-        if (msBeforeKill !== null && msBeforeKill <= WINDOW_MS) inWindow.push({ round, msBeforeKill });
-        else outsideWindow.push({ round, msBeforeKill });
+        const at = r.fp === undefined ? undefined : received.get(r.fp);
+        const receivedMsBeforeKill = at === undefined ? null : killedAt - at;
+        if (receivedMsBeforeKill !== null && receivedMsBeforeKill > PERSIST_BUDGET_MS) outsideWindow.push({ round, receivedMsBeforeKill });
+        else inWindow.push({ round, receivedMsBeforeKill });
       }
       // Users whose grant the window cost sign in again, so that every round storms 4 grants.
-      for (let i = 0; i < grants.length; i++) {
-        if (after[i]!.ok) continue;
+      await Promise.all(grants.map(async (g, i) => {
+        if (after[i]!.ok) return;
         expect(after[i]).toMatchObject({ status: 401 });
-        grants[i] = await makeGrant(kp.mcpUrl, grants[i]!.login);
-      }
+        grants[i] = await makeGrant(kp.mcpUrl, g.login);
+      }));
     }
-    console.log(JSON.stringify({ rounds: ROUNDS, refreshes: kp.refreshes(), invalidGrants: kp.invalidGrants(), lostInTheUnavoidableWindow: inWindow, lostOutsideIt: outsideWindow }));
+    console.log(JSON.stringify({ engine, rounds: ROUNDS, refreshes: kp.refreshes(), invalidGrants: kp.invalidGrants(), lostInTheUnavoidableWindow: inWindow, lostOutsideIt: outsideWindow }));
     expect(outsideWindow).toEqual([]);
     expect(kp.invalidGrants()).toBe(inWindow.length);
     const results = await Promise.all(grants.map((g) => whoami(kp.mcpUrl, g)));

@@ -3,21 +3,33 @@
  * concurrent callers each, every call refreshing the upstream token (upstreamRefreshSkewSeconds longer than the
  * token's lifetime) against oidc-provider with rotating refresh tokens. keyhole drains and exits 0; after a restart
  * every grant still works without re-consent, and oidc-provider answered no `invalid_grant` (no rotated refresh token
- * was lost and replayed).
+ * was lost and replayed). On a SQLite file and on a real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { startKeyholeProcess, type KeyholeProcess } from '../helpers/keyhole-process.js';
 import { makeGrants, startStorm, whoami, type StormGrant } from '../helpers/refresh-storm.js';
 
-describe('SIGTERM during a refresh storm', () => {
+describe.each(['sqlite', 'postgres'] as const)('SIGTERM during a refresh storm (%s)', (engine) => {
   let kp: KeyholeProcess;
   let grants: StormGrant[];
+  let pgServer: PostgresServer | undefined;
   beforeAll(async () => {
-    kp = await startKeyholeProcess({ config: { tokens: { upstreamRefreshSkewSeconds: 3600 } } });
+    const tokens = { upstreamRefreshSkewSeconds: 3600 };
+    if (engine === 'postgres') {
+      pgServer = await startPostgres();
+      const url = await pgServer.createDatabase();
+      kp = await startKeyholeProcess({ config: { tokens, storage: { postgres: '${DATABASE_URL}', vault: 'database' } }, env: { DATABASE_URL: url } });
+    } else {
+      kp = await startKeyholeProcess({ config: { tokens } });
+    }
     await kp.start();
     grants = await makeGrants(kp.mcpUrl, 4);
   }, 120_000);
-  afterAll(async () => { await kp?.close(); });
+  afterAll(async () => {
+    await kp?.close();
+    await pgServer?.stop();
+  });
 
   it('drains, exits 0 and loses no grant', async () => {
     for (let round = 0; round < 3; round++) {

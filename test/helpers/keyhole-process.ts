@@ -4,13 +4,13 @@
  * and database stay the same across `start()` calls, so a test can kill keyhole and start it again (restart,
  * SIGKILL and SIGTERM tests). oidc-provider's `invalid_grant` answers are counted (`invalidGrants`).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startUpstreamAuthorizationServer, type UpstreamAs } from '../../examples/demo/upstream-authorization-server.js';
 import { startUpstreamMcpServer, type UpstreamMcp } from '../../examples/demo/upstream-mcp-server.js';
-import { ensureBuiltCli, startCli, type CliResult } from './keyhole-cli.js';
+import { ensureBuiltCli, ROOT, startCli, type CliResult } from './keyhole-cli.js';
 import { freePort } from './free-port.js';
 
 export interface KeyholeProcessOptions {
@@ -20,6 +20,8 @@ export interface KeyholeProcessOptions {
   config?: Record<string, unknown>;
   /** Extra environment of the keyhole process. */
   env?: NodeJS.ProcessEnv;
+  /** Log, in keyhole's process, each refresh answer it received in full (test/fixtures/log-refresh-answers.cjs). */
+  logRefreshAnswers?: boolean;
 }
 
 export interface RunningKeyhole {
@@ -41,7 +43,9 @@ export interface KeyholeProcess {
   /** `invalid_grant` errors oidc-provider answered at its token endpoint (a spent refresh token replayed, …). */
   invalidGrants: () => number;
   /** Per `invalid_grant` for a replayed refresh token: when oidc-provider had answered the refresh that spent it. */
-  replays: () => ReadonlyArray<{ spentAt: number | undefined }>;
+  replays: () => ReadonlyArray<{ spentAt: number | undefined; fp: string | undefined }>;
+  /** With `logRefreshAnswers`: sha256 of each refresh token whose refresh answer keyhole received in full → when (ms). */
+  receivedRefreshAnswers: () => Map<string, number>;
   /** Refresh-token grants oidc-provider answered with tokens. */
   refreshes: () => number;
   /** Starts `keyhole serve` (optionally with another config) and resolves once it listens. */
@@ -64,13 +68,13 @@ export async function startKeyholeProcess(opts: KeyholeProcessOptions = {}): Pro
   let refreshes = 0;
   // When oidc-provider answered the refresh that spent each refresh token (opaque tokens: the value is the id).
   const spentAt = new Map<string, number>();
-  const replays: Array<{ spentAt: number | undefined }> = [];
+  const replays: Array<{ spentAt: number | undefined; fp: string | undefined }> = [];
   type Ctx = { oidc?: { params?: { grant_type?: string; refresh_token?: string } } };
   as.provider.on('grant.error', (ctx: Ctx, err: { error?: string }) => {
     if (err?.error !== 'invalid_grant') return;
     invalid++;
     const presented = ctx.oidc?.params?.refresh_token;
-    replays.push({ spentAt: presented ? spentAt.get(presented) : undefined });
+    replays.push({ spentAt: presented ? spentAt.get(presented) : undefined, fp: presented ? createHash('sha256').update(presented).digest('hex') : undefined });
   });
   as.provider.on('grant.success', (ctx: Ctx) => {
     if (ctx.oidc?.params?.grant_type !== 'refresh_token') return;
@@ -95,12 +99,20 @@ export async function startKeyholeProcess(opts: KeyholeProcessOptions = {}): Pro
     publicUrl, mcpUrl: `${publicUrl}/mcp/demo`, port, dir, dbPath, configFile, masterKey, as, mcp,
     invalidGrants: () => invalid,
     replays: () => replays,
+    receivedRefreshAnswers: () => {
+      const log = join(dir, 'refresh-answers.log');
+      if (!existsSync(log)) return new Map();
+      return new Map(readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { fp: string; at: number }).map((r) => [r.fp, r.at]));
+    },
     refreshes: () => refreshes,
     running: () => current,
     async start(over = {}) {
       writeFileSync(configFile, JSON.stringify(baseConfig(over.config)));
+      const logging = opts.logRefreshAnswers
+        ? { nodeArgs: ['--require', join(ROOT, 'test', 'fixtures', 'log-refresh-answers.cjs')], env: { KEYHOLE_TEST_REFRESH_LOG: join(dir, 'refresh-answers.log') } }
+        : { nodeArgs: [], env: {} };
       const run = startCli(['serve', '--config', configFile], {
-        env: { ...process.env, KEYHOLE_MASTER_KEY: masterKey, ...opts.env, ...over.env }, timeoutMs: 300_000,
+        env: { ...process.env, KEYHOLE_MASTER_KEY: masterKey, ...logging.env, ...opts.env, ...over.env }, timeoutMs: 300_000, nodeArgs: logging.nodeArgs,
       });
       current = { child: run.child, done: run.done, stderr: run.stderr };
       await new Promise<void>((resolve, reject) => {

@@ -10,8 +10,8 @@
  * @see https://www.rfc-editor.org/rfc/rfc7516 JWE
  * @see https://www.rfc-editor.org/rfc/rfc7518#section-4.5 Direct Encryption with a Shared Symmetric Key
  */
-import { createHash } from 'node:crypto';
-import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { compactDecrypt, decodeProtectedHeader } from 'jose';
 
 export interface Keyring {
   /** kid of the key used to seal. */
@@ -85,14 +85,30 @@ export class VaultCipher {
     return this.#keyring.current;
   }
 
-  /** Seals `plaintext` for storage at `ctx` with the current key. */
+  /**
+   * Seals `plaintext` for storage at `ctx` with the current key.
+   * Synchronous work (node:crypto AES-256-GCM, microseconds) behind the Promise: a rotated refresh token is sealed in
+   * the same tick its answer was parsed, never queued behind other work on libuv's thread pool (WebCrypto's
+   * AES-GCM is a thread-pool job; under load that queue held a refresh answer for up to 200 ms before it could be
+   * written, time in which a SIGKILL lost the grant). The output is the compact JWE jose writes and opens
+   * (RFC 7516 §7.1: BASE64URL(header) '.' '' '.' BASE64URL(iv) '.' BASE64URL(ciphertext) '.' BASE64URL(tag), the
+   * ASCII header as AAD, §5.1).
+   */
   async seal(plaintext: string, ctx: string): Promise<string> {
+    return this.sealNow(plaintext, ctx);
+  }
+
+  /** `seal`, synchronously. */
+  sealNow(plaintext: string, ctx: string): string {
     assertCtx(ctx);
     const kid = this.#keyring.current;
     const key = this.#keyring.keys.get(kid) as Uint8Array; // checked in the constructor
-    return new CompactEncrypt(new TextEncoder().encode(plaintext))
-      .setProtectedHeader({ alg: ALG, enc: ENC, kid, ctx, crit: ['ctx'] })
-      .encrypt(key, { crit: { ctx: true } });
+    const header = Buffer.from(JSON.stringify({ alg: ALG, enc: ENC, kid, ctx, crit: ['ctx'] })).toString('base64url');
+    const iv = randomBytes(12); // 96-bit IV, RFC 7518 §5.3
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(Buffer.from(header, 'ascii'));
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return `${header}..${iv.toString('base64url')}.${ciphertext.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`;
   }
 
   /** Opens a ciphertext sealed for `ctx`. Unknown kid → `VaultKeyError`; anything else wrong → `VaultDecryptError`. */

@@ -213,3 +213,25 @@ describe('VaultCipher', () => {
     await expect(cipher.seal(SECRET, '')).rejects.toThrow(TypeError);
   });
 });
+
+describe('VaultCipher.seal writes the compact JWE jose reads (sealed synchronously with node:crypto)', () => {
+  it('opens with jose compactDecrypt under the same key, header and crit; a changed header fails', async () => {
+    const { compactDecrypt } = await import('jose');
+    const { randomBytes } = await import('node:crypto');
+    const { VaultCipher: Cipher, keyringFromMasterKey } = await import('../../../src/store/crypto/vault-cipher.js');
+    const masterKey = randomBytes(32).toString('base64url');
+    const keyring = keyringFromMasterKey(masterKey);
+    const cipher = new Cipher(keyring);
+    const sealed = cipher.sealNow('refresh-token-é-✓', 'upstream-refresh:g_x');
+    expect(sealed.split('.')).toHaveLength(5);
+    expect(sealed.split('.')[1]).toBe(''); // dir: no encrypted key
+    const { plaintext, protectedHeader } = await compactDecrypt(sealed, keyring.keys.get(keyring.current)!, { crit: { ctx: true } });
+    expect(new TextDecoder().decode(plaintext)).toBe('refresh-token-é-✓');
+    expect(protectedHeader).toEqual({ alg: 'dir', enc: 'A256GCM', kid: keyring.current, ctx: 'upstream-refresh:g_x', crit: ['ctx'] });
+    expect(await cipher.open(await cipher.seal('x', 'c'), 'c')).toBe('x');
+    const [, ...rest] = sealed.split('.');
+    const forged = [Buffer.from(JSON.stringify({ ...protectedHeader, ctx: 'upstream-refresh:g_y' })).toString('base64url'), ...rest].join('.');
+    await expect(cipher.open(forged, 'upstream-refresh:g_y')).rejects.toThrow(/cannot open/);
+    expect(cipher.sealNow('x', 'c')).not.toBe(cipher.sealNow('x', 'c')); // a fresh IV each time
+  });
+});
