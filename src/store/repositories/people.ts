@@ -57,7 +57,10 @@ export interface ScimFields {
 }
 
 export interface PersonFilter {
-  /** Free text: a case-insensitive substring of email, name or SCIM userName (exact person id too). */
+  /**
+   * Free text: a case-insensitive substring of email, name or SCIM userName (exact person id too), or of any of the
+   * person's grants' upstream subject, server or client name (GrantFilter.q).
+   */
   q?: string;
   status?: PersonStatus;
   limit?: number;

@@ -22,6 +22,7 @@ import { upstreamKindsContract } from './upstream-kinds-contract.js';
 import { clientUseContract } from './client-use-contract.js';
 import { auditLogContract } from './audit-log-contract.js';
 import { peopleContract } from './people-contract.js';
+import { searchContract } from './search-contract.js';
 
 export interface StoreHandle {
   store: Store;
@@ -899,6 +900,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
     auditLogContract(() => store);
 
     peopleContract(() => store);
+    searchContract(() => store);
 
     describe('approved tools (pinTools)', () => {
       const d = (c: string) => c.repeat(64);
