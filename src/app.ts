@@ -20,6 +20,8 @@ import { tokenRoutes } from './authorization-server/token.js';
 import { revokeRoutes } from './authorization-server/revoke.js';
 import { mcpRoutes } from './proxy/mcp-route.js';
 import { adminRoutes } from './admin/admin-routes.js';
+import { scimRoutes } from './scim/scim-routes.js';
+import type { PeopleService } from './people/people-service.js';
 import { publicCors } from './http/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
 import { isClientAbort } from './http/client-abort.js';
@@ -51,6 +53,8 @@ export interface AppDeps extends AuthorizationServerDeps {
   /** `/healthz` and `/readyz` (absent: not mounted); `/metrics` (404 without `config.metrics`). */
   health?: HealthRoutesOptions;
   metrics?: MetricsSource;
+  /** People (issue 13): the admin People pages and API, SCIM under /scim/v2 (with `identity.scim`). */
+  people?: PeopleService;
 }
 
 const secretDetectors = createSecretRedactor({ redactSecrets: true, patterns: [] });
@@ -73,6 +77,9 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   app.route('/', tokenRoutes(deps));
   app.route('/', revokeRoutes(deps));
   app.route('/', adminRoutes(deps));
+  if (deps.people && deps.config.identity?.scim) {
+    app.route('/', scimRoutes({ store: deps.store, people: deps.people, events: deps.events, clock: deps.clock, token: deps.config.identity.scim.token, issuer: deps.config.identity.issuer, baseUrl: deps.config.publicUrl }));
+  }
   app.route('/', mcpRoutes(deps));
   if (deps.health) app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes({ config: deps.config.metrics, metrics: deps.metrics }));

@@ -25,6 +25,9 @@ import { UpstreamTokenManager } from './upstream/token-manager.js';
 import { createUpstreamKinds } from './upstream/upstream-kinds.js';
 import { GrantRevoker } from './grants/grant-revoker.js';
 import { GrantService } from './grants/grant-service.js';
+import { PeopleService } from './people/people-service.js';
+import { IdpRevalidator } from './people/idp-revalidator.js';
+import { OrgIdpClient } from './people/org-idp-client.js';
 import { createForwarder } from './proxy/forwarder.js';
 import { buildResourceIndex } from './oauth/resource.js';
 import { createApp } from './app.js';
@@ -73,6 +76,8 @@ export interface Keyhole {
   revoker: GrantRevoker;
   /** The grant rules (src/grants/grant-service.ts); its `revoke` is the revoker's. */
   grants: GrantService;
+  /** People (issue 13): offboard, reinstate, the IdP refresh token (src/people/people-service.ts). */
+  people: PeopleService;
   tokenManager: UpstreamTokenManager;
   vault: UpstreamVault;
   /** Deletes never/no longer used DCR clients; its timer runs between listen() and close(). */
@@ -142,7 +147,13 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
     store, vault, events, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock,
     endGrant: (grantId, reason, actor) => revoker.revoke(grantId, reason, actor),
   });
-  const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager });
+  // People (issue 13): offboarding ends every grant of a person through the revoker. With `identity`, a refresh of a
+  // person's keyhole token re-checks them at the org IdP (src/people/idp-revalidator.ts) through the grant layer's hook.
+  const people = new PeopleService({ store, events, identity: config.identity ?? {}, cipher, revokeGrant: (id, reason, actor) => revoker.revoke(id, reason, actor), clock });
+  const personCheck = config.identity
+    ? new IdpRevalidator({ store, people, events, clock, identity: config.identity, idp: new OrgIdpClient(config.identity, `${config.publicUrl}/identity/callback`) })
+    : undefined;
+  const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager, ...(personCheck ? { personCheck } : {}) });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
   // Traffic policy (issue 15): one set of units per server; a health checker per server with `health` (started by
@@ -189,7 +200,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
-    config, store, cipher, events, upstreamClients, tokenManager, revoker, grants, forwarder, clock, csrfKey, clientIdMetadata,
+    config, store, cipher, events, upstreamClients, tokenManager, revoker, grants, people, forwarder, clock, csrfKey, clientIdMetadata,
     credentialSources: kinds.credentialSources(tokenManager), policies, pinRegistry,
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
@@ -204,7 +215,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
 
   let server: ServerType | undefined;
   return {
-    app, store, events, revoker, grants, tokenManager, vault, clientExpiry, policies, observability,
+    app, store, events, revoker, grants, people, tokenManager, vault, clientExpiry, policies, observability,
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install

@@ -63,6 +63,8 @@ export interface PersonFilter {
    */
   q?: string;
   status?: PersonStatus;
+  /** Only people provisioned by SCIM (a `userName` set): the SCIM /Users collection. */
+  scim?: boolean;
   limit?: number;
   offset?: number;
 }

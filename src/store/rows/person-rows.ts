@@ -155,6 +155,7 @@ export function personWhere(filter: PersonFilter, clientName: ClientNameExpr): {
     clauses.push('people.status = @status');
     params.status = filter.status;
   }
+  if (filter.scim) clauses.push('people.user_name IS NOT NULL');
   const search = searchParams(filter.q);
   if (search) {
     clauses.push(`(lower(people.email) LIKE @q ESCAPE '\\' OR lower(people.name) LIKE @q ESCAPE '\\' OR lower(people.user_name) LIKE @q ESCAPE '\\'

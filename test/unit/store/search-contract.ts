@@ -85,5 +85,19 @@ export function searchContract(get: () => Store): void {
       expect(await store.people.count({ q: 'github' })).toBe(1);
       expect(await peopleIds(store, '%')).toEqual([bob.id]);
     });
+
+    it('people: `scim` keeps only SCIM-provisioned people (a userName), paginated in SQL', async () => {
+      const store = get();
+      const { alice } = await seed(store);
+      const s1 = person({ userName: 'carol@acme.example', createdAt: T0 + 5 });
+      const s2 = person({ userName: 'dave@acme.example', createdAt: T0 + 6 });
+      await store.people.create(s1);
+      await store.people.create(s2);
+      expect((await store.people.list({ scim: true })).map((p) => p.id)).toEqual([s2.id, s1.id]);
+      expect((await store.people.list({ scim: true, limit: 1, offset: 1 })).map((p) => p.id)).toEqual([s1.id]);
+      expect(await store.people.count({ scim: true })).toBe(2);
+      expect(await store.people.count({})).toBe(4);
+      expect((await store.people.list({ scim: false })).map((p) => p.id)).toContain(alice.id);
+    });
   });
 }
