@@ -20,8 +20,9 @@ import { tokenRoutes } from './authorization-server/token.js';
 import { revokeRoutes } from './authorization-server/revoke.js';
 import { mcpRoutes } from './proxy/mcp-route.js';
 import { adminRoutes } from './admin/admin-routes.js';
+import { orgSignInRoutes } from './org-sign-in/routes.js';
+import type { OrgSignInDeps } from './org-sign-in/deps.js';
 import { scimRoutes } from './scim/scim-routes.js';
-import type { PeopleService } from './people/people-service.js';
 import { publicCors } from './http/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
 import { isClientAbort } from './http/client-abort.js';
@@ -53,8 +54,8 @@ export interface AppDeps extends AuthorizationServerDeps {
   /** `/healthz` and `/readyz` (absent: not mounted); `/metrics` (404 without `config.metrics`). */
   health?: HealthRoutesOptions;
   metrics?: MetricsSource;
-  /** People (issue 13): the admin People pages and API, SCIM under /scim/v2 (with `identity.scim`). */
-  people?: PeopleService;
+  /** Organization sign-in (issue 13): /identity/login and /identity/callback, mounted when the config has `identity`. */
+  orgSignIn?: OrgSignInDeps;
 }
 
 const secretDetectors = createSecretRedactor({ redactSecrets: true, patterns: [] });
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   for (const path of ['/register', '/token', '/revoke', '/consent']) app.use(path, limit);
 
   app.route('/', metadataRoutes(deps.config));
+  if (deps.orgSignIn) app.route('/', orgSignInRoutes(deps.orgSignIn));
   app.route('/', registerRoutes(deps));
   app.route('/', authorizeRoutes(deps));
   app.route('/', consentRoutes(deps));
@@ -78,7 +80,7 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   app.route('/', revokeRoutes(deps));
   app.route('/', adminRoutes(deps));
   if (deps.people && deps.config.identity?.scim) {
-    app.route('/', scimRoutes({ store: deps.store, people: deps.people, events: deps.events, clock: deps.clock, token: deps.config.identity.scim.token, issuer: deps.config.identity.issuer, baseUrl: deps.config.publicUrl }));
+    app.route('/', scimRoutes({ store: deps.store, people: deps.people.service, events: deps.events, clock: deps.clock, token: deps.config.identity.scim.token, issuer: deps.config.identity.issuer, baseUrl: deps.config.publicUrl }));
   }
   app.route('/', mcpRoutes(deps));
   if (deps.health) app.route('/', healthRoutes(deps.health));

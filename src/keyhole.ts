@@ -25,9 +25,7 @@ import { UpstreamTokenManager } from './upstream/token-manager.js';
 import { createUpstreamKinds } from './upstream/upstream-kinds.js';
 import { GrantRevoker } from './grants/grant-revoker.js';
 import { GrantService } from './grants/grant-service.js';
-import { PeopleService } from './people/people-service.js';
 import { IdpRevalidator } from './people/idp-revalidator.js';
-import { OrgIdpClient } from './people/org-idp-client.js';
 import { createForwarder } from './proxy/forwarder.js';
 import { buildResourceIndex } from './oauth/resource.js';
 import { createApp } from './app.js';
@@ -41,6 +39,11 @@ import { createHealthChecker, type HealthChecker } from './policy/health-checker
 import { healthUrl, httpHealthProbe } from './upstream/health-probe.js';
 import { createPinRegistry } from './policy/pin-registry.js';
 import type { EventInput } from './events/recorder.js';
+import { PeopleService } from './people/people-service.js';
+import { PersonSessions } from './people/person-session.js';
+import { OrgIdpClient } from './people/org-idp-client.js';
+import type { PeopleDeps } from './authorization-server/deps.js';
+import type { OrgSignInDeps } from './org-sign-in/deps.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { AuditLogRepository } from './store/types.js';
 import { createObservability, sqliteWritableCheck, type Observability } from './observability.js';
@@ -76,8 +79,6 @@ export interface Keyhole {
   revoker: GrantRevoker;
   /** The grant rules (src/grants/grant-service.ts); its `revoke` is the revoker's. */
   grants: GrantService;
-  /** People (issue 13): offboard, reinstate, the IdP refresh token (src/people/people-service.ts). */
-  people: PeopleService;
   tokenManager: UpstreamTokenManager;
   vault: UpstreamVault;
   /** Deletes never/no longer used DCR clients; its timer runs between listen() and close(). */
@@ -86,6 +87,10 @@ export interface Keyhole {
   policies: ServerPolicies;
   /** Audit queue, metrics, alerts, retention (src/observability.ts). */
   observability: Observability;
+  /** People (issue 13), with `identity`: sign-in, offboard, reinstate (src/people/people-service.ts). */
+  people?: PeopleService;
+  /** With `identity`: the person-session cookie (who is signed in in a browser), for surfaces such as /admin, /account. */
+  personSessions?: PersonSessions;
   /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
   rotateSigningKey(): Promise<string>;
   /** Checks the OS keychain when the vault needs it, then listens (HTTPS with `listen.tls`). */
@@ -147,11 +152,13 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
     store, vault, events, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock,
     endGrant: (grantId, reason, actor) => revoker.revoke(grantId, reason, actor),
   });
-  // People (issue 13): offboarding ends every grant of a person through the revoker. With `identity`, a refresh of a
-  // person's keyhole token re-checks them at the org IdP (src/people/idp-revalidator.ts) through the grant layer's hook.
-  const people = new PeopleService({ store, events, identity: config.identity ?? {}, cipher, revokeGrant: (id, reason, actor) => revoker.revoke(id, reason, actor), clock });
-  const personCheck = config.identity
-    ? new IdpRevalidator({ store, people, events, clock, identity: config.identity, idp: new OrgIdpClient(config.identity, `${config.publicUrl}/identity/callback`) })
+  // Organization sign-in and people (issue 13), only with `identity`. Offboarding ends every grant of a person through
+  // the revoker (GrantService.revoke is the revoker's).
+  const { people, orgSignIn, idp } = peopleOf(config, { store, events, cipher, clock, revokeGrant: (id, reason, actor) => revoker.revoke(id, reason, actor) });
+  // With `identity`, a refresh of a person's keyhole token re-checks them at the org IdP (src/people/idp-revalidator.ts)
+  // through the grant layer's hook (src/grants/person-check.ts).
+  const personCheck = people && idp && config.identity
+    ? new IdpRevalidator({ store, people: people.service, events, clock, identity: config.identity, idp })
     : undefined;
   const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager, ...(personCheck ? { personCheck } : {}) });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
@@ -200,7 +207,8 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const currentKey = keyring.keys.get(keyring.current)!;
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
-    config, store, cipher, events, upstreamClients, tokenManager, revoker, grants, people, forwarder, clock, csrfKey, clientIdMetadata,
+    config, store, cipher, events, upstreamClients, tokenManager, revoker, grants, forwarder, clock, csrfKey, clientIdMetadata,
+    ...(people ? { people } : {}), ...(orgSignIn ? { orgSignIn } : {}),
     credentialSources: kinds.credentialSources(tokenManager), policies, pinRegistry,
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
@@ -215,7 +223,8 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
 
   let server: ServerType | undefined;
   return {
-    app, store, events, revoker, grants, people, tokenManager, vault, clientExpiry, policies, observability,
+    app, store, events, revoker, grants, tokenManager, vault, clientExpiry, policies, observability,
+    ...(people ? { people: people.service, personSessions: people.sessions } : {}),
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
@@ -286,4 +295,21 @@ async function vaultWarnings(store: Store, keyring: Keyring, backend: KeyholeCon
     warnings.push(`storage.vault is "${backend}" but ${elsewhere} refresh tokens are in the ${backend === 'keychain' ? 'database vault' : 'OS keychain'}; they keep working; move them with: keyhole vault migrate --to ${backend === 'keychain' ? 'keychain' : 'sqlite'}`);
   }
   return warnings;
+}
+
+/** The people service, person sessions and the sign-in surface's deps, when the config has `identity` (issue 13). */
+function peopleOf(
+  config: KeyholeConfig,
+  d: { store: Store; events: EventRecorder; cipher: VaultCipher; clock: () => number; revokeGrant: (id: string, reason: string, actor: string) => Promise<boolean> },
+): { people?: PeopleDeps; orgSignIn?: OrgSignInDeps; idp?: OrgIdpClient } {
+  const identity = config.identity;
+  if (!identity) return {};
+  const service = new PeopleService({ store: d.store, events: d.events, identity, cipher: d.cipher, revokeGrant: d.revokeGrant, clock: d.clock });
+  const sessions = new PersonSessions({ store: d.store, publicUrl: config.publicUrl, sessionSeconds: identity.sessionSeconds, clock: d.clock });
+  const idp = new OrgIdpClient(identity, `${config.publicUrl}/identity/callback`);
+  return {
+    people: { service, sessions },
+    idp,
+    orgSignIn: { config: { publicUrl: config.publicUrl, identity }, cipher: d.cipher, events: d.events, people: service, sessions, idp, clock: d.clock },
+  };
 }

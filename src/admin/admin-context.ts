@@ -22,8 +22,8 @@ export interface AdminDeps {
   auditLog?: AuditLog;
   /** The tools each upstream listed last since start, and when (the Tools page). */
   listedTools?: (server: string) => { names: string[]; at: number } | undefined;
-  /** People (issue 13): offboard and reinstate (the People page and API). */
-  people?: Pick<PeopleService, 'offboard' | 'reinstate'>;
+  /** People (issue 13), with `identity`: offboard and reinstate (the People page and API); absent: 404. */
+  people?: { service: Pick<PeopleService, 'offboard' | 'reinstate'> };
 }
 
 export interface AdminOptions {

@@ -117,7 +117,7 @@ export function parsePage(src: Source, pageSize: number): Page & { page: number 
 }
 
 /**
- * Grant filters: `subject` (user), `client_id`, `server`, `status` (active | revoked), and `q`: free text over person,
+ * Grant filters: `subject` (user), `person_id` (issue 13), `client_id`, `server`, `status` (active | revoked), and `q`: free text over person,
  * email, upstream subject, client name and server (issue 13 §5; matched in SQL, wildcards taken literally).
  */
 export function parseGrantFilter(src: Source): GrantQueryFilter {
@@ -126,11 +126,13 @@ export function parseGrantFilter(src: Source): GrantQueryFilter {
   if (q) out.q = q;
   const subject = text(src, 'subject');
   const clientId = text(src, 'client_id');
+  const personId = text(src, 'person_id');
   const server = serverName(src);
   const status = single(src, 'status');
   if (status !== undefined && !STATUSES.includes(status as GrantStatus)) throw new AdminInputError('status must be active or revoked');
   if (subject !== undefined) out.subject = subject;
   if (clientId !== undefined) out.clientId = clientId;
+  if (personId !== undefined) out.personId = personId;
   if (server !== undefined) out.server = server;
   if (status !== undefined) out.status = status as GrantStatus;
   return out;
@@ -197,7 +199,7 @@ export function toQuery(params: Record<string, string | number | undefined | nul
 }
 
 export function grantFilterParams(f: GrantQueryFilter | BulkFilter): Record<string, string | undefined> {
-  return { subject: f.subject, client_id: f.clientId, server: f.server, ...('status' in f ? { status: f.status } : {}), ...('q' in f ? { q: f.q } : {}) };
+  return { subject: f.subject, ...('personId' in f ? { person_id: f.personId } : {}), client_id: f.clientId, server: f.server, ...('status' in f ? { status: f.status } : {}), ...('q' in f ? { q: f.q } : {}) };
 }
 
 /** People filters: `q` (free text, as for grants, matching any of the person's grants too) and `status`. */

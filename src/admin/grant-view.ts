@@ -100,6 +100,8 @@ export function grantJson(v: GrantView) {
     created_at: v.createdAt,
     last_used_at: v.lastUsedAt,
     upstream_token: upstreamTokenJson(v.upstream),
-    person: v.person ? { id: v.person.id, email: v.person.email, name: v.person.name } : null,
+    // The person (issue 13): null without `identity`; email, name and groups as of the sign-in that made the grant.
+    person_id: v.person?.id ?? null,
+    person: v.person ? { id: v.person.id, email: v.person.email, name: v.person.name, groups: v.person.groups } : null,
   };
 }

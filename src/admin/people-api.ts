@@ -24,7 +24,7 @@ function notFound(c: Context) {
 
 export function mountPeopleApi(app: Hono, ctx: AdminContext): void {
   const { store } = ctx;
-  const people = ctx.people;
+  const people = ctx.people?.service;
 
   app.get('/admin/api/people', async (c) => {
     const query = new URL(c.req.url).searchParams;

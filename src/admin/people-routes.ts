@@ -65,7 +65,7 @@ export function peopleRoutes(ctx: AdminContext): Hono<FormEnv> {
   app.post('/admin/people/:id/offboard', session, adminBodyLimit, csrf, async (c) => {
     const id = c.req.param('id');
     if (!ctx.people) return noPerson(c, c.get('session').csrf);
-    const result = await ctx.people.offboard(id, { actor: PAGE_ACTOR, via: 'admin' });
+    const result = await ctx.people.service.offboard(id, { actor: PAGE_ACTOR, via: 'admin' });
     if (!result.found) return noPerson(c, c.get('session').csrf);
     return c.redirect(`/admin/people/${encodeURIComponent(id)}?offboarded=${result.revokedGrantIds.length}`, 303);
   });
@@ -73,7 +73,7 @@ export function peopleRoutes(ctx: AdminContext): Hono<FormEnv> {
   app.post('/admin/people/:id/reinstate', session, adminBodyLimit, csrf, async (c) => {
     const id = c.req.param('id');
     if (!ctx.people || !await store.people.get(id)) return noPerson(c, c.get('session').csrf);
-    await ctx.people.reinstate(id, PAGE_ACTOR);
+    await ctx.people.service.reinstate(id, PAGE_ACTOR);
     return c.redirect(`/admin/people/${encodeURIComponent(id)}?reinstated=1`, 303);
   });
 

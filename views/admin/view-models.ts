@@ -36,8 +36,8 @@ export interface GrantView {
   createdAt: number;
   lastUsedAt: number | null;
   upstream: UpstreamTokenState;
-  /** The person the grant belongs to (issue 13), with `identity`; null without. */
-  person?: GrantPerson | null;
+  /** The person (issue 13, with `identity`): id and the sign-in snapshot; null without. */
+  person: GrantPerson | null;
 }
 
 export interface ClientView extends ClientSummary {
@@ -52,7 +52,7 @@ export interface ClientView extends ClientSummary {
 export const CLIENT_KINDS: readonly ClientKind[] = ['dcr', 'cimd', 'static'];
 export const CLIENT_USE: readonly ['never', 'ever'] = ['never', 'ever'];
 
-export type GrantQueryFilter = Pick<GrantFilter, 'subject' | 'clientId' | 'server' | 'status' | 'q'>;
+export type GrantQueryFilter = Pick<GrantFilter, 'subject' | 'personId' | 'clientId' | 'server' | 'status' | 'q'>;
 
 /** People list filters (issue 13 §5): free text `q` (person, email, upstream subject, client name, server), `status`. */
 export type PersonQueryFilter = Pick<PersonFilter, 'q' | 'status'>;
