@@ -232,6 +232,7 @@ describe('offboarding: admin, SCIM, IdP revalidation (real peers)', () => {
   });
 
   it('SCIM: Okta lookup and create link the person by sub; active:false in every shape offboards; reactivation reinstates', async () => {
+    const timings: number[] = [];
     // Okta: look up by userName first (nobody), then create.
     const lookup = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "carol@acme.example"')}&startIndex=1&count=100`);
     expect(lookup).toMatchObject({ status: 200, type: SCIM_TYPE });
@@ -259,7 +260,9 @@ describe('offboarding: admin, SCIM, IdP revalidation (real peers)', () => {
     for (const [label, payload] of shapes) {
       const c = await connect('carol'); // signs in: linked to the SCIM row (externalId = sub)
       expect(await personIdOf('carol'), label).toBe(scimId);
+      const started = performance.now();
       const patched = await scim('PATCH', `/Users/${scimId}`, payload);
+      timings.push(performance.now() - started); // the response comes after the offboarding (reported, not asserted)
       expect(patched.status, label).toBe(200);
       expect(patched.json, label).toMatchObject({ id: scimId, active: false });
       await assertOffboarded([c], 'scim');
@@ -269,6 +272,7 @@ describe('offboarding: admin, SCIM, IdP revalidation (real peers)', () => {
       expect((await stack.keyhole.store.people.get(scimId))!.status, label).toBe('active');
     }
     expect(await stack.keyhole.store.events.count({ type: 'person.offboarded', personId: scimId })).toBe(4);
+    console.log(`SCIM PATCH active:false → offboarded (1 grant, RFC 7009 upstream included): ${timings.map((t) => t.toFixed(0)).join(', ')} ms`);
 
     // DELETE (Entra's validator): offboards too; the User is gone from SCIM.
     const c = await connect('carol');
@@ -293,6 +297,26 @@ describe('offboarding: admin, SCIM, IdP revalidation (real peers)', () => {
     expect(odd.status).toBe(400);
     expect(odd.json).toMatchObject({ schemas: [ERROR_SCHEMA], status: '400', scimType: 'invalidSyntax' });
     expect(await stack.keyhole.store.people.get(id)).toMatchObject({ scimActive: false, status: 'offboarded' });
+  });
+
+  it('SCIM: PUT replaces (and deactivates), the list pages with startIndex/count', async () => {
+    const created = await scim('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'zed@acme.example', name: { formatted: 'Zed' } });
+    expect(created).toMatchObject({ status: 201, json: { userName: 'zed@acme.example', name: { formatted: 'Zed' }, active: true, emails: [{ value: 'zed@acme.example' }] } });
+    const id = created.json.id as string;
+    const put = await scim('PUT', `/Users/${id}`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'zed2@acme.example', externalId: 'zed', name: { givenName: 'Zed', familyName: 'Two' }, active: true });
+    expect(put).toMatchObject({ status: 200, type: SCIM_TYPE, json: { id, userName: 'zed2@acme.example', externalId: 'zed', name: { formatted: 'Zed Two' }, active: true } });
+    const taken = await scim('PUT', `/Users/${id}`, { userName: 'gina@acme.example' });
+    expect(taken).toMatchObject({ status: 409, json: { status: '409', scimType: 'uniqueness' } });
+    const off = await scim('PUT', `/Users/${id}`, { userName: 'zed2@acme.example', active: 'False' });
+    expect(off).toMatchObject({ status: 200, json: { active: false } });
+    expect(await stack.keyhole.store.people.get(id)).toMatchObject({ status: 'offboarded', offboardedVia: 'scim', offboardedBy: 'scim' });
+    const all = await scim('GET', '/Users?startIndex=1&count=1');
+    expect(all.json).toMatchObject({ startIndex: 1, itemsPerPage: 1 });
+    const total = all.json.totalResults as number;
+    expect(total).toBe(await stack.keyhole.store.people.count({ scim: true }));
+    const last = await scim('GET', `/Users?startIndex=${total}&count=5`);
+    expect(last.json).toMatchObject({ totalResults: total, startIndex: total, itemsPerPage: 1 });
+    expect((await scim('GET', '/Users?count=0')).json).toMatchObject({ totalResults: total, itemsPerPage: 0, Resources: [] });
   });
 
   it('SCIM errors: 401 without or with a wrong token, 404, 400 invalidFilter / invalidSyntax / invalidValue, all in the SCIM error schema', async () => {
