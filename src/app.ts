@@ -23,6 +23,7 @@ import { createMcpDispatch, type McpDispatch } from './proxy/mcp-dispatch.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { orgSignInRoutes } from './org-sign-in/routes.js';
 import type { OrgSignInDeps } from './org-sign-in/deps.js';
+import { scimRoutes } from './scim/scim-routes.js';
 import { publicCors } from './http/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
 import { isClientAbort } from './http/client-abort.js';
@@ -86,6 +87,9 @@ export function createApp(deps: AppDeps): KeyholeApp {
   app.route('/', tokenRoutes(deps));
   app.route('/', revokeRoutes(deps));
   app.route('/', adminRoutes(deps));
+  if (deps.people && deps.config.identity?.scim) {
+    app.route('/', scimRoutes({ store: deps.store, people: deps.people.service, events: deps.events, clock: deps.clock, token: deps.config.identity.scim.token, issuer: deps.config.identity.issuer, baseUrl: deps.config.publicUrl }));
+  }
   const pipeline = mcpPipeline(deps);
   app.route('/', mcpRoutes(deps, pipeline));
   if (deps.health) app.route('/', healthRoutes(deps.health));

@@ -27,6 +27,7 @@ import { UpstreamTokenManager } from './upstream/token-manager.js';
 import { createUpstreamKinds } from './upstream/upstream-kinds.js';
 import { GrantRevoker } from './grants/grant-revoker.js';
 import { GrantService } from './grants/grant-service.js';
+import { IdpRevalidator } from './people/idp-revalidator.js';
 import { createForwarder } from './proxy/forwarder.js';
 import { buildResourceIndex } from './oauth/resource.js';
 import { createApp } from './app.js';
@@ -190,10 +191,16 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
       ? logger.error('keyhole.refresh_write_failed', { grant_id: grantId, error, retrying: true })
       : logger.info('keyhole.refresh_write_recovered', { grant_id: grantId })),
   });
-  const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager });
+  // Organization sign-in and people (issue 13), only with `identity`. Offboarding ends every grant of a person through
+  // the revoker (GrantService.revoke is the revoker's).
+  const { people, orgSignIn, idp } = peopleOf(config, { store, events, cipher, clock, revokeGrant: (id, reason, actor) => revoker.revoke(id, reason, actor) });
+  // With `identity`, a refresh of a person's keyhole token re-checks them at the org IdP (src/people/idp-revalidator.ts)
+  // through the grant layer's hook (src/grants/person-check.ts).
+  const personCheck = people && idp && config.identity
+    ? new IdpRevalidator({ store, people: people.service, events, clock, identity: config.identity, idp })
+    : undefined;
+  const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager, ...(personCheck ? { personCheck } : {}) });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
-  // Organization sign-in and people (issue 13), only with `identity`.
-  const { people, orgSignIn } = peopleOf(config, { store, events, cipher, clock, revokeGrant: (id, reason, actor) => grants.revoke(id, reason, actor) });
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
   // Traffic policy (issue 15): one set of units per server; a health checker per server with `health` (started by
   // listen(), stopped by close()); a minute timer drops full rate-limit buckets.
@@ -450,7 +457,7 @@ async function vaultWarnings(store: Store, keyring: Keyring, backend: KeyholeCon
 function peopleOf(
   config: KeyholeConfig,
   d: { store: Store; events: EventRecorder; cipher: VaultCipher; clock: () => number; revokeGrant: (id: string, reason: string, actor: string) => Promise<boolean> },
-): { people?: PeopleDeps; orgSignIn?: OrgSignInDeps } {
+): { people?: PeopleDeps; orgSignIn?: OrgSignInDeps; idp?: OrgIdpClient } {
   const identity = config.identity;
   if (!identity) return {};
   const service = new PeopleService({ store: d.store, events: d.events, identity, cipher: d.cipher, revokeGrant: d.revokeGrant, clock: d.clock });
@@ -458,6 +465,7 @@ function peopleOf(
   const idp = new OrgIdpClient(identity, `${config.publicUrl}/identity/callback`);
   return {
     people: { service, sessions },
+    idp,
     orgSignIn: { config: { publicUrl: config.publicUrl, identity }, cipher: d.cipher, events: d.events, people: service, sessions, idp, clock: d.clock },
   };
 }

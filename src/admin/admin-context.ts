@@ -5,6 +5,7 @@ import type { AuditLog } from '../store/repositories/audit-log.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { PinRegistry } from '../policy/pin-registry.js';
 import type { GrantService } from '../grants/grant-service.js';
+import type { PeopleService } from '../people/people-service.js';
 import { AdminActions } from './admin-actions.js';
 import { perInstance } from '../http/rate-limit.js';
 import { AdminAttemptGuard, type AdminAttemptGuardOptions } from './failure-limiter.js';
@@ -22,6 +23,8 @@ export interface AdminDeps {
   auditLog?: AuditLog;
   /** The tools each upstream listed last since start, and when (the Tools page). */
   listedTools?: (server: string) => { names: string[]; at: number } | undefined;
+  /** People (issue 13), with `identity`: offboard and reinstate (the People page and API); absent: 404. */
+  people?: { service: Pick<PeopleService, 'offboard' | 'reinstate'> };
 }
 
 export interface AdminOptions {

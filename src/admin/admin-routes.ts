@@ -8,6 +8,7 @@ import { apiRoutes } from './api-routes.js';
 import { toolApprovalRoutes } from './tool-approval-routes.js';
 import { signInRoutes } from './sign-in-routes.js';
 import { grantsRoutes } from './grants-routes.js';
+import { peopleRoutes } from './people-routes.js';
 import { clientsRoutes } from './clients-routes.js';
 import { eventsRoutes } from './events-routes.js';
 import { activityRoutes } from './activity-routes.js';
@@ -25,6 +26,7 @@ export function adminRoutes(deps: AdminDeps, opts: AdminOptions = {}): Hono {
   app.route('/', apiRoutes(ctx));
   app.route('/', signInRoutes(ctx));
   app.route('/', grantsRoutes(ctx));
+  app.route('/', peopleRoutes(ctx));
   app.route('/', clientsRoutes(ctx));
   app.route('/', eventsRoutes(ctx));
   app.route('/', activityRoutes(ctx));

@@ -12,6 +12,7 @@
  *   GET    /admin/api/events              ?type&server&grant_id&client_id&since&until&limit&offset
  *   GET    /admin/api/events/export       the same filters, as JSON Lines
  *   GET    /admin/api/audit, /admin/api/audit/export   audit records (audit-routes.ts)
+ *   GET    /admin/api/people[/:id], POST /admin/api/people/:id/offboard|reinstate   people (people-api.ts)
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -25,6 +26,7 @@ import { TIMELINE_LIMIT } from './grants-routes.js';
 import { mediaType } from '../http/media-type.js';
 import { parseJsonObject } from '../http/json-object.js';
 import { mountAuditApi } from './audit-routes.js';
+import { mountPeopleApi } from './people-api.js';
 
 const API_MAX_BODY = 16 * 1024;
 
@@ -64,6 +66,7 @@ export function apiRoutes(ctx: AdminContext): Hono {
   );
 
   mountAuditApi(app, ctx.auditLog);
+  mountPeopleApi(app, ctx);
 
   app.get('/admin/api/grants', (c) =>
     guarded(c, async () => {

@@ -4,7 +4,7 @@
  * Empty values (a GET form's blank fields) mean "no filter".
  */
 import type { ClientKind, GrantStatus } from '../store/types.js';
-import { CLIENT_KINDS, type ClientQueryFilter, type EventQueryFilter, type GrantQueryFilter } from '../../views/admin/view-models.js';
+import { CLIENT_KINDS, type ClientQueryFilter, type EventQueryFilter, type GrantQueryFilter, type PersonQueryFilter } from '../../views/admin/view-models.js';
 export { CLIENT_KINDS, CLIENT_USE, clientFilterParams, type ClientQueryFilter, type EventQueryFilter, type GrantQueryFilter } from '../../views/admin/view-models.js';
 
 export class AdminInputError extends Error {
@@ -116,9 +116,14 @@ export function parsePage(src: Source, pageSize: number): Page & { page: number 
   return { limit, offset: (page - 1) * limit, page };
 }
 
-/** Grant filters: `subject` (user), `person_id` (issue 13), `client_id`, `server`, `status` (active | revoked). */
+/**
+ * Grant filters: `subject` (user), `person_id` (issue 13), `client_id`, `server`, `status` (active | revoked), and `q`: free text over person,
+ * email, upstream subject, client name and server (issue 13 §5; matched in SQL, wildcards taken literally).
+ */
 export function parseGrantFilter(src: Source): GrantQueryFilter {
   const out: GrantQueryFilter = {};
+  const q = text(src, 'q')?.trim();
+  if (q) out.q = q;
   const subject = text(src, 'subject');
   const clientId = text(src, 'client_id');
   const personId = text(src, 'person_id');
@@ -196,7 +201,18 @@ export function toQuery(params: Record<string, string | number | undefined | nul
 }
 
 export function grantFilterParams(f: GrantQueryFilter | BulkFilter): Record<string, string | undefined> {
-  return { subject: f.subject, ...('personId' in f ? { person_id: f.personId } : {}), client_id: f.clientId, server: f.server, ...('status' in f ? { status: f.status } : {}) };
+  return { subject: f.subject, ...('personId' in f ? { person_id: f.personId } : {}), client_id: f.clientId, server: f.server, ...('status' in f ? { status: f.status } : {}), ...('q' in f ? { q: f.q } : {}) };
+}
+
+/** People filters: `q` (free text, as for grants, matching any of the person's grants too) and `status`. */
+export function parsePersonFilter(src: Source): PersonQueryFilter {
+  const out: PersonQueryFilter = {};
+  const q = text(src, 'q')?.trim();
+  const status = single(src, 'status');
+  if (status !== undefined && status !== 'active' && status !== 'offboarded') throw new AdminInputError('status must be active or offboarded');
+  if (q) out.q = q;
+  if (status !== undefined) out.status = status;
+  return out;
 }
 
 export function eventFilterParams(f: EventQueryFilter): Record<string, string | number | undefined> {

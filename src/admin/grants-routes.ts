@@ -45,7 +45,8 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
     const total = await store.grants.count(filter);
     const grants = await buildGrantViews(store, await store.grants.list({ ...filter, limit: page.limit, offset: page.offset }), ctx.clock());
     const bulk: BulkFilter = { subject: filter.subject, clientId: filter.clientId, server: filter.server };
-    const hasBulk = Boolean(bulk.subject || bulk.clientId || bulk.server);
+    // A free-text search is never a bulk target: the bulk revocation names exact users, clients or servers.
+    const hasBulk = Boolean(bulk.subject || bulk.clientId || bulk.server) && !filter.q;
     const notice = countNotice(query.get('revoked') ?? undefined, (n) => `Revoked ${n} grant${n === 1 ? '' : 's'}.`);
     const bulkCount = hasBulk ? await actions.countActive(bulk) : null;
     return adminPage(c, (nonce) =>

@@ -41,5 +41,10 @@ export const EVENT_TYPES = [
   'person.refused',
   'person.offboarded',
   'person.reinstated',
+  // issue 13 §3: SCIM created or updated a person (`detail.fields`, never the SCIM token); the IdP could not be asked
+  // when a refresh re-checked the person (`detail.kind`, `detail.within_grace`).
+  'person.provisioned',
+  'person.scim_updated',
+  'person.revalidation_failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -16,6 +16,7 @@ import { rotateRefreshToken, type RefreshRequest } from './rotate-refresh-token.
 import { redeemCode, type CodeRedemption } from './redeem-code.js';
 import type { TokenResponse } from './issue-tokens.js';
 import type { GrantEndedListener, GrantRevoker } from './grant-revoker.js';
+import type { PersonCheck } from './person-check.js';
 
 export interface GrantServiceDeps {
   store: Store;
@@ -27,6 +28,8 @@ export interface GrantServiceDeps {
   revoker: GrantRevoker;
   /** Caches of upstream credentials to drop when a grant's upstream tokens are replaced (the token manager). */
   credentialCache?: { forget(grantId: string): void };
+  /** Re-checks a grant's person at the organization's IdP before a refresh (./person-check.ts); absent: none. */
+  personCheck?: PersonCheck;
 }
 
 export class GrantService {

@@ -12,7 +12,8 @@
 import type { KeyholeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';
 import type { EventRecorder } from '../events/recorder.js';
-import { InvalidGrantError, InvalidScopeError, InvalidTargetError } from '../oauth/errors.js';
+import { InvalidGrantError, InvalidScopeError, InvalidTargetError, TemporarilyUnavailableError } from '../oauth/errors.js';
+import type { PersonCheck } from './person-check.js';
 import { fingerprint, sha256Hex } from '../store/crypto/hash.js';
 import { isSubset } from '../oauth/scope.js';
 import { issueTokenPair, type TokenResponse } from './issue-tokens.js';
@@ -22,6 +23,8 @@ export interface RefreshTokenRotationDeps {
   events: Pick<EventRecorder, 'record'>;
   config: Pick<KeyholeConfig, 'tokens'>;
   clock: () => number;
+  /** Re-checks the grant's person at the organization's IdP (issue 13 §3); absent: no check. */
+  personCheck?: PersonCheck;
 }
 
 export interface RefreshRequest {
@@ -48,6 +51,14 @@ export async function rotateRefreshToken(deps: RefreshTokenRotationDeps, r: Refr
   const grant = await store.grants.find(record.grantId);
   if (!grant || grant.status !== 'active') throw new InvalidGrantError('the grant has been revoked');
   const base = { grantId: grant.id, clientId: r.clientId, server: grant.server, subject: grant.subject };
+  if (grant.person && deps.personCheck) {
+    // Issue 13 §3: at most every identity.revalidateSeconds the person is re-checked at the IdP, before the refresh
+    // token is used. A refusal has offboarded the person (this grant is revoked with every other of theirs).
+    const outcome = await deps.personCheck.beforeRefresh(grant.person.id);
+    // https://www.rfc-editor.org/rfc/rfc6749#section-5.2 — invalid_grant: the grant "is invalid, expired, revoked".
+    if (outcome === 'refused') throw new InvalidGrantError('the organization\'s identity provider no longer allows this person');
+    if (outcome === 'unavailable') throw new TemporarilyUnavailableError('the organization\'s identity provider could not confirm this person; retry later');
+  }
 
   if (r.requested.length && !isSubset(r.requested, record.scopes)) {
     throw new InvalidScopeError('a refresh cannot widen the scope: authorize again to add scopes');

@@ -63,7 +63,7 @@ dl.detail{display:flex;flex-wrap:wrap;gap:.1rem 1rem;margin:.2rem 0 0;font-size:
 }
 `;
 
-export type AdminSection = 'grants' | 'clients' | 'events' | 'activity' | 'tools';
+export type AdminSection = 'grants' | 'people' | 'clients' | 'events' | 'activity' | 'tools';
 
 export function AdminLayout(props: { title: string; nonce: string; csrf?: string | undefined; active?: AdminSection; children: Child }) {
   const link = (section: AdminSection, label: string) => (
@@ -92,6 +92,7 @@ export function AdminLayout(props: { title: string; nonce: string; csrf?: string
                 <nav aria-label="Admin sections">
                   <ul>
                     {link('grants', 'Grants')}
+                    {link('people', 'People')}
                     {link('clients', 'Clients')}
                     {link('events', 'Events')}
                     {link('activity', 'Activity')}

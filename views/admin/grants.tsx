@@ -45,6 +45,10 @@ export function GrantsPage(p: GrantsPageProps) {
         </h2>
         <form method="get" action="/admin/grants" class="filters">
           <div class="field">
+            <label for="f-q">Search</label>
+            <input id="f-q" name="q" type="search" value={f.q ?? ''} placeholder="person, email, upstream account, client, server" />
+          </div>
+          <div class="field">
             <label for="f-subject">User (upstream subject)</label>
             <input id="f-subject" name="subject" value={f.subject ?? ''} />
           </div>
@@ -76,6 +80,11 @@ export function GrantsPage(p: GrantsPageProps) {
             {p.grants.map((g) => (
               <tr data-grant-id={g.id}>
                 <td data-label="User">
+                  {g.person ? (
+                    <div>
+                      <a href={`/admin/people/${encodeURIComponent(g.person.id)}`} data-testid="grant-person">{g.person.name ?? g.person.email ?? g.person.id}</a>
+                    </div>
+                  ) : null}
                   <UserCell subject={g.subject} name={g.subjectName} />
                 </td>
                 <td data-label="Client">
@@ -116,7 +125,7 @@ export function GrantsPage(p: GrantsPageProps) {
       </div>
       <Pager
         basePath="/admin/grants"
-        params={{ subject: f.subject, client_id: f.clientId, server: f.server, status: f.status }}
+        params={{ q: f.q, subject: f.subject, client_id: f.clientId, server: f.server, status: f.status }}
         page={p.page}
         pageSize={p.pageSize}
         total={p.total}

@@ -2,7 +2,7 @@
  * The admin pages' view models and filter shapes: what a page is given to render. They live with the views (a lower
  * layer than src/admin), so that views never import the admin routes' code; src/admin builds them from the store.
  */
-import type { ClientKind, EventFilter, GrantFilter, GrantPerson, GrantStatus } from '../../src/store/types.js';
+import type { ClientKind, EventFilter, GrantFilter, GrantPerson, GrantStatus, PersonFilter, PersonRecord } from '../../src/store/types.js';
 
 export interface ClientSummary {
   clientId: string;
@@ -52,7 +52,18 @@ export interface ClientView extends ClientSummary {
 export const CLIENT_KINDS: readonly ClientKind[] = ['dcr', 'cimd', 'static'];
 export const CLIENT_USE: readonly ['never', 'ever'] = ['never', 'ever'];
 
-export type GrantQueryFilter = Pick<GrantFilter, 'subject' | 'personId' | 'clientId' | 'server' | 'status'>;
+export type GrantQueryFilter = Pick<GrantFilter, 'subject' | 'personId' | 'clientId' | 'server' | 'status' | 'q'>;
+
+/** People list filters (issue 13 §5): free text `q` (person, email, upstream subject, client name, server), `status`. */
+export type PersonQueryFilter = Pick<PersonFilter, 'q' | 'status'>;
+
+/** A person as the People page and API show them: the person, every grant of theirs, and their last activity. */
+export interface PersonView {
+  person: PersonRecord;
+  grants: GrantView[];
+  /** The latest of the person's sign-in and their grants' last use; null when never seen. */
+  lastActivityAt: number | null;
+}
 export type EventQueryFilter = Pick<EventFilter, 'type' | 'server' | 'grantId' | 'clientId' | 'personId' | 'since' | 'until'>;
 
 /**

@@ -10,10 +10,16 @@ import type { ClientGrantStats, GrantFilter, GrantRecord, GrantRepository } from
 import { dynamicStatement, statement, type Executor, type Params } from './executor.js';
 import { equalsWhere, joinScopes, pageOf, whereOf } from './values.js';
 import { GRANT_FIND_ACTIVE_WHERE, GRANT_INSERT_SQL, grantFromRow, grantPersonParams, type GrantRow } from '../rows/grant-rows.js';
+import { POSTGRES_CLIENT_NAME, grantSearchClause, searchParams } from '../rows/person-rows.js';
 
 
 function grantWhere(filter: GrantFilter): { where: string; params: Params } {
   const { clauses, params } = equalsWhere({ client_id: filter.clientId, server: filter.server, subject: filter.subject, person_id: filter.personId, status: filter.status });
+  const search = searchParams(filter.q);
+  if (search) {
+    clauses.push(grantSearchClause('grants', POSTGRES_CLIENT_NAME));
+    Object.assign(params, search);
+  }
   return { where: whereOf(clauses), params };
 }
 

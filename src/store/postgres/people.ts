@@ -24,6 +24,7 @@ import {
   personParams,
   personSessionFromRow,
   personWhere,
+  POSTGRES_CLIENT_NAME,
   scimUpdate,
   type PersonRow,
   type PersonSessionRow,
@@ -114,13 +115,13 @@ export class PostgresPeople implements PersonRepository {
   }
 
   async list(filter: PersonFilter): Promise<PersonRecord[]> {
-    const { where, params } = personWhere(filter);
+    const { where, params } = personWhere(filter, POSTGRES_CLIENT_NAME);
     const sql = `SELECT * FROM people ${where} ORDER BY created_at DESC, seq DESC LIMIT @limit OFFSET @offset`;
     return (await this.ex.rows(dynamicStatement<PersonRow>('people.list', sql), { ...params, ...pageOf(filter) })).map(personFromRow);
   }
 
   async count(filter: PersonFilter): Promise<number> {
-    const { where, params } = personWhere(filter);
+    const { where, params } = personWhere(filter, POSTGRES_CLIENT_NAME);
     return (await this.ex.one(dynamicStatement<{ n: number }>('people.count', `SELECT count(*) AS n FROM people ${where}`), params))?.n ?? 0;
   }
 }

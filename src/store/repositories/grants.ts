@@ -44,6 +44,11 @@ export interface GrantFilter {
   /** Grants of this person (GrantPerson.id). */
   personId?: string;
   status?: GrantStatus;
+  /**
+   * Free text (issue 13 §5): a case-insensitive substring of the person's email or name, the upstream subject or its
+   * name, the server or the client's name, or exactly the grant, person or client id (src/store/rows/person-rows.ts).
+   */
+  q?: string;
   limit?: number;
   offset?: number;
 }

@@ -57,9 +57,14 @@ export interface ScimFields {
 }
 
 export interface PersonFilter {
-  /** Free text: a case-insensitive substring of email, name or SCIM userName (exact person id too). */
+  /**
+   * Free text: a case-insensitive substring of email, name or SCIM userName (exact person id too), or of any of the
+   * person's grants' upstream subject, server or client name (GrantFilter.q).
+   */
   q?: string;
   status?: PersonStatus;
+  /** Only people provisioned by SCIM (a `userName` set): the SCIM /Users collection. */
+  scim?: boolean;
   limit?: number;
   offset?: number;
 }

@@ -115,23 +115,52 @@ export function scimUpdate(id: string, fields: ScimFields, bool: (b: boolean) =>
 }
 
 /** A LIKE pattern for a free-text query: lowercase, `%`, `_` and `\` escaped (ESCAPE '\'). */
-function likePattern(q: string): string {
+export function likePattern(q: string): string {
   return `%${q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 }
 
-/** WHERE clause and parameters of a person list (every value bound). */
-export function personWhere(filter: PersonFilter): { where: string; params: Params } {
+/** The engine's expression for a client's `client_name` in `clients.metadata` (alias `c`). */
+export type ClientNameExpr = string;
+export const SQLITE_CLIENT_NAME: ClientNameExpr = "json_extract(c.metadata, '$.client_name')";
+export const POSTGRES_CLIENT_NAME: ClientNameExpr = "(c.metadata->>'client_name')";
+
+/**
+ * The free-text search over grants (issue 13 §5), one SQL clause for both engines: a case-insensitive substring
+ * (LIKE with `%`, `_` and `\` escaped, ESCAPE '\') of the person's email or name (the sign-in snapshot), the upstream
+ * subject or its display name, the server, or the client's `client_name`; or exactly the grant, person or client id.
+ * `alias` names the grants table in the surrounding query.
+ */
+export function grantSearchClause(alias: string, clientName: ClientNameExpr): string {
+  const like = (col: string) => `lower(${col}) LIKE @q ESCAPE '\\'`;
+  return `(${like(`${alias}.person_email`)} OR ${like(`${alias}.person_name`)} OR ${like(`${alias}.subject`)}
+    OR ${like(`${alias}.subject_name`)} OR ${like(`${alias}.server`)} OR ${alias}.id = @qExact OR ${alias}.person_id = @qExact
+    OR ${alias}.client_id = @qExact
+    OR EXISTS (SELECT 1 FROM clients c WHERE c.client_id = ${alias}.client_id AND ${like(clientName)}))`;
+}
+
+/** The parameters of {@link grantSearchClause} (and of a person search); undefined for an empty query. */
+export function searchParams(q: string | undefined): { q: string; qExact: string } | undefined {
+  const t = q?.trim();
+  return t ? { q: likePattern(t), qExact: t } : undefined;
+}
+
+/**
+ * WHERE clause and parameters of a person list (every value bound). The free text `q` matches the person (email,
+ * name, SCIM userName, exact id) or any of their grants ({@link grantSearchClause}: upstream subject, server, client).
+ */
+export function personWhere(filter: PersonFilter, clientName: ClientNameExpr): { where: string; params: Params } {
   const clauses: string[] = [];
   const params: Params = {};
   if (filter.status) {
-    clauses.push('status = @status');
+    clauses.push('people.status = @status');
     params.status = filter.status;
   }
-  const q = filter.q?.trim();
-  if (q) {
-    clauses.push(`(lower(email) LIKE @q ESCAPE '\\' OR lower(name) LIKE @q ESCAPE '\\' OR lower(user_name) LIKE @q ESCAPE '\\' OR id = @qExact)`);
-    params.q = likePattern(q);
-    params.qExact = q;
+  if (filter.scim) clauses.push('people.user_name IS NOT NULL');
+  const search = searchParams(filter.q);
+  if (search) {
+    clauses.push(`(lower(people.email) LIKE @q ESCAPE '\\' OR lower(people.name) LIKE @q ESCAPE '\\' OR lower(people.user_name) LIKE @q ESCAPE '\\'
+      OR people.id = @qExact OR EXISTS (SELECT 1 FROM grants g WHERE g.person_id = people.id AND ${grantSearchClause('g', clientName)}))`);
+    Object.assign(params, search);
   }
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }

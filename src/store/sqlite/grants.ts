@@ -7,10 +7,16 @@ import type { Synchronous } from './async-repositories.js';
 import type { CachedTokenLookup } from './cached-token-lookup.js';
 import { equalsWhere, joinScopes, pageOf, preparer, whereOf, type Params, type SqliteContext } from './shared.js';
 import { GRANT_FIND_ACTIVE_WHERE, GRANT_INSERT_SQL, grantFromRow, grantPersonParams, type GrantRow } from '../rows/grant-rows.js';
+import { SQLITE_CLIENT_NAME, grantSearchClause, searchParams } from '../rows/person-rows.js';
 
 
 function grantWhere(filter: GrantFilter): { where: string; params: Params } {
   const { clauses, params } = equalsWhere({ client_id: filter.clientId, server: filter.server, subject: filter.subject, person_id: filter.personId, status: filter.status });
+  const search = searchParams(filter.q);
+  if (search) {
+    clauses.push(grantSearchClause('grants', SQLITE_CLIENT_NAME));
+    Object.assign(params, search);
+  }
   return { where: whereOf(clauses), params };
 }
 

@@ -23,6 +23,7 @@ import {
   personParams,
   personSessionFromRow,
   personWhere,
+  SQLITE_CLIENT_NAME,
   scimUpdate,
   type PersonRow,
   type PersonSessionRow,
@@ -112,13 +113,13 @@ export class SqlitePeople implements Synchronous<PersonRepository> {
   }
 
   list(filter: PersonFilter): PersonRecord[] {
-    const { where, params } = personWhere(filter);
+    const { where, params } = personWhere(filter, SQLITE_CLIENT_NAME);
     const sql = `SELECT * FROM people ${where} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`;
     return (this.ctx.pages.get(sql).all({ ...params, ...pageOf(filter) }) as PersonRow[]).map(personFromRow);
   }
 
   count(filter: PersonFilter): number {
-    const { where, params } = personWhere(filter);
+    const { where, params } = personWhere(filter, SQLITE_CLIENT_NAME);
     return (this.ctx.pages.get(`SELECT count(*) AS n FROM people ${where}`).get(params) as { n: number }).n;
   }
 }

@@ -23,6 +23,7 @@ import { clientUseContract } from './client-use-contract.js';
 import { auditLogContract } from './audit-log-contract.js';
 import { peopleContract } from './people-contract.js';
 import { adminSessionsContract } from './admin-sessions-contract.js';
+import { searchContract } from './search-contract.js';
 
 export interface StoreHandle {
   store: Store;
@@ -1004,6 +1005,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
     adminSessionsContract(() => store);
 
     peopleContract(() => store);
+    searchContract(() => store);
 
     describe('approved tools (pinTools)', () => {
       const d = (c: string) => c.repeat(64);
