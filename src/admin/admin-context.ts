@@ -1,4 +1,12 @@
-/** What the admin routes share: dependencies, sessions, limiter and actions, built once per app. */
+/**
+ * What the admin routes share: dependencies, sessions, limiter and actions, built once per app.
+ * Two ways into the pages: the admin token (`admin.token`, server-side sessions, session.ts), or, with
+ * `identity.admins`, admin SSO through the organization's IdP (the person session, sso-session.ts), in which case
+ * the token signs in to the JSON API only.
+ */
+import { randomBytes } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { PersonSessions } from '../people/person-session.js';
 import type { KeyholeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';
 import type { AuditLog } from '../store/repositories/audit-log.js';
@@ -7,7 +15,8 @@ import type { PinRegistry } from '../policy/pin-registry.js';
 import type { GrantService } from '../grants/grant-service.js';
 import { AdminActions } from './admin-actions.js';
 import { AdminAttemptGuard, type AdminAttemptGuardOptions } from './failure-limiter.js';
-import { AdminSessions, adminCookie, type AdminCookie, type AdminSessionOptions } from './session.js';
+import { AdminSessions, adminCookie, requireSession, type AdminCookie, type AdminSessionOptions, type SessionEnv } from './session.js';
+import { requireSsoSession, type AdminSso } from './sso-session.js';
 
 export interface AdminDeps {
   config: KeyholeConfig;
@@ -21,6 +30,10 @@ export interface AdminDeps {
   auditLog?: AuditLog;
   /** The tools each upstream listed last since start, and when (the Tools page). */
   listedTools?: (server: string) => { names: string[]; at: number } | undefined;
+  /** With `identity` (issue 13): the person sessions, for admin SSO (`identity.admins`). */
+  people?: { sessions: Pick<PersonSessions, 'read' | 'end'> };
+  /** Keys the admin SSO CSRF tokens (the same on every instance); absent: a random key per process. */
+  csrfKey?: Buffer;
 }
 
 export interface AdminOptions {
@@ -34,7 +47,12 @@ export interface AdminOptions {
 }
 
 export interface AdminContext extends AdminDeps {
-  token: string;
+  /** `admin.token`: the JSON API (always) and the pages (without admin SSO). Absent: no JSON API. */
+  token: string | undefined;
+  /** Admin SSO, with `identity.admins`: the pages sign admins in through the organization's IdP. */
+  sso: AdminSso | undefined;
+  /** The pages' session check: admin token session, or the person session of an admin (SSO). */
+  requireSession: MiddlewareHandler<SessionEnv>;
   sessions: AdminSessions;
   cookie: AdminCookie;
   limiter: AdminAttemptGuard;
@@ -44,13 +62,25 @@ export interface AdminContext extends AdminDeps {
   serverNames: string[];
 }
 
-export function createAdminContext(deps: AdminDeps, token: string, opts: AdminOptions = {}): AdminContext {
+/** Admin SSO when the config has `identity.admins` (the person sessions must then be wired). */
+export function adminSsoOf(deps: AdminDeps): AdminSso | undefined {
+  const identity = deps.config.identity;
+  if (!identity?.admins) return undefined;
+  if (!deps.people) throw new TypeError('admin SSO (identity.admins) needs the person sessions');
+  return { identity: { ...identity, admins: identity.admins }, sessions: deps.people.sessions, csrfKey: deps.csrfKey ?? randomBytes(32), events: deps.events };
+}
+
+export function createAdminContext(deps: AdminDeps, token: string | undefined, opts: AdminOptions = {}): AdminContext {
   const sessions = new AdminSessions(opts.sessions);
+  const cookie = adminCookie(deps.config.publicUrl, Math.floor(sessions.ttlMs / 1000));
+  const sso = adminSsoOf(deps);
   return {
     ...deps,
     token,
+    sso,
+    requireSession: sso ? requireSsoSession(sso) : requireSession(sessions, cookie),
     sessions,
-    cookie: adminCookie(deps.config.publicUrl, Math.floor(sessions.ttlMs / 1000)),
+    cookie,
     limiter: new AdminAttemptGuard({ ...opts.attempts, perAddressPerMinute: opts.maxFailuresPerMinute ?? 5 }),
     actions: new AdminActions(deps),
     pageSize: opts.pageSize ?? 50,

@@ -11,6 +11,14 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { sha256Hex } from '../store/crypto/hash.js';
 
+/**
+ * Who did an admin action, as recorded in events (`detail.actor`, `approved_by`…): `admin:token` for the shared
+ * admin token (the JSON API, and the pages without admin SSO), `person:<person id>` for an admin signed in through the
+ * organization's IdP (issue 13 §4, ./sso-session.ts).
+ */
+export type AdminActor = 'admin:token' | `person:${string}`;
+export const TOKEN_ACTOR: AdminActor = 'admin:token';
+
 export interface AdminSession {
   /** SHA-256 of the cookie value: the map key (the cookie value itself is not kept). */
   key: string;
@@ -20,6 +28,10 @@ export interface AdminSession {
   lastSeenAt: number;
   /** Absolute end (ms since the epoch). */
   expiresAt: number;
+  /** Who acts through this session: `admin:token` (signed in with the admin token) or `person:<id>` (admin SSO). */
+  actor: AdminActor;
+  /** The admin's person id, with admin SSO. */
+  personId?: string;
 }
 
 export interface AdminSessionOptions {
@@ -58,7 +70,7 @@ export class AdminSessions {
       this.sessions.delete(oldest);
     }
     const cookieValue = randomBytes(32).toString('base64url');
-    const session: AdminSession = { key: sha256Hex(cookieValue), csrf: randomBytes(32).toString('base64url'), createdAt: now, lastSeenAt: now, expiresAt: now + this.ttlMs };
+    const session: AdminSession = { key: sha256Hex(cookieValue), csrf: randomBytes(32).toString('base64url'), createdAt: now, lastSeenAt: now, expiresAt: now + this.ttlMs, actor: TOKEN_ACTOR };
     this.sessions.set(session.key, session);
     return { cookieValue, session };
   }
@@ -116,7 +128,7 @@ export type AdminCookie = ReturnType<typeof adminCookie>;
 
 export type SessionEnv = { Variables: { session: AdminSession } };
 
-/** Pages that need a signed-in admin: without a live session, a 303 to the sign-in page. */
+/** Pages that need a signed-in admin (admin token sessions): without a live session, a 303 to the sign-in page. */
 export function requireSession(sessions: AdminSessions, cookie: AdminCookie): MiddlewareHandler<SessionEnv> {
   return async function requireAdminSession(c, next) {
     const session = sessions.get(cookie.read(c));
