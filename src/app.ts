@@ -20,6 +20,8 @@ import { tokenRoutes } from './authorization-server/token.js';
 import { revokeRoutes } from './authorization-server/revoke.js';
 import { mcpRoutes } from './proxy/mcp-route.js';
 import { adminRoutes } from './admin/admin-routes.js';
+import { orgSignInRoutes } from './org-sign-in/routes.js';
+import type { OrgSignInDeps } from './org-sign-in/deps.js';
 import { publicCors } from './http/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
 import { isClientAbort } from './http/client-abort.js';
@@ -51,6 +53,8 @@ export interface AppDeps extends AuthorizationServerDeps {
   /** `/healthz` and `/readyz` (absent: not mounted); `/metrics` (404 without `config.metrics`). */
   health?: HealthRoutesOptions;
   metrics?: MetricsSource;
+  /** Organization sign-in (issue 13): /identity/login and /identity/callback, mounted when the config has `identity`. */
+  orgSignIn?: OrgSignInDeps;
 }
 
 const secretDetectors = createSecretRedactor({ redactSecrets: true, patterns: [] });
@@ -66,6 +70,7 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   for (const path of ['/register', '/token', '/revoke', '/consent']) app.use(path, limit);
 
   app.route('/', metadataRoutes(deps.config));
+  if (deps.orgSignIn) app.route('/', orgSignInRoutes(deps.orgSignIn));
   app.route('/', registerRoutes(deps));
   app.route('/', authorizeRoutes(deps));
   app.route('/', consentRoutes(deps));

@@ -38,6 +38,11 @@ import { createHealthChecker, type HealthChecker } from './policy/health-checker
 import { healthUrl, httpHealthProbe } from './upstream/health-probe.js';
 import { createPinRegistry } from './policy/pin-registry.js';
 import type { EventInput } from './events/recorder.js';
+import { PeopleService } from './people/people-service.js';
+import { PersonSessions } from './people/person-session.js';
+import { OrgIdpClient } from './people/org-idp-client.js';
+import type { PeopleDeps } from './authorization-server/deps.js';
+import type { OrgSignInDeps } from './org-sign-in/deps.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { AuditLogRepository } from './store/types.js';
 import { createObservability, sqliteWritableCheck, type Observability } from './observability.js';
@@ -81,6 +86,10 @@ export interface Keyhole {
   policies: ServerPolicies;
   /** Audit queue, metrics, alerts, retention (src/observability.ts). */
   observability: Observability;
+  /** People (issue 13), with `identity`: sign-in, offboard, reinstate (src/people/people-service.ts). */
+  people?: PeopleService;
+  /** With `identity`: the person-session cookie (who is signed in in a browser), for surfaces such as /admin, /account. */
+  personSessions?: PersonSessions;
   /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
   rotateSigningKey(): Promise<string>;
   /** Checks the OS keychain when the vault needs it, then listens (HTTPS with `listen.tls`). */
@@ -144,6 +153,8 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   });
   const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
+  // Organization sign-in and people (issue 13), only with `identity`.
+  const { people, orgSignIn } = peopleOf(config, { store, events, cipher, clock, revokeGrant: (id, reason, actor) => grants.revoke(id, reason, actor) });
   const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
   // Traffic policy (issue 15): one set of units per server; a health checker per server with `health` (started by
   // listen(), stopped by close()); a minute timer drops full rate-limit buckets.
@@ -190,6 +201,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const csrfKey = Buffer.from(hkdfSync('sha256', currentKey, Buffer.alloc(0), 'keyhole consent csrf v1', 32));
   const app = createApp({
     config, store, cipher, events, upstreamClients, tokenManager, revoker, grants, forwarder, clock, csrfKey, clientIdMetadata,
+    ...(people ? { people } : {}), ...(orgSignIn ? { orgSignIn } : {}),
     credentialSources: kinds.credentialSources(tokenManager), policies, pinRegistry,
     resources: buildResourceIndex(config.publicUrl, Object.keys(config.servers)),
     logger,
@@ -205,6 +217,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   let server: ServerType | undefined;
   return {
     app, store, events, revoker, grants, tokenManager, vault, clientExpiry, policies, observability,
+    ...(people ? { people: people.service, personSessions: people.sessions } : {}),
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
@@ -275,4 +288,20 @@ async function vaultWarnings(store: Store, keyring: Keyring, backend: KeyholeCon
     warnings.push(`storage.vault is "${backend}" but ${elsewhere} refresh tokens are in the ${backend === 'keychain' ? 'database vault' : 'OS keychain'}; they keep working; move them with: keyhole vault migrate --to ${backend === 'keychain' ? 'keychain' : 'sqlite'}`);
   }
   return warnings;
+}
+
+/** The people service, person sessions and the sign-in surface's deps, when the config has `identity` (issue 13). */
+function peopleOf(
+  config: KeyholeConfig,
+  d: { store: Store; events: EventRecorder; cipher: VaultCipher; clock: () => number; revokeGrant: (id: string, reason: string, actor: string) => Promise<boolean> },
+): { people?: PeopleDeps; orgSignIn?: OrgSignInDeps } {
+  const identity = config.identity;
+  if (!identity) return {};
+  const service = new PeopleService({ store: d.store, events: d.events, identity, cipher: d.cipher, revokeGrant: d.revokeGrant, clock: d.clock });
+  const sessions = new PersonSessions({ store: d.store, publicUrl: config.publicUrl, sessionSeconds: identity.sessionSeconds, clock: d.clock });
+  const idp = new OrgIdpClient(identity, `${config.publicUrl}/identity/callback`);
+  return {
+    people: { service, sessions },
+    orgSignIn: { config: { publicUrl: config.publicUrl, identity }, cipher: d.cipher, events: d.events, people: service, sessions, idp, clock: d.clock },
+  };
 }

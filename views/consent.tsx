@@ -24,6 +24,16 @@ export interface ConsentPageProps {
   scopes: ConsentScope[];
   /** Scopes the grant already has (step-up): shown as already granted. */
   alreadyGranted: string[];
+  /** With organization sign-in (`identity`): who is signing in. Absent: keyhole does not know the person. */
+  signedInAs?: { name: string | null; email: string | null } | undefined;
+  /** With organization sign-in: where the person sees and revokes their own access (`/account`). */
+  accountUrl?: string | undefined;
+}
+
+/** "Alice Doe (alice@acme.example)", or whichever of the two is known. */
+export function personLabel(p: { name: string | null; email: string | null }): string {
+  if (p.name && p.email) return `${p.name} (${p.email})`;
+  return p.name ?? p.email ?? 'an unnamed person';
 }
 
 function KindBadge(p: { kind: ConsentPageProps['clientKind']; clientId: string }) {
@@ -41,6 +51,11 @@ export function ConsentPage(p: ConsentPageProps) {
         <h1>
           Allow <strong data-testid="client-name">{name}</strong> to use <strong>{p.serverName}</strong>?
         </h1>
+        {p.signedInAs ? (
+          <p data-testid="signed-in-as">
+            Signed in as <strong>{personLabel(p.signedInAs)}</strong>
+          </p>
+        ) : null}
         <dl>
           <dt>Application</dt>
           <dd>
@@ -82,7 +97,15 @@ export function ConsentPage(p: ConsentPageProps) {
             </button>
           </div>
         </form>
-        <p class="muted">After you approve, you sign in at {p.upstreamHost}. You can revoke this access at any time.</p>
+        <p class="muted" data-testid="revoke-hint">
+          After you approve, you sign in at {p.upstreamHost}.{' '}
+          {p.accountUrl ? (
+            <a href={p.accountUrl}>You can revoke this access at any time</a>
+          ) : (
+            <>To revoke this access later, ask your keyhole administrator</>
+          )}
+          .
+        </p>
       </div>
     </Layout>
   );

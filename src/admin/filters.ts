@@ -116,16 +116,18 @@ export function parsePage(src: Source, pageSize: number): Page & { page: number 
   return { limit, offset: (page - 1) * limit, page };
 }
 
-/** Grant filters: `subject` (user), `client_id`, `server`, `status` (active | revoked). */
+/** Grant filters: `subject` (user), `person_id` (issue 13), `client_id`, `server`, `status` (active | revoked). */
 export function parseGrantFilter(src: Source): GrantQueryFilter {
   const out: GrantQueryFilter = {};
   const subject = text(src, 'subject');
   const clientId = text(src, 'client_id');
+  const personId = text(src, 'person_id');
   const server = serverName(src);
   const status = single(src, 'status');
   if (status !== undefined && !STATUSES.includes(status as GrantStatus)) throw new AdminInputError('status must be active or revoked');
   if (subject !== undefined) out.subject = subject;
   if (clientId !== undefined) out.clientId = clientId;
+  if (personId !== undefined) out.personId = personId;
   if (server !== undefined) out.server = server;
   if (status !== undefined) out.status = status as GrantStatus;
   return out;
@@ -192,7 +194,7 @@ export function toQuery(params: Record<string, string | number | undefined | nul
 }
 
 export function grantFilterParams(f: GrantQueryFilter | BulkFilter): Record<string, string | undefined> {
-  return { subject: f.subject, client_id: f.clientId, server: f.server, ...('status' in f ? { status: f.status } : {}) };
+  return { subject: f.subject, ...('personId' in f ? { person_id: f.personId } : {}), client_id: f.clientId, server: f.server, ...('status' in f ? { status: f.status } : {}) };
 }
 
 export function eventFilterParams(f: EventQueryFilter): Record<string, string | number | undefined> {

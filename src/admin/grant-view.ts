@@ -60,6 +60,7 @@ export async function buildGrantViews(store: Store, grants: GrantRecord[], now: 
       createdAt: g.createdAt,
       lastUsedAt: g.lastUsedAt,
       upstream: upstreamTokenState(g, g.status === 'active' ? await store.upstreamCredentials.find(g.id) : undefined, now),
+      person: g.person,
     });
   }
   return views;
@@ -99,5 +100,8 @@ export function grantJson(v: GrantView) {
     created_at: v.createdAt,
     last_used_at: v.lastUsedAt,
     upstream_token: upstreamTokenJson(v.upstream),
+    // The person (issue 13): null without `identity`; email, name and groups as of the sign-in that made the grant.
+    person_id: v.person?.id ?? null,
+    person: v.person ? { id: v.person.id, email: v.person.email, name: v.person.name, groups: v.person.groups } : null,
   };
 }

@@ -1,6 +1,10 @@
 /**
  * GET /authorize — validates the client's request in two phases, records a pending authorization (≤ 10 min)
  * and shows keyhole's own consent page. Nothing goes upstream before consent (docs/invariants.md #6).
+ * With `identity` (issue 13), once the request is valid: no person session → 302 to /identity/login (back to this very
+ * request afterwards); then the group policy (src/people/group-policy.ts): a person outside `allowedGroups`, the
+ * server's `access.groups`, or every asked scope's `groups` gets a 403 page and a `person.refused` event, with no
+ * pending row and no upstream redirect; consent offers only the scopes the person may have and names the person.
  * Bounded (issue 9 F2): field sizes (authorize-checks.ts), a fixed-window rate limit per client address and a global
  * one (429 page with Retry-After), the pending row written only when the consent page is rendered, and HEAD answered
  * without any side effect (Hono would otherwise run this GET handler for it).
@@ -23,6 +27,12 @@ import { ErrorPage } from '../../views/error.js';
 import { describeScope } from '../config/scopes.js';
 import { isLoopbackHttp, redirectHost } from '../oauth/redirect-uri.js';
 import { clientAddress, FixedWindowLimiter } from '../http/rate-limit.js';
+import { decideAccess } from '../people/group-policy.js';
+import { refusalText } from '../people/refusal-page.js';
+import type { PersonRecord } from '../store/types.js';
+
+/** Where a person reads and ends their own grants (issue 13 §6). */
+export const ACCOUNT_PATH = '/account';
 
 export const PENDING_TTL_SECONDS = 600;
 
@@ -62,6 +72,23 @@ export function authorizeRoutes(deps: AuthorizationServerDeps, limits: Authorize
       const v = await checkClientAndRedirect(store, q);
       const r = checkAuthorizationParams(config, deps.resources, v, q);
       const server = config.servers[r.server]!;
+      // Organization sign-in first, then who may use what (issue 13): all before any pending row or upstream redirect.
+      let person: PersonRecord | undefined;
+      if (config.identity && deps.people) {
+        const signedIn = await deps.people.sessions.read(c);
+        if (!signedIn) {
+          const here = new URL(c.req.url);
+          return c.redirect(`/identity/login?return=${encodeURIComponent(here.pathname + here.search)}`, 302);
+        }
+        person = signedIn.person;
+        const decision = decideAccess(config.identity, server, person.groups, r.scopes);
+        if (!decision.ok) {
+          await deps.people.service.refuse(person, decision.reason, { server: r.server, clientId: v.client.clientId, scopes: r.scopes });
+          const text = refusalText(decision.reason, server.displayName ?? r.server);
+          return renderPage(c, ErrorPage({ nonce, title: text.title, error: 'access_denied', description: text.description }), { nonce, status: 403 });
+        }
+        r.scopes = decision.scopes;
+      }
       const now = clock();
       const pendingId = randomId('p');
       await store.pending.deleteExpired(now);
@@ -69,7 +96,7 @@ export function authorizeRoutes(deps: AuthorizationServerDeps, limits: Authorize
       let stepUp: GrantRecord | undefined;
       for (const id of remembered.read(c)) {
         const g = await store.grants.find(id);
-        if (g?.status === 'active' && g.clientId === v.client.clientId && g.server === r.server) {
+        if (g?.status === 'active' && g.clientId === v.client.clientId && g.server === r.server && (g.person?.id ?? null) === (person?.id ?? null)) {
           stepUp = g;
           break;
         }
@@ -93,6 +120,7 @@ export function authorizeRoutes(deps: AuthorizationServerDeps, limits: Authorize
         upstreamVerifier: null,
         upstreamScopes: [],
         grantId: stepUp?.id ?? null,
+        personId: person?.id ?? null,
         createdAt: now,
         expiresAt: now + PENDING_TTL_SECONDS,
       });
@@ -112,6 +140,8 @@ export function authorizeRoutes(deps: AuthorizationServerDeps, limits: Authorize
           upstreamHost,
           scopes: r.scopes.map((s) => ({ name: s, description: describeScope(server, s) })),
           alreadyGranted: stepUp?.scopes ?? [],
+          signedInAs: person ? { name: person.name, email: person.email } : undefined,
+          accountUrl: config.identity ? ACCOUNT_PATH : undefined,
         }),
         // Chromium applies form-action to the redirects that follow the POST: allow the upstream and the client.
         // Referrer-Policy same-origin: the consent POST then carries keyhole's Origin, which POST /consent requires.

@@ -7,6 +7,9 @@
  *    server and upstream subject → same grant), store the sealed upstream tokens, issue keyhole's own single-use code
  *    (≤ 60 s, stored hashed) (src/grants/complete-authorization.ts).
  * 4. 302 to the client with code, state, iss.
+ * With `identity` (issue 13) the grant records the pending authorization's person (id + sign-in snapshot); a person
+ * offboarded meanwhile gets a 403 page: checked before the upstream code is exchanged, and again inside the grant's
+ * transaction (PersonNotActiveError).
  * Upstream failures become an OAuth error redirect to the client; an unknown state is an error page.
  */
 import { Hono } from 'hono';
@@ -22,6 +25,9 @@ import { UpstreamGrantError, UpstreamUnavailableError } from '../upstream/errors
 import { browserGrants } from './browser-grants.js';
 import type { UpstreamAuthorization } from '../upstream/oauth-client.js';
 import { transactionBinding } from './transaction-binding.js';
+import { PersonNotActiveError } from '../grants/complete-authorization.js';
+import type { GrantPerson } from '../store/types.js';
+import { refusalText } from '../people/refusal-page.js';
 
 export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
   const app = new Hono();
@@ -50,6 +56,17 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
       return errorPage('This sign-in was started in another browser. For your safety it was not completed: no application received access. If you did not start it, you can ignore this page; otherwise start again from your application in this browser.');
     }
     binding.clear(c, pending.id);
+    const refusedPage = () => {
+      const nonce = pageNonce();
+      const text = refusalText('offboarded');
+      return renderPage(c, ErrorPage({ nonce, title: text.title, error: 'access_denied', description: text.description }), { nonce, status: 403 });
+    };
+    let person: GrantPerson | null = null;
+    if (pending.personId) {
+      const record = await store.people.get(pending.personId);
+      if (record?.status !== 'active') return refusedPage();
+      person = { id: record.id, email: record.email, name: record.name, groups: record.groups };
+    }
     const toClient = (error: OAuthError) => c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { error, state: req.state }), 302);
 
     let auth: UpstreamAuthorization;
@@ -70,7 +87,14 @@ export function callbackRoutes(deps: AuthorizationServerDeps): Hono {
     }
 
     // Create or widen the grant, store the sealed upstream tokens, issue keyhole's code: one transaction (src/grants).
-    const { grant, code } = await deps.grants.completeAuthorization({ request: req, stepUpGrantId: pending.grantId, upstream: auth, upstreamScopes: pending.upstreamScopes });
+    let completed;
+    try {
+      completed = await deps.grants.completeAuthorization({ request: req, stepUpGrantId: pending.grantId, upstream: auth, upstreamScopes: pending.upstreamScopes, person });
+    } catch (e) {
+      if (e instanceof PersonNotActiveError) return refusedPage();
+      throw e;
+    }
+    const { grant, code } = completed;
     remembered.remember(c, grant.id);
     return c.redirect(clientRedirectUrl(req.redirectUri, config.publicUrl, { code, state: req.state }), 302);
   });

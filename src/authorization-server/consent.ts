@@ -5,6 +5,8 @@
  * Deny → `access_denied` to the client. Approve → a fresh upstream `state` and PKCE verifier (created only
  * now, after consent: docs/client-requirements.md E.22), a cookie binding the transaction to this browser
  * (transaction-binding.ts), then 303 to the upstream authorization endpoint.
+ * With `identity` (issue 13): the browser must still be signed in as the person the pending authorization was made
+ * for (an offboarded person's session no longer counts), else a 403 page and nothing goes upstream.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#confused-deputy-problem
  */
 import { Hono } from 'hono';
@@ -62,8 +64,15 @@ export function consentRoutes(deps: AuthorizationServerDeps): Hono {
       await store.pending.delete(pending.id);
       return page(400, 'invalid_client', 'This application is no longer allowed to request access.');
     }
+    if (pending.personId) {
+      const signedIn = await deps.people?.sessions.read(c);
+      if (!signedIn || signedIn.person.id !== pending.personId) {
+        await store.pending.delete(pending.id);
+        return page(403, 'access_denied', 'You are no longer signed in as the person who opened this page. Start again from your application.');
+      }
+    }
     const decision = form.get('decision');
-    const base = { clientId: req.clientId, server: req.server };
+    const base = { clientId: req.clientId, server: req.server, personId: pending.personId ?? null };
     if (decision === 'deny') {
       await store.pending.delete(pending.id);
       csrf.clear(c, pending.id);

@@ -9,6 +9,15 @@ import type { GrantRevoker } from '../grants/grant-revoker.js';
 import type { GrantService } from '../grants/grant-service.js';
 import type { ResourceIndex } from '../oauth/resource.js';
 import type { ClientIdMetadataResolver } from './client-id-metadata.js';
+import type { PeopleService } from '../people/people-service.js';
+import type { PersonSessions } from '../people/person-session.js';
+
+/** Organization sign-in (issue 13), present when the config has `identity`. */
+export interface PeopleDeps {
+  service: PeopleService;
+  /** The person-session cookie: who is signed in in this browser. */
+  sessions: PersonSessions;
+}
 
 export interface AuthorizationServerDeps {
   config: KeyholeConfig;
@@ -26,4 +35,6 @@ export interface AuthorizationServerDeps {
   clock: () => number;
   /** Resolves URL client ids (client ID metadata documents). Absent: URL client ids are looked up like any other. */
   clientIdMetadata?: ClientIdMetadataResolver;
+  /** With `identity`: /authorize signs the person in first and applies the group policy (src/people). */
+  people?: PeopleDeps;
 }

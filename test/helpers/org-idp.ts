@@ -40,6 +40,8 @@ export interface OrgIdp {
   accounts: Map<string, OrgAccount>;
   /** How many GET /auth requests it has seen. */
   authRequests(): number;
+  /** Every token value its token endpoint issued (ID, access and refresh tokens), for the canary. */
+  issuedTokens: Set<string>;
   disable(sub: string): void;
   enable(sub: string): void;
   /** Destroys every grant `sub` gave at this IdP; returns how many. Refresh tokens of those grants then fail. */
@@ -129,9 +131,15 @@ export async function startOrgIdp(opts: OrgIdpOptions): Promise<OrgIdp> {
     grantsBySub.set(code.accountId, set);
   });
 
+  const issuedTokens = new Set<string>();
+  provider.on('grant.success', (ctx: { body?: Record<string, unknown> }) => {
+    for (const k of ['access_token', 'refresh_token', 'id_token']) if (typeof ctx.body?.[k] === 'string') issuedTokens.add(ctx.body[k] as string);
+  });
+
   server.on('request', provider.callback());
 
   return {
+    issuedTokens,
     issuer,
     provider,
     client,

@@ -13,6 +13,7 @@ import { createKeyhole, type Keyhole } from '../../src/keyhole.js';
 import { keyringFromMasterKey } from '../../src/store/crypto/vault-cipher.js';
 import type { KeyholeConfig } from '../../src/config/schema.js';
 import { reservePort } from './free-port.js';
+import { startOrgIdp, type OrgAccount, type OrgIdp } from './org-idp.js';
 
 export interface StackOptions {
   /** Upstream access-token lifetime (oidc-provider). */
@@ -29,6 +30,8 @@ export interface StackOptions {
   jsonResponse?: boolean;
   /** More tools on the demo upstream (see UpstreamMcpOptions.extraTools). */
   extraTools?: UpstreamMcpOptions['extraTools'];
+  /** Organization sign-in (issue 13): a second oidc-provider as the organization's IdP, and `identity` pointing at it. */
+  orgIdp?: { accounts: Record<string, OrgAccount>; identity?: Record<string, unknown> };
 }
 
 export interface Upstream {
@@ -51,6 +54,8 @@ export interface Stack {
   logs: string[];
   /** The extra servers' upstreams, by server name. */
   extra: Record<string, Upstream>;
+  /** The organization IdP, with `orgIdp`. */
+  orgIdp: OrgIdp | undefined;
   close(): Promise<void>;
 }
 
@@ -76,11 +81,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const extra: Record<string, Upstream> = {};
   for (const [name, o] of Object.entries(opts.extraServers ?? {})) extra[name] = await startUpstream(publicUrl, upstreamClient, ttl, o.jsonResponse ?? false, o.extraTools);
   const dbPath = join(dir, 'keyhole.db');
+  const orgIdp = opts.orgIdp ? await startOrgIdp({ publicUrl, accounts: opts.orgIdp.accounts }) : undefined;
   const config = parseConfig({
     publicUrl,
     listen: { host: '127.0.0.1', port },
     storage: { sqlite: dbPath, vault: 'sqlite' },
     admin: { token: 'admin-token-for-tests-0123456789' },
+    ...(orgIdp ? { identity: orgIdp.identityConfig(opts.orgIdp?.identity) } : {}),
     ...opts.config,
     servers: {
       demo: { displayName: 'Demo', upstream: main.mcp.url, oauth: oauthFor(main, upstreamClient), ...opts.server },
@@ -93,9 +100,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await reserved.release();
   await keyhole.listen();
   return {
-    keyhole, config, publicUrl, mcpUrl: `${publicUrl}/mcp/demo`, as: main.as, mcp: main.mcp, upstreamClient, masterKey, dir, dbPath, logs, extra,
+    keyhole, config, publicUrl, mcpUrl: `${publicUrl}/mcp/demo`, as: main.as, mcp: main.mcp, upstreamClient, masterKey, dir, dbPath, logs, extra, orgIdp,
     async close() {
       await keyhole.close();
+      await orgIdp?.close();
       for (const u of [main, ...Object.values(extra)]) {
         await u.mcp.close();
         await u.as.close();

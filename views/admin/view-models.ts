@@ -2,7 +2,7 @@
  * The admin pages' view models and filter shapes: what a page is given to render. They live with the views (a lower
  * layer than src/admin), so that views never import the admin routes' code; src/admin builds them from the store.
  */
-import type { ClientKind, EventFilter, GrantFilter, GrantStatus } from '../../src/store/types.js';
+import type { ClientKind, EventFilter, GrantFilter, GrantPerson, GrantStatus } from '../../src/store/types.js';
 
 export interface ClientSummary {
   clientId: string;
@@ -36,6 +36,8 @@ export interface GrantView {
   createdAt: number;
   lastUsedAt: number | null;
   upstream: UpstreamTokenState;
+  /** The person (issue 13, with `identity`): id and the sign-in snapshot; null without. */
+  person: GrantPerson | null;
 }
 
 export interface ClientView extends ClientSummary {
@@ -50,7 +52,7 @@ export interface ClientView extends ClientSummary {
 export const CLIENT_KINDS: readonly ClientKind[] = ['dcr', 'cimd', 'static'];
 export const CLIENT_USE: readonly ['never', 'ever'] = ['never', 'ever'];
 
-export type GrantQueryFilter = Pick<GrantFilter, 'subject' | 'clientId' | 'server' | 'status'>;
+export type GrantQueryFilter = Pick<GrantFilter, 'subject' | 'personId' | 'clientId' | 'server' | 'status'>;
 export type EventQueryFilter = Pick<EventFilter, 'type' | 'server' | 'grantId' | 'clientId' | 'since' | 'until'>;
 
 /**

@@ -80,6 +80,8 @@ describe('admin JSON API', () => {
         created_at: T0,
         last_used_at: T0 + 5,
         upstream_token: { status: 'valid', valid_until: T0 + 600, has_refresh_token: true },
+        person_id: null,
+        person: null,
       });
       expect(((await (await h.api('/admin/api/grants?server=other')).json()) as { total: number }).total).toBe(1);
       expect(((await (await h.api('/admin/api/grants?limit=1&offset=1')).json()) as { grants: unknown[] }).grants).toHaveLength(1);
