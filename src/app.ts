@@ -21,6 +21,7 @@ import { revokeRoutes } from './authorization-server/revoke.js';
 import { mcpRoutes } from './proxy/mcp-route.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { orgSignInRoutes } from './org-sign-in/routes.js';
+import { accountRoutes } from './account/routes.js';
 import type { OrgSignInDeps } from './org-sign-in/deps.js';
 import { publicCors } from './http/cors.js';
 import { oauthBodyLimit } from './http/body-limit.js';
@@ -78,6 +79,8 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   app.route('/', tokenRoutes(deps));
   app.route('/', revokeRoutes(deps));
   app.route('/', adminRoutes(deps));
+  // /account (issue 13 §6): a person's own grants with `identity`; without, a page saying the admin manages access.
+  app.route('/', accountRoutes({ config: deps.config, store: deps.store, events: deps.events, grants: deps.grants, csrfKey: deps.csrfKey, people: deps.people }));
   app.route('/', mcpRoutes(deps));
   if (deps.health) app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes({ config: deps.config.metrics, metrics: deps.metrics }));
