@@ -16,7 +16,8 @@ import type { GrantService } from '../grants/grant-service.js';
 import { AdminActions } from './admin-actions.js';
 import { AdminAttemptGuard, type AdminAttemptGuardOptions } from './failure-limiter.js';
 import { AdminSessions, adminCookie, requireSession, type AdminCookie, type AdminSessionOptions, type SessionEnv } from './session.js';
-import { requireSsoSession, type AdminSso } from './sso-session.js';
+import { requireSsoSession, signInRecorder, type AdminSso } from './sso-session.js';
+import { clientAddress } from '../http/client-address.js';
 
 export interface AdminDeps {
   config: KeyholeConfig;
@@ -53,6 +54,8 @@ export interface AdminContext extends AdminDeps {
   sso: AdminSso | undefined;
   /** The pages' session check: admin token session, or the person session of an admin (SSO). */
   requireSession: MiddlewareHandler<SessionEnv>;
+  /** Admin SSO: records `admin.signed_in` once per person session. */
+  recordSsoSignIn: ReturnType<typeof signInRecorder> | undefined;
   sessions: AdminSessions;
   cookie: AdminCookie;
   limiter: AdminAttemptGuard;
@@ -74,11 +77,13 @@ export function createAdminContext(deps: AdminDeps, token: string | undefined, o
   const sessions = new AdminSessions(opts.sessions);
   const cookie = adminCookie(deps.config.publicUrl, Math.floor(sessions.ttlMs / 1000));
   const sso = adminSsoOf(deps);
+  const recordSsoSignIn = sso ? signInRecorder(sso, clientAddress) : undefined;
   return {
     ...deps,
     token,
     sso,
-    requireSession: sso ? requireSsoSession(sso) : requireSession(sessions, cookie),
+    recordSsoSignIn,
+    requireSession: sso && recordSsoSignIn ? requireSsoSession(sso, recordSsoSignIn) : requireSession(sessions, cookie),
     sessions,
     cookie,
     limiter: new AdminAttemptGuard({ ...opts.attempts, perAddressPerMinute: opts.maxFailuresPerMinute ?? 5 }),

@@ -3,7 +3,7 @@
  *
  * With admin SSO (`identity.admins`, issue 13 §4; sso-session.ts): GET /admin/login sends a signed-out browser to
  * the organization sign-in (/identity/login?return=/admin/login), records `admin.signed_in` (via `sso`, with the
- * person id) for an admin and goes on to the grants, and answers a non-admin with a 403 page and an
+ * person id; once per person session, sso-session.ts) for an admin and goes on to the grants, and answers a non-admin with a 403 page and an
  * `admin.sign_in_refused` event. The token form is off (POST /admin/login: 403); sign-out ends the person session.
  *
  * Without it: the admin token (config `admin.token`) is compared in constant time; failed
@@ -88,8 +88,7 @@ function ssoSignInRoutes(ctx: AdminContext, sso: AdminSso): Hono<FormEnv> {
     const check = await checkSso(sso, c);
     if (check.kind === 'signed_out') return c.redirect(orgLoginUrl('/admin/login'), 303);
     if (check.kind === 'not_admin') return refuseNonAdmin(sso, c, check.signedIn);
-    const { person } = check.signedIn;
-    await ctx.events.record({ type: 'admin.signed_in', personId: person.id, detail: { via: 'sso', actor: check.session.actor, email: person.email, address: clientAddress(c) } });
+    await ctx.recordSsoSignIn?.(c, check);
     return c.redirect('/admin/grants', 303);
   });
 

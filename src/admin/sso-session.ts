@@ -80,8 +80,27 @@ export async function refuseNonAdmin(sso: AdminSso, c: Context, signedIn: Person
   return adminMessage(c, 403, 'Not an admin', `You are signed in as ${who}, which is not one of keyhole's admins. Ask an admin to add you to an admin group. Your own access is at /account.`);
 }
 
+/** Person sessions already recorded as an admin sign-in (bounded; a restart records the next use again). */
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * Records `admin.signed_in` (via `sso`, with the person id) the first time a person session is used on the admin
+ * pages: the admin's sign-in, wherever they entered (/admin/login, a deep link, after signing in for /account).
+ */
+export function signInRecorder(sso: AdminSso, clientAddress: (c: Context) => string) {
+  const seen = new Set<string>();
+  return async (c: Context, check: Extract<SsoCheck, { kind: 'admin' }>): Promise<void> => {
+    const key = check.signedIn.session.hash;
+    if (seen.has(key)) return;
+    if (seen.size >= MAX_REMEMBERED) seen.delete(seen.values().next().value as string);
+    seen.add(key);
+    const { person } = check.signedIn;
+    await sso.events.record({ type: 'admin.signed_in', personId: person.id, detail: { via: 'sso', actor: check.session.actor, email: person.email, address: clientAddress(c) } });
+  };
+}
+
 /** The pages' session check with admin SSO: the person session of an admin, else sign-in or 403 (see the file comment). */
-export function requireSsoSession(sso: AdminSso): MiddlewareHandler<SessionEnv> {
+export function requireSsoSession(sso: AdminSso, recordSignIn: ReturnType<typeof signInRecorder>): MiddlewareHandler<SessionEnv> {
   return async function requireAdminSso(c, next) {
     const check = await checkSso(sso, c);
     if (check.kind === 'signed_out') {
@@ -90,6 +109,7 @@ export function requireSsoSession(sso: AdminSso): MiddlewareHandler<SessionEnv> 
       return c.redirect(c.req.method === 'GET' ? orgLoginUrl(url.pathname + url.search) : '/admin/login', 303);
     }
     if (check.kind === 'not_admin') return refuseNonAdmin(sso, c, check.signedIn);
+    await recordSignIn(c, check);
     c.set('session', check.session);
     await next();
   };
