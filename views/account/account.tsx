@@ -39,7 +39,7 @@ function When(p: { at: number | null }) {
 
 const STYLE_EXTRA = `main{max-width:56rem}table{width:100%;border-collapse:collapse;margin:1rem 0}th,td{text-align:left;vertical-align:top;padding:.5rem;border-bottom:1px solid var(--line)}
 th{font-size:.8rem;text-transform:uppercase;color:var(--muted)}td{overflow-wrap:anywhere}.notice{border-left:4px solid var(--accent);padding:.5rem 1rem;margin:0 0 1rem}
-button.danger{background:var(--danger);border-color:var(--danger);color:#fff}a.button{display:inline-flex;align-items:center;padding:.6rem 1.2rem;border:1px solid var(--line);border-radius:8px;color:var(--fg);text-decoration:none;min-height:44px}
+button.danger{background:var(--danger);border-color:var(--danger);color:#fff}a.button{display:inline-flex;white-space:nowrap;align-items:center;padding:.6rem 1.2rem;border:1px solid var(--line);border-radius:8px;color:var(--fg);text-decoration:none;min-height:44px}
 @media (max-width:40rem){table,thead,tbody,tr,td{display:block}thead{display:none}td::before{content:attr(data-label);display:block;font-size:.8rem;color:var(--muted)}}`;
 
 function AccountLayout(p: { title: string; nonce: string; children: Child }) {
