@@ -46,6 +46,7 @@ export class PersonSessions {
     const value = randomToken(PERSON_SESSION_PREFIX);
     const now = clock();
     const record: PersonSessionRecord = { hash: sha256Hex(value), personId, createdAt: now, expiresAt: now + sessionSeconds, revokedAt: null };
+    await store.personSessions.deleteExpired(now); // bounded table: sessions that ended are swept at each sign-in
     await store.personSessions.create(record);
     setCookie(c, PERSON_SESSION_COOKIE, value, { ...this.#options, maxAge: sessionSeconds });
     return record;

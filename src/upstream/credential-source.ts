@@ -23,6 +23,8 @@ export interface CredentialGrant {
   clientId: string;
   subject: string;
   scopes?: readonly string[];
+  /** The grant's person (issue 13), when known. */
+  personId?: string | null;
 }
 
 export interface UpstreamCredentialSource {

@@ -8,6 +8,9 @@
  *   same person id;
  * - a person outside allowedGroups, and one outside the server's access.groups, get a 403 page and a recorded
  *   refusal, and their browser never reaches the upstream authorization server;
+ * - the foundation's offboarding (PeopleService.offboard, which the admin API and SCIM call): every keyhole token of
+ *   the person gets 401, their upstream refresh tokens introspect inactive, the other person is untouched, and a new
+ *   sign-in is refused on a clear page;
  * - canary: no ID token, IdP access token or IdP refresh token value in the logs, the events or the database bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +34,10 @@ describe('organization sign-in in headless Chromium', () => {
   let aliceContext: BrowserContext;
   let alicePersonId = '';
   const contexts: BrowserContext[] = [];
+  /** The MCP clients' keyhole access tokens, by person. */
+  const accessTokens: Record<string, string[]> = { alice: [], carol: [] };
+  /** Upstream refresh tokens issued by the demo and ops upstream authorization servers, in order. */
+  const upstreamRefresh: Array<{ server: string; token: string }> = [];
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -47,6 +54,11 @@ describe('organization sign-in in headless Chromium', () => {
     });
     aliceContext = await browser.newContext();
     contexts.push(aliceContext);
+    for (const [server, as] of [['demo', stack.as], ['ops', stack.extra.ops!.as]] as const) {
+      as.provider.on('grant.success', (ctx: { body?: Record<string, unknown> }) => {
+        if (typeof ctx.body?.refresh_token === 'string') upstreamRefresh.push({ server, token: ctx.body.refresh_token });
+      });
+    }
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
@@ -125,6 +137,7 @@ describe('organization sign-in in headless Chromium', () => {
     const { client } = await reconnect(auth.mcpUrl, auth.provider);
     const result = (await client.callTool({ name: 'whoami', arguments: {} })) as { content: Array<{ text: string }> };
     expect(JSON.parse(result.content[0]!.text).sub).toBe('alice-up');
+    accessTokens.alice!.push(auth.provider.tokens()!.access_token);
     await client.close();
     await page.close();
 
@@ -155,6 +168,7 @@ describe('organization sign-in in headless Chromium', () => {
     const { client } = await reconnect(auth.mcpUrl, auth.provider);
     const result = (await client.callTool({ name: 'whoami', arguments: {} })) as { content: Array<{ text: string }> };
     expect(JSON.parse(result.content[0]!.text).sub).toBe('alice-ops');
+    accessTokens.alice!.push(auth.provider.tokens()!.access_token);
     await client.close();
     await page.close();
 
@@ -207,6 +221,57 @@ describe('organization sign-in in headless Chromium', () => {
     const demo = await startAuthorization('demo', 'Carol client 2');
     await page.goto(demo.authUrl.href);
     expect(await page.getByTestId('signed-in-as').textContent()).toBe('Signed in as Carol Poe (carol@acme.example)');
+    const code = await approveAndSignInUpstream(page, 'carol-up');
+    await demo.transport.finishAuth(code);
+    accessTokens.carol!.push(demo.provider.tokens()!.access_token);
+    await page.close();
+  });
+
+  it('offboarding (the service the admin API and SCIM call) ends every grant of the person, and only theirs', async () => {
+    const mcp = (server: string, token: string) => fetch(`${stack.publicUrl}/mcp/${server}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+    const [aliceDemo, aliceOps] = accessTokens.alice as [string, string];
+    expect((await mcp('demo', aliceDemo)).status).toBe(200);
+    expect((await mcp('ops', aliceOps)).status).toBe(200);
+    const aliceRefresh = upstreamRefresh.slice(0, 2);
+    const carolRefresh = upstreamRefresh[2]!;
+    expect(aliceRefresh.map((r) => r.server)).toEqual(['demo', 'ops']);
+    expect(carolRefresh.server).toBe('demo');
+
+    const result = await stack.keyhole.people!.offboard(alicePersonId, { actor: 'admin:token', via: 'admin' });
+    expect(result).toMatchObject({ found: true, changed: true });
+    expect(result.revokedGrantIds).toHaveLength(2);
+    expect((await mcp('demo', aliceDemo)).status).toBe(401);
+    expect((await mcp('ops', aliceOps)).status).toBe(401);
+    for (const r of aliceRefresh) {
+      const as = r.server === 'demo' ? stack.as : stack.extra.ops!.as;
+      expect((await as.introspect(r.token, stack.upstreamClient)).active).toBe(false);
+    }
+    // The other person is untouched.
+    expect((await mcp('demo', accessTokens.carol![0]!)).status).toBe(200);
+    expect((await stack.as.introspect(carolRefresh.token, stack.upstreamClient)).active).toBe(true);
+    expect(await stack.keyhole.store.events.list({ type: 'person.offboarded', personId: alicePersonId })).toMatchObject([
+      { detail: { via: 'admin', actor: 'admin:token', email: 'alice@acme.example' } },
+    ]);
+
+    // Blocked: the old browser session no longer counts, and a new sign-in is refused on a clear page.
+    const auth = await startAuthorization('demo', 'After offboarding');
+    const context = await browser.newContext();
+    contexts.push(context);
+    const { page, requested } = await trackedPage(context);
+    const callback = page.waitForResponse((r) => r.url().startsWith(`${stack.publicUrl}/identity/callback`));
+    await page.goto(auth.authUrl.href);
+    await idpLogin(page, 'alice');
+    expect((await callback).status()).toBe(403);
+    expect(await page.locator('h1').textContent()).toBe('Your access has been ended');
+    expect(requested.some((u) => u.startsWith(stack.as.issuer))).toBe(false);
+    const old = await aliceContext.newPage();
+    await old.goto(auth.authUrl.href);
+    expect(old.url().startsWith(`${stack.publicUrl}/authorize`)).toBe(false);
+    await old.close();
     await page.close();
   });
 

@@ -43,6 +43,7 @@ export function auditFacts(req: McpRequest, httpStatus: number, withArguments: b
   const grant = req.grant;
   return {
     httpStatus,
+    person: grant?.personId ?? null,
     subject: grant?.subject ?? null,
     clientId: grant?.clientId ?? null,
     grantId: grant?.id ?? null,

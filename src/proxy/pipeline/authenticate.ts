@@ -79,7 +79,7 @@ export function authenticate(opts: AuthenticateOptions): McpStep {
       return unauthorized(c, req.route, refused ?? 'the access token is unknown', true);
     }
     req.token = token;
-    req.grant = { id: token.grantId, server: req.server, clientId: token.clientId, subject: token.subject, scopes: token.scopes };
+    req.grant = { id: token.grantId, server: req.server, clientId: token.clientId, subject: token.subject, scopes: token.scopes, personId: token.personId };
     await next();
   };
 }

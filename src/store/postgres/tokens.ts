@@ -15,6 +15,7 @@ interface AccessLookupRow extends AccessTokenRow {
   grant_status: GrantStatus;
   grant_server: string;
   grant_subject: string;
+  grant_person_id: string | null;
 }
 
 const S = {
@@ -28,7 +29,7 @@ const S = {
     (hash, grant_id, family_id, client_id, resource, scopes, expires_at, revoked_at)
     VALUES (@hash, @grantId, @familyId, @clientId, @resource, @scopes, @expiresAt, @revokedAt)`),
   lookupAccess: statement<AccessLookupRow>('tokens.lookup-access', `SELECT a.*, g.status AS grant_status, g.server AS grant_server,
-      g.subject AS grant_subject
+      g.subject AS grant_subject, g.person_id AS grant_person_id
     FROM access_tokens a JOIN grants g ON g.id = a.grant_id WHERE a.hash = @hash`),
   revokeAccess: statement('tokens.revoke-access', 'UPDATE access_tokens SET revoked_at = @at WHERE hash = @hash AND revoked_at IS NULL'),
   insertRefresh: statement('tokens.insert-refresh', `INSERT INTO refresh_tokens
@@ -91,7 +92,7 @@ export class PostgresTokens implements TokenRepository {
   async findAccess(hash: TokenHash): Promise<AccessTokenLookup | undefined> {
     const row = await this.ex.one(S.lookupAccess, { hash });
     if (!row) return undefined;
-    return Object.freeze({ ...accessFromRow(row), grantStatus: row.grant_status, server: row.grant_server, subject: row.grant_subject });
+    return Object.freeze({ ...accessFromRow(row), grantStatus: row.grant_status, server: row.grant_server, subject: row.grant_subject, personId: row.grant_person_id });
   }
 
   async revokeAccess(hash: TokenHash, at: number): Promise<void> {

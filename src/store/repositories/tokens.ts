@@ -52,6 +52,8 @@ export interface AccessTokenLookup extends AccessTokenRecord {
   grantStatus: GrantStatus;
   server: string;
   subject: string;
+  /** The grant's person (issue 13); null without `identity`. Rate limits and the audit log key on it. */
+  personId: string | null;
 }
 
 export interface TokenRepository {

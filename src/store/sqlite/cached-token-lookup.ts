@@ -14,7 +14,7 @@ import { accessFromRow } from './token-rows.js';
 
 /** The request hot path: a primary-key point query on access_tokens joined to grants by primary key. */
 export const ACCESS_TOKEN_LOOKUP_SQL = `SELECT a.*, g.status AS grant_status, g.server AS grant_server,
-    g.subject AS grant_subject
+    g.subject AS grant_subject, g.person_id AS grant_person_id
   FROM access_tokens a JOIN grants g ON g.id = a.grant_id WHERE a.hash = @hash`;
 
 /** Upper bound of the cache (entries). */
@@ -24,6 +24,7 @@ interface AccessLookupRow extends AccessTokenRow {
   grant_status: GrantStatus;
   grant_server: string;
   grant_subject: string;
+  grant_person_id: string | null;
 }
 
 export class CachedTokenLookup {
@@ -50,7 +51,7 @@ export class CachedTokenLookup {
     }
     const row = this.#lookup.get({ hash });
     if (!row) return undefined;
-    const result: AccessTokenLookup = Object.freeze({ ...accessFromRow(row), grantStatus: row.grant_status, server: row.grant_server, subject: row.grant_subject });
+    const result: AccessTokenLookup = Object.freeze({ ...accessFromRow(row), grantStatus: row.grant_status, server: row.grant_server, subject: row.grant_subject, personId: row.grant_person_id });
     if (cacheable) {
       if (this.#cache.size >= LOOKUP_CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
       this.#cache.set(hash, result);

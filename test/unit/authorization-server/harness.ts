@@ -96,10 +96,12 @@ export function resourceOf(server: string, publicUrl = PUBLIC_URL): string {
   return `${publicUrl}/mcp/${server}`;
 }
 
-export async function createHarness(opts: { publicUrl?: string; servers?: string[]; tokens?: Record<string, number> } = {}): Promise<Harness> {
+export async function createHarness(opts: { publicUrl?: string; servers?: string[]; tokens?: Record<string, number>; edit?: (raw: Record<string, any>) => void } = {}): Promise<Harness> {
   const logs: string[] = [];
   const clock = { now: T0 };
-  const config = parseConfig(rawConfig(opts), {});
+  const raw = rawConfig(opts);
+  opts.edit?.(raw);
+  const config = parseConfig(raw, {});
   const keyring = keyringFromMasterKey(randomBytes(32).toString('base64url'));
   const store = openSqliteStore(':memory:');
   const keyhole = await createKeyhole({ config, keyring, store, log: (l) => logs.push(l), clock: () => clock.now });

@@ -188,6 +188,10 @@ export function peopleContract(get: () => Store): void {
       expect((await store.grants.findActive('c_client', 'demo', 'upstream-1'))?.id).toBe(g4.id);
       expect((await store.grants.findActive('c_client', 'demo', 'upstream-1', null))?.id).toBe(g4.id);
       expect(await store.grants.findActive('c_client', 'demo', 'upstream-1', 'u_carol')).toBeUndefined();
+      // The access-token lookup (every MCP request) carries the person: rate limits and the audit log key on it.
+      const at = { hash: sha256Hex(randomId('at')), grantId: g1.id, familyId: randomId('f'), clientId: g1.clientId, resource: 'http://127.0.0.1:8787/mcp/demo', scopes: ['mcp'], expiresAt: T0 + 60, revokedAt: null };
+      await store.tokens.createAccess(at);
+      expect((await store.tokens.findAccess(at.hash))?.personId).toBe('u_alice');
       await store.grants.revoke(g1.id, 'person_offboarded', T0 + 5);
       expect((await store.grants.listByPerson('u_alice')).map((g) => [g.id, g.status])).toEqual([[g2.id, 'active'], [g1.id, 'revoked']]);
     });

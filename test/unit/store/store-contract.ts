@@ -522,7 +522,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         await store.grants.create(g);
         const at = makeAccess(g, randomId('f'));
         await store.tokens.createAccess(at);
-        expect(await store.tokens.findAccess(at.hash)).toEqual({ ...at, grantStatus: 'active', server: 'demo', subject: 'user-42' });
+        expect(await store.tokens.findAccess(at.hash)).toEqual({ ...at, grantStatus: 'active', server: 'demo', subject: 'user-42', personId: null });
         expect(await store.tokens.findAccess(sha256Hex('unknown'))).toBeUndefined();
       });
 

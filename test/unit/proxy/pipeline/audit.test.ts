@@ -24,8 +24,13 @@ describe('auditFacts', () => {
   it('takes grant, method, tool, size and the refusal reason from the request', () => {
     const req = authenticatedRequest({ body: body({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } }), denial: { reason: 'insufficient_scope' } });
     expect(auditFacts(req, 403, false)).toEqual({
-      httpStatus: 403, subject: 'user-1', clientId: 'c_1', grantId: 'g_1', method: 'tools/call', tool: 'echo', denialReason: 'insufficient_scope', requestBytes: req.body!.length,
+      httpStatus: 403, person: null, subject: 'user-1', clientId: 'c_1', grantId: 'g_1', method: 'tools/call', tool: 'echo', denialReason: 'insufficient_scope', requestBytes: req.body!.length,
     });
+  });
+
+  it('records the grant\'s person (issue 13) when the grant has one', () => {
+    const req = authenticatedRequest({ grant: { id: 'g_1', server: 'demo', clientId: 'c_1', subject: 'user-1', personId: 'u_alice' } });
+    expect(auditFacts(req, 200, false)).toMatchObject({ person: 'u_alice', subject: 'user-1' });
   });
 
   it('passes tool arguments only when the server records them', () => {
@@ -51,7 +56,7 @@ describe('auditFacts', () => {
 
   it('records no method for a body that is not JSON, and nobody for an unauthenticated request', () => {
     const facts = auditFacts({ ...authenticatedRequest({ body: Buffer.from('{nope') }), token: undefined, grant: undefined }, 400, true);
-    expect(facts).toEqual({ httpStatus: 400, subject: null, clientId: null, grantId: null, method: null, tool: null, denialReason: null, requestBytes: 5 });
+    expect(facts).toEqual({ httpStatus: 400, person: null, subject: null, clientId: null, grantId: null, method: null, tool: null, denialReason: null, requestBytes: 5 });
   });
 });
 

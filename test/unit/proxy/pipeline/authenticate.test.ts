@@ -64,7 +64,7 @@ describe('authenticate', () => {
     const { call, reached } = setup(token);
     expect((await call(`bearer ${TOKEN}`)).status).toBe(200);
     expect(reached[0]!.token).toBe(token);
-    expect(reached[0]!.grant).toEqual({ id: 'g_1', server: 'demo', clientId: 'c_1', subject: 'user-1', scopes: ['read', 'write'] });
+    expect(reached[0]!.grant).toEqual({ id: 'g_1', server: 'demo', clientId: 'c_1', subject: 'user-1', scopes: ['read', 'write'], personId: null });
   });
 
   it('checks its options when built', () => {

@@ -25,7 +25,7 @@ export const demoRoute = serverRoute(routeOptions, 'demo');
 export function accessToken(over: Partial<AccessTokenLookup> = {}): AccessTokenLookup {
   return {
     hash: 'h', grantId: 'g_1', familyId: 'f_1', clientId: 'c_1', resource: `${PUBLIC_URL}/mcp/demo`, scopes: ['read'],
-    expiresAt: NOW + 900, revokedAt: null, grantStatus: 'active', server: 'demo', subject: 'user-1', ...over,
+    expiresAt: NOW + 900, revokedAt: null, grantStatus: 'active', server: 'demo', subject: 'user-1', personId: null, ...over,
   };
 }
 
