@@ -77,7 +77,7 @@ export async function refuseNonAdmin(sso: AdminSso, c: Context, signedIn: Person
   });
   c.header('Cache-Control', 'no-store');
   const who = person.email ?? person.name ?? 'this account';
-  return adminMessage(c, 403, 'Not an admin', `You are signed in as ${who}, which is not one of keyhole's admins. Ask an admin to add you to an admin group. Your own access is at /account.`);
+  return adminMessage(c, 403, 'Not an admin', `You are signed in as ${who}, which is not one of keyhole's admins. Ask an admin to add you to an admin group.`, undefined, { href: '/account', label: 'See your own access' });
 }
 
 /** Person sessions already recorded as an admin sign-in (bounded; a restart records the next use again). */

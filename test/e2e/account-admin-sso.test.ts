@@ -255,6 +255,7 @@ describe('/account and admin SSO in headless Chromium (org IdP, real upstreams, 
     const res = await page.goto(`${stack.publicUrl}/admin`);
     expect(res!.status()).toBe(403);
     expect(await page.locator('h1').textContent()).toBe('Not an admin');
+    expect(await page.getByRole('link', { name: 'See your own access' }).getAttribute('href')).toBe('/account');
     expect(await page.content()).not.toContain('alice-up');
     await page.screenshot({ path: join(screenshotDir(), 'admin-sso-refused.png'), fullPage: true });
     expect((await page.goto(`${stack.publicUrl}/admin/grants`))!.status()).toBe(403);
