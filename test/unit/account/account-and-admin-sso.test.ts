@@ -128,6 +128,20 @@ describe('/account with identity', () => {
     expect(strip(await foreign.text())).toBe(strip(await unknown.text()));
   });
 
+  it('shows a hostile client name as text, on the list and the confirmation page', async () => {
+    const { store, request } = await start(identity);
+    const alice = await person(store);
+    const client = makeClient({ metadata: { client_name: '<img src=x onerror=alert(1)>"\'&', redirect_uris: ['http://127.0.0.1:33418/callback'] } });
+    await store.clients.create(client);
+    const g = makeGrant({ clientId: client.clientId, person: { id: alice.person.id, email: null, name: null, groups: [] } });
+    await store.grants.create(g);
+    for (const path of ['/account', `/account/grants/${g.id}`]) {
+      const html = await (await request(path, { cookie: alice.cookie })).text();
+      expect(html).not.toContain('<img');
+      expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    }
+  });
+
   it('revokes the person\'s own grant with actor person:<id>; a double submit says it had ended; another\'s id changes nothing', async () => {
     const { store, request } = await start(identity);
     const alice = await person(store, { name: 'Alice' });
