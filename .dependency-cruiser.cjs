@@ -15,7 +15,7 @@
  *   7. grants      src/grants                    the rules that own a grant (GrantService): complete, redeem, rotate, revoke
  *   7b. people     src/people                    people (issue 13): group policy, PeopleService (sign-in, offboard), org IdP client, person sessions
  *   8. views       views/                        Hono JSX pages: props in, markup out
- *   9. surfaces    authorization-server, proxy, admin, connect, org-sign-in, scim: siblings that never import each other
+ *   9. surfaces    authorization-server, proxy, admin, connect, org-sign-in, scim, account: siblings that never import each other
  *  10. app         src/app.ts, src/keyhole.ts, src/observability.ts, src/cli.ts, src/cli/, src/demo.ts, src/index.ts
  *
  * There are no exceptions: a back-import fails `npm run lint:layers`, which `npm test` runs before the tests.
@@ -34,7 +34,7 @@ const LAYERS = [
   ['grants', ['src/grants/']],
   ['people', ['src/people/']],
   ['views', ['views/']],
-  ['surfaces', ['src/authorization-server/', 'src/proxy/', 'src/admin/', 'src/connect/', 'src/org-sign-in/', 'src/scim/']],
+  ['surfaces', ['src/authorization-server/', 'src/proxy/', 'src/admin/', 'src/connect/', 'src/org-sign-in/', 'src/scim/', 'src/account/']],
   ['app', ['src/app.ts', 'src/keyhole.ts', 'src/cli.ts', 'src/cli/', 'src/demo.ts', 'src/index.ts']],
 ];
 
@@ -51,7 +51,7 @@ const layerRules = LAYERS.slice(0, -1).map(([name, prefixes], i) => ({
 }));
 
 /** The surfaces are siblings: the resource side (proxy) and the authorization side never import each other. */
-const SURFACES = ['src/authorization-server/', 'src/proxy/', 'src/admin/', 'src/connect/', 'src/org-sign-in/', 'src/scim/'];
+const SURFACES = ['src/authorization-server/', 'src/proxy/', 'src/admin/', 'src/connect/', 'src/org-sign-in/', 'src/scim/', 'src/account/'];
 const siblingRules = SURFACES.map((surface) => ({
   name: `no-sibling-import-${surface.split('/')[1]}`,
   comment: `${surface} must not import another surface; shared code belongs one layer down`,

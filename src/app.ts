@@ -22,6 +22,7 @@ import { mcpPipeline, mcpRoutes } from './proxy/mcp-route.js';
 import { createMcpDispatch, type McpDispatch } from './proxy/mcp-dispatch.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { orgSignInRoutes } from './org-sign-in/routes.js';
+import { accountRoutes } from './account/routes.js';
 import type { OrgSignInDeps } from './org-sign-in/deps.js';
 import { scimRoutes } from './scim/scim-routes.js';
 import { publicCors } from './http/cors.js';
@@ -90,6 +91,8 @@ export function createApp(deps: AppDeps): KeyholeApp {
   if (deps.people && deps.config.identity?.scim) {
     app.route('/', scimRoutes({ store: deps.store, people: deps.people.service, events: deps.events, clock: deps.clock, token: deps.config.identity.scim.token, issuer: deps.config.identity.issuer, baseUrl: deps.config.publicUrl }));
   }
+  // /account (issue 13 §6): a person's own grants with `identity`; without, a page saying the admin manages access.
+  app.route('/', accountRoutes({ config: deps.config, store: deps.store, events: deps.events, grants: deps.grants, csrfKey: deps.csrfKey, people: deps.people }));
   const pipeline = mcpPipeline(deps);
   app.route('/', mcpRoutes(deps, pipeline));
   if (deps.health) app.route('/', healthRoutes(deps.health));

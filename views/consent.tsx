@@ -102,7 +102,7 @@ export function ConsentPage(p: ConsentPageProps) {
           {p.accountUrl ? (
             <a href={p.accountUrl}>You can revoke this access at any time</a>
           ) : (
-            <>To revoke this access later, ask your keyhole administrator</>
+            <a href="/account">To revoke this access later, ask your keyhole administrator</a>
           )}
           .
         </p>

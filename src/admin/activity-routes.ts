@@ -6,7 +6,6 @@
 import { Hono } from 'hono';
 import type { AdminContext } from './admin-context.js';
 import type { FormEnv } from './csrf.js';
-import { requireSession } from './session.js';
 import { adminPage, parseOrInvalidPage } from './page.js';
 import { auditJsonLines, parseAuditFilter } from './audit-routes.js';
 import { AUDIT_OUTCOMES } from '../audit/audit-record.js';
@@ -16,7 +15,7 @@ import { ActivityPage } from '../../views/admin/activity.js';
 
 export function activityRoutes(ctx: AdminContext): Hono<FormEnv> {
   const app = new Hono<FormEnv>();
-  const session = requireSession(ctx.sessions, ctx.cookie);
+  const session = ctx.requireSession;
   const { auditLog } = ctx;
 
   app.get('/admin/activity', session, async (c) => {

@@ -7,9 +7,9 @@ import type { Store } from '../store/types.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { GrantService } from '../grants/grant-service.js';
 import type { BulkFilter } from './filters.js';
+import type { AdminActor } from './session.js';
 
-/** Who did it, as recorded in events: `admin:page` or `admin:api`. */
-export type AdminActor = 'admin:page' | 'admin:api';
+export type { AdminActor } from './session.js';
 
 export type RevokeOutcome = 'revoked' | 'already_revoked' | 'not_found';
 

@@ -1,4 +1,12 @@
-/** What the admin routes share: dependencies, sessions, limiter and actions, built once per app. */
+/**
+ * What the admin routes share: dependencies, sessions, limiter and actions, built once per app.
+ * Two ways into the pages: the admin token (`admin.token`, server-side sessions, session.ts), or, with
+ * `identity.admins`, admin SSO through the organization's IdP (the person session, sso-session.ts), in which case
+ * the token signs in to the JSON API only.
+ */
+import { randomBytes } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { PersonSessions } from '../people/person-session.js';
 import type { KeyholeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';
 import type { AuditLog } from '../store/repositories/audit-log.js';
@@ -9,7 +17,9 @@ import type { PeopleService } from '../people/people-service.js';
 import { AdminActions } from './admin-actions.js';
 import { perInstance } from '../http/rate-limit.js';
 import { AdminAttemptGuard, type AdminAttemptGuardOptions } from './failure-limiter.js';
-import { AdminSessions, adminCookie, type AdminCookie, type AdminSessionOptions } from './session.js';
+import { AdminSessions, adminCookie, requireSession, type AdminCookie, type AdminSessionOptions, type SessionEnv } from './session.js';
+import { requireSsoSession, signInRecorder, type AdminSso } from './sso-session.js';
+import { clientAddress } from '../http/client-address.js';
 
 export interface AdminDeps {
   config: KeyholeConfig;
@@ -23,8 +33,11 @@ export interface AdminDeps {
   auditLog?: AuditLog;
   /** The tools each upstream listed last since start, and when (the Tools page). */
   listedTools?: (server: string) => { names: string[]; at: number } | undefined;
-  /** People (issue 13), with `identity`: offboard and reinstate (the People page and API); absent: 404. */
-  people?: { service: Pick<PeopleService, 'offboard' | 'reinstate'> };
+  /** People (issue 13), with `identity`: offboard and reinstate (the People page and API), and the person sessions for
+   *  admin SSO (`identity.admins`); absent: the People routes answer 404. */
+  people?: { service: Pick<PeopleService, 'offboard' | 'reinstate'>; sessions: Pick<PersonSessions, 'read' | 'end'> };
+  /** Keys the admin SSO CSRF tokens (the same on every instance); absent: a random key per process. */
+  csrfKey?: Buffer;
 }
 
 export interface AdminOptions {
@@ -38,7 +51,14 @@ export interface AdminOptions {
 }
 
 export interface AdminContext extends AdminDeps {
-  token: string;
+  /** `admin.token`: the JSON API (always) and the pages (without admin SSO). Absent: no JSON API. */
+  token: string | undefined;
+  /** Admin SSO, with `identity.admins`: the pages sign admins in through the organization's IdP. */
+  sso: AdminSso | undefined;
+  /** The pages' session check: admin token session, or the person session of an admin (SSO). */
+  requireSession: MiddlewareHandler<SessionEnv>;
+  /** Admin SSO: records `admin.signed_in` once per person session. */
+  recordSsoSignIn: ReturnType<typeof signInRecorder> | undefined;
   sessions: AdminSessions;
   cookie: AdminCookie;
   limiter: AdminAttemptGuard;
@@ -48,13 +68,27 @@ export interface AdminContext extends AdminDeps {
   serverNames: string[];
 }
 
-export function createAdminContext(deps: AdminDeps, token: string, opts: AdminOptions = {}): AdminContext {
+/** Admin SSO when the config has `identity.admins` (the person sessions must then be wired). */
+export function adminSsoOf(deps: AdminDeps): AdminSso | undefined {
+  const identity = deps.config.identity;
+  if (!identity?.admins) return undefined;
+  if (!deps.people) throw new TypeError('admin SSO (identity.admins) needs the person sessions');
+  return { identity: { ...identity, admins: identity.admins }, sessions: deps.people.sessions, csrfKey: deps.csrfKey ?? randomBytes(32), events: deps.events };
+}
+
+export function createAdminContext(deps: AdminDeps, token: string | undefined, opts: AdminOptions = {}): AdminContext {
   const sessions = new AdminSessions(deps.store.adminSessions, opts.sessions);
+  const cookie = adminCookie(deps.config.publicUrl, Math.floor(sessions.ttlMs / 1000));
+  const sso = adminSsoOf(deps);
+  const recordSsoSignIn = sso ? signInRecorder(sso, clientAddress) : undefined;
   return {
     ...deps,
     token,
+    sso,
+    recordSsoSignIn,
+    requireSession: sso && recordSsoSignIn ? requireSsoSession(sso, recordSsoSignIn) : requireSession(sessions, cookie),
     sessions,
-    cookie: adminCookie(deps.config.publicUrl, Math.floor(sessions.ttlMs / 1000)),
+    cookie,
     limiter: new AdminAttemptGuard({ ...opts.attempts, perAddressPerMinute: perInstance(opts.maxFailuresPerMinute ?? 5, deps.config.instances) }),
     actions: new AdminActions(deps),
     pageSize: opts.pageSize ?? 50,

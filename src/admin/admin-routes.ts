@@ -1,6 +1,8 @@
 /**
  * The admin surface: HTML pages under /admin (session cookie + CSRF) and the JSON API under /admin/api
- * (bearer admin token). Without `admin.token` in the config nothing is mounted: /admin and /admin/api answer 404.
+ * (bearer admin token). The pages sign in with the admin token, or with `identity.admins` through the
+ * organization's IdP (admin SSO, sso-session.ts). Without `admin.token` there is no JSON API (404); with neither
+ * `admin.token` nor `identity.admins` nothing is mounted: /admin and /admin/api answer 404.
  */
 import { Hono } from 'hono';
 import { createAdminContext, type AdminDeps, type AdminOptions } from './admin-context.js';
@@ -20,10 +22,14 @@ export type { AdminDeps, AdminOptions } from './admin-context.js';
 export function adminRoutes(deps: AdminDeps, opts: AdminOptions = {}): Hono {
   const app = new Hono();
   const token = deps.config.admin?.token;
-  if (!token) return app;
+  if (!token && !deps.config.identity?.admins) return app;
   const ctx = createAdminContext(deps, token, opts);
-  if (deps.pinRegistry) app.route('/', toolApprovalRoutes(ctx, { pinRegistry: deps.pinRegistry, approvedTools: deps.store.approvedTools }));
-  app.route('/', apiRoutes(ctx));
+  if (token) {
+    if (deps.pinRegistry) app.route('/', toolApprovalRoutes(ctx, { pinRegistry: deps.pinRegistry, approvedTools: deps.store.approvedTools }, token));
+    app.route('/', apiRoutes(ctx, token));
+  } else {
+    app.all('/admin/api/*', (c) => c.json({ error: 'not_found', error_description: 'the admin JSON API needs admin.token in the configuration' }, 404));
+  }
   app.route('/', signInRoutes(ctx));
   app.route('/', grantsRoutes(ctx));
   app.route('/', peopleRoutes(ctx));

@@ -18,6 +18,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AdminContext } from './admin-context.js';
 import { adminBearer } from './api-auth.js';
+import { TOKEN_ACTOR } from './session.js';
 import { AdminInputError, parseBulkFilter, parseClientFilter, parseEventFilter, parseGrantFilter, parsePage, type BulkFilter } from './filters.js';
 import { buildGrantViews, grantJson } from './grant-view.js';
 import { clientViewJson, clientViewPage, storeClientFilter } from './client-view.js';
@@ -56,10 +57,10 @@ async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
   return body.value;
 }
 
-export function apiRoutes(ctx: AdminContext): Hono {
+export function apiRoutes(ctx: AdminContext, token: string): Hono {
   const app = new Hono();
   const { store, actions } = ctx;
-  app.use('/admin/api/*', adminBearer({ token: ctx.token, limiter: ctx.limiter, events: ctx.events }));
+  app.use('/admin/api/*', adminBearer({ token, limiter: ctx.limiter, events: ctx.events }));
   app.use(
     '/admin/api/*',
     bodyLimit({ maxSize: API_MAX_BODY, onError: (c) => c.json({ error: 'invalid_request', error_description: `the body is larger than ${API_MAX_BODY} bytes` }, 413) }),
@@ -90,7 +91,7 @@ export function apiRoutes(ctx: AdminContext): Hono {
         const ids = await actions.activeGrantIds(filter);
         return c.json({ dry_run: true, filter: echo, count: ids.length, grant_ids: ids });
       }
-      const revoked = await actions.revokeMatching(filter, 'admin:api');
+      const revoked = await actions.revokeMatching(filter, TOKEN_ACTOR);
       return c.json({ filter: echo, revoked: revoked.length, grant_ids: revoked });
     }),
   );
@@ -105,7 +106,7 @@ export function apiRoutes(ctx: AdminContext): Hono {
 
   app.delete('/admin/api/grants/:id', async (c) => {
     const id = c.req.param('id');
-    const outcome = await actions.revokeGrant(id, 'admin:api');
+    const outcome = await actions.revokeGrant(id, TOKEN_ACTOR);
     if (outcome === 'not_found') return notFound(c, 'grant');
     const [view] = await buildGrantViews(store, [(await store.grants.find(id))!], ctx.clock());
     return c.json({ revoked: outcome === 'revoked', grant: grantJson(view!) });
@@ -123,14 +124,14 @@ export function apiRoutes(ctx: AdminContext): Hono {
 
   app.post('/admin/api/clients/:id/block', async (c) => {
     const clientId = c.req.param('id');
-    const result = await actions.blockClient(clientId, 'admin:api');
+    const result = await actions.blockClient(clientId, TOKEN_ACTOR);
     if (!result) return notFound(c, 'client');
     return c.json({ client_id: clientId, blocked: true, already_blocked: result.alreadyBlocked, revoked_grants: result.revoked.length, grant_ids: result.revoked });
   });
 
   app.delete('/admin/api/clients/:id', async (c) => {
     const clientId = c.req.param('id');
-    const result = await actions.deleteClient(clientId, 'admin:api');
+    const result = await actions.deleteClient(clientId, TOKEN_ACTOR);
     if (!result) return notFound(c, 'client');
     return c.json({ client_id: clientId, deleted: true, revoked_grants: result.revoked.length, grant_ids: result.revoked });
   });

@@ -6,7 +6,6 @@
 import { Hono, type Context } from 'hono';
 import type { AdminContext } from './admin-context.js';
 import { adminBodyLimit, csrfProtect, type FormEnv } from './csrf.js';
-import { requireSession } from './session.js';
 import { adminMessage, adminPage, parseOrInvalidPage } from './page.js';
 import { parseClientFilter, parsePage } from './filters.js';
 import { clientViewPage, storeClientFilter } from './client-view.js';
@@ -32,7 +31,7 @@ function clientIdOf(value: string | null): string | undefined {
 
 export function clientsRoutes(ctx: AdminContext): Hono<FormEnv> {
   const app = new Hono<FormEnv>();
-  const session = requireSession(ctx.sessions, ctx.cookie);
+  const session = ctx.requireSession;
   const csrf = csrfProtect(ctx.config.publicUrl);
   const { store, actions } = ctx;
 
@@ -80,9 +79,9 @@ export function clientsRoutes(ctx: AdminContext): Hono<FormEnv> {
     });
 
     app.post(`/admin/clients/${action}`, session, adminBodyLimit, csrf, async (c: Context<FormEnv>) => {
-      const token = c.get('session').csrf;
+      const { csrf: token, actor } = c.get('session');
       const clientId = clientIdOf(c.get('form').get('client_id'));
-      const result = clientId === undefined ? undefined : action === 'block' ? await actions.blockClient(clientId, 'admin:page') : await actions.deleteClient(clientId, 'admin:page');
+      const result = clientId === undefined ? undefined : action === 'block' ? await actions.blockClient(clientId, actor) : await actions.deleteClient(clientId, actor);
       if (!result) return adminMessage(c, 404, 'No such client', 'There is no registered client with this id.', token);
       return c.redirect(`/admin/clients?done=${action === 'block' ? 'blocked' : 'deleted'}&revoked=${result.revoked.length}`, 303);
     });

@@ -7,7 +7,6 @@ import { Hono } from 'hono';
 import type { EventRecord, Store } from '../store/types.js';
 import type { AdminContext } from './admin-context.js';
 import type { FormEnv } from './csrf.js';
-import { requireSession } from './session.js';
 import { adminPage, parseOrInvalidPage } from './page.js';
 import { parseEventFilter, parsePage, type EventQueryFilter } from './filters.js';
 import { EVENT_TYPES } from '../events/event-types.js';
@@ -68,7 +67,7 @@ export function jsonLinesExport(store: Store, filter: EventQueryFilter, now: num
 
 export function eventsRoutes(ctx: AdminContext): Hono<FormEnv> {
   const app = new Hono<FormEnv>();
-  const session = requireSession(ctx.sessions, ctx.cookie);
+  const session = ctx.requireSession;
   const { store } = ctx;
 
   app.get('/admin/events', session, async (c) => {

@@ -5,7 +5,6 @@
 import { Hono } from 'hono';
 import type { AdminContext } from './admin-context.js';
 import { adminBodyLimit, csrfProtect, type FormEnv } from './csrf.js';
-import { requireSession } from './session.js';
 import { adminMessage, adminPage, parseOrInvalidPage } from './page.js';
 import { grantFilterParams, parseBulkFilter, parseGrantFilter, parsePage, toQuery, type BulkFilter } from './filters.js';
 import { buildGrantViews } from './grant-view.js';
@@ -32,7 +31,7 @@ function bulkTarget(f: BulkFilter): Array<[string, string]> {
 
 export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
   const app = new Hono<FormEnv>();
-  const session = requireSession(ctx.sessions, ctx.cookie);
+  const session = ctx.requireSession;
   const csrf = csrfProtect(ctx.config.publicUrl);
   const { store, actions } = ctx;
 
@@ -81,7 +80,7 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
     const token = c.get('session').csrf;
     const filter = parseOrInvalidPage(c, token, () => parseBulkFilter(c.get('form')));
     if (filter instanceof Response) return filter;
-    const revoked = await actions.revokeMatching(filter, 'admin:page');
+    const revoked = await actions.revokeMatching(filter, c.get('session').actor);
     return c.redirect(`/admin/grants${toQuery({ ...grantFilterParams(filter), revoked: revoked.length })}`, 303);
   });
 
@@ -104,7 +103,7 @@ export function grantsRoutes(ctx: AdminContext): Hono<FormEnv> {
 
   app.post('/admin/grants/:id/revoke', session, adminBodyLimit, csrf, async (c) => {
     const id = c.req.param('id');
-    const outcome = await actions.revokeGrant(id, 'admin:page');
+    const outcome = await actions.revokeGrant(id, c.get('session').actor);
     if (outcome === 'not_found') return adminMessage(c, 404, 'No such grant', 'There is no grant with this id.', c.get('session').csrf);
     return c.redirect(`/admin/grants/${encodeURIComponent(id)}?revoked=${outcome === 'revoked' ? 1 : 0}`, 303);
   });

@@ -12,9 +12,9 @@ export function adminPage(c: Context, build: (nonce: string) => JSX.Element, sta
   return renderPage(c, build(nonce), { nonce, status });
 }
 
-/** A short page for refusals and errors (400, 403, 404, 413, 429). `csrf` adds the signed-in navigation. */
-export function adminMessage(c: Context, status: ContentfulStatusCode, title: string, message: string, csrf?: string): Response {
-  return adminPage(c, (nonce) => AdminMessagePage({ nonce, title, message, csrf }), status);
+/** A short page for refusals and errors (400, 403, 404, 413, 429). `csrf` adds the signed-in navigation; `link` replaces the default one. */
+export function adminMessage(c: Context, status: ContentfulStatusCode, title: string, message: string, csrf?: string, link?: { href: string; label: string }): Response {
+  return adminPage(c, (nonce) => AdminMessagePage({ nonce, title, message, csrf, link }), status);
 }
 
 /**

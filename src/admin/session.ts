@@ -15,6 +15,14 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { sha256Hex } from '../store/crypto/hash.js';
 import type { AdminSessionRepository } from '../store/types.js';
 
+/**
+ * Who did an admin action, as recorded in events (`detail.actor`, `approved_by`…): `admin:token` for the shared
+ * admin token (the JSON API, and the pages without admin SSO), `person:<person id>` for an admin signed in through the
+ * organization's IdP (issue 13 §4, ./sso-session.ts).
+ */
+export type AdminActor = 'admin:token' | `person:${string}`;
+export const TOKEN_ACTOR: AdminActor = 'admin:token';
+
 export interface AdminSession {
   /** SHA-256 of the cookie value: the row key (the cookie value itself is not kept). */
   key: string;
@@ -24,6 +32,10 @@ export interface AdminSession {
   lastSeenAt: number;
   /** Absolute end (ms since the epoch). */
   expiresAt: number;
+  /** Who acts through this session: `admin:token` (signed in with the admin token) or `person:<id>` (admin SSO). */
+  actor: AdminActor;
+  /** The admin's person id, with admin SSO. */
+  personId?: string;
 }
 
 export interface AdminSessionOptions {
@@ -65,7 +77,7 @@ export class AdminSessions {
     const now = this.now();
     await this.repository.deleteExpired(now, now - this.idleMs);
     const cookieValue = randomBytes(32).toString('base64url');
-    const session: AdminSession = { key: sha256Hex(cookieValue), csrf: csrfOf(cookieValue), createdAt: now, lastSeenAt: now, expiresAt: now + this.ttlMs };
+    const session: AdminSession = { key: sha256Hex(cookieValue), csrf: csrfOf(cookieValue), createdAt: now, lastSeenAt: now, expiresAt: now + this.ttlMs, actor: TOKEN_ACTOR };
     await this.repository.create({ keyHash: session.key, createdAtMs: now, lastSeenAtMs: now, expiresAtMs: session.expiresAt });
     await this.repository.trim(this.maxSessions);
     return { cookieValue, session };
@@ -83,7 +95,7 @@ export class AdminSessions {
       return undefined;
     }
     if (now - row.lastSeenAtMs >= this.touchEveryMs) await this.repository.touch(key, now);
-    return { key, csrf: csrfOf(cookieValue), createdAt: row.createdAtMs, lastSeenAt: now, expiresAt: row.expiresAtMs };
+    return { key, csrf: csrfOf(cookieValue), createdAt: row.createdAtMs, lastSeenAt: now, expiresAt: row.expiresAtMs, actor: TOKEN_ACTOR };
   }
 
   async destroy(session: AdminSession): Promise<void> {
@@ -120,7 +132,7 @@ export type AdminCookie = ReturnType<typeof adminCookie>;
 
 export type SessionEnv = { Variables: { session: AdminSession } };
 
-/** Pages that need a signed-in admin: without a live session, a 303 to the sign-in page. */
+/** Pages that need a signed-in admin (admin token sessions): without a live session, a 303 to the sign-in page. */
 export function requireSession(sessions: AdminSessions, cookie: AdminCookie): MiddlewareHandler<SessionEnv> {
   return async function requireAdminSession(c, next) {
     const session = await sessions.get(cookie.read(c));

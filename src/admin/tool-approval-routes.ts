@@ -17,6 +17,7 @@ import { mediaType } from '../http/media-type.js';
 import { parseJsonObject } from '../http/json-object.js';
 import type { AdminContext } from './admin-context.js';
 import { adminBearer } from './api-auth.js';
+import { TOKEN_ACTOR } from './session.js';
 
 export interface ToolApprovalDeps {
   pinRegistry: PinRegistry;
@@ -39,10 +40,10 @@ async function namesOf(c: Context): Promise<{ names?: string[] } | string> {
   return { names: [...new Set(tools as string[])] };
 }
 
-export function toolApprovalRoutes(ctx: AdminContext, deps: ToolApprovalDeps): Hono {
+export function toolApprovalRoutes(ctx: AdminContext, deps: ToolApprovalDeps, token: string): Hono {
   const { pinRegistry, approvedTools } = deps;
   const app = new Hono();
-  app.use('/admin/api/servers/*', adminBearer({ token: ctx.token, limiter: ctx.limiter, events: ctx.events }));
+  app.use('/admin/api/servers/*', adminBearer({ token, limiter: ctx.limiter, events: ctx.events }));
 
   const server = (c: Context): string | Response => {
     const name = c.req.param('name') ?? '';
@@ -70,7 +71,7 @@ export function toolApprovalRoutes(ctx: AdminContext, deps: ToolApprovalDeps): H
     const { snapshot, unknown, diff } = pinRegistry.snapshotOf(name, body.names);
     if (unknown.length) return fail(c, 400, 'invalid_request', `not listed by the upstream: ${unknown.slice(0, 20).join(', ')}`);
     const at = ctx.clock();
-    const by = 'admin:api';
+    const by = TOKEN_ACTOR;
     await approvedTools.approve(name, snapshot, by, at); // stored first: a restart keeps what took effect
     pinRegistry.setApproved(name, snapshot);
     const approved = Object.keys(snapshot).sort();

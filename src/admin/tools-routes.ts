@@ -6,7 +6,6 @@
 import { Hono } from 'hono';
 import type { AdminContext } from './admin-context.js';
 import type { FormEnv } from './csrf.js';
-import { requireSession } from './session.js';
 import { adminMessage, adminPage } from './page.js';
 import { ToolsPage } from '../../views/admin/tools.js';
 
@@ -15,7 +14,7 @@ const FAILURE_OUTCOMES = ['error', 'upstream_unavailable', 'timeout'] as const;
 
 export function toolsRoutes(ctx: AdminContext, nowMs: () => number = Date.now): Hono<FormEnv> {
   const app = new Hono<FormEnv>();
-  const session = requireSession(ctx.sessions, ctx.cookie);
+  const session = ctx.requireSession;
 
   app.get('/admin/tools', session, async (c) => {
     const csrf = c.get('session').csrf;

@@ -46,5 +46,9 @@ export const EVENT_TYPES = [
   'person.provisioned',
   'person.scim_updated',
   'person.revalidation_failed',
+  // issue 13 §4/§6: a signed-in person who is not an admin was refused at /admin (admin SSO); a person asked /account
+  // to revoke a grant that is not theirs (refused, nothing revoked; `detail.grant_id` as given, truncated).
+  'admin.sign_in_refused',
+  'account.revoke_refused',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -89,6 +89,6 @@ describe('protocol 2026-07-28 through keyhole', () => {
     const upstreamBefore = stack.v2.requests.length;
     await expect(conn.client.listen({ toolsListChanged: true })).rejects.toThrow();
     expect(stack.v2.requests.length).toBe(upstreamBefore);
-    expect((await stack.keyhole.store.events.list({ type: 'grant.revoked', limit: 10 }))[0]).toMatchObject({ grantId, detail: { actor: 'admin:api' } });
+    expect((await stack.keyhole.store.events.list({ type: 'grant.revoked', limit: 10 }))[0]).toMatchObject({ grantId, detail: { actor: 'admin:token' } });
   });
 });

@@ -47,7 +47,7 @@ describe('traffic policy: pinned tools', () => {
     expect(review.diff.added).toEqual(ALL);
     const approved = await admin('/approve', { method: 'POST' });
     expect(approved.status).toBe(200);
-    expect(await approved.json()).toMatchObject({ server: 'demo', approved: ALL, approved_by: 'admin:api', diff: { added: ALL, changed: [], removed: [] } });
+    expect(await approved.json()).toMatchObject({ server: 'demo', approved: ALL, approved_by: 'admin:token', diff: { added: ALL, changed: [], removed: [] } });
 
     expect((await conn.client.listTools()).tools.map((t) => t.name).sort()).toEqual(ALL);
     expect(await conn.client.callTool({ name: 'deploy', arguments: {} })).toEqual({ content: [{ type: 'text', text: 'deployed' }] });
@@ -72,7 +72,7 @@ describe('traffic policy: pinned tools', () => {
 
     // Stored (a restart keeps it) and on the record.
     const stored = await stack.keyhole.store.approvedTools.get('demo');
-    expect(stored).toMatchObject({ approvedBy: 'admin:api', tools: expect.objectContaining({ deploy: toolDigest({ description: deployDescription, inputSchema: { type: 'object', properties: {} } }) }) });
+    expect(stored).toMatchObject({ approvedBy: 'admin:token', tools: expect.objectContaining({ deploy: toolDigest({ description: deployDescription, inputSchema: { type: 'object', properties: {} } }) }) });
     const events = await stack.keyhole.store.events.list({ type: 'tools.approved' });
     expect(events.map((e) => [e.server, (e.detail as { changed: string[] }).changed])).toEqual([['demo', ['deploy']], ['demo', []]]);
   });

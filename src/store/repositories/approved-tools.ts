@@ -8,7 +8,7 @@
  * |---|---|
  * | `server` (key) | the configured server name |
  * | `tools` | JSON object: tool name → 64 lowercase hex (SHA-256 digest) |
- * | `approved_by` | who approved: `admin:api` today |
+ * | `approved_by` | who approved: `admin:token` (the admin JSON API) |
  * | `approved_at` | seconds since the epoch |
  */
 export interface ApprovedToolList {

@@ -104,13 +104,13 @@ describe('admin JSON API', () => {
       expect(await missing.json()).toMatchObject({ error: 'not_found' });
     });
 
-    it('DELETE revokes one grant (actor admin:api), idempotently; 404 for an unknown one', async () => {
+    it('DELETE revokes one grant (actor admin:token), idempotently; 404 for an unknown one', async () => {
       const g = makeGrant();
       await h.store.grants.create(g);
       const res = await h.api(`/admin/api/grants/${g.id}`, { method: 'DELETE' });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ revoked: true, grant: { id: g.id, status: 'revoked', status_reason: 'admin_revoked', upstream_token: { status: 'revoked' } } });
-      expect((await h.store.events.list({ grantId: g.id, type: 'grant.revoked' }))[0]?.detail).toEqual({ reason: 'admin_revoked', actor: 'admin:api' });
+      expect((await h.store.events.list({ grantId: g.id, type: 'grant.revoked' }))[0]?.detail).toEqual({ reason: 'admin_revoked', actor: 'admin:token' });
       expect(await (await h.api(`/admin/api/grants/${g.id}`, { method: 'DELETE' })).json()).toMatchObject({ revoked: false });
       expect((await h.api('/admin/api/grants/g_missing', { method: 'DELETE' })).status).toBe(404);
     });

@@ -72,7 +72,7 @@ describe('admin clients pages', () => {
     expect((await h.store.clients.find(client.clientId))?.blockedAt).not.toBeNull();
     expect(await Promise.all([g1, g2, g3].map(async (g) => (await h.store.grants.find(g.id))?.status))).toEqual(['revoked', 'revoked', 'active']);
     expect((await h.store.grants.find(g1.id))?.statusReason).toBe('client_blocked');
-    expect((await h.store.events.list({ type: 'client.blocked' }))[0]).toMatchObject({ clientId: client.clientId, detail: { actor: 'admin:page', revoked_grants: 2 } });
+    expect((await h.store.events.list({ type: 'client.blocked' }))[0]).toMatchObject({ clientId: client.clientId, detail: { actor: 'admin:token', revoked_grants: 2 } });
 
     const authorize = await h.request(authorizeUrl(client.clientId));
     expect(authorize.status).toBe(400);

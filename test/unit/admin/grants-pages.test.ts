@@ -118,7 +118,7 @@ describe('admin grants pages', () => {
     expect(await h.store.grants.find(g.id)).toMatchObject({ status: 'revoked', statusReason: 'admin_revoked' });
     expect((await h.store.grants.find(other.id))?.status).toBe('active');
     const [event] = await h.store.events.list({ grantId: g.id, type: 'grant.revoked' });
-    expect(event?.detail).toEqual({ reason: 'admin_revoked', actor: 'admin:page' });
+    expect(event?.detail).toEqual({ reason: 'admin_revoked', actor: 'admin:token' });
     const { html } = await page(`/admin/grants/${g.id}?revoked=1`);
     expect(html).toContain('The grant was revoked.');
     expect(html).toContain('revoked (admin_revoked)');

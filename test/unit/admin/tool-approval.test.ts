@@ -37,7 +37,7 @@ describe('admin API: pinned tools', () => {
     registry = createPinRegistry(['demo']);
     repo = store.approvedTools;
     app = new Hono();
-    app.route('/', toolApprovalRoutes(ctx, { pinRegistry: registry, approvedTools: repo }));
+    app.route('/', toolApprovalRoutes(ctx, { pinRegistry: registry, approvedTools: repo }, TOKEN));
   });
   afterEach(() => store.close());
 
@@ -61,12 +61,12 @@ describe('admin API: pinned tools', () => {
     expect(review).toEqual({ server: 'demo', approved: {}, approved_at: null, approved_by: null, listed: [add, sub], diff: { unchanged: [], changed: [], added: ['add', 'sub'], removed: [] } });
 
     const one = await call('demo/tools/approve', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tools: ['add'] }) });
-    expect(await one.json()).toEqual({ server: 'demo', approved: ['add'], approved_at: 1_700_000_000, approved_by: 'admin:api', diff: { unchanged: [], changed: [], added: ['add', 'sub'], removed: [] } });
-    expect(await repo.get('demo')).toEqual({ server: 'demo', tools: { add: toolDigest(add) }, approvedBy: 'admin:api', approvedAt: 1_700_000_000 });
+    expect(await one.json()).toEqual({ server: 'demo', approved: ['add'], approved_at: 1_700_000_000, approved_by: 'admin:token', diff: { unchanged: [], changed: [], added: ['add', 'sub'], removed: [] } });
+    expect(await repo.get('demo')).toEqual({ server: 'demo', tools: { add: toolDigest(add) }, approvedBy: 'admin:token', approvedAt: 1_700_000_000 });
     const live = registry.pins('demo')!;
     expect([live.keepTool(add), live.keepTool(sub)]).toEqual([true, false]);
     expect(live.checkCall('add')).toEqual({ ok: true });
-    expect((await store.events.list({ type: 'tools.approved' })).map((e) => e.detail)).toEqual([{ by: 'admin:api', tools: ['add'], changed: [], added: ['add', 'sub'], removed: [] }]);
+    expect((await store.events.list({ type: 'tools.approved' })).map((e) => e.detail)).toEqual([{ by: 'admin:token', tools: ['add'], changed: [], added: ['add', 'sub'], removed: [] }]);
 
     const ghost = await call('demo/tools/approve', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tools: ['ghost'] }) });
     expect(ghost.status).toBe(400);
