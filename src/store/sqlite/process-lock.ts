@@ -88,7 +88,11 @@ export function acquireProcessLock(dbPath: string, startedAt: Date = new Date())
     db.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); COMMIT'); // from here on the lock stays held
   } catch (e) {
     db.close();
-    if ((e as { code?: string }).code === 'SQLITE_BUSY') throw lockedError(dbPath);
+    const code = (e as { code?: string }).code;
+    if (code === 'SQLITE_BUSY') throw lockedError(dbPath);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new SqliteLockedError(`${lock} is not keyhole's lock file (${code}); no keyhole process can be using it as one: remove it and start again`);
+    }
     throw e;
   }
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: startedAt.toISOString() };

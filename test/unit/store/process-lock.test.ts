@@ -85,3 +85,13 @@ describe('SQLite process lock', () => {
     await b.close();
   });
 });
+
+describe('SQLite process lock: a foreign file where the lock should be', () => {
+  it('names the file instead of failing obscurely', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const db = join(dir, 'foreign.db');
+    writeFileSync(`${db}.lock`, 'x'.repeat(4096));
+    expect(() => openSqliteStore(db, { lock: true })).toThrow(`${db}.lock is not keyhole's lock file (SQLITE_NOTADB); no keyhole process can be using it as one: remove it and start again`);
+    expect(holdsProcessLock(db)).toBe(false);
+  });
+});
