@@ -41,6 +41,8 @@ export interface UpstreamAs {
    * `provider.use` after start has no effect: the request handler was composed when the server started.
    */
   intercept(middleware: (ctx: KoaContextWithOIDC, next: Next) => Promise<void>): void;
+  /** The lifetime of access tokens issued from now on (tests: a short first token, a long refreshed one). */
+  setAccessTokenTtl(seconds: number): void;
   /** An outage: stops listening and drops every connection (the provider keeps its state); `start` ends it. */
   stop(): Promise<void>;
   /** Listens again on the same port after `stop`. */
@@ -59,7 +61,7 @@ function basicAuth(clientId: string, clientSecret: string): string {
 }
 
 export async function startUpstreamAuthorizationServer(opts: UpstreamAsOptions): Promise<UpstreamAs> {
-  const ttl = opts.accessTokenTtlSeconds ?? 3600;
+  let ttl = opts.accessTokenTtlSeconds ?? 3600;
   const scopes = opts.scopes ?? DEFAULT_UPSTREAM_SCOPES;
   const resourceScope = scopes.filter((s) => !AS_ONLY_SCOPES.has(s)).join(' ');
   const resources: string[] = [...(opts.resources ?? [])];
@@ -187,6 +189,7 @@ export async function startUpstreamAuthorizationServer(opts: UpstreamAsOptions):
     },
     close: closeServer,
     intercept: (middleware) => void intercepted.push(middleware),
+    setAccessTokenTtl: (seconds) => void (ttl = seconds),
     stop: closeServer,
     start: reopen,
   };
