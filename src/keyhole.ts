@@ -91,6 +91,8 @@ export interface Keyhole {
   people?: PeopleService;
   /** With `identity`: the person-session cookie (who is signed in in a browser), for surfaces such as /admin, /account. */
   personSessions?: PersonSessions;
+  /** With `identity`: the organization IdP's relying-party client (src/people/org-idp-client.ts). */
+  orgIdp?: OrgIdpClient;
   /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
   rotateSigningKey(): Promise<string>;
   /** Checks the OS keychain when the vault needs it, then listens (HTTPS with `listen.tls`). */
@@ -154,11 +156,11 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   });
   // Organization sign-in and people (issue 13), only with `identity`. Offboarding ends every grant of a person through
   // the revoker (GrantService.revoke is the revoker's).
-  const { people, orgSignIn, idp } = peopleOf(config, { store, events, cipher, clock, revokeGrant: (id, reason, actor) => revoker.revoke(id, reason, actor) });
+  const { people, orgSignIn } = peopleOf(config, { store, events, cipher, clock, revokeGrant: (id, reason, actor) => revoker.revoke(id, reason, actor) });
   // With `identity`, a refresh of a person's keyhole token re-checks them at the org IdP (src/people/idp-revalidator.ts)
   // through the grant layer's hook (src/grants/person-check.ts).
-  const personCheck = people && idp && config.identity
-    ? new IdpRevalidator({ store, people: people.service, events, clock, identity: config.identity, idp })
+  const personCheck = people && config.identity
+    ? new IdpRevalidator({ store, people: people.service, events, clock, identity: config.identity, idp: people.idp })
     : undefined;
   const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager, ...(personCheck ? { personCheck } : {}) });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
@@ -224,7 +226,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   let server: ServerType | undefined;
   return {
     app, store, events, revoker, grants, tokenManager, vault, clientExpiry, policies, observability,
-    ...(people ? { people: people.service, personSessions: people.sessions } : {}),
+    ...(people ? { people: people.service, personSessions: people.sessions, orgIdp: people.idp } : {}),
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
@@ -301,15 +303,14 @@ async function vaultWarnings(store: Store, keyring: Keyring, backend: KeyholeCon
 function peopleOf(
   config: KeyholeConfig,
   d: { store: Store; events: EventRecorder; cipher: VaultCipher; clock: () => number; revokeGrant: (id: string, reason: string, actor: string) => Promise<boolean> },
-): { people?: PeopleDeps; orgSignIn?: OrgSignInDeps; idp?: OrgIdpClient } {
+): { people?: PeopleDeps; orgSignIn?: OrgSignInDeps } {
   const identity = config.identity;
   if (!identity) return {};
   const service = new PeopleService({ store: d.store, events: d.events, identity, cipher: d.cipher, revokeGrant: d.revokeGrant, clock: d.clock });
   const sessions = new PersonSessions({ store: d.store, publicUrl: config.publicUrl, sessionSeconds: identity.sessionSeconds, clock: d.clock });
   const idp = new OrgIdpClient(identity, `${config.publicUrl}/identity/callback`);
   return {
-    people: { service, sessions },
-    idp,
+    people: { service, sessions, idp },
     orgSignIn: { config: { publicUrl: config.publicUrl, identity }, cipher: d.cipher, events: d.events, people: service, sessions, idp, clock: d.clock },
   };
 }

@@ -14,6 +14,7 @@ Checks, one line each ("ok" or "FAIL"):
   keyring    the master keyring loads from its source and opens every stored vault entry
   keychain   the OS keychain answers (only when storage.vault or keys.source is "keychain")
   upstream   each server's discovery document fetches (or its protected resource metadata, discovery "mcp")
+  identity   with "identity": the organization IdP's openid-configuration loads (authorization and token endpoints)
 
 Options:
   -c, --config FILE    the keyhole config

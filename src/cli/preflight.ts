@@ -1,7 +1,8 @@
 /**
  * `keyhole check`'s checks, each a name and an outcome: the config validates; the storage directory exists and is
  * writable; the keyring loads and opens every stored entry; each upstream's discovery document fetches; the OS
- * keychain answers when the config uses it. A failed check never stops the others that do not depend on it.
+ * keychain answers when the config uses it; with `identity`, the organization IdP's OpenID discovery document loads and
+ * names the endpoints sign-in needs. A failed check never stops the others that do not depend on it.
  */
 import { existsSync } from 'node:fs';
 import * as oauth from 'oauth4webapi';
@@ -57,6 +58,21 @@ async function discoveryCheck(name: string, s: KeyholeConfig['servers'][string],
     return { name: check, ok: true, detail: `${where} of ${as.issuer} (token endpoint ${as.token_endpoint ?? 'missing'})` };
   } catch (e) {
     return { name: check, ok: false, detail: `the discovery document of ${s.oauth.issuer ?? s.upstream} did not load: ${reason(e)}` };
+  }
+}
+
+/** `identity` (issue 13): the IdP's `/.well-known/openid-configuration` loads, for this issuer, with the endpoints sign-in needs. */
+async function identityCheck(identity: NonNullable<KeyholeConfig['identity']>, publicUrl: string, timeoutMs: number): Promise<CheckResult> {
+  const name = 'identity';
+  try {
+    const issuer = new URL(identity.issuer);
+    const res = await oauth.discoveryRequest(issuer, { signal: AbortSignal.timeout(timeoutMs), algorithm: 'oidc', [oauth.allowInsecureRequests]: true });
+    const as = await oauth.processDiscoveryResponse(issuer, res);
+    const missing = (['authorization_endpoint', 'token_endpoint'] as const).filter((k) => !as[k]);
+    if (missing.length) return { name, ok: false, detail: `the openid-configuration of ${as.issuer} has no ${missing.join(' or ')}` };
+    return { name, ok: true, detail: `openid-configuration of ${as.issuer} (register the redirect URI ${publicUrl}/identity/callback there)` };
+  } catch (e) {
+    return { name, ok: false, detail: `the openid-configuration of ${identity.issuer} did not load: ${reason(e)}` };
   }
 }
 
@@ -117,5 +133,6 @@ export async function preflight(file: string, opts: PreflightOptions): Promise<C
   if (keychain) results.push(keychain);
   const timeoutMs = opts.timeoutMs ?? 10_000;
   results.push(...(await Promise.all(Object.entries(config.servers).map(([name, s]) => discoveryCheck(name, s, timeoutMs)))));
+  if (config.identity) results.push(await identityCheck(config.identity, config.publicUrl, timeoutMs));
   return results;
 }

@@ -64,7 +64,7 @@ export interface PersonView {
   /** The latest of the person's sign-in and their grants' last use; null when never seen. */
   lastActivityAt: number | null;
 }
-export type EventQueryFilter = Pick<EventFilter, 'type' | 'server' | 'grantId' | 'clientId' | 'since' | 'until'>;
+export type EventQueryFilter = Pick<EventFilter, 'type' | 'server' | 'grantId' | 'clientId' | 'personId' | 'since' | 'until'>;
 
 /**
  * Client filters: `kind` (dcr | cimd | static), `unused_days` (no use — completed authorization, token issued or

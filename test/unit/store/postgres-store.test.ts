@@ -101,6 +101,30 @@ describe('PostgresStore', () => {
     }
   });
 
+  it('an offboarding never misses a grant completed for the person at that moment (people.lockActive FOR SHARE)', async () => {
+    for (let round = 0; round < 30; round++) {
+      const personId = `u_round${round}`;
+      await store.people.create({
+        id: personId, iss: null, sub: null, email: null, name: null, groups: [], status: 'active', offboardedAt: null, offboardedBy: null,
+        offboardedVia: null, externalId: null, userName: null, scimActive: null, createdAt: T0, lastSeenAt: null,
+      });
+      const seenByOffboarding: string[] = [];
+      await Promise.all([
+        // complete-authorization: the person checked (and held) inside the grant's transaction
+        store.transaction(async (tx) => {
+          if (await tx.people.lockActive(personId)) await tx.grants.create(makeGrant({ person: { id: personId, email: null, name: null, groups: [] } }));
+        }),
+        // PeopleService.offboard: status first, then every grant of the person
+        (async () => {
+          await other.people.setStatus(personId, { status: 'offboarded', at: T0, by: 'admin:token', via: 'admin' });
+          for (const g of await other.grants.listByPerson(personId)) seenByOffboarding.push(g.id);
+        })(),
+      ]);
+      const grants = await store.grants.listByPerson(personId);
+      expect(grants.filter((g) => !seenByOffboarding.includes(g.id))).toEqual([]);
+    }
+  });
+
   it('hands out event ids in commit order when appends race (a scan cursor skips nothing)', async () => {
     const seen: number[] = [];
     let cursor = 0;
