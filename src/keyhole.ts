@@ -90,6 +90,8 @@ export interface Keyhole {
   people?: PeopleService;
   /** With `identity`: the person-session cookie (who is signed in in a browser), for surfaces such as /admin, /account. */
   personSessions?: PersonSessions;
+  /** With `identity`: the organization IdP's relying-party client (src/people/org-idp-client.ts). */
+  orgIdp?: OrgIdpClient;
   /** Identity mode: rotate the identity-JWT signing key now; returns the new kid. */
   rotateSigningKey(): Promise<string>;
   /** Checks the OS keychain when the vault needs it, then listens (HTTPS with `listen.tls`). */
@@ -217,7 +219,7 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   let server: ServerType | undefined;
   return {
     app, store, events, revoker, grants, tokenManager, vault, clientExpiry, policies, observability,
-    ...(people ? { people: people.service, personSessions: people.sessions } : {}),
+    ...(people ? { people: people.service, personSessions: people.sessions, orgIdp: people.idp } : {}),
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
@@ -301,7 +303,7 @@ function peopleOf(
   const sessions = new PersonSessions({ store: d.store, publicUrl: config.publicUrl, sessionSeconds: identity.sessionSeconds, clock: d.clock });
   const idp = new OrgIdpClient(identity, `${config.publicUrl}/identity/callback`);
   return {
-    people: { service, sessions },
+    people: { service, sessions, idp },
     orgSignIn: { config: { publicUrl: config.publicUrl, identity }, cipher: d.cipher, events: d.events, people: service, sessions, idp, clock: d.clock },
   };
 }

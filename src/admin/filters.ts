@@ -133,7 +133,7 @@ export function parseGrantFilter(src: Source): GrantQueryFilter {
   return out;
 }
 
-/** Event filters: `type`, `server`, `grant_id`, `client_id`, `since`, `until` (inclusive). */
+/** Event filters: `type`, `server`, `grant_id`, `client_id`, `person_id` (issue 13), `since`, `until` (inclusive). */
 export function parseEventFilter(src: Source): EventQueryFilter {
   const out: EventQueryFilter = {};
   const type = single(src, 'type');
@@ -141,6 +141,7 @@ export function parseEventFilter(src: Source): EventQueryFilter {
   const server = serverName(src);
   const grantId = text(src, 'grant_id');
   const clientId = text(src, 'client_id');
+  const personId = text(src, 'person_id');
   const since = time(src, 'since', 'start');
   const until = time(src, 'until', 'end');
   if (since !== undefined && until !== undefined && since > until) throw new AdminInputError('since must not be after until');
@@ -148,6 +149,7 @@ export function parseEventFilter(src: Source): EventQueryFilter {
   if (server !== undefined) out.server = server;
   if (grantId !== undefined) out.grantId = grantId;
   if (clientId !== undefined) out.clientId = clientId;
+  if (personId !== undefined) out.personId = personId;
   if (since !== undefined) out.since = since;
   if (until !== undefined) out.until = until;
   return out;
@@ -198,5 +200,5 @@ export function grantFilterParams(f: GrantQueryFilter | BulkFilter): Record<stri
 }
 
 export function eventFilterParams(f: EventQueryFilter): Record<string, string | number | undefined> {
-  return { type: f.type, server: f.server, grant_id: f.grantId, client_id: f.clientId, since: f.since, until: f.until };
+  return { type: f.type, server: f.server, grant_id: f.grantId, client_id: f.clientId, person_id: f.personId, since: f.since, until: f.until };
 }

@@ -51,6 +51,8 @@ export function authorizeRoutes(deps: AuthorizationServerDeps, limits: Authorize
   const csrf = consentCsrf(deps.config.publicUrl, deps.csrfKey);
   const remembered = browserGrants(deps.config.publicUrl, deps.csrfKey);
   const { config, store, clock } = deps;
+  // Fail closed: with `identity` configured, /authorize never runs without the sign-in and the group policy.
+  if (config.identity && !deps.people) throw new TypeError('authorizeRoutes: the config has "identity" but no people deps were given');
 
   app.get('/authorize', async (c) => {
     const nonce = pageNonce();
@@ -74,7 +76,7 @@ export function authorizeRoutes(deps: AuthorizationServerDeps, limits: Authorize
       const server = config.servers[r.server]!;
       // Organization sign-in first, then who may use what (issue 13): all before any pending row or upstream redirect.
       let person: PersonRecord | undefined;
-      if (config.identity && deps.people) {
+      if (deps.people && config.identity) {
         const signedIn = await deps.people.sessions.read(c);
         if (!signedIn) {
           const here = new URL(c.req.url);

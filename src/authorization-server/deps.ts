@@ -11,12 +11,15 @@ import type { ResourceIndex } from '../oauth/resource.js';
 import type { ClientIdMetadataResolver } from './client-id-metadata.js';
 import type { PeopleService } from '../people/people-service.js';
 import type { PersonSessions } from '../people/person-session.js';
+import type { OrgIdpClient } from '../people/org-idp-client.js';
 
 /** Organization sign-in (issue 13), present when the config has `identity`. */
 export interface PeopleDeps {
   service: PeopleService;
   /** The person-session cookie: who is signed in in this browser. */
   sessions: PersonSessions;
+  /** The organization IdP's relying-party client (sign-in; `refresh`/`userinfo` to re-check a person). */
+  idp: OrgIdpClient;
 }
 
 export interface AuthorizationServerDeps {

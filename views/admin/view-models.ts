@@ -53,7 +53,7 @@ export const CLIENT_KINDS: readonly ClientKind[] = ['dcr', 'cimd', 'static'];
 export const CLIENT_USE: readonly ['never', 'ever'] = ['never', 'ever'];
 
 export type GrantQueryFilter = Pick<GrantFilter, 'subject' | 'personId' | 'clientId' | 'server' | 'status'>;
-export type EventQueryFilter = Pick<EventFilter, 'type' | 'server' | 'grantId' | 'clientId' | 'since' | 'until'>;
+export type EventQueryFilter = Pick<EventFilter, 'type' | 'server' | 'grantId' | 'clientId' | 'personId' | 'since' | 'until'>;
 
 /**
  * Client filters: `kind` (dcr | cimd | static), `unused_days` (no use — completed authorization, token issued or

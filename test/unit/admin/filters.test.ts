@@ -63,6 +63,12 @@ describe('admin filters', () => {
       });
     });
 
+    it('reads person_id (issue 13) for events and grants', () => {
+      expect(parseEventFilter(q('person_id=u_1'))).toEqual({ personId: 'u_1' });
+      expect(parseGrantFilter(q('person_id=u_1&status=active'))).toEqual({ personId: 'u_1', status: 'active' });
+      expect(() => parseGrantFilter(q('person_id=u_1&person_id=u_2'))).toThrow(/repeated/);
+    });
+
     it('rejects since after until and malformed types', () => {
       expect(() => parseEventFilter(q('since=200&until=100'))).toThrow(/after/);
       expect(() => parseEventFilter(q('type=<script>'))).toThrow(/event type/);
