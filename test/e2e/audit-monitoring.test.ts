@@ -227,7 +227,7 @@ describe('audit and monitoring (real peers)', () => {
     expect(await (await fetch(`${stack.publicUrl}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${stack.publicUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(Object.keys(((await ready.json()) as { checks: object }).checks)).toEqual(['database', 'keyring', 'upstream refresh writes']);
+    expect(Object.keys(((await ready.json()) as { checks: object }).checks)).toEqual(['database', 'keyring', 'upstream refresh writes', 'disk']);
     chmodSync(stack.dbPath, 0o444);
     try {
       const res = await fetch(`${stack.publicUrl}/readyz`);
