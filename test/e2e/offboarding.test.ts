@@ -404,6 +404,14 @@ describe('offboarding: admin, SCIM, IdP revalidation (real peers)', () => {
     await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${stack.publicUrl}/admin/grants`);
+    // The grants list's free-text search: the person's email finds their grant, with a link to the person.
+    await page.getByRole('searchbox', { name: 'Search' }).fill('FRANK@acme');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/\/admin\/grants\?q=FRANK%40acme/);
+    const grantRows = page.locator('[data-testid="grants-table"] tbody tr[data-grant-id]');
+    expect(await grantRows.count()).toBe(1);
+    expect(await grantRows.first().getAttribute('data-grant-id')).toBe(f.grantId);
+    expect(await grantRows.first().getByTestId('grant-person').getAttribute('href')).toBe(`/admin/people/${frankId}`);
     await page.getByRole('link', { name: 'People' }).click();
     await page.waitForURL(`${stack.publicUrl}/admin/people`);
     // Search by the upstream account (a grant's subject), not the person's own fields.
