@@ -29,6 +29,7 @@ import { GrantRevoker } from './grants/grant-revoker.js';
 import { GrantService } from './grants/grant-service.js';
 import { IdpRevalidator } from './people/idp-revalidator.js';
 import { createForwarder } from './proxy/forwarder.js';
+import { createSessionBindings, purgeSessionBindings } from './proxy/session-binding.js';
 import { buildResourceIndex } from './oauth/resource.js';
 import { createApp } from './app.js';
 import { ClientIdMetadataResolver } from './authorization-server/client-id-metadata.js';
@@ -203,7 +204,8 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
     : undefined;
   const grants = new GrantService({ store, vault, events, config, clock, revoker, credentialCache: tokenManager, ...(personCheck ? { personCheck } : {}) });
   revoker.onGrantEnded((grantId) => tokenManager.forget(grantId));
-  const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes });
+  // MCP session bindings in the database, shared by every instance (src/proxy/session-binding.ts, issue 12 §2).
+  const forwarder = createForwarder({ maxBodyBytes: config.maxBodyBytes, sessions: createSessionBindings({ store: store.mcpSessions }) });
   // Traffic policy (issue 15): one set of units per server; a health checker per server with `health` (started by
   // listen(), stopped by close()); a minute timer drops full rate-limit buckets.
   const policies = createServerPolicies({
@@ -241,7 +243,10 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   observe = (e) => observability.onEvent(e);
   // A revoked grant's open SSE streams close at once (the very next request gets 401 from the bearer check).
   revoker.onGrantEnded((grantId) => void forwarder.closeStreams(grantId));
-  revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId)); // its MCP sessions are bound to it
+  // Its MCP sessions are bound to it: retired in the database (and this instance's cache). On a failed write they stay
+  // bound to the ended grant, which no token can act as any more: still refused to everyone.
+  revoker.onGrantEnded((grantId) => void forwarder.forgetSessions(grantId).catch((err: unknown) =>
+    logger.warn('keyhole.mcp_sessions_retire_failed', { grant: grantId, error: err instanceof Error ? err.name : 'Error' })));
   revoker.onGrantEnded((grantId) => kinds.forget(grantId));
   // Several instances (issue 12 §2): what another instance changed, this one forgets or reloads (src/store/changes/).
   const stopChanges = store.changes.subscribe((change) => {
@@ -301,7 +306,16 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
       }
       clientExpiry.start(); // unref'd interval, stopped by close()
       for (const h of healthCheckers) h.start(); // unref'd timers, stopped by close()
-      sweepTimer ??= setInterval(() => policies.rateLimits.store.sweep(Date.now()), 60_000).unref();
+      let lastSessionPurge = 0;
+      sweepTimer ??= setInterval(() => {
+        policies.rateLimits.store.sweep(Date.now());
+        // Bounded retention of the MCP session bindings (rows unused for SESSION_BINDING_TTL_MS), hourly.
+        if (Date.now() - lastSessionPurge >= 3_600_000) {
+          lastSessionPurge = Date.now();
+          void purgeSessionBindings(store.mcpSessions, Date.now()).catch((err: unknown) =>
+            logger.warn('keyhole.mcp_sessions_purge_failed', { error: err instanceof Error ? err.name : 'Error' }));
+        }
+      }, 60_000).unref();
       // `/mcp/{server}` goes straight to the pipeline (app.dispatchMcp, issue 17: the data plane without Hono's
       // per-request machinery); everything else to Hono.
       const make = (config.listen.tls ? createHttpsServer : createHttpServer) as (o: object, l: RequestListener) => ServerType;

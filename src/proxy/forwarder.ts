@@ -41,7 +41,10 @@ export interface ForwardAuth {
 export interface ForwarderOptions {
   maxBodyBytes: number;
   onUpstreamError?(info: { grantId: string; kind: 'timeout' | 'unreachable' }): void;
-  /** Which grant created which MCP session (session-binding.ts); one bounded map per forwarder by default. */
+  /**
+   * Which grant created which MCP session (session-binding.ts): shared through the database when built with a store;
+   * one bounded in-memory map per forwarder by default.
+   */
   sessions?: SessionBindings;
 }
 
@@ -60,8 +63,8 @@ export interface Forwarder {
   ): Promise<Response>;
   /** Close every open response stream of a grant (used when a grant is revoked). Returns how many were closed. */
   closeStreams(grantId: string): number;
-  /** Forget the MCP sessions a grant created (used when a grant is revoked). Returns how many. */
-  forgetSessions(grantId: string): number;
+  /** Retire the MCP sessions a grant created (used when a grant is revoked). Resolves to how many. */
+  forgetSessions(grantId: string): Promise<number>;
   openStreamCount(): number;
   /** Graceful shutdown: end the GET event streams (no call in progress; clients reconnect), now and from now on. */
   endListenStreams(): number;
@@ -136,9 +139,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       // transport answers an unknown session (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management).
       // Session ids are the upstream's: keyed by upstream URL, so two upstreams minting the same id never clash
       // (ids are visible ASCII, so a space cannot occur in one).
-      const presented = presentedSessionIds(incoming).map((id) => `${url.href} ${id}`);
-      for (const key of presented) {
-        const owner = sessions.owner(key);
+      // With a store the bindings are shared by every instance (session-binding.ts): an id not cached here is looked up.
+      const presented = presentedSessionIds(incoming);
+      for (const id of presented) {
+        const owner = await sessions.owner(url.href, id);
         if (owner !== undefined && owner !== auth.grantId) return ctx.json(SESSION_NOT_FOUND, 404);
       }
       const headers0 = upstreamRequestHeaders(incoming.rawHeaders, url, body);
@@ -189,8 +193,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
           const status = outcome.res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
             const minted = outcome.res.headers['mcp-session-id'];
-            if (typeof minted === 'string' && minted) sessions.bind(`${url.href} ${minted}`, auth.grantId);
-            if (method === 'DELETE') for (const key of presented) sessions.forget(key);
+            // Bound before the answer (and so the id) reaches the client: its next request may go to another instance.
+            if (typeof minted === 'string' && minted) await sessions.bind(url.href, minted, auth.grantId);
+            if (method === 'DELETE') for (const id of presented) await sessions.forget(url.href, id);
           }
           return relayResponse(ctx, outgoing, url, auth.grantId, outcome.req, outcome.res, streams, target.transformResponse) ?? responseAlreadySent();
         }

@@ -13,6 +13,7 @@ import type { AuditLogRepository } from './repositories/audit-log.js';
 import type { ClientRepository, DcrRegistrationCounter } from './repositories/clients.js';
 import type { EventRepository } from './repositories/events.js';
 import type { GrantRepository } from './repositories/grants.js';
+import type { McpSessionRepository } from './repositories/mcp-sessions.js';
 import type { PendingAuthorizationRepository } from './repositories/pending.js';
 import type { PersonRepository } from './repositories/people.js';
 import type { PersonSessionRepository } from './repositories/person-sessions.js';
@@ -41,6 +42,7 @@ export type * from './repositories/people.js';
 export type * from './repositories/person-sessions.js';
 export type * from './refresh-locks/refresh-locks.js';
 export type * from './repositories/admin-sessions.js';
+export type * from './repositories/mcp-sessions.js';
 export type * from './changes/change-feed.js';
 
 /** The repositories, as one facade. */
@@ -71,6 +73,8 @@ export interface Store {
   readonly refreshLocks: RefreshLocks;
   /** Admin sessions, shared by every instance (issue 12 §2). */
   readonly adminSessions: AdminSessionRepository;
+  /** Which grant an upstream's MCP session id was handed to, shared by every instance (src/proxy/session-binding.ts). */
+  readonly mcpSessions: McpSessionRepository;
   /**
    * Cross-instance change notices (./changes/change-feed.ts): PostgreSQL LISTEN/NOTIFY with a polled fallback, SQLite
    * an in-process emitter. A transaction-scoped store has the same feed (publish after the transaction commits).

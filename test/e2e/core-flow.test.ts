@@ -5,6 +5,7 @@
  * concurrent calls with one refresh, revocation, and the canary: no token value in SQLite, events or logs.
  */
 import { loadSharedKey } from '../../src/vault/shared-keys.js';
+import { sha256Hex } from '../../src/store/crypto/hash.js';
 import { VaultCipher, keyringFromMasterKey } from '../../src/store/crypto/vault-cipher.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
@@ -178,6 +179,16 @@ describe('core flow with real peers', () => {
       if (t.refresh_token) secrets.add(t.refresh_token);
     }
     for (const h of stack.mcp.seenAuthorizationHeaders) secrets.add(h.replace(/^Bearer /, ''));
+    // The upstream's MCP session ids are secrets too (an upstream may treat one as a capability): bound to their grant
+    // in the database (src/proxy/session-binding.ts) by SHA-256 only.
+    const sessionIds = new Set(stack.mcp.seenRequestHeaders.map((h) => h['mcp-session-id']).filter((v): v is string => typeof v === 'string'));
+    expect(sessionIds.size).toBeGreaterThan(0);
+    let bound = 0;
+    for (const id of sessionIds) {
+      secrets.add(id);
+      if (await stack.keyhole.store.mcpSessions.find(sha256Hex(`${new URL(stack.mcp.url).href} ${id}`))) bound++;
+    }
+    expect(bound, 'session bindings stored by hash').toBeGreaterThan(0);
     const values = [...secrets].filter((s) => s.length >= 16);
     expect(values.length).toBeGreaterThan(6);
     // Checkpoint nothing: read the raw bytes of the database, its WAL and shared memory as they are.

@@ -6,9 +6,11 @@
  * - an admin signed in on one instance is signed in on the other (sessions in the database);
  * - a grant revoked through A gets 401 at B within 1 s (issue 12's target), and its open SSE stream on B is closed
  *   within 1 s (the `grant-revoked` notice: LISTEN/NOTIFY);
- * - the rate limits: each instance enforces its share (`instances: 2`).
+ * - the rate limits: each instance enforces its share (`instances: 2`);
+ * - an MCP session handed out through A is bound to its grant on B too (bindings in the database): another grant
+ *   presenting its id at B gets 404 and the upstream sees nothing; after a revoke on A it is refused on B to everyone.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstreamAuthorizationServer, type UpstreamAs } from '../../examples/demo/upstream-authorization-server.js';
 import { startUpstreamMcpServer, type UpstreamMcp } from '../../examples/demo/upstream-mcp-server.js';
@@ -23,6 +25,8 @@ import { CookieBrowser } from '../helpers/cookie-browser.js';
 import { freePort } from '../helpers/free-port.js';
 
 const ADMIN = 'admin-token-for-two-instances-0123456789';
+/** How src/proxy/session-binding.ts keys a session in the database: SHA-256 hex of `<upstream URL> <session id>`. */
+const sessionKeyHash = async (key: string) => createHash('sha256').update(key).digest('hex');
 
 describe('two keyhole instances on one PostgreSQL, behind a round-robin proxy', () => {
   let pg: PostgresServer;
@@ -187,6 +191,64 @@ describe('two keyhole instances on one PostgreSQL, behind a round-robin proxy', 
     const endedAt = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(Number.POSITIVE_INFINITY), 5_000))]);
     if (process.env.KH_REPORT) console.log(`revoke on A → SSE stream on B closed after ${endedAt - revokedAt} ms`);
     expect(endedAt - revokedAt).toBeLessThan(1_000); // B closed it on A's notice, not A
+  });
+
+  it('an MCP session handed out through A is refused (404) to another grant at B, never forwarded; its owner uses it through B; revoked on A, refused on B to all', async () => {
+    const NOT_FOUND = { jsonrpc: '2.0', error: { code: -32010, message: 'Session not found' }, id: null };
+    const dave = await authorizeClient(mcpUrl, 'dave');
+    const erin = await authorizeClient(mcpUrl, 'erin');
+    const frank = await authorizeClient(mcpUrl, 'frank');
+    const daveGrant = (await instances[0]!.store.grants.list({ limit: 50, offset: 0 })).find((g) => g.subject === 'dave' && g.status === 'active')!.id;
+    let session = '';
+    lb.pin('/mcp/demo', 0);
+    try {
+      session = await openSession(mcpUrl, dave.token); // the upstream's Mcp-Session-Id goes to dave through A
+      expect((await rawPost(mcpUrl, dave.token, { jsonrpc: '2.0', method: 'notifications/initialized' }, session)).status).toBe(202);
+    } finally {
+      lb.unpin('/mcp/demo');
+    }
+    const upstreamSaw = () => mcp.seenRequestHeaders.filter((h) => h['mcp-session-id'] === session).length;
+    const seenBefore = upstreamSaw();
+    const onB = (method: string, token: string, body?: unknown) => fetch(`${urls[1]}/mcp/demo`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': PROTOCOL, 'mcp-session-id': session,
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+
+    // Another grant presenting dave's session id at B: 404 as for an unknown session, on POST, GET and DELETE.
+    for (const [method, body] of [['POST', toolCall(3, 'whoami')], ['GET', undefined], ['DELETE', undefined]] as const) {
+      const r = await onB(method, erin.token, body);
+      expect(r.status, method).toBe(404);
+      expect(await r.json(), method).toEqual(NOT_FOUND);
+    }
+    expect(upstreamSaw()).toBe(seenBefore); // never forwarded
+
+    // Dave's own requests through B work.
+    const own = await rawPost(`${urls[1]}/mcp/demo`, dave.token, toolCall(4, 'whoami'), session);
+    expect(own.status).toBe(200);
+    expect(JSON.parse((own.messages[0] as { result: { content: Array<{ text: string }> } }).result.content[0]!.text).sub).toBe('dave');
+    expect(upstreamSaw()).toBe(seenBefore + 1);
+
+    // Revoked on A: at B the id is refused to every grant (dave's token itself gets 401 from the bearer check).
+    const revoke = await fetch(`${urls[0]}/admin/api/grants/${daveGrant}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(revoke.status).toBe(200);
+    let retired: string | null | undefined;
+    for (let i = 0; i < 50 && retired !== null; i++) {
+      const rows = await instances[1]!.store.mcpSessions.find(await sessionKeyHash(`${new URL(mcp.url).href} ${session}`));
+      retired = rows?.grantId;
+      if (retired !== null) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(retired).toBeNull(); // retired in the database
+    for (const who of [erin, frank]) {
+      const r = await onB('POST', who.token, toolCall(5, 'whoami'));
+      expect(r.status).toBe(404);
+      expect(await r.json()).toEqual(NOT_FOUND);
+    }
+    expect((await onB('POST', dave.token, toolCall(6, 'whoami'))).status).toBe(401);
+    expect(upstreamSaw()).toBe(seenBefore + 1);
   });
 
   it('each instance enforces its share of a rate limit (instances: 2)', async () => {

@@ -304,6 +304,19 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   );
   CREATE INDEX idx_change_log_at ON change_log (at);
   `,
+  // 11 (issue 12 §2): MCP session bindings shared by every instance, the session id only as a SHA-256
+  // (../repositories/mcp-sessions.ts); grant_id NULL = retired (its grant ended).
+  `
+  CREATE TABLE mcp_sessions (
+    key_hash         text COLLATE "C" PRIMARY KEY,
+    grant_id         text,
+    server           text NOT NULL,
+    created_at_ms    bigint NOT NULL,
+    last_used_at_ms  bigint NOT NULL
+  );
+  CREATE INDEX idx_mcp_sessions_grant ON mcp_sessions (grant_id);
+  CREATE INDEX idx_mcp_sessions_last_used ON mcp_sessions (last_used_at_ms);
+  `,
 ];
 
 /** Raised when the database was migrated by a newer keyhole (more migrations than this build knows). */

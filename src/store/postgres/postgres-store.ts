@@ -17,6 +17,7 @@
 import pg from 'pg';
 import type { ChangeFeed } from '../changes/change-feed.js';
 import { PostgresAdminSessions } from './admin-sessions.js';
+import { PostgresMcpSessions } from './mcp-sessions.js';
 import { PostgresChangeFeed } from './change-feed.js';
 import type { Store } from '../types.js';
 import { PostgresApprovedTools } from './approved-tools.js';
@@ -56,6 +57,7 @@ function repositories(ex: Executor): Omit<Store, 'transaction' | 'close' | 'refr
     people: new PostgresPeople(ex),
     personSessions: new PostgresPersonSessions(ex),
     adminSessions: new PostgresAdminSessions(ex),
+    mcpSessions: new PostgresMcpSessions(ex),
   };
 }
 
@@ -85,6 +87,7 @@ export class PostgresStore implements Store {
   /** Session-level advisory locks on a dedicated connection (../refresh-locks/postgres-refresh-locks.ts). */
   readonly refreshLocks: PostgresRefreshLocks;
   readonly adminSessions;
+  readonly mcpSessions;
   readonly changes: ChangeFeed;
   #closed: Promise<void> | undefined;
 
@@ -112,6 +115,7 @@ export class PostgresStore implements Store {
     this.personSessions = r.personSessions;
     this.refreshLocks = new PostgresRefreshLocks(pool.options);
     this.adminSessions = r.adminSessions;
+    this.mcpSessions = r.mcpSessions;
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

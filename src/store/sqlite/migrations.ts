@@ -338,6 +338,19 @@ export const MIGRATIONS: readonly Migration[] = [
   );
   CREATE INDEX idx_admin_sessions_created ON admin_sessions (created_at_ms);
   `,
+  // 11 (issue 12 §2): MCP session bindings shared by every instance, the session id only as a SHA-256
+  // (../repositories/mcp-sessions.ts); grant_id NULL = retired (its grant ended).
+  `
+  CREATE TABLE mcp_sessions (
+    key_hash         TEXT PRIMARY KEY,
+    grant_id         TEXT,
+    server           TEXT NOT NULL,
+    created_at_ms    INTEGER NOT NULL,
+    last_used_at_ms  INTEGER NOT NULL
+  );
+  CREATE INDEX idx_mcp_sessions_grant ON mcp_sessions (grant_id);
+  CREATE INDEX idx_mcp_sessions_last_used ON mcp_sessions (last_used_at_ms);
+  `,
 ];
 
 /** Raised when the database was written by a newer keyhole (more migrations than this build knows). */

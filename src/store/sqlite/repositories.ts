@@ -10,6 +10,7 @@ import type {
   ClientRepository,
   DcrRegistrationCounter,
   EventRepository,
+  McpSessionRepository,
   GrantRepository,
   PendingAuthorizationRepository,
   PersonRepository,
@@ -30,6 +31,7 @@ import { CachedTokenLookup } from './cached-token-lookup.js';
 import { SqliteClients, SqliteDcrRegistrations } from './clients.js';
 import { SqliteEvents } from './events.js';
 import { SqliteGrants } from './grants.js';
+import { SqliteMcpSessions } from './mcp-sessions.js';
 import { SqlitePending } from './pending.js';
 import { SqlitePeople, SqlitePersonSessions } from './people.js';
 import { SqliteSealedSecrets } from './sealed-secrets.js';
@@ -60,6 +62,7 @@ export interface SqliteRepositories {
   people: SqlitePeople;
   personSessions: SqlitePersonSessions;
   adminSessions: SqliteAdminSessions;
+  mcpSessions: SqliteMcpSessions;
 }
 
 export function sqliteRepositories(db: Database.Database): SqliteRepositories {
@@ -82,6 +85,7 @@ export function sqliteRepositories(db: Database.Database): SqliteRepositories {
     people: new SqlitePeople(ctx),
     personSessions: new SqlitePersonSessions(ctx),
     adminSessions: new SqliteAdminSessions(ctx),
+    mcpSessions: new SqliteMcpSessions(ctx),
   };
 }
 
@@ -104,5 +108,6 @@ export function asyncRepositories(r: SqliteRepositories, run: Runner): Repositor
     people: asyncRepository<PersonRepository>(r.people, run),
     personSessions: asyncRepository<PersonSessionRepository>(r.personSessions, run),
     adminSessions: asyncRepository<AdminSessionRepository>(r.adminSessions, run),
+    mcpSessions: asyncRepository<McpSessionRepository>(r.mcpSessions, run),
   };
 }

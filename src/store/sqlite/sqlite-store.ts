@@ -16,6 +16,7 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type {
   AdminSessionRepository,
+  McpSessionRepository,
   ApprovedToolsRepository,
   ChangeFeed,
   AuditLogRepository,
@@ -136,6 +137,7 @@ export class SqliteStore implements Store {
   /** In-process: one keyhole process per SQLite file. */
   readonly refreshLocks = new InProcessRefreshLocks();
   readonly adminSessions: AdminSessionRepository;
+  readonly mcpSessions: McpSessionRepository;
   readonly changes: ChangeFeed;
   readonly #mutex = new AsyncMutex();
   readonly #tx: Store;
@@ -174,6 +176,7 @@ export class SqliteStore implements Store {
     this.people = outside.people;
     this.personSessions = outside.personSessions;
     this.adminSessions = outside.adminSessions;
+    this.mcpSessions = outside.mcpSessions;
     const tx: Store = {
       ...asyncRepositories(sync, directRunner),
       refreshLocks: this.refreshLocks,

@@ -548,11 +548,11 @@ describe('forwarder', () => {
         res.writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': 'sess-fs' });
         res.end('{}');
       };
-      forwarder.forgetSessions('grant-1'); // sessions earlier tests minted
+      await forwarder.forgetSessions('grant-1'); // sessions earlier tests minted
       expect((await call('POST', '/mcp/demo', ['Content-Type', 'application/json'], '{}')).status).toBe(200);
-      expect(forwarder.forgetSessions('other-grant')).toBe(0);
-      expect(forwarder.forgetSessions('grant-1')).toBe(1);
-      expect(forwarder.forgetSessions('grant-1')).toBe(0);
+      expect(await forwarder.forgetSessions('other-grant')).toBe(0);
+      expect(await forwarder.forgetSessions('grant-1')).toBe(1);
+      expect(await forwarder.forgetSessions('grant-1')).toBe(0);
     });
 
     it('keys sessions by upstream: the same id minted by two upstreams for two grants does not clash', async () => {
@@ -572,8 +572,8 @@ describe('forwarder', () => {
       expect(foreign.status).toBe(404);
       expect(JSON.parse(foreign.body)).toEqual({ jsonrpc: '2.0', error: { code: -32010, message: 'Session not found' }, id: null });
       grantOverride = null;
-      forwarder.forgetSessions('grant-1');
-      forwarder.forgetSessions('grant-2');
+      await forwarder.forgetSessions('grant-1');
+      await forwarder.forgetSessions('grant-2');
     });
 
     it('a client abort mid-stream closes the upstream request', async () => {

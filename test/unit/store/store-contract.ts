@@ -23,6 +23,7 @@ import { clientUseContract } from './client-use-contract.js';
 import { auditLogContract } from './audit-log-contract.js';
 import { peopleContract } from './people-contract.js';
 import { adminSessionsContract } from './admin-sessions-contract.js';
+import { mcpSessionsContract } from './mcp-sessions-contract.js';
 import { searchContract } from './search-contract.js';
 
 export interface StoreHandle {
@@ -1003,6 +1004,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
 
     auditLogContract(() => store);
     adminSessionsContract(() => store);
+    mcpSessionsContract(() => store);
 
     peopleContract(() => store);
     searchContract(() => store);
