@@ -37,6 +37,24 @@ if (r.goals?.length) {
   for (const g of r.goals) L.push(`| ${g.goal.trim()} | ${g.measured} | ${g.met === null ? '' : g.met ? '**met**' : '**not met**'} |`);
 }
 
+// Before → after, goal by goal, when the full run before issue 17's changes is kept beside latest.json.
+const beforePath = `${root}bench/results/before-issue-17.json`;
+let before;
+try {
+  before = JSON.parse(readFileSync(beforePath, 'utf8'));
+} catch {
+  before = undefined;
+}
+if (before?.goals?.length && r.goals?.length) {
+  const b = before.machine;
+  L.push('', `Before issue 17's changes ([\`before-issue-17.json\`](bench/results/before-issue-17.json): commit ${b.commit}, ${b.date.slice(0, 10)}, load average ${b.loadAvgAtStart.join(' ')}) → this run:`);
+  L.push('', '| goal | before | after |', '|---|---|---|');
+  for (const g of r.goals) {
+    const old = before.goals.find((x) => x.goal === g.goal);
+    if (old) L.push(`| ${g.goal.trim()} | ${old.measured} | ${g.measured} |`);
+  }
+}
+
 if (r.json) {
   const names = { direct: 'direct', raw: 'raw node:http proxy', bare: 'bare Hono pass-through', keyhole: '**keyhole**' };
   L.push('', '| tools/call, JSON | target | req/s | p50 ms | p99 ms | CPU µs/req |', '|---|---|---|---|---|---|');

@@ -20,6 +20,7 @@ import { issueTokenPair, type TokenResponse } from './issue-tokens.js';
 
 export interface RefreshTokenRotationDeps {
   store: Store;
+  /** Records inside the rotation's transaction (`via`): the event commits with the new pair, or not at all. */
   events: Pick<EventRecorder, 'record'>;
   config: Pick<KeyholeConfig, 'tokens'>;
   clock: () => number;
@@ -68,19 +69,26 @@ export async function rotateRefreshToken(deps: RefreshTokenRotationDeps, r: Refr
   const resource = r.resourceFor(grant.server);
   if (resource !== undefined && resource !== record.resource) throw new InvalidTargetError('resource does not match the refresh token');
 
-  let grace = false;
-  if (!await store.tokens.markRefreshUsed(hash, now)) {
-    const usedAt = (await store.tokens.findRefresh(hash))?.usedAt ?? now;
-    if (now - usedAt > config.tokens.refreshGraceSeconds) {
-      await store.tokens.revokeFamily(record.familyId, now);
-      await events.record({ type: 'refresh.replay_detected', ...base, outcome: 'failure', detail: { refresh_fp: fingerprint(r.token), family_id: record.familyId, used_seconds_ago: now - usedAt } });
-      throw new InvalidGrantError('the refresh token was already used');
+  // One transaction per rotation (issue 17): mark used, the new pair, the event (and the client's last use). Four
+  // commits before, each rewriting the pages it touched; a replay's revocation stays outside (it throws).
+  const outcome = await store.transaction(async (tx): Promise<{ response: TokenResponse } | { replayUsedAt: number }> => {
+    let grace = false;
+    if (!await tx.tokens.markRefreshUsed(hash, now)) {
+      const usedAt = (await tx.tokens.findRefresh(hash))?.usedAt ?? now;
+      if (now - usedAt > config.tokens.refreshGraceSeconds) return { replayUsedAt: usedAt };
+      grace = true;
     }
-    grace = true;
+    // https://www.rfc-editor.org/rfc/rfc6749#section-6 — "If a new refresh token is issued, the refresh token scope MUST be
+    // identical to that of the refresh token included by the client in the request": only the access token narrows.
+    const { response, fingerprints } = await issueTokenPair({ ...deps, store: tx }, { grantId: grant.id, familyId: record.familyId, clientId: r.clientId, resource: record.resource, scopes, refreshScopes: record.scopes });
+    await events.record({ type: 'token.refreshed', ...base, detail: { ...fingerprints, previous_fp: fingerprint(r.token), family_id: record.familyId, grace } }, tx);
+    return { response };
+  });
+  if ('replayUsedAt' in outcome) {
+    const usedAt = outcome.replayUsedAt;
+    await store.tokens.revokeFamily(record.familyId, now);
+    await events.record({ type: 'refresh.replay_detected', ...base, outcome: 'failure', detail: { refresh_fp: fingerprint(r.token), family_id: record.familyId, used_seconds_ago: now - usedAt } });
+    throw new InvalidGrantError('the refresh token was already used');
   }
-  // https://www.rfc-editor.org/rfc/rfc6749#section-6 — "If a new refresh token is issued, the refresh token scope MUST be
-  // identical to that of the refresh token included by the client in the request": only the access token narrows.
-  const { response, fingerprints } = await issueTokenPair(deps, { grantId: grant.id, familyId: record.familyId, clientId: r.clientId, resource: record.resource, scopes, refreshScopes: record.scopes });
-  await events.record({ type: 'token.refreshed', ...base, detail: { ...fingerprints, previous_fp: fingerprint(r.token), family_id: record.familyId, grace } });
-  return response;
+  return outcome.response;
 }

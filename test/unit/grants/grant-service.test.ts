@@ -49,6 +49,27 @@ describe('GrantService.rotateRefreshToken', () => {
     expect(event).toMatchObject({ type: 'token.refreshed', grantId: grant.id, detail: { family_id: old.familyId, grace: false } });
   });
 
+  it('rotates in one transaction: when the event cannot be written, the token is not used and no new pair exists', async () => {
+    h = await createGrantHarness();
+    const { pair } = await firstPair();
+    h.now.t = T0 + 100;
+    const before = (await h.events()).length;
+    h.fault.calls.length = 0;
+    h.fault.failOn = { repo: 'events', method: 'append', when: (args) => (args[0] as { type: string }).type === 'token.refreshed' };
+    await expect(refresh(pair.refresh_token)).rejects.toThrow(/injected failure: events.append/);
+    // The new pair was written in the same transaction, then rolled back with it.
+    const created = h.fault.calls.filter((c) => c.method === 'createRefresh' || c.method === 'createAccess');
+    expect(created).toHaveLength(2);
+    for (const c of created) expect(await h.raw.tokens.findRefresh((c.args[0] as { hash: string }).hash)).toBeUndefined();
+    expect(await h.raw.tokens.findAccess((created.find((c) => c.method === 'createAccess')!.args[0] as { hash: string }).hash)).toBeUndefined();
+    expect(await h.store.tokens.findRefresh(sha256Hex(pair.refresh_token))).toMatchObject({ usedAt: null, revokedAt: null });
+    expect(await h.events()).toHaveLength(before);
+    // Nothing half-done: the same token still rotates (not a replay).
+    const next = await refresh(pair.refresh_token);
+    expect(next.refresh_token).not.toBe(pair.refresh_token);
+    expect((await h.events()).at(-1)).toMatchObject({ type: 'token.refreshed', detail: { grace: false } });
+  });
+
   it('a token reused within the grace window yields another pair in the same family', async () => {
     h = await createGrantHarness();
     const { pair } = await firstPair();
