@@ -4,7 +4,7 @@
  *   GET  /admin/api/people                    ?q&status&limit&offset: each person with their grants across every
  *                                             server and client and their last activity (paginated in SQL)
  *   GET  /admin/api/people/:id                one person, their grants and their events timeline (newest first)
- *   POST /admin/api/people/:id/offboard       PeopleService.offboard (via admin, actor admin:api): every grant
+ *   POST /admin/api/people/:id/offboard       PeopleService.offboard (via admin, actor admin:token): every grant
  *                                             revoked everywhere, sign-ins blocked until reinstated; idempotent
  *   POST /admin/api/people/:id/reinstate      sign-ins allowed again (revoked grants stay revoked)
  *
@@ -14,9 +14,9 @@ import type { Context, Hono } from 'hono';
 import type { AdminContext } from './admin-context.js';
 import { AdminInputError, parsePage, parsePersonFilter } from './filters.js';
 import { eventJson } from './events-routes.js';
+import { TOKEN_ACTOR } from './session.js';
 import { buildPersonView, buildPersonViews, personJson, personTimeline } from './people-view.js';
 
-const API_ACTOR = 'admin:api';
 
 function notFound(c: Context) {
   return c.json({ error: 'not_found', error_description: 'no such person' }, 404);
@@ -53,7 +53,7 @@ export function mountPeopleApi(app: Hono, ctx: AdminContext): void {
   app.post('/admin/api/people/:id/offboard', async (c) => {
     if (!people) return notFound(c);
     const id = c.req.param('id');
-    const result = await people.offboard(id, { actor: API_ACTOR, via: 'admin' });
+    const result = await people.offboard(id, { actor: TOKEN_ACTOR, via: 'admin' });
     if (!result.found) return notFound(c);
     const view = await buildPersonView(store, (await store.people.get(id))!, ctx.clock());
     return c.json({
@@ -66,7 +66,7 @@ export function mountPeopleApi(app: Hono, ctx: AdminContext): void {
     if (!people) return notFound(c);
     const id = c.req.param('id');
     if (!await store.people.get(id)) return notFound(c);
-    const changed = await people.reinstate(id, API_ACTOR);
+    const changed = await people.reinstate(id, TOKEN_ACTOR);
     const view = await buildPersonView(store, (await store.people.get(id))!, ctx.clock());
     return c.json({ reinstated: changed, already_active: !changed, person: personJson(view) });
   });

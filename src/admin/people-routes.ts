@@ -6,7 +6,6 @@
 import { Hono } from 'hono';
 import type { AdminContext } from './admin-context.js';
 import { adminBodyLimit, csrfProtect, type FormEnv } from './csrf.js';
-import { requireSession } from './session.js';
 import { adminMessage, adminPage, parseOrInvalidPage } from './page.js';
 import { parsePage, parsePersonFilter } from './filters.js';
 import { buildPersonView, buildPersonViews, personTimeline } from './people-view.js';
@@ -14,11 +13,9 @@ import { PeoplePage } from '../../views/admin/people.js';
 import { PersonPage } from '../../views/admin/person.js';
 import { ConfirmPage } from '../../views/admin/confirm.js';
 
-const PAGE_ACTOR = 'admin:page';
-
 export function peopleRoutes(ctx: AdminContext): Hono<FormEnv> {
   const app = new Hono<FormEnv>();
-  const session = requireSession(ctx.sessions, ctx.cookie);
+  const session = ctx.requireSession; // the admin token session, or admin SSO (./sso-session.ts)
   const csrf = csrfProtect(ctx.config.publicUrl);
   const { store } = ctx;
   const noPerson = (c: Parameters<typeof adminMessage>[0], token: string) => adminMessage(c, 404, 'No such person', 'There is no person with this id.', token);
@@ -65,7 +62,7 @@ export function peopleRoutes(ctx: AdminContext): Hono<FormEnv> {
   app.post('/admin/people/:id/offboard', session, adminBodyLimit, csrf, async (c) => {
     const id = c.req.param('id');
     if (!ctx.people) return noPerson(c, c.get('session').csrf);
-    const result = await ctx.people.service.offboard(id, { actor: PAGE_ACTOR, via: 'admin' });
+    const result = await ctx.people.service.offboard(id, { actor: c.get('session').actor, via: 'admin' });
     if (!result.found) return noPerson(c, c.get('session').csrf);
     return c.redirect(`/admin/people/${encodeURIComponent(id)}?offboarded=${result.revokedGrantIds.length}`, 303);
   });
@@ -73,7 +70,7 @@ export function peopleRoutes(ctx: AdminContext): Hono<FormEnv> {
   app.post('/admin/people/:id/reinstate', session, adminBodyLimit, csrf, async (c) => {
     const id = c.req.param('id');
     if (!ctx.people || !await store.people.get(id)) return noPerson(c, c.get('session').csrf);
-    await ctx.people.service.reinstate(id, PAGE_ACTOR);
+    await ctx.people.service.reinstate(id, c.get('session').actor);
     return c.redirect(`/admin/people/${encodeURIComponent(id)}?reinstated=1`, 303);
   });
 

@@ -211,10 +211,10 @@ describe('offboarding: admin, SCIM, IdP revalidation (real peers)', () => {
     const off = await fetch(`${stack.publicUrl}/admin/api/people/${aliceId}/offboard`, { method: 'POST', headers: ADMIN });
     expect(off.status).toBe(200);
     const offBody = (await off.json()) as any;
-    expect(offBody).toMatchObject({ offboarded: true, already_offboarded: false, revoked_grants: 2, person: { status: 'offboarded', offboarded_via: 'admin', offboarded_by: 'admin:api', active_grants: 0 } });
+    expect(offBody).toMatchObject({ offboarded: true, already_offboarded: false, revoked_grants: 2, person: { status: 'offboarded', offboarded_via: 'admin', offboarded_by: 'admin:token', active_grants: 0 } });
     expect(offBody.grant_ids.sort()).toEqual([a1.grantId, a2.grantId].sort());
     await assertOffboarded([a1, a2], 'admin');
-    expect((await stack.keyhole.store.events.list({ type: 'person.offboarded', personId: aliceId }))[0]!.detail).toMatchObject({ actor: 'admin:api', via: 'admin' });
+    expect((await stack.keyhole.store.events.list({ type: 'person.offboarded', personId: aliceId }))[0]!.detail).toMatchObject({ actor: 'admin:token', via: 'admin' });
 
     const repeat = await fetch(`${stack.publicUrl}/admin/api/people/${aliceId}/offboard`, { method: 'POST', headers: ADMIN });
     expect(repeat.status).toBe(200);
@@ -440,7 +440,7 @@ describe('offboarding: admin, SCIM, IdP revalidation (real peers)', () => {
     expect(await page.getByTestId('person-status').textContent()).toContain('offboarded (admin)');
     await page.screenshot({ path: join(screenshotDir(), 'admin-person-offboarded.png'), fullPage: true });
     await assertOffboarded([f], 'admin');
-    expect(await stack.keyhole.store.people.get(frankId)).toMatchObject({ offboardedBy: 'admin:page' });
+    expect(await stack.keyhole.store.people.get(frankId)).toMatchObject({ offboardedBy: 'admin:token' });
     // A forged POST without the CSRF token is refused.
     const session = (await context.cookies()).find((c) => c.name === 'keyhole-admin')!;
     const forged = await fetch(`${stack.publicUrl}/admin/people/${frankId}/reinstate`, {
