@@ -27,7 +27,7 @@ export const ORG_LOGIN_PATH = '/identity/login';
 export interface AdminSso {
   identity: IdentityConfig & { admins: NonNullable<IdentityConfig['admins']> };
   sessions: Pick<PersonSessions, 'read' | 'end'>;
-  /** Keys the CSRF tokens (derived from the vault key, so every keyhole instance computes the same). */
+  /** Keys the CSRF tokens: the shared random key sealed in the database (src/vault/shared-keys.ts), the same on every instance. */
   csrfKey: Buffer;
   events: Pick<EventRecorder, 'record'>;
 }

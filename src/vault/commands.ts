@@ -191,7 +191,7 @@ export async function keysRetire(config: KeyholeConfig, io: CommandIo, kid: stri
 
 // ---- vault -----------------------------------------------------------------------------------------------------
 
-/** `vault migrate --to keychain|sqlite`: moves every upstream refresh token. Resumable, idempotent per entry. */
+/** `vault migrate --to keychain|database` (`sqlite`: the older name of `database`): moves every upstream refresh token. Resumable, idempotent per entry. */
 export async function vaultMigrate(config: KeyholeConfig, io: CommandIo, to: 'sqlite' | 'keychain', opts: { batchSize?: number } = {}): Promise<number> {
   const source = sourceOf(config, io);
   const keyring = await source.load();

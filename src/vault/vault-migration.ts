@@ -1,5 +1,5 @@
 /**
- * `keyhole vault migrate --to keychain|sqlite`: moves every upstream refresh token between the SQLite vault (sealed
+ * `keyhole vault migrate --to keychain|database` (or its older name `sqlite`): moves every upstream refresh token between the SQLite vault (sealed
  * in the upstream_credentials row) and the OS keychain (service `mcp-keyhole/<instance>`, account = grant id).
  *
  * The row says where each token is, and every step is ordered so that a crash at any point leaves a state keyhole

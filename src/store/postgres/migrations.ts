@@ -285,7 +285,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   `ALTER TABLE upstream_credentials ADD COLUMN version bigint NOT NULL DEFAULT 1;`,
   // 10 (issue 12 §2): admin sessions shared by every instance (../repositories/admin-sessions.ts); the change feed's
   // log (./change-feed.ts): one row per published change, read by the fallback poll, pruned after an hour. SQLite's
-  // migration 8 has admin_sessions only.
+  // migration 10 has admin_sessions only.
   `
   CREATE TABLE admin_sessions (
     key_hash         text COLLATE "C" PRIMARY KEY,
