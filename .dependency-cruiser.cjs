@@ -35,7 +35,7 @@ const LAYERS = [
   ['people', ['src/people/']],
   ['views', ['views/']],
   ['surfaces', ['src/authorization-server/', 'src/proxy/', 'src/admin/', 'src/connect/', 'src/org-sign-in/', 'src/scim/', 'src/account/']],
-  ['app', ['src/app.ts', 'src/keyhole.ts', 'src/cli.ts', 'src/cli/', 'src/demo.ts', 'src/index.ts']],
+  ['app', ['src/app.ts', 'src/keyhole.ts', 'src/observability.ts', 'src/cli.ts', 'src/cli/', 'src/demo.ts', 'src/index.ts']],
 ];
 
 const escape = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -89,7 +89,12 @@ export function createAdminContext(deps: AdminDeps, token: string | undefined, o
     requireSession: sso && recordSsoSignIn ? requireSsoSession(sso, recordSsoSignIn) : requireSession(sessions, cookie),
     sessions,
     cookie,
-    limiter: new AdminAttemptGuard({ ...opts.attempts, perAddressPerMinute: perInstance(opts.maxFailuresPerMinute ?? 5, deps.config.instances) }),
+    limiter: new AdminAttemptGuard({
+      ...opts.attempts,
+      // each instance counts its own failures: limit / instances per instance (docs/architecture.md, "Several instances")
+      perAddressPerMinute: perInstance(opts.maxFailuresPerMinute ?? 5, deps.config.instances),
+      globalPerMinute: perInstance(opts.attempts?.globalPerMinute ?? 20, deps.config.instances),
+    }),
     actions: new AdminActions(deps),
     pageSize: opts.pageSize ?? 50,
     serverNames: Object.keys(deps.config.servers),

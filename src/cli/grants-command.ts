@@ -98,7 +98,8 @@ ${TARGET_HELP}
   -y, --yes            revoke: do not ask for confirmation
 
 A revocation ends the grant everywhere: keyhole's tokens, the stored upstream tokens, and the upstream refresh
-token (RFC 7009). (--person, for one person across upstream accounts, comes with organization sign-in.)
+token (RFC 7009). Everything one person holds, across upstream accounts: the admin People page or
+POST /admin/api/people/{id}/offboard (with identity).
 
 Example:
   KEYHOLE_ADMIN_TOKEN=… keyhole grants list --url https://keyhole.example.com --user alice

@@ -106,7 +106,7 @@ export class UpstreamVault {
       const inKeychain = (await this.deps.store.upstreamCredentials.countRefreshLocations()).keychain;
       const why = this.backend === 'keychain'
         ? 'storage.vault is "keychain"'
-        : `${inKeychain} grants keep their upstream refresh token in the OS keychain (move them with keyhole vault migrate --to sqlite)`;
+        : `${inKeychain} grants keep their upstream refresh token in the OS keychain (move them with keyhole vault migrate --to database)`;
       throw new KeychainUnavailableError(`${why}, but ${e.message} keyhole does not fall back to another storage.`);
     }
   }

@@ -71,7 +71,7 @@ export async function copySqliteToPostgres(sqliteFile: string, postgresUrl: stri
     }
     const inKeychain = (db.prepare('SELECT count(*) AS n FROM upstream_credentials WHERE refresh_in_keychain = 1').get() as { n: number }).n;
     if (inKeychain > 0) {
-      throw new StorageCopyError(`${inKeychain} upstream refresh tokens live in the OS keychain, not in ${sqliteFile}: move them into the database first with: keyhole vault migrate --to sqlite --config FILE`);
+      throw new StorageCopyError(`${inKeychain} upstream refresh tokens live in the OS keychain, not in ${sqliteFile}: move them into the database first with: keyhole vault migrate --to database --config FILE`);
     }
     pool = await openPostgresPool(postgresUrl, { max: 2, statementTimeoutMs: 0 });
     await migratePostgres(pool);
