@@ -16,13 +16,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { launchChromium, screenshotDir } from '../helpers/chromium.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { CapturingProvider, reconnect } from '../helpers/sdk-client.js';
+import { approveAndSignInUpstream, idpLogin } from '../helpers/org-sign-in.js';
+import { initializeStatus } from '../helpers/raw-mcp.js';
 import { VaultCipher, keyringFromMasterKey } from '../../src/store/crypto/vault-cipher.js';
 import { sealContext } from '../../src/upstream/seal-context.js';
 import type { GrantRecord } from '../../src/store/types.js';
@@ -70,14 +72,6 @@ describe('/account and admin SSO in headless Chromium (org IdP, real upstreams, 
 
   const personId = async (sub: string) => (await stack.keyhole.store.people.findByIssSub(stack.orgIdp!.issuer, sub))!.id;
 
-  /** oidc-provider devInteractions: the login form, then its consent form. */
-  async function idpLogin(page: Page, login: string) {
-    await page.locator('input[name="login"]').fill(login);
-    await page.locator('input[name="password"]').fill('any-password');
-    await page.locator('button[type="submit"]').click();
-    await page.locator('button[type="submit"]').click();
-  }
-
   /** The SDK client connects to `server` through keyhole, the person (signing in at the org IdP if needed) approves. */
   async function connect(who: string, server: string, clientName: string, upstreamLogin: string): Promise<Connected> {
     const provider = new CapturingProvider(REDIRECT, clientName);
@@ -88,13 +82,7 @@ describe('/account and admin SSO in headless Chromium (org IdP, real upstreams, 
     await page.goto(provider.authorizationUrl!.href);
     if (page.url().startsWith(stack.orgIdp!.issuer)) await idpLogin(page, who);
     await page.waitForURL((u) => u.href.startsWith(`${stack.publicUrl}/authorize?`));
-    await page.getByRole('button', { name: 'Approve' }).click();
-    await page.locator('input[name="login"]').fill(upstreamLogin);
-    await page.locator('input[name="password"]').fill('any-password');
-    await page.locator('button[type="submit"]').click();
-    const landed = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
-    await page.locator('button[type="submit"]').click();
-    const code = new URL((await landed).url()).searchParams.get('code')!;
+    const code = await approveAndSignInUpstream(page, upstreamLogin, REDIRECT);
     await page.close();
     await first.finishAuth(code);
     const { client } = await reconnect(mcpUrl, provider);
@@ -103,16 +91,8 @@ describe('/account and admin SSO in headless Chromium (org IdP, real upstreams, 
     return { provider, client, grant: grant!, accessToken: provider.tokens()!.access_token };
   }
 
-  /** A raw tools/list with a keyhole access token: its status. */
-  async function mcpStatus(server: string, accessToken: string): Promise<number> {
-    const res = await fetch(`${stack.publicUrl}/mcp/${server}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
-    });
-    await res.body?.cancel();
-    return res.status;
-  }
+  /** A raw initialize with a keyhole access token: its status. */
+  const mcpStatus = (server: string, accessToken: string): Promise<number> => initializeStatus(`${stack.publicUrl}/mcp/${server}`, accessToken);
 
   async function upstreamRefreshToken(grantId: string): Promise<string> {
     const credential = await stack.keyhole.store.upstreamCredentials.find(grantId);

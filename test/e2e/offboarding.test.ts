@@ -22,6 +22,7 @@ import { launchChromium, screenshotDir } from '../helpers/chromium.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { CapturingProvider, driveConsent, reconnect } from '../helpers/sdk-client.js';
 import { CookieBrowser, completeUpstreamLogin } from '../helpers/cookie-browser.js';
+import { initializeStatus } from '../helpers/raw-mcp.js';
 import { VaultCipher, keyringFromMasterKey } from '../../src/store/crypto/vault-cipher.js';
 import { sealContext } from '../../src/upstream/seal-context.js';
 
@@ -119,15 +120,8 @@ describe('offboarding: admin, SCIM, IdP revalidation (real peers)', () => {
     return { status: res.status, body: await res.text() };
   }
 
-  async function mcpStatus(accessToken: string, server = 'demo'): Promise<number> {
-    const res = await fetch(`${stack.publicUrl}/mcp/${server}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } }),
-    });
-    await res.body?.cancel();
-    return res.status;
-  }
+  /** A raw initialize with a keyhole access token: its status. */
+  const mcpStatus = (accessToken: string, server = 'demo'): Promise<number> => initializeStatus(`${stack.publicUrl}/mcp/${server}`, accessToken);
 
   async function refresh(c: Connection): Promise<Response> {
     return fetch(`${stack.publicUrl}/token`, {

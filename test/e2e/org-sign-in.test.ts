@@ -24,6 +24,7 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { launchChromium, screenshotDir } from '../helpers/chromium.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { CapturingProvider, reconnect } from '../helpers/sdk-client.js';
+import { approveAndSignInUpstream, idpLogin } from '../helpers/org-sign-in.js';
 
 const ADMIN = { authorization: 'Bearer admin-token-for-tests-0123456789' };
 const REDIRECT = 'http://127.0.0.1:9/org/callback';
@@ -83,27 +84,6 @@ describe('organization sign-in in headless Chromium', () => {
     return { page, requested };
   }
 
-  /** oidc-provider devInteractions: the login form, then its consent form. */
-  async function idpLogin(page: Page, login: string) {
-    await page.locator('input[name="login"]').fill(login);
-    await page.locator('input[name="password"]').fill('any-password');
-    await page.locator('button[type="submit"]').click();
-    await page.locator('button[type="submit"]').click();
-  }
-
-  /** From keyhole's consent page: approve, sign in upstream, and return the client's redirect with keyhole's code. */
-  async function approveAndSignInUpstream(page: Page, upstreamLogin: string): Promise<string> {
-    await page.getByRole('button', { name: 'Approve' }).click();
-    await page.locator('input[name="login"]').fill(upstreamLogin);
-    await page.locator('input[name="password"]').fill('any-password');
-    await page.locator('button[type="submit"]').click();
-    const landed = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
-    await page.locator('button[type="submit"]').click();
-    const code = new URL((await landed).url()).searchParams.get('code');
-    expect(code).toMatch(/^kh_code_/);
-    return code!;
-  }
-
   async function adminGrants(query = ''): Promise<Array<Record<string, any>>> {
     const res = await fetch(`${stack.publicUrl}/admin/api/grants${query}`, { headers: ADMIN });
     expect(res.status).toBe(200);
@@ -132,7 +112,7 @@ describe('organization sign-in in headless Chromium', () => {
     expect(cookie.expires - Date.now() / 1000).toBeGreaterThan(8 * 3600 - 120);
     expect(cookie.expires - Date.now() / 1000).toBeLessThanOrEqual(8 * 3600 + 5);
 
-    const code = await approveAndSignInUpstream(page, 'alice-up');
+    const code = await approveAndSignInUpstream(page, 'alice-up', REDIRECT);
     await auth.transport.finishAuth(code);
     const { client } = await reconnect(auth.mcpUrl, auth.provider);
     const result = (await client.callTool({ name: 'whoami', arguments: {} })) as { content: Array<{ text: string }> };
@@ -163,7 +143,7 @@ describe('organization sign-in in headless Chromium', () => {
     expect(page.url().startsWith(`${stack.publicUrl}/authorize?`)).toBe(true);
     expect(stack.orgIdp!.authRequests()).toBe(idpAuthsBefore);
     expect(await page.getByTestId('signed-in-as').textContent()).toContain('alice@acme.example');
-    const code = await approveAndSignInUpstream(page, 'alice-ops');
+    const code = await approveAndSignInUpstream(page, 'alice-ops', REDIRECT);
     await auth.transport.finishAuth(code);
     const { client } = await reconnect(auth.mcpUrl, auth.provider);
     const result = (await client.callTool({ name: 'whoami', arguments: {} })) as { content: Array<{ text: string }> };
@@ -221,7 +201,7 @@ describe('organization sign-in in headless Chromium', () => {
     const demo = await startAuthorization('demo', 'Carol client 2');
     await page.goto(demo.authUrl.href);
     expect(await page.getByTestId('signed-in-as').textContent()).toBe('Signed in as Carol Poe (carol@acme.example)');
-    const code = await approveAndSignInUpstream(page, 'carol-up');
+    const code = await approveAndSignInUpstream(page, 'carol-up', REDIRECT);
     await demo.transport.finishAuth(code);
     accessTokens.carol!.push(demo.provider.tokens()!.access_token);
     await page.close();

@@ -18,9 +18,9 @@
  * Afterwards every grant works (the ones never caught in the window without re-consent).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
-import { startKeyholeProcess, type KeyholeProcess } from '../helpers/keyhole-process.js';
-import { makeGrant, makeGrants, startStorm, whoami, type StormGrant } from '../helpers/refresh-storm.js';
+import type { KeyholeProcess } from '../helpers/keyhole-process.js';
+import { StormKeyhole } from '../helpers/storm-keyhole.js';
+import { makeGrant, startStorm, whoami, type StormGrant } from '../helpers/refresh-storm.js';
 
 const ROUNDS = 20;
 /** Parse, seal and one database commit, on a loaded 2-core CI machine ("persist in the same tick it is parsed"). */
@@ -29,23 +29,11 @@ const PERSIST_BUDGET_MS = 50;
 describe.each(['sqlite', 'postgres'] as const)('SIGKILL during a refresh storm (%s)', (engine) => {
   let kp: KeyholeProcess;
   let grants: StormGrant[];
-  let pgServer: PostgresServer | undefined;
+  const setup = new StormKeyhole(engine, { logRefreshAnswers: true });
   beforeAll(async () => {
-    const tokens = { upstreamRefreshSkewSeconds: 3600 };
-    if (engine === 'postgres') {
-      pgServer = await startPostgres();
-      const url = await pgServer.createDatabase();
-      kp = await startKeyholeProcess({ config: { tokens, storage: { postgres: '${DATABASE_URL}', vault: 'database' } }, env: { DATABASE_URL: url }, logRefreshAnswers: true });
-    } else {
-      kp = await startKeyholeProcess({ config: { tokens }, logRefreshAnswers: true });
-    }
-    await kp.start();
-    grants = await makeGrants(kp.mcpUrl, 4);
+    ({ kp, grants } = await setup.start());
   }, 120_000);
-  afterAll(async () => {
-    await kp?.close();
-    await pgServer?.stop();
-  });
+  afterAll(() => setup.close());
 
   it(`loses no grant outside the unavoidable window over ${ROUNDS} kills`, async () => {
     // receivedMsBeforeKill: when keyhole had received the answer of the spending refresh (null: never), before the kill.

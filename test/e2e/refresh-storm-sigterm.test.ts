@@ -6,30 +6,18 @@
  * was lost and replayed). On a SQLite file and on a real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
-import { startKeyholeProcess, type KeyholeProcess } from '../helpers/keyhole-process.js';
-import { makeGrants, startStorm, whoami, type StormGrant } from '../helpers/refresh-storm.js';
+import type { KeyholeProcess } from '../helpers/keyhole-process.js';
+import { StormKeyhole } from '../helpers/storm-keyhole.js';
+import { startStorm, whoami, type StormGrant } from '../helpers/refresh-storm.js';
 
 describe.each(['sqlite', 'postgres'] as const)('SIGTERM during a refresh storm (%s)', (engine) => {
   let kp: KeyholeProcess;
   let grants: StormGrant[];
-  let pgServer: PostgresServer | undefined;
+  const setup = new StormKeyhole(engine);
   beforeAll(async () => {
-    const tokens = { upstreamRefreshSkewSeconds: 3600 };
-    if (engine === 'postgres') {
-      pgServer = await startPostgres();
-      const url = await pgServer.createDatabase();
-      kp = await startKeyholeProcess({ config: { tokens, storage: { postgres: '${DATABASE_URL}', vault: 'database' } }, env: { DATABASE_URL: url } });
-    } else {
-      kp = await startKeyholeProcess({ config: { tokens } });
-    }
-    await kp.start();
-    grants = await makeGrants(kp.mcpUrl, 4);
+    ({ kp, grants } = await setup.start());
   }, 120_000);
-  afterAll(async () => {
-    await kp?.close();
-    await pgServer?.stop();
-  });
+  afterAll(() => setup.close());
 
   it('drains, exits 0 and loses no grant', async () => {
     for (let round = 0; round < 3; round++) {

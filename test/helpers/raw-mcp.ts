@@ -54,6 +54,17 @@ export async function rawPost(url: string, token: string, body: unknown, session
 
 export const initializeBody = (id: number | string = 0) => ({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
 
+/** The HTTP status of a raw `initialize` with `token` (200 while the token is good, 401 once it is not); the body is not read. */
+export async function initializeStatus(url: string, token: string): Promise<number> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': PROTOCOL },
+    body: JSON.stringify(initializeBody(1)),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
 /** A raw `initialize` (one message through keyhole); returns the upstream's session id. */
 export async function openSession(url: string, token: string): Promise<string> {
   const res = await rawPost(url, token, initializeBody());

@@ -1,6 +1,7 @@
 /** The grants table: who has access to what, through which client; filters, paging, revoke and bulk revoke. */
 import { AdminLayout } from './admin-layout.js';
-import { ClientCell, FilterActions, Notice, Pager, PostButton, SelectField, StatusBadge, TableBody, Time, UpstreamStatus } from './components.js';
+import { FilterActions, Notice, Pager, PostButton, SelectField, Time } from './components.js';
+import { GrantTable, grantColumns, type GrantColumn } from './grant-table.js';
 import type { GrantView } from './view-models.js';
 import type { GrantQueryFilter } from './view-models.js';
 
@@ -28,6 +29,39 @@ export function UserCell(p: { subject: string; name: string | null }) {
     </div>
   );
 }
+
+/** The person (when the grant has one) above the upstream account. */
+const user: GrantColumn = {
+  label: 'User',
+  cell: (g) => (
+    <>
+      {g.person ? (
+        <div>
+          <a href={`/admin/people/${encodeURIComponent(g.person.id)}`} data-testid="grant-person">{g.person.name ?? g.person.email ?? g.person.id}</a>
+        </div>
+      ) : null}
+      <UserCell subject={g.subject} name={g.subjectName} />
+    </>
+  ),
+};
+
+const server: GrantColumn = { label: 'Server', cell: (g) => <a href={`/admin/grants?server=${encodeURIComponent(g.server)}`}>{g.server}</a> };
+
+const created: GrantColumn = { label: 'Created', cell: (g) => <Time at={g.createdAt} /> };
+
+const actions = (csrf: string): GrantColumn => ({
+  label: 'Actions',
+  cell: (g) => (
+    <div class="actions">
+      <a href={`/admin/grants/${encodeURIComponent(g.id)}`} aria-label={`Details of grant ${g.id}`}>
+        Details
+      </a>
+      {g.status === 'active' ? (
+        <PostButton action={`/admin/grants/${encodeURIComponent(g.id)}/revoke`} csrf={csrf} label="Revoke" ariaLabel={`Revoke grant ${g.id}`} danger />
+      ) : null}
+    </div>
+  ),
+});
 
 export function GrantsPage(p: GrantsPageProps) {
   const f = p.filter;
@@ -71,58 +105,13 @@ export function GrantsPage(p: GrantsPageProps) {
         )}
       </section>
 
-      <div class="table-wrap">
-        <table class="responsive" data-testid="grants-table">
-          <caption>
-            {p.total} grant{p.total === 1 ? '' : 's'}
-          </caption>
-          <TableBody columns={['User', 'Client', 'Server', 'Scopes', 'Created', 'Last used', 'Upstream token', 'Status', 'Actions']} empty={p.grants.length === 0 ? 'No grants match.' : null}>
-            {p.grants.map((g) => (
-              <tr data-grant-id={g.id}>
-                <td data-label="User">
-                  {g.person ? (
-                    <div>
-                      <a href={`/admin/people/${encodeURIComponent(g.person.id)}`} data-testid="grant-person">{g.person.name ?? g.person.email ?? g.person.id}</a>
-                    </div>
-                  ) : null}
-                  <UserCell subject={g.subject} name={g.subjectName} />
-                </td>
-                <td data-label="Client">
-                  <ClientCell client={g.client} />
-                </td>
-                <td data-label="Server">
-                  <a href={`/admin/grants?server=${encodeURIComponent(g.server)}`}>{g.server}</a>
-                </td>
-                <td data-label="Scopes">
-                  <code>{g.scopes.join(' ') || '—'}</code>
-                </td>
-                <td data-label="Created">
-                  <Time at={g.createdAt} />
-                </td>
-                <td data-label="Last used">
-                  <Time at={g.lastUsedAt} />
-                </td>
-                <td data-label="Upstream token">
-                  <UpstreamStatus state={g.upstream} />
-                </td>
-                <td data-label="Status">
-                  <StatusBadge status={g.status} reason={g.statusReason} />
-                </td>
-                <td data-label="Actions">
-                  <div class="actions">
-                    <a href={`/admin/grants/${encodeURIComponent(g.id)}`} aria-label={`Details of grant ${g.id}`}>
-                      Details
-                    </a>
-                    {g.status === 'active' ? (
-                      <PostButton action={`/admin/grants/${encodeURIComponent(g.id)}/revoke`} csrf={p.csrf} label="Revoke" ariaLabel={`Revoke grant ${g.id}`} danger />
-                    ) : null}
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </TableBody>
-        </table>
-      </div>
+      <GrantTable
+        testId="grants-table"
+        caption={`${p.total} grant${p.total === 1 ? '' : 's'}`}
+        grants={p.grants}
+        columns={[user, grantColumns.client, server, grantColumns.scopes, created, grantColumns.lastUsed, grantColumns.upstream, grantColumns.status, actions(p.csrf)]}
+        empty="No grants match."
+      />
       <Pager
         basePath="/admin/grants"
         params={{ q: f.q, subject: f.subject, client_id: f.clientId, server: f.server, status: f.status }}

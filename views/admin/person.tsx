@@ -1,6 +1,7 @@
 /** One person (issue 13 §5): their grants (clients, servers, scopes, last use), the events timeline, offboard/reinstate. */
 import { AdminLayout } from './admin-layout.js';
-import { ClientCell, Notice, PostButton, StatusBadge, TableBody, Time, UpstreamStatus } from './components.js';
+import { Notice, PostButton, Time } from './components.js';
+import { GrantTable, grantColumns, type GrantColumn } from './grant-table.js';
 import { Timeline } from './grant-detail.js';
 import { PersonStatus } from './people.js';
 import type { PersonView } from './view-models.js';
@@ -15,6 +16,16 @@ export interface PersonPageProps {
   eventsTruncated: boolean;
   notice?: string | undefined;
 }
+
+/** The upstream account, linked to the grant's detail page. */
+const upstreamAccount: GrantColumn = {
+  label: 'Upstream account',
+  cell: (g) => (
+    <a href={`/admin/grants/${encodeURIComponent(g.id)}`}>
+      <code>{g.subject}</code>
+    </a>
+  ),
+};
 
 export function PersonPage(p: PersonPageProps) {
   const x = p.view.person;
@@ -70,37 +81,12 @@ export function PersonPage(p: PersonPageProps) {
         </div>
       </section>
       <h2>Grants ({active.length} active)</h2>
-      <div class="table-wrap">
-        <table class="responsive" data-testid="person-grants">
-          <TableBody columns={['Client', 'Server', 'Upstream account', 'Scopes', 'Last used', 'Upstream token', 'Status']} empty={p.view.grants.length === 0 ? 'No grants.' : null}>
-            {p.view.grants.map((g) => (
-              <tr data-grant-id={g.id}>
-                <td data-label="Client">
-                  <ClientCell client={g.client} />
-                </td>
-                <td data-label="Server">{g.server}</td>
-                <td data-label="Upstream account">
-                  <a href={`/admin/grants/${encodeURIComponent(g.id)}`}>
-                    <code>{g.subject}</code>
-                  </a>
-                </td>
-                <td data-label="Scopes">
-                  <code>{g.scopes.join(' ') || '—'}</code>
-                </td>
-                <td data-label="Last used">
-                  <Time at={g.lastUsedAt} />
-                </td>
-                <td data-label="Upstream token">
-                  <UpstreamStatus state={g.upstream} />
-                </td>
-                <td data-label="Status">
-                  <StatusBadge status={g.status} reason={g.statusReason} />
-                </td>
-              </tr>
-            ))}
-          </TableBody>
-        </table>
-      </div>
+      <GrantTable
+        testId="person-grants"
+        grants={p.view.grants}
+        columns={[grantColumns.client, { label: 'Server', cell: (g) => g.server }, upstreamAccount, grantColumns.scopes, grantColumns.lastUsed, grantColumns.upstream, grantColumns.status]}
+        empty="No grants."
+      />
       <h2>Timeline</h2>
       {p.eventsTruncated ? <p class="muted small">Only the latest events are shown.</p> : null}
       <Timeline events={p.events} />

@@ -1,14 +1,7 @@
 /** PostgreSQL MCP session bindings over `mcp_sessions` (./migrations.ts; ../repositories/mcp-sessions.ts). */
 import type { McpSessionRecord, McpSessionRepository } from '../types.js';
 import { statement, type Executor } from './executor.js';
-
-interface Row {
-  key_hash: string;
-  grant_id: string | null;
-  server: string;
-  created_at_ms: number;
-  last_used_at_ms: number;
-}
+import { MCP_SESSION_SQL, mcpSessionFromRow, type McpSessionRow } from '../rows/mcp-session-rows.js';
 
 const S = {
   // Insert if absent, in one statement (two instances binding at once: the first insert wins, the other reads it).
@@ -19,11 +12,11 @@ const S = {
       WHERE mcp_sessions.grant_id = excluded.grant_id
       RETURNING grant_id)
     SELECT grant_id FROM ins UNION ALL SELECT grant_id FROM mcp_sessions WHERE key_hash = @keyHash AND NOT EXISTS (SELECT 1 FROM ins)`),
-  find: statement<Row>('mcp-sessions.find', 'SELECT key_hash, grant_id, server, created_at_ms, last_used_at_ms FROM mcp_sessions WHERE key_hash = @keyHash'),
+  find: statement<McpSessionRow>('mcp-sessions.find', MCP_SESSION_SQL.find),
   touch: statement('mcp-sessions.touch', 'UPDATE mcp_sessions SET last_used_at_ms = greatest(last_used_at_ms, @at) WHERE key_hash = @keyHash'),
-  forget: statement('mcp-sessions.forget', 'DELETE FROM mcp_sessions WHERE key_hash = @keyHash'),
+  forget: statement('mcp-sessions.forget', MCP_SESSION_SQL.forget),
   retire: statement('mcp-sessions.retire', 'UPDATE mcp_sessions SET grant_id = NULL, last_used_at_ms = greatest(last_used_at_ms, @at) WHERE grant_id = @grantId'),
-  purge: statement('mcp-sessions.purge', 'DELETE FROM mcp_sessions WHERE last_used_at_ms < @before'),
+  purge: statement('mcp-sessions.purge', MCP_SESSION_SQL.purge),
 };
 
 export class PostgresMcpSessions implements McpSessionRepository {
@@ -38,7 +31,7 @@ export class PostgresMcpSessions implements McpSessionRepository {
 
   async find(keyHash: string): Promise<McpSessionRecord | undefined> {
     const r = await this.ex.one(S.find, { keyHash });
-    return r ? { keyHash: r.key_hash, grantId: r.grant_id, server: r.server, createdAtMs: r.created_at_ms, lastUsedAtMs: r.last_used_at_ms } : undefined;
+    return r && mcpSessionFromRow(r);
   }
 
   async touch(keyHash: string, atMs: number): Promise<void> {

@@ -23,9 +23,11 @@ import {
   personFromRow,
   personParams,
   personSessionFromRow,
+  personSessionParams,
   personWhere,
   POSTGRES_CLIENT_NAME,
   scimUpdate,
+  signInParams,
   type PersonRow,
   type PersonSessionRow,
 } from '../rows/person-rows.js';
@@ -57,7 +59,7 @@ export class PostgresPeople implements PersonRepository {
   constructor(private readonly ex: Executor) {}
 
   async upsertAtSignIn(claims: SignInClaims, id: string, now: number): Promise<PersonRecord> {
-    const params = { id, iss: claims.iss, sub: claims.sub, email: claims.email, name: claims.name, groups: JSON.stringify(claims.groups), now };
+    const params = signInParams(claims, id, now);
     return this.ex.atomic(async (tx) => {
       const row = (await tx.one(S.updateAtSignIn, params)) ?? (await tx.one(S.linkAtSignIn, params)) ?? (await tx.one(S.insertAtSignIn, params));
       return personFromRow(row!);
@@ -130,7 +132,7 @@ export class PostgresPersonSessions implements PersonSessionRepository {
   constructor(private readonly ex: Executor) {}
 
   async create(s: PersonSessionRecord): Promise<void> {
-    await this.ex.run(S.sessionInsert, { hash: s.hash, personId: s.personId, createdAt: s.createdAt, expiresAt: s.expiresAt, revokedAt: s.revokedAt });
+    await this.ex.run(S.sessionInsert, personSessionParams(s));
   }
 
   async findValid(hash: TokenHash, now: number): Promise<PersonSessionRecord | undefined> {

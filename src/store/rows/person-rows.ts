@@ -3,7 +3,7 @@
  * (../sqlite/people.ts, ../postgres/people.ts; the repositories are documented in ../repositories/people.ts).
  * JSON arrives as text from SQLite and parsed from PostgreSQL (`json`); booleans as 0/1 from SQLite.
  */
-import type { OffboardVia, PersonFilter, PersonRecord, PersonStatus, ScimFields } from '../repositories/people.js';
+import type { OffboardVia, PersonFilter, PersonRecord, PersonStatus, ScimFields, SignInClaims } from '../repositories/people.js';
 import type { PersonSessionRecord } from '../repositories/person-sessions.js';
 
 type Params = Record<string, string | number | null>;
@@ -59,6 +59,11 @@ export function personParams(p: PersonRecord, bool: (b: boolean) => number | boo
     offboardedAt: p.offboardedAt, offboardedBy: p.offboardedBy, offboardedVia: p.offboardedVia, externalId: p.externalId,
     userName: p.userName, scimActive: p.scimActive == null ? null : bool(p.scimActive), createdAt: p.createdAt, lastSeenAt: p.lastSeenAt,
   };
+}
+
+/** The parameters of PERSON_SQL.updateAtSignIn, linkAtSignIn and insertAtSignIn (one sign-in's claims). */
+export function signInParams(claims: SignInClaims, id: string, now: number): Params {
+  return { id, iss: claims.iss, sub: claims.sub, email: claims.email, name: claims.name, groups: JSON.stringify(claims.groups), now };
 }
 
 export const PERSON_SQL = {
@@ -175,6 +180,11 @@ export interface PersonSessionRow {
 
 export function personSessionFromRow(r: PersonSessionRow): PersonSessionRecord {
   return { hash: r.hash, personId: r.person_id, createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at };
+}
+
+/** The parameters of PERSON_SESSION_SQL.insert. */
+export function personSessionParams(s: PersonSessionRecord): Params {
+  return { hash: s.hash, personId: s.personId, createdAt: s.createdAt, expiresAt: s.expiresAt, revokedAt: s.revokedAt };
 }
 
 export const PERSON_SESSION_SQL = {

@@ -2,14 +2,7 @@
 import type { McpSessionRecord, McpSessionRepository } from '../types.js';
 import type { Synchronous } from './async-repositories.js';
 import { preparer, type SqliteContext } from './shared.js';
-
-interface Row {
-  key_hash: string;
-  grant_id: string | null;
-  server: string;
-  created_at_ms: number;
-  last_used_at_ms: number;
-}
+import { MCP_SESSION_SQL, mcpSessionFromRow, type McpSessionRow } from '../rows/mcp-session-rows.js';
 
 export class SqliteMcpSessions implements Synchronous<McpSessionRepository> {
   readonly #s;
@@ -21,11 +14,11 @@ export class SqliteMcpSessions implements Synchronous<McpSessionRepository> {
         VALUES (@keyHash, @grantId, @server, @at, @at)
         ON CONFLICT (key_hash) DO UPDATE SET last_used_at_ms = max(last_used_at_ms, excluded.last_used_at_ms)
         WHERE mcp_sessions.grant_id = excluded.grant_id`),
-      find: p<Row>('SELECT key_hash, grant_id, server, created_at_ms, last_used_at_ms FROM mcp_sessions WHERE key_hash = @keyHash'),
+      find: p<McpSessionRow>(MCP_SESSION_SQL.find),
       touch: p('UPDATE mcp_sessions SET last_used_at_ms = max(last_used_at_ms, @at) WHERE key_hash = @keyHash'),
-      forget: p('DELETE FROM mcp_sessions WHERE key_hash = @keyHash'),
+      forget: p(MCP_SESSION_SQL.forget),
       retire: p('UPDATE mcp_sessions SET grant_id = NULL, last_used_at_ms = max(last_used_at_ms, @at) WHERE grant_id = @grantId'),
-      purge: p('DELETE FROM mcp_sessions WHERE last_used_at_ms < @before'),
+      purge: p(MCP_SESSION_SQL.purge),
     };
   }
 
@@ -36,7 +29,7 @@ export class SqliteMcpSessions implements Synchronous<McpSessionRepository> {
 
   find(keyHash: string): McpSessionRecord | undefined {
     const r = this.#s.find.get({ keyHash });
-    return r ? { keyHash: r.key_hash, grantId: r.grant_id, server: r.server, createdAtMs: r.created_at_ms, lastUsedAtMs: r.last_used_at_ms } : undefined;
+    return r && mcpSessionFromRow(r);
   }
 
   touch(keyHash: string, atMs: number): void {

@@ -22,9 +22,11 @@ import {
   personFromRow,
   personParams,
   personSessionFromRow,
+  personSessionParams,
   personWhere,
   SQLITE_CLIENT_NAME,
   scimUpdate,
+  signInParams,
   type PersonRow,
   type PersonSessionRow,
 } from '../rows/person-rows.js';
@@ -54,7 +56,7 @@ export class SqlitePeople implements Synchronous<PersonRepository> {
   }
 
   upsertAtSignIn(claims: SignInClaims, id: string, now: number): PersonRecord {
-    const params: Params = { id, iss: claims.iss, sub: claims.sub, email: claims.email, name: claims.name, groups: JSON.stringify(claims.groups), now };
+    const params = signInParams(claims, id, now);
     return this.ctx.db.transaction(() => {
       const row = this.#s.updateAtSignIn.get(params) ?? this.#s.linkAtSignIn.get(params) ?? this.#s.insertAtSignIn.get(params);
       return personFromRow(row!);
@@ -139,7 +141,7 @@ export class SqlitePersonSessions implements Synchronous<PersonSessionRepository
   }
 
   create(s: PersonSessionRecord): void {
-    this.#s.insert.run({ hash: s.hash, personId: s.personId, createdAt: s.createdAt, expiresAt: s.expiresAt, revokedAt: s.revokedAt });
+    this.#s.insert.run(personSessionParams(s));
   }
 
   findValid(hash: TokenHash, now: number): PersonSessionRecord | undefined {

@@ -5,27 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomId, sha256Hex } from '../../../src/store/crypto/hash.js';
-import type { GrantRecord, PersonRecord, SignInClaims, Store } from '../../../src/store/types.js';
+import type { SignInClaims, Store } from '../../../src/store/types.js';
+import { grantRecord as grant, personRecord as person, T0 } from './record-builders.js';
 
-const T0 = 1_700_000_000;
 const ISS = 'https://login.acme.example';
 
 function claims(over: Partial<SignInClaims> = {}): SignInClaims {
   return { iss: ISS, sub: randomId('sub'), email: 'alice@acme.example', name: 'Alice', groups: ['engineering'], ...over };
-}
-
-function person(over: Partial<PersonRecord> = {}): PersonRecord {
-  return {
-    id: randomId('u'), iss: null, sub: null, email: null, name: null, groups: [], status: 'active', offboardedAt: null, offboardedBy: null,
-    offboardedVia: null, externalId: null, userName: null, scimActive: null, createdAt: T0, lastSeenAt: null, ...over,
-  };
-}
-
-function grant(over: Partial<GrantRecord> = {}): GrantRecord {
-  return {
-    id: randomId('g'), clientId: 'c_client', server: 'demo', subject: 'upstream-1', subjectName: null, scopes: ['mcp'], status: 'active',
-    statusReason: null, createdAt: T0, lastUsedAt: null, revokedAt: null, person: null, ...over,
-  };
 }
 
 export function peopleContract(get: () => Store): void {

@@ -4,24 +4,8 @@
  * runStoreContract (store-contract.ts) for every store (SQLite file, SQLite memory, PostgreSQL).
  */
 import { describe, expect, it } from 'vitest';
-import { randomId } from '../../../src/store/crypto/hash.js';
-import type { GrantRecord, PersonRecord, Store } from '../../../src/store/types.js';
-
-const T0 = 1_700_000_000;
-
-function person(over: Partial<PersonRecord> = {}): PersonRecord {
-  return {
-    id: randomId('u'), iss: null, sub: null, email: null, name: null, groups: [], status: 'active', offboardedAt: null, offboardedBy: null,
-    offboardedVia: null, externalId: null, userName: null, scimActive: null, createdAt: T0, lastSeenAt: null, ...over,
-  };
-}
-
-function grant(over: Partial<GrantRecord> = {}): GrantRecord {
-  return {
-    id: randomId('g'), clientId: 'c_none', server: 'demo', subject: 'upstream-1', subjectName: null, scopes: ['mcp'], status: 'active',
-    statusReason: null, createdAt: T0, lastUsedAt: null, revokedAt: null, person: null, ...over,
-  };
-}
+import type { Store } from '../../../src/store/types.js';
+import { grantRecord as grant, personRecord as person, T0 } from './record-builders.js';
 
 export function searchContract(get: () => Store): void {
   describe('free-text search (grants and people)', () => {
