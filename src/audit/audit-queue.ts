@@ -60,8 +60,9 @@ function positiveInt(name: string, v: number, min = 1): number {
   return v;
 }
 
+/** `{"msg":"keyhole.audit",…the record's fields}`: the text of JSON.stringify({ msg, ...record }), without the copy. */
 export function auditLogLine(record: AuditRecord): string {
-  return JSON.stringify({ msg: 'keyhole.audit', ...record });
+  return `{"msg":"keyhole.audit",${JSON.stringify(record).slice(1)}`;
 }
 
 export function createAuditQueue(opts: AuditQueueOptions): AuditQueue {

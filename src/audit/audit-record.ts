@@ -63,8 +63,14 @@ export interface AuditInput {
   redactions?: Record<string, number> | undefined;
 }
 
+/**
+ * `au_` + 32 hex: 12 hex of the epoch milliseconds, then 20 random hex (80 bits). Time first, so that ids of
+ * successive records sort together: the UNIQUE index on `audit_log.id` then grows at its end like the table does,
+ * instead of dirtying a random page of that index per row (which made most of the audit append's cost, bench/).
+ */
 export function newAuditId(): string {
-  return `au_${randomUUID().replace(/-/g, '')}`;
+  const u = randomUUID(); // 8-4-4-4-12: the first 8 and the last 12 hex are random
+  return `au_${Date.now().toString(16).padStart(12, '0')}${u.slice(0, 8)}${u.slice(24)}`;
 }
 
 export function isAuditOutcome(value: unknown): value is AuditOutcome {

@@ -2,14 +2,17 @@
  * The access-token lookup cache: the hot path of every MCP request (the largest cost keyhole adds, bench/).
  *
  * A cached result never outlives a revocation:
- * - every revoking write of this connection goes through `revoking(write)`, whose one `invalidate()` clears it;
- * - a commit by another connection or process clears it too (`PRAGMA data_version` changes then; it does not for
- *   this connection's own commits).
+ * - every revoking write goes through `revoking(write)`, which bumps the file's revocation generation;
+ * - every cache on the same file (the connections of this process: the one-process lock, ./process-lock.ts, keeps
+ *   every other keyhole process that writes off the file, and read-only commands never write) shares that
+ *   generation, and empties itself on its next lookup when it moved: one integer comparison per request, where a
+ *   `PRAGMA data_version` query on every request used to be (≈ 4 % of keyhole's CPU, bench/results/profile-after.md).
  * Misses and reads inside a transaction are not cached. Bounded, oldest entry evicted first.
  */
 import type Database from 'better-sqlite3';
 import type { AccessTokenLookup, GrantStatus, TokenHash } from '../types.js';
 import type { AccessTokenRow } from './token-rows.js';
+import { canonicalDatabasePath } from './process-lock.js';
 import { accessFromRow } from './token-rows.js';
 
 /** The request hot path: a primary-key point query on access_tokens joined to grants by primary key. */
@@ -27,24 +30,50 @@ interface AccessLookupRow extends AccessTokenRow {
   grant_person_id: string | null;
 }
 
+/**
+ * Shared by every cache on one database file: a revocation counter, and the connections whose open transaction
+ * revoked something. While one is open, no cache on the file stores a result (another connection still reads the
+ * pre-commit state); once it ends (commit or rollback), the counter moves again, so every cache drops what it held.
+ */
+interface Generation { value: number; readonly pending: Set<Database.Database> }
+
+function settle(g: Generation): void {
+  for (const db of g.pending) {
+    if (!db.open || !db.inTransaction) { g.pending.delete(db); g.value++; }
+  }
+}
+
+/** Per resolved database path (in-memory databases get their own). Never deleted: one small object per file. */
+const generations = new Map<string, Generation>();
+
+function generationOf(db: Database.Database): Generation {
+  if (db.memory) return { value: 0, pending: new Set() };
+  const path = canonicalDatabasePath(db.name);
+  let g = generations.get(path);
+  if (!g) generations.set(path, (g = { value: 0, pending: new Set() }));
+  return g;
+}
+
 export class CachedTokenLookup {
   readonly #cache = new Map<TokenHash, AccessTokenLookup>();
   readonly #lookup: Database.Statement<[{ hash: string }], AccessLookupRow>;
-  readonly #dataVersion: Database.Statement<[], number>;
-  #seenDataVersion = -1;
+  readonly #generation: Generation;
+  #seenGeneration: number;
 
   constructor(private readonly db: Database.Database) {
     this.#lookup = db.prepare<[{ hash: string }], AccessLookupRow>(ACCESS_TOKEN_LOOKUP_SQL);
-    this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.#generation = generationOf(db);
+    this.#seenGeneration = this.#generation.value;
   }
 
   find(hash: TokenHash): AccessTokenLookup | undefined {
-    const cacheable = !this.db.inTransaction;
+    const g = this.#generation;
+    if (g.pending.size > 0) settle(g);
+    const cacheable = !this.db.inTransaction && g.pending.size === 0;
     if (cacheable) {
-      const version = this.#dataVersion.get()!;
-      if (version !== this.#seenDataVersion) {
-        this.invalidate(); // another connection committed: it may have revoked something
-        this.#seenDataVersion = version;
+      if (g.value !== this.#seenGeneration) {
+        this.#cache.clear(); // a connection on this file revoked something
+        this.#seenGeneration = g.value;
       }
       const hit = this.#cache.get(hash);
       if (hit) return hit;
@@ -59,17 +88,20 @@ export class CachedTokenLookup {
     return result;
   }
 
-  /** Runs a write that may revoke a token or a grant, then invalidates the cache (also when the write throws). */
+  /** Runs a write that may revoke a token or a grant, then invalidates the caches (also when the write throws). */
   revoking<T>(write: () => T): T {
     try {
       return write();
     } finally {
       this.invalidate();
+      if (this.db.inTransaction) this.#generation.pending.add(this.db); // invalidated again when it ends
     }
   }
 
-  /** The one path that empties the cache. */
+  /** The one path that empties the caches: this one at once, every other one on the file at its next lookup. */
   invalidate(): void {
     this.#cache.clear();
+    this.#generation.value++;
+    this.#seenGeneration = this.#generation.value;
   }
 }

@@ -31,6 +31,9 @@ describe('audit-queue', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toEqual({ msg: 'keyhole.audit', ...r });
     expect(lines[0]).toBe(auditLogLine(r));
+    expect(lines[0]).toBe(JSON.stringify({ msg: 'keyhole.audit', ...r })); // the same text, byte for byte
+    const full = rec({ tool: 'echo', method: 'tools/call', arguments: { q: 'x"y', n: [1, null] }, redactions: { jwt: 2 } });
+    expect(auditLogLine(full)).toBe(JSON.stringify({ msg: 'keyhole.audit', ...full }));
     expect(lines[0]!.startsWith('{"msg":"keyhole.audit","id":"au_1","at":"2026-12-01T16:00:00.000Z"')).toBe(true);
   });
 

@@ -23,6 +23,15 @@ describe('audit-record', () => {
     expect(newAuditId()).not.toBe(a);
   });
 
+  it('starts ids with the time in ms, so later records sort after earlier ones (the UNIQUE index grows at its end)', async () => {
+    const before = Date.now();
+    const a = newAuditId();
+    expect(parseInt(a.slice(3, 15), 16)).toBeGreaterThanOrEqual(before);
+    expect(parseInt(a.slice(3, 15), 16)).toBeLessThanOrEqual(Date.now());
+    await new Promise((r) => setTimeout(r, 3));
+    expect(newAuditId() > a).toBe(true);
+  });
+
   it('knows the seven outcomes', () => {
     expect(AUDIT_OUTCOMES).toEqual(['ok', 'error', 'denied', 'unauthorized', 'rate_limited', 'upstream_unavailable', 'timeout']);
     expect(isAuditOutcome('denied')).toBe(true);

@@ -45,6 +45,13 @@ export function auditLogContract(get: () => Store): void {
       expect((await log.scan({}, null, 10)).records[0]!.redactions).toEqual({ private_key: 1, aws_access_key: 2, jwt: 1 });
     });
 
+    it('appends a batch of 285 records (SQLite: several multi-row INSERTs) in order, every field intact', async () => {
+      const batch = Array.from({ length: 285 }, (_, i) =>
+        rec(i + 1, i % 7 === 0 ? { arguments: { i }, redactions: { jwt: i } } : { tool: null, durationMsToFirstByte: null }));
+      await log.append(batch);
+      expect((await log.scan({}, null, 500)).records).toEqual(batch);
+    });
+
     it('appends all or nothing: a duplicate id rolls the whole batch back', async () => {
       await log.append([rec(1)]);
       await expect(log.append([rec(2), rec(1)])).rejects.toThrow(/unique/i);

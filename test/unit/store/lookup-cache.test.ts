@@ -1,7 +1,8 @@
 /**
  * The access-token lookup cache (src/store/sqlite/cached-token-lookup.ts) must never outlive a revocation: not after a
- * revoking write in this process, and not after a commit by another connection (another keyhole process or a
- * `keyhole` CLI command on the same database).
+ * revoking write on its own connection, and not after one on another connection of this process on the same file
+ * (a second store, e.g. a `keyhole grants revoke --config` run in-process). Other processes cannot write while a
+ * server holds the file (src/store/sqlite/process-lock.ts), so no per-request `PRAGMA data_version` check.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,6 +62,32 @@ describe('access-token lookup cache (tokens.findAccess)', () => {
     expect((await a.tokens.findAccess('a'.repeat(64)))!.grantStatus).toBe('active');
     await b.grants.revoke('g_1', 'admin_revoked', 100);
     expect((await a.tokens.findAccess('a'.repeat(64)))!.grantStatus).toBe('revoked');
+  });
+
+  it('sees a revocation committed inside another connection\'s transaction on the very next lookup', async () => {
+    expect((await a.tokens.findAccess('b'.repeat(64)))!.revokedAt).toBeNull();
+    await b.transaction(async (tx) => { await tx.tokens.revokeAccess('b'.repeat(64), 200); });
+    expect((await a.tokens.findAccess('b'.repeat(64)))!.revokedAt).toBe(200);
+    expect((await a.tokens.findAccess('a'.repeat(64)))!.revokedAt).toBeNull();
+  });
+
+  it('does not keep what it read while another connection\'s revoking transaction was still open', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let revoked!: () => void;
+    const inside = new Promise<void>((r) => { revoked = r; });
+    const tx = b.transaction(async (t) => { await t.grants.revoke('g_1', 'admin_revoked', 300); revoked(); await gate; });
+    await inside;
+    expect((await a.tokens.findAccess('a'.repeat(64)))!.grantStatus).toBe('active'); // not committed yet
+    release();
+    await tx;
+    expect((await a.tokens.findAccess('a'.repeat(64)))!.grantStatus).toBe('revoked');
+  });
+
+  it('keeps its entries across non-revoking writes of other connections', async () => {
+    const first = (await a.tokens.findAccess('a'.repeat(64)))!;
+    await b.tokens.createAccess(makeAccess(grant, 'f_4', { hash: 'd'.repeat(64) }));
+    expect(await a.tokens.findAccess('a'.repeat(64))).toBe(first);
   });
 
   it('does not cache misses: a token created after a failed lookup is found', async () => {
