@@ -10,8 +10,8 @@
  * refresh answer it received in full synchronously to a file, so the record survives the kill):
  * - never received: the upstream committed a rotation whose answer never reached keyhole (the refresh was in flight
  *   when the process died);
- * - received less than PERSIST_BUDGET_MS before the kill: the answer was on its way into the store (parse, seal, one
- *   commit). These two are the window no software closes (docs: README "Running several instances"). Counted and
+ * - received less than PERSIST_BUDGET_MS[engine] before the kill: the answer was on its way into the store (parse,
+ *   seal, one commit: keyhole awaits nothing else in between, docs/invariants.md #8). These two are the window no software closes (docs: README "Running several instances"). Counted and
  *   reported; that user signs in again so that the storm keeps 4 grants;
  * - received longer before the kill: keyhole held the new refresh token and had not persisted it. That grant keyhole
  *   could have kept: the test fails, naming the rounds.
@@ -23,8 +23,14 @@ import { startKeyholeProcess, type KeyholeProcess } from '../helpers/keyhole-pro
 import { makeGrant, makeGrants, startStorm, whoami, type StormGrant } from '../helpers/refresh-storm.js';
 
 const ROUNDS = 20;
-/** Parse, seal and one database commit, on a loaded 2-core CI machine ("persist in the same tick it is parsed"). */
-const PERSIST_BUDGET_MS = 50;
+/**
+ * Parse, seal and ONE database commit ("persist in the same tick it is parsed"), on a loaded 2-core machine. SQLite
+ * commits in keyhole's process (measured answer→persisted max 24 ms at load average 8). PostgreSQL is a round trip
+ * to another process that competes for the same 2 cores (measured p99 87-114 ms, max 290 ms at load average 8;
+ * 0.3 ms when idle): the budget covers that round trip, not the upstream exchange, a lock, the event recorder or any
+ * other await, each of which makes the test fail (a 500 ms pause before the write fails it on both engines).
+ */
+const PERSIST_BUDGET_MS = { sqlite: 50, postgres: 200 } as const;
 
 /** The `answer_to_persisted_ms` of each `keyhole.refresh_persisted` line keyhole logged (debug). */
 function persistLatencies(stderr: string): number[] {
@@ -87,7 +93,7 @@ describe.each(['sqlite', 'postgres'] as const)('SIGKILL during a refresh storm (
       for (const r of kp.replays().slice(invalidBefore)) {
         const at = r.fp === undefined ? undefined : received.get(r.fp);
         const receivedMsBeforeKill = at === undefined ? null : killedAt - at;
-        if (receivedMsBeforeKill !== null && receivedMsBeforeKill > PERSIST_BUDGET_MS) outsideWindow.push({ round, receivedMsBeforeKill });
+        if (receivedMsBeforeKill !== null && receivedMsBeforeKill > PERSIST_BUDGET_MS[engine]) outsideWindow.push({ round, receivedMsBeforeKill });
         else inWindow.push({ round, receivedMsBeforeKill });
       }
       // Users whose grant the window cost sign in again, so that every round storms 4 grants.
