@@ -25,12 +25,12 @@ import { makeGrant, makeGrants, startStorm, whoami, type StormGrant } from '../h
 const ROUNDS = 20;
 /**
  * Parse, seal and ONE database commit ("persist in the same tick it is parsed"), on a loaded 2-core machine. SQLite
- * commits in keyhole's process (measured answer→persisted max 24 ms at load average 8). PostgreSQL is a round trip
- * to another process that competes for the same 2 cores (measured p99 87-114 ms, max 290 ms at load average 8;
- * 0.3 ms when idle): the budget covers that round trip, not the upstream exchange, a lock, the event recorder or any
+ * commits in keyhole's process (measured answer→persisted p99 5-13 ms, max 101 ms at load average 6-8). PostgreSQL
+ * is a round trip to another process that competes for the same 2 cores (measured p99 42-114 ms, max 290 ms at load average
+ * 6-8): the budget covers that round trip, not the upstream exchange, a lock, the event recorder or any
  * other await, each of which makes the test fail (a 500 ms pause before the write fails it on both engines).
  */
-const PERSIST_BUDGET_MS = { sqlite: 50, postgres: 200 } as const;
+const PERSIST_BUDGET_MS = { sqlite: 100, postgres: 200 } as const;
 
 /** The `answer_to_persisted_ms` of each `keyhole.refresh_persisted` line keyhole logged (debug). */
 function persistLatencies(stderr: string): number[] {
