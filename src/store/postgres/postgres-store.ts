@@ -11,7 +11,7 @@
  * Cross-instance single-flight of upstream refreshes: `refreshLocks` (session-level advisory locks on a dedicated
  * connection) plus the compare-and-swap on `upstream_credentials.version` (./upstream-credentials.ts). That
  * compare-and-swap (the write of a refresh's result: a rotated upstream refresh token) runs on a small pool of its own
- * (`credentialWrites`, 2 connections kept open), so that it never queues for a connection behind other work: a
+ * (`credentialWrites`, 2 connections kept open; an idle one never keeps the process alive), so that it never queues for a connection behind other work: a
  * rotation the upstream committed is at risk until it is written (docs/invariants.md #8).
  * Cross-instance change notices: `changes` (./change-feed.ts, LISTEN/NOTIFY plus a polled `change_log`). There is no
  * cache of access-token lookups: every lookup is a primary-key query, so a revocation committed by any instance is
@@ -97,7 +97,7 @@ export class PostgresStore implements Store {
   #closed: Promise<void> | undefined;
 
   constructor(readonly pool: pg.Pool, options: PostgresStoreOptions = {}) {
-    this.#credentialWrites = new pg.Pool({ ...pool.options, max: 2, idleTimeoutMillis: 0, application_name: 'keyhole-credential-writes' });
+    this.#credentialWrites = new pg.Pool({ ...pool.options, max: 2, idleTimeoutMillis: 0, allowExitOnIdle: true, application_name: 'keyhole-credential-writes' });
     this.#credentialWrites.on('error', () => undefined); // an idle connection that fails is dropped by the pool
     // Connected now, not at the first refresh (a restarted instance's first rotation must not wait for a connect).
     this.#credentialWrites.query('SELECT 1').catch(() => undefined);
