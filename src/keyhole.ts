@@ -189,7 +189,8 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const tokenManager = new UpstreamTokenManager({
     store, vault, events, clients: upstreamClients, skewSeconds: config.tokens.upstreamRefreshSkewSeconds, clock,
     endGrant: (grantId, reason, actor) => revoker.revoke(grantId, reason, actor),
-    // ids and error codes only: never a token value
+    // ids, milliseconds and error codes only: never a token value
+    onPersisted: (grantId, ms) => logger.debug('keyhole.refresh_persisted', { grant_id: grantId, answer_to_persisted_ms: Math.round(ms * 100) / 100 }),
     onWriteTrouble: (grantId, state, error) => (state === 'failing'
       ? logger.error('keyhole.refresh_write_failed', { grant_id: grantId, error, retrying: true })
       : logger.info('keyhole.refresh_write_recovered', { grant_id: grantId })),

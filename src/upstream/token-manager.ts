@@ -82,6 +82,11 @@ export interface UpstreamTokenManagerDeps {
   backoff?: { firstSeconds: number; maxSeconds: number };
   /** At most one `upstream.refresh_failed` event per grant per this many seconds (default 60). */
   failureEventIntervalSeconds?: number;
+  /**
+   * Told when a refresh's result is committed: how long after its answer was parsed (ms), the window in which a
+   * SIGKILL loses a rotation the upstream committed (docs/invariants.md #8). Ids and milliseconds only.
+   */
+  onPersisted?: (grantId: string, answerToPersistedMs: number) => void;
   /** Told when a write of a rotated token failed or recovered (the operator's log line); ids and error names only. */
   onWriteTrouble?: (grantId: string, state: 'failing' | 'recovered', error: string) => void;
 }
@@ -332,8 +337,10 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
     // Never replay a refresh token this process already spent on a rotation (RFC 9700 §4.14.2).
     if (this.spent.has(spentFp)) throw new UpstreamUnavailableError('protocol');
     let tokens: UpstreamTokens;
+    let answeredAt: number;
     try {
       tokens = await client.refresh(refreshToken);
+      answeredAt = performance.now();
     } catch (e) {
       if (e instanceof UpstreamGrantError) {
         permit.success(); // the server answered
@@ -353,6 +360,7 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
     if (rotated) this.markSpent(spentFp);
     // Persisted in the same tick the answer was parsed, before the new access token is handed out (invariant 8).
     const token = await this.commit(grant, tokens, entry, refreshToken, job);
+    this.deps.onPersisted?.(grant.id, performance.now() - answeredAt);
     this.failures.reset(grant.id);
     await this.record({
       type: 'upstream.token_refreshed', ...base,

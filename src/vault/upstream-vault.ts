@@ -120,11 +120,21 @@ export class UpstreamVault {
   async put(grantId: string, input: UpstreamSecretsInput, previous?: UpstreamCredential, options: PutOptions = {}): Promise<UpstreamCredential | undefined> {
     const { store, cipher } = this.deps;
     const prev = previous ?? await store.upstreamCredentials.find(grantId);
-    const write = async (row: UpstreamCredentialWrite): Promise<void> => {
-      if (options.expectedVersion === undefined) return store.upstreamCredentials.put(row);
-      if (await store.upstreamCredentials.putIfVersion(row, options.expectedVersion)) return;
-      // Not written: the grant ended (no row, find below says so), or the row is at another version.
+    /**
+     * Writes the row and returns it as stored (undefined: the grant is no longer active). The compare-and-swap of a
+     * refresh is one statement that checks the version and the grant and returns the row (no read before or after
+     * it: docs/invariants.md #8); only a refused one reads, to tell a conflict from an ended grant.
+     */
+    const write = async (row: UpstreamCredentialWrite): Promise<UpstreamCredential | undefined> => {
+      if (options.expectedVersion === undefined) {
+        await store.upstreamCredentials.put(row);
+        return await store.upstreamCredentials.find(grantId);
+      }
+      const stored = await store.upstreamCredentials.putIfVersion(row, options.expectedVersion);
+      if (stored) return stored;
+      // Not written: the grant ended (no row, find says so), or the row is at another version.
       if (await store.upstreamCredentials.find(grantId)) throw new CredentialVersionConflictError(grantId, options.expectedVersion);
+      return undefined;
     };
     const base = {
       grantId,
@@ -137,36 +147,35 @@ export class UpstreamVault {
 
     if (input.refreshToken === undefined) {
       // Not rotated: the refresh token stays where it is.
-      await write({ ...base, refreshToken: prev?.refreshToken ?? null, refreshInKeychain: prev?.refreshInKeychain ?? false });
-      return await store.upstreamCredentials.find(grantId);
+      return await write({ ...base, refreshToken: prev?.refreshToken ?? null, refreshInKeychain: prev?.refreshInKeychain ?? false });
     }
 
     const sealedRefresh = () => cipher.seal(input.refreshToken as string, sealContext.refresh(grantId));
     if (this.backend === 'sqlite') {
-      await write({ ...base, refreshToken: await sealedRefresh(), refreshInKeychain: false });
+      const stored = await write({ ...base, refreshToken: await sealedRefresh(), refreshInKeychain: false });
       if (prev?.refreshInKeychain) await this.#keychain().delete(grantId).catch(() => false); // orphan otherwise; never read
-      return await store.upstreamCredentials.find(grantId);
+      return stored;
     }
 
     // keychain backend
     if (prev && !prev.refreshInKeychain && prev.refreshToken !== null) {
       // The row holds a sealed refresh token (written before the switch): replace it there first, then move it.
       const sealed = await sealedRefresh();
-      await write({ ...base, refreshToken: sealed, refreshInKeychain: false });
+      if (!(await write({ ...base, refreshToken: sealed, refreshInKeychain: false }))) return undefined;
       await this.moveRefreshToKeychain(grantId, input.refreshToken, sealed).catch(() => false); // stays sealed: still valid
-      return await store.upstreamCredentials.find(grantId);
+      return await store.upstreamCredentials.find(grantId); // the move wrote the row again
     }
     const keychain = this.#keychain();
     // A compare-and-swap may be refused after the keychain was written: put back what the winner left there.
     const before = options.expectedVersion !== undefined ? await keychain.get(grantId) : null;
     await keychain.set(grantId, input.refreshToken);
+    let stored: UpstreamCredential | undefined;
     try {
-      await write({ ...base, refreshToken: null, refreshInKeychain: true });
+      stored = await write({ ...base, refreshToken: null, refreshInKeychain: true });
     } catch (e) {
       if (e instanceof CredentialVersionConflictError && before !== null) await keychain.set(grantId, before);
       throw e;
     }
-    const stored = await store.upstreamCredentials.find(grantId);
     if (!stored) await keychain.delete(grantId).catch(() => false); // the grant ended meanwhile: keep nothing
     return stored;
   }

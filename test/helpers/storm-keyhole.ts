@@ -16,18 +16,19 @@ export class StormKeyhole {
 
   constructor(
     private readonly engine: StormEngine,
-    private readonly opts: { logRefreshAnswers?: boolean } = {},
+    private readonly opts: { logRefreshAnswers?: boolean; logLevel?: 'debug' | 'info' } = {},
   ) {}
 
   /** Starts the database (PostgreSQL), keyhole, and makes the grants; what started is closed by close() even when a step fails. */
   async start(): Promise<{ kp: KeyholeProcess; grants: StormGrant[] }> {
-    const tokens = { upstreamRefreshSkewSeconds: 3600 };
+    const { logLevel, ...processOpts } = this.opts;
+    const config = { tokens: { upstreamRefreshSkewSeconds: 3600 }, ...(logLevel ? { logLevel } : {}) };
     if (this.engine === 'postgres') {
       this.#pgServer = await startPostgres();
       const url = await this.#pgServer.createDatabase();
-      this.kp = await startKeyholeProcess({ config: { tokens, storage: { postgres: '${DATABASE_URL}', vault: 'database' } }, env: { DATABASE_URL: url }, ...this.opts });
+      this.kp = await startKeyholeProcess({ config: { ...config, storage: { postgres: '${DATABASE_URL}', vault: 'database' } }, env: { DATABASE_URL: url }, ...processOpts });
     } else {
-      this.kp = await startKeyholeProcess({ config: { tokens }, ...this.opts });
+      this.kp = await startKeyholeProcess({ config, ...processOpts });
     }
     await this.kp.start();
     this.grants = await makeGrants(this.kp.mcpUrl, 4);

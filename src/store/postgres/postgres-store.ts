@@ -9,7 +9,10 @@
  * do not see its uncommitted rows (READ COMMITTED). A transaction-scoped store kept after its transaction throws.
  *
  * Cross-instance single-flight of upstream refreshes: `refreshLocks` (session-level advisory locks on a dedicated
- * connection) plus the compare-and-swap on `upstream_credentials.version` (./upstream-credentials.ts).
+ * connection) plus the compare-and-swap on `upstream_credentials.version` (./upstream-credentials.ts). That
+ * compare-and-swap (the write of a refresh's result: a rotated upstream refresh token) runs on a small pool of its own
+ * (`credentialWrites`, 2 connections kept open; an idle one never keeps the process alive), so that it never queues for a connection behind other work: a
+ * rotation the upstream committed is at risk until it is written (docs/invariants.md #8).
  * Cross-instance change notices: `changes` (./change-feed.ts, LISTEN/NOTIFY plus a polled `change_log`). There is no
  * cache of access-token lookups: every lookup is a primary-key query, so a revocation committed by any instance is
  * seen by the next lookup on every instance.
@@ -39,14 +42,14 @@ import { PostgresUpstreamRegistrations } from './upstream-registrations.js';
 import { PostgresVaultEntries } from './vault-entries.js';
 
 /** The repositories of the store interface over one executor. */
-function repositories(ex: Executor): Omit<Store, 'transaction' | 'close' | 'refreshLocks' | 'changes'> {
+function repositories(ex: Executor, credentialWrites: Executor = ex): Omit<Store, 'transaction' | 'close' | 'refreshLocks' | 'changes'> {
   return {
     clients: new PostgresClients(ex),
     dcrRegistrations: new PostgresDcrRegistrations(ex),
     pending: new PostgresPending(ex),
     grants: new PostgresGrants(ex),
     tokens: new PostgresTokens(ex),
-    upstreamCredentials: new PostgresUpstreamCredentials(ex),
+    upstreamCredentials: new PostgresUpstreamCredentials(ex, credentialWrites),
     vaultEntries: new PostgresVaultEntries(ex),
     events: new PostgresEvents(ex),
     upstreamRegistrations: new PostgresUpstreamRegistrations(ex),
@@ -89,10 +92,16 @@ export class PostgresStore implements Store {
   readonly adminSessions;
   readonly mcpSessions;
   readonly changes: ChangeFeed;
+  /** Only the compare-and-swap writes of refresh results (see the file comment). */
+  readonly #credentialWrites: pg.Pool;
   #closed: Promise<void> | undefined;
 
   constructor(readonly pool: pg.Pool, options: PostgresStoreOptions = {}) {
-    const r = repositories(new PoolExecutor(pool));
+    this.#credentialWrites = new pg.Pool({ ...pool.options, max: 2, idleTimeoutMillis: 0, allowExitOnIdle: true, application_name: 'keyhole-credential-writes' });
+    this.#credentialWrites.on('error', () => undefined); // an idle connection that fails is dropped by the pool
+    // Connected now, not at the first refresh (a restarted instance's first rotation must not wait for a connect).
+    this.#credentialWrites.query('SELECT 1').catch(() => undefined);
+    const r = repositories(new PoolExecutor(pool), new PoolExecutor(this.#credentialWrites));
     this.changes = new PostgresChangeFeed({
       pool, connect: () => new pg.Client({ ...pool.options }),
       ...(options.onChangeFeedError ? { onError: options.onChangeFeedError } : {}),
@@ -133,7 +142,7 @@ export class PostgresStore implements Store {
 
   /** Ends the pool (idempotent); waits for checked-out connections to be released. */
   close(): Promise<void> {
-    this.#closed ??= Promise.all([this.changes.close(), this.refreshLocks.close()]).then(() => this.pool.end());
+    this.#closed ??= Promise.all([this.changes.close(), this.refreshLocks.close(), this.#credentialWrites.end()]).then(() => this.pool.end());
     return this.#closed;
   }
 }

@@ -46,13 +46,14 @@ const S = {
       refresh_token = excluded.refresh_token, refresh_kid = excluded.refresh_kid,
       refresh_in_keychain = excluded.refresh_in_keychain, scopes = excluded.scopes, updated_at = excluded.updated_at,
       refresh_failing_since = excluded.refresh_failing_since, version = upstream_credentials.version + 1`),
-  putIfVersion: statement('credentials.put-if-version', `UPDATE upstream_credentials SET
+  putIfVersion: statement<CredentialRow>('credentials.put-if-version', `UPDATE upstream_credentials SET
       access_token = @accessToken::text, access_kid = @accessKid::text, access_expires_at = @accessExpiresAt::bigint,
       refresh_token = @refreshToken::text, refresh_kid = @refreshKid::text, refresh_in_keychain = @refreshInKeychain::boolean,
       scopes = @scopes::text, updated_at = @updatedAt::bigint, refresh_failing_since = @refreshFailingSince::bigint,
       version = version + 1
     WHERE grant_id = @grantId AND version = @expectedVersion::bigint
-      AND EXISTS (SELECT 1 FROM grants WHERE id = @grantId AND status = 'active' FOR SHARE)`),
+      AND EXISTS (SELECT 1 FROM grants WHERE id = @grantId AND status = 'active' FOR SHARE)
+    RETURNING *`),
   get: statement<CredentialRow>('credentials.get', 'SELECT * FROM upstream_credentials WHERE grant_id = @grantId'),
   markRefreshFailing: statement('credentials.mark-refresh-failing', 'UPDATE upstream_credentials SET refresh_failing_since = @since, version = version + 1 WHERE grant_id = @grantId'),
   countRefreshLocations: statement<RefreshLocationCounts>('credentials.count-refresh-locations', `SELECT
@@ -93,14 +94,20 @@ function writeParams(c: UpstreamCredentialWrite): Record<string, unknown> {
 }
 
 export class PostgresUpstreamCredentials implements UpstreamCredentialRepository {
-  constructor(private readonly ex: Executor) {}
+  /**
+   * @param writes where the compare-and-swap of a refresh result runs (default `ex`): outside a transaction, a small
+   *   pool of its own, so that the write of a rotated upstream refresh token never waits for a connection behind
+   *   other work (docs/invariants.md #8).
+   */
+  constructor(private readonly ex: Executor, private readonly writes: Executor = ex) {}
 
   async put(c: UpstreamCredentialWrite): Promise<void> {
     await this.ex.run(S.put, writeParams(c));
   }
 
-  async putIfVersion(c: UpstreamCredentialWrite, expectedVersion: number): Promise<boolean> {
-    return (await this.ex.run(S.putIfVersion, { ...writeParams(c), expectedVersion })) === 1;
+  async putIfVersion(c: UpstreamCredentialWrite, expectedVersion: number): Promise<UpstreamCredential | undefined> {
+    const row = await this.writes.one(S.putIfVersion, { ...writeParams(c), expectedVersion });
+    return row && credentialFromRow(row);
   }
 
   async find(grantId: string): Promise<UpstreamCredential | undefined> {

@@ -53,10 +53,12 @@ export interface UpstreamCredentialRepository {
   put(c: UpstreamCredentialWrite): Promise<void>;
   /**
    * Compare-and-swap: replaces the grant's credential only if its stored `version` is still `expectedVersion` and the
-   * grant is active (the version is then incremented). Returns false, writing nothing, otherwise (another instance
-   * refreshed meanwhile, the row was rewritten, or the grant ended). Never creates a row.
+   * grant is active (the version is then incremented), in ONE statement (the checks folded into the write, the row
+   * returned by it: no read before or after, the refresh path's window between an upstream answer and its commit
+   * stays one round trip, docs/invariants.md #8). Returns the stored credential, or undefined, writing nothing,
+   * otherwise (another instance refreshed meanwhile, the row was rewritten, or the grant ended). Never creates a row.
    */
-  putIfVersion(c: UpstreamCredentialWrite, expectedVersion: number): Promise<boolean>;
+  putIfVersion(c: UpstreamCredentialWrite, expectedVersion: number): Promise<UpstreamCredential | undefined>;
   find(grantId: string): Promise<UpstreamCredential | undefined>;
   /** Sets `refreshFailingSince` (a write: the version is incremented). */
   markRefreshFailing(grantId: string, since: number | null): Promise<void>;

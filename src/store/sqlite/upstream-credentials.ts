@@ -73,12 +73,13 @@ export class SqliteUpstreamCredentials implements Synchronous<UpstreamCredential
           refresh_token = excluded.refresh_token, refresh_kid = excluded.refresh_kid,
           refresh_in_keychain = excluded.refresh_in_keychain, scopes = excluded.scopes, updated_at = excluded.updated_at,
           refresh_failing_since = excluded.refresh_failing_since, version = upstream_credentials.version + 1`),
-      putIfVersion: p(`UPDATE upstream_credentials SET
+      putIfVersion: p<CredentialRow>(`UPDATE upstream_credentials SET
           access_token = @accessToken, access_kid = @accessKid, access_expires_at = @accessExpiresAt,
           refresh_token = @refreshToken, refresh_kid = @refreshKid, refresh_in_keychain = @refreshInKeychain,
           scopes = @scopes, updated_at = @updatedAt, refresh_failing_since = @refreshFailingSince, version = version + 1
         WHERE grant_id = @grantId AND version = @expectedVersion
-          AND EXISTS (SELECT 1 FROM grants WHERE id = @grantId AND status = 'active')`),
+          AND EXISTS (SELECT 1 FROM grants WHERE id = @grantId AND status = 'active')
+        RETURNING *`),
       get: p<CredentialRow>('SELECT * FROM upstream_credentials WHERE grant_id = @grantId'),
       markRefreshFailing: p('UPDATE upstream_credentials SET refresh_failing_since = @since, version = version + 1 WHERE grant_id = @grantId'),
       countRefreshLocations: p<{ sqlite: number | null; keychain: number | null; none: number | null }>(`SELECT
@@ -101,8 +102,9 @@ export class SqliteUpstreamCredentials implements Synchronous<UpstreamCredential
     this.#s.put.run(writeParams(c));
   }
 
-  putIfVersion(c: UpstreamCredentialWrite, expectedVersion: number): boolean {
-    return this.#s.putIfVersion.run({ ...writeParams(c), expectedVersion }).changes === 1;
+  putIfVersion(c: UpstreamCredentialWrite, expectedVersion: number): UpstreamCredential | undefined {
+    const row = this.#s.putIfVersion.get({ ...writeParams(c), expectedVersion });
+    return row && credentialFromRow(row);
   }
 
   find(grantId: string): UpstreamCredential | undefined {

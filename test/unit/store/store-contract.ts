@@ -500,24 +500,25 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         await store.grants.create(g);
         await store.upstreamCredentials.put(makeCredential(g));
         const winner = makeCredential(g, { accessToken: 'sealed-winner', refreshToken: 'sealed-rt-winner', updatedAt: T0 + 10, accessExpiresAt: T0 + 70 });
-        expect(await store.upstreamCredentials.putIfVersion(winner, 1)).toBe(true);
+        // The row as written comes back from the write itself (no read after it).
+        expect(await store.upstreamCredentials.putIfVersion(winner, 1)).toEqual({ ...winner, version: 2 });
         expect(await store.upstreamCredentials.find(g.id)).toEqual({ ...winner, version: 2 });
         // A loser that read version 1 before the winner wrote: refused, nothing changes.
         const loser = makeCredential(g, { accessToken: 'sealed-loser', refreshToken: 'sealed-rt-loser', updatedAt: T0 + 11 });
-        expect(await store.upstreamCredentials.putIfVersion(loser, 1)).toBe(false);
+        expect(await store.upstreamCredentials.putIfVersion(loser, 1)).toBeUndefined();
         expect(await store.upstreamCredentials.find(g.id)).toEqual({ ...winner, version: 2 });
-        expect(await store.upstreamCredentials.putIfVersion({ ...loser, refreshFailingSince: T0 }, 2)).toBe(true);
+        expect(await store.upstreamCredentials.putIfVersion({ ...loser, refreshFailingSince: T0 }, 2)).toEqual({ ...loser, refreshFailingSince: T0, version: 3 });
         expect(await store.upstreamCredentials.find(g.id)).toEqual({ ...loser, refreshFailingSince: T0, version: 3 });
       });
 
       it('putIfVersion never creates a row, and writes nothing for a revoked grant', async () => {
         const g = makeGrant();
         await store.grants.create(g);
-        expect(await store.upstreamCredentials.putIfVersion(makeCredential(g), 1)).toBe(false);
+        expect(await store.upstreamCredentials.putIfVersion(makeCredential(g), 1)).toBeUndefined();
         expect(await store.upstreamCredentials.find(g.id)).toBeUndefined();
         await store.upstreamCredentials.put(makeCredential(g));
         await store.grants.revoke(g.id, 'client_revoked', T0 + 1);
-        expect(await store.upstreamCredentials.putIfVersion(makeCredential(g, { updatedAt: T0 + 2 }), 1)).toBe(false);
+        expect(await store.upstreamCredentials.putIfVersion(makeCredential(g, { updatedAt: T0 + 2 }), 1)).toBeUndefined();
         expect(await store.upstreamCredentials.find(g.id)).toBeUndefined();
       });
 
@@ -527,10 +528,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         await store.upstreamCredentials.put(makeCredential(g));
         const results = await Promise.all(Array.from({ length: 8 }, (_, i) =>
           store.upstreamCredentials.putIfVersion(makeCredential(g, { accessToken: `sealed-${i}`, updatedAt: T0 + i }), 1)));
-        expect(results.filter(Boolean)).toHaveLength(1);
+        const winners = results.filter((r) => r !== undefined);
+        expect(winners).toHaveLength(1);
         const stored = (await store.upstreamCredentials.find(g.id))!;
         expect(stored.version).toBe(2);
-        expect(stored.accessToken).toBe(`sealed-${results.indexOf(true)}`);
+        expect(stored.accessToken).toBe(`sealed-${results.findIndex((r) => r !== undefined)}`);
+        expect(winners[0]).toEqual(stored);
       });
 
       it('does not store a credential for a revoked grant (a late refresh cannot bring it back)', async () => {
