@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): KeyholeApp {
   app.route('/', revokeRoutes(deps));
   app.route('/', adminRoutes(deps));
   if (deps.people && deps.config.identity?.scim) {
-    app.route('/', scimRoutes({ store: deps.store, people: deps.people.service, events: deps.events, clock: deps.clock, token: deps.config.identity.scim.token, issuer: deps.config.identity.issuer, baseUrl: deps.config.publicUrl }));
+    app.route('/', scimRoutes({ store: deps.store, people: deps.people.service, events: deps.events, clock: deps.clock, token: deps.config.identity.scim.token, issuer: deps.config.identity.issuer, baseUrl: deps.config.publicUrl, instances: deps.config.instances }));
   }
   // /account (issue 13 §6): a person's own grants with `identity`; without, a page saying the admin manages access.
   app.route('/', accountRoutes({ config: deps.config, store: deps.store, events: deps.events, grants: deps.grants, csrfKey: deps.csrfKey, people: deps.people }));

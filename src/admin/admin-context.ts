@@ -16,7 +16,7 @@ import type { GrantService } from '../grants/grant-service.js';
 import type { PeopleService } from '../people/people-service.js';
 import { AdminActions } from './admin-actions.js';
 import { perInstance } from '../http/rate-limit.js';
-import { AdminAttemptGuard, type AdminAttemptGuardOptions } from './failure-limiter.js';
+import { AdminAttemptGuard, type AdminAttemptGuardOptions } from '../http/failure-limiter.js';
 import { AdminSessions, adminCookie, requireSession, type AdminCookie, type AdminSessionOptions, type SessionEnv } from './session.js';
 import { requireSsoSession, signInRecorder, type AdminSso } from './sso-session.js';
 import { clientAddress } from '../http/client-address.js';

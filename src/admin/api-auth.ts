@@ -10,7 +10,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { EventRecorder } from '../events/recorder.js';
 import { clientAddress } from '../http/client-address.js';
 import { safeEqual } from '../store/crypto/hash.js';
-import type { AdminAttemptGuard } from './failure-limiter.js';
+import type { AdminAttemptGuard } from '../http/failure-limiter.js';
 
 export const ADMIN_REALM = 'keyhole-admin';
 

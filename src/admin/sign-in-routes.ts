@@ -9,7 +9,7 @@
  * Without it: the admin token (config `admin.token`) is compared in constant time; failed
  * attempts are limited per client address (5 a minute by default) and across addresses (20 a minute, then a
  * decaying backoff), with 429 and `Retry-After` before any comparison, even for the right token
- * (AdminAttemptGuard, failure-limiter.ts). Success starts a server-side session (session.ts).
+ * (AdminAttemptGuard, src/http/failure-limiter.ts). Success starts a server-side session (session.ts).
  */
 import { Hono } from 'hono';
 import { clientAddress } from '../http/client-address.js';

@@ -50,5 +50,8 @@ export const EVENT_TYPES = [
   // to revoke a grant that is not theirs (refused, nothing revoked; `detail.grant_id` as given, truncated).
   'admin.sign_in_refused',
   'account.revoke_refused',
+  // A refused SCIM bearer (`detail.reason` missing | wrong | limited, `detail.address`, `detail.suppressed`: refusals
+  // from that address not recorded since its last event; at most one a minute per address). Never the token.
+  'scim.auth_failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,7 +1,7 @@
 /**
  * In-memory fixed-window counters keyed by the client address (or any key): the one primitive every keyhole rate
  * limit is built on. Registration and /authorize count requests (FixedWindowLimiter); admin sign-in counts
- * failures (src/admin/failure-limiter.ts). Bounded: at most `maxKeys` keys are tracked.
+ * failures (./failure-limiter.ts). Bounded: at most `maxKeys` keys are tracked.
  */
 /** The one client-address rule (trustProxy-aware) lives in client-address.ts; re-exported for older call sites. */
 export { clientAddress } from './client-address.js';

@@ -14,7 +14,7 @@ export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 /** RFC 7644 §3.12, Table 9: the scimType values keyhole uses. */
 export type ScimType = 'invalidFilter' | 'uniqueness' | 'invalidSyntax' | 'invalidPath' | 'noTarget' | 'invalidValue' | 'mutability';
 
-export type ScimStatus = 200 | 201 | 400 | 401 | 404 | 405 | 409 | 413 | 415 | 500;
+export type ScimStatus = 200 | 201 | 400 | 401 | 404 | 405 | 409 | 413 | 415 | 429 | 500;
 
 /** A SCIM error the routes throw; scim-routes.ts turns it into the error body. */
 export class ScimError extends Error {

@@ -27,6 +27,8 @@ import type { PeopleService } from '../people/people-service.js';
 import type { PersonRecord, ScimFields, Store } from '../store/types.js';
 import { randomId } from '../store/crypto/hash.js';
 import { parseJsonObject } from '../http/json-object.js';
+import { AdminAttemptGuard, type AdminAttemptGuardOptions } from '../http/failure-limiter.js';
+import { perInstance } from '../http/rate-limit.js';
 import { scimBearer } from './scim-auth.js';
 import { parseScimFilter } from './scim-filter.js';
 import { parseScimPatch } from './scim-patch.js';
@@ -50,6 +52,10 @@ export interface ScimDeps {
   issuer: string;
   /** keyhole's public URL (meta.location). */
   baseUrl: string;
+  /** config `instances`: each instance enforces the failure limits divided by it (docs/architecture.md, "Several instances"). */
+  instances?: number;
+  /** Failed bearer attempts: per address (default 5/min) and across addresses (default 20/min, then a backoff). */
+  attempts?: Omit<AdminAttemptGuardOptions, 'now'>;
 }
 
 async function readBody(c: Context): Promise<Record<string, unknown>> {
@@ -78,7 +84,14 @@ export function scimRoutes(deps: ScimDeps): Hono {
   const app = new Hono();
   const { store, people, events, clock } = deps;
 
-  app.use('/scim/v2/*', scimBearer(deps.token));
+  const instances = deps.instances ?? 1;
+  const limiter = new AdminAttemptGuard({
+    ...deps.attempts,
+    perAddressPerMinute: perInstance(deps.attempts?.perAddressPerMinute ?? 5, instances),
+    globalPerMinute: perInstance(deps.attempts?.globalPerMinute ?? 20, instances),
+    now: clock,
+  });
+  app.use('/scim/v2/*', scimBearer(deps.token, { limiter, events, clock }));
   app.use('/scim/v2/*', bodyLimit({ maxSize: MAX_BODY, onError: (c) => scimError(c, new ScimError(413, `the body is larger than ${MAX_BODY} bytes`)) }));
 
   const guard = (fn: (c: Context) => Promise<Response>) => async (c: Context) => {

@@ -3,7 +3,7 @@
  * address is what `getConnInfo` reads, `env.incoming.socket.remoteAddress`, given here as app.request's env.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GlobalFailureBudget } from '../../../src/admin/failure-limiter.js';
+import { GlobalFailureBudget } from '../../../src/http/failure-limiter.js';
 import { ADMIN_TOKEN, startHarness, type Harness } from './harness.js';
 
 const T = Date.UTC(2026, 11, 1, 12, 0, 0);

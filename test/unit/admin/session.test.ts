@@ -4,7 +4,7 @@ import { sha256Hex } from '../../../src/store/crypto/hash.js';
 import { sqliteConnection } from '../../helpers/sqlite-engine.js';
 import { Hono } from 'hono';
 import { AdminSessions, adminCookie } from '../../../src/admin/session.js';
-import { FailureLimiter } from '../../../src/admin/failure-limiter.js';
+import { FailureLimiter } from '../../../src/http/failure-limiter.js';
 import { csrfMatches, isSameOrigin } from '../../../src/admin/csrf.js';
 
 describe('AdminSessions', () => {

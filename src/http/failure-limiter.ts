@@ -1,4 +1,4 @@
-import { FixedWindowCounter } from '../http/rate-limit.js';
+import { FixedWindowCounter } from './rate-limit.js';
 
 /**
  * Counts failed admin sign-in attempts per client address in a fixed window. Once an address has `limit`
