@@ -29,6 +29,8 @@ import { sealContext } from '../../src/upstream/seal-context.js';
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const SCIM_TOKEN = 'scim-canary-7f3a9c1e5b2d4f6a8c0e2b4d6f8a1c3e';
+/** A wrong SCIM token an attacker presents: it must appear in no event, log line or database byte either. */
+const SCIM_GUESS = 'scim-guess-canary-4e8b1d7a2c9f0e3b6a5d8c1f';
 const REDIRECT = 'http://127.0.0.1:9/offboarding/callback';
 const REVALIDATE = 2;
 const SCIM_TYPE = 'application/scim+json';
@@ -60,6 +62,8 @@ describe('offboarding: admin, SCIM, IdP revalidation (real peers)', () => {
         identity: { allowedGroups: ['engineering'], revalidateSeconds: REVALIDATE, scim: { token: SCIM_TOKEN } },
       },
       extraServers: { ops: { server: { displayName: 'Ops' } } },
+      // the test client speaks for other addresses through X-Forwarded-For (the SCIM failure limit is per address)
+      config: { trustProxy: ['127.0.0.1'] },
     });
   });
   afterAll(async () => {
@@ -449,16 +453,48 @@ describe('offboarding: admin, SCIM, IdP revalidation (real peers)', () => {
     await context.close();
   });
 
-  it('canary: the SCIM token appears in no log line, no event and no database byte', async () => {
+  it('SCIM failure limit: 5 wrong tokens from one address get 401s, then 429 with Retry-After and the SCIM body; the right token from another address works; events without the token', async () => {
+    const from = (address: string, token: string) =>
+      fetch(`${stack.publicUrl}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': address } });
+    for (let i = 0; i < 5; i++) {
+      const r = await from('203.0.113.7', SCIM_GUESS);
+      expect(r.status).toBe(401);
+      expect(r.headers.get('www-authenticate')).toBe('Bearer realm="keyhole-scim", error="invalid_token"');
+    }
+    const limited = await from('203.0.113.7', SCIM_GUESS);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('content-type')).toBe(SCIM_TYPE);
+    const retryAfter = limited.headers.get('retry-after');
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(Number(retryAfter)).toBeLessThanOrEqual(60);
+    expect(await limited.json()).toEqual({ schemas: [ERROR_SCHEMA], status: '429', detail: `too many failed attempts from this address; retry in ${retryAfter} s` });
+    // the right token from the refused address is refused too (no oracle); from another address it works
+    expect((await from('203.0.113.7', SCIM_TOKEN)).status).toBe(429);
+    expect((await from('198.51.100.9', SCIM_TOKEN)).status).toBe(200);
+    expect((await scim('GET', '/Users?count=1')).status).toBe(200);
+    // one event per address and minute: the first wrong token; the rest are counted for the next one
+    const events = (await stack.keyhole.store.events.list({ limit: 500 })).filter((e) => e.type === 'scim.auth_failed');
+    const fromAttacker = events.filter((e) => (e.detail as { address?: string }).address === '203.0.113.7');
+    expect(fromAttacker).toHaveLength(1);
+    expect(fromAttacker[0]).toMatchObject({ outcome: 'failure', detail: { reason: 'wrong', address: '203.0.113.7' } });
+    expect(events.some((e) => (e.detail as { reason?: string }).reason === 'missing')).toBe(true);
+  });
+
+  it('canary: the SCIM token and a wrong guess appear in no log line, no event and no database byte', async () => {
     expect(stack.logs.join('\n')).not.toContain(SCIM_TOKEN);
     const events = await stack.keyhole.store.events.list({ limit: 500 });
     expect(events.length).toBeGreaterThan(20);
     expect(JSON.stringify(events)).not.toContain(SCIM_TOKEN);
+    expect(events.some((e) => e.type === 'scim.auth_failed')).toBe(true);
+    expect(stack.logs.join('\n')).not.toContain(SCIM_GUESS);
+    expect(JSON.stringify(events)).not.toContain(SCIM_GUESS);
+    expect(JSON.stringify(events)).not.toContain(SCIM_GUESS.slice(0, 16));
     for (const file of [stack.dbPath, `${stack.dbPath}-wal`]) {
       if (!existsSync(file)) continue;
       const bytes = readFileSync(file);
       expect(bytes.includes(Buffer.from(SCIM_TOKEN))).toBe(false);
       expect(bytes.includes(Buffer.from(SCIM_TOKEN.slice(0, 24)))).toBe(false);
+      expect(bytes.includes(Buffer.from(SCIM_GUESS))).toBe(false);
     }
   });
 });
