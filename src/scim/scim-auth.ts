@@ -21,12 +21,15 @@ export const SCIM_REALM = 'keyhole-scim';
 export type ScimAuthFailure = 'missing' | 'wrong' | 'limited';
 
 /**
- * At most one `scim.auth_failed` event per address and window; the refusals in between are counted and reported in
- * the next event's `detail.suppressed`, so a flood cannot fill the events table. Bounded: `maxKeys` addresses.
+ * At most one `scim.auth_failed` event per address and window, and at most `maxPerWindow` in all (rotating addresses
+ * cannot flood either); the refusals in between are counted and reported in the address's next event as
+ * `detail.suppressed`, so a flood cannot fill the events table. Bounded: `maxKeys` addresses.
  */
 export class ScimFailureEvents {
   private readonly last = new Map<string, { at: number; suppressed: number }>();
-  constructor(private readonly windowMs = 60_000, private readonly maxKeys = 10_000) {}
+  private windowStart = -Infinity;
+  private inWindow = 0;
+  constructor(private readonly windowMs = 60_000, private readonly maxKeys = 10_000, private readonly maxPerWindow = 100) {}
 
   /** undefined: do not record now (counted); otherwise how many refusals were not recorded before this one. */
   take(address: string, now: number): number | undefined {
@@ -35,11 +38,24 @@ export class ScimFailureEvents {
       seen.suppressed++;
       return undefined;
     }
+    if (now - this.windowStart >= this.windowMs) {
+      this.windowStart = now;
+      this.inWindow = 0;
+    }
     const suppressed = seen?.suppressed ?? 0;
     this.last.delete(address);
-    this.last.set(address, { at: now, suppressed: 0 });
-    while (this.last.size > this.maxKeys) this.last.delete(this.last.keys().next().value!);
+    if (this.inWindow >= this.maxPerWindow) {
+      this.remember(address, { at: -Infinity, suppressed: suppressed + 1 });
+      return undefined;
+    }
+    this.inWindow++;
+    this.remember(address, { at: now, suppressed: 0 });
     return suppressed;
+  }
+
+  private remember(address: string, entry: { at: number; suppressed: number }): void {
+    this.last.set(address, entry);
+    while (this.last.size > this.maxKeys) this.last.delete(this.last.keys().next().value!);
   }
 }
 

@@ -105,6 +105,17 @@ describe('scim.auth_failed events', () => {
     ]);
   });
 
+  it('ScimFailureEvents caps the events of all addresses together, counting the rest per address', () => {
+    const ev = new ScimFailureEvents(60_000, 100, 2);
+    expect(ev.take('a', 0)).toBe(0);
+    expect(ev.take('b', 0)).toBe(0);
+    expect(ev.take('c', 0)).toBeUndefined(); // over the cap for this window
+    expect(ev.take('c', 1)).toBeUndefined();
+    expect(ev.take('c', 60_000)).toBe(2); // next window: recorded, with the two not recorded
+    expect(ev.take('a', 60_000)).toBe(0);
+    expect(ev.take('d', 60_001)).toBeUndefined();
+  });
+
   it('ScimFailureEvents stays bounded', () => {
     const ev = new ScimFailureEvents(60_000, 2);
     expect(ev.take('a', 0)).toBe(0);
