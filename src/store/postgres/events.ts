@@ -7,53 +7,14 @@
  * each id committing before the next is handed out. Inside `store.transaction` the lock is held until it commits.
  */
 import type { EventFilter, EventRecord, EventRepository, NewEvent } from '../types.js';
-import { dynamicStatement, statement, type Executor, type Params } from './executor.js';
-import { equalsWhere, jsonText, objectOf, pageOf, whereOf } from './values.js';
+import { eventFromRow, eventWhere, type EventRow } from '../rows/event-rows.js';
+import { dynamicStatement, statement, type Executor } from './executor.js';
+import { jsonText, objectOf, pageOf, whereOf } from './values.js';
 
 /** The advisory lock key that orders event appends: "kh-evts" in ASCII, as a bigint. */
 export const EVENTS_APPEND_LOCK_KEY = '30232366693119091';
 
-interface EventRow {
-  id: number;
-  at: number;
-  type: string;
-  grant_id: string | null;
-  client_id: string | null;
-  server: string | null;
-  subject: string | null;
-  person_id: string | null;
-  outcome: 'success' | 'failure';
-  detail: unknown;
-}
-
-function eventFromRow(r: EventRow): EventRecord {
-  return {
-    id: r.id,
-    at: r.at,
-    type: r.type,
-    grantId: r.grant_id,
-    clientId: r.client_id,
-    server: r.server,
-    subject: r.subject,
-    outcome: r.outcome,
-    detail: objectOf(r.detail),
-    ...(r.person_id !== null ? { personId: r.person_id } : {}),
-  };
-}
-
-/** `since` and `until` are both inclusive bounds on `at`. */
-function eventWhere(filter: EventFilter): { clauses: string[]; params: Params } {
-  const { clauses, params } = equalsWhere({ type: filter.type, grant_id: filter.grantId, client_id: filter.clientId, server: filter.server, person_id: filter.personId });
-  if (filter.since != null) {
-    clauses.push('at >= @since');
-    params.since = filter.since;
-  }
-  if (filter.until != null) {
-    clauses.push('at <= @until');
-    params.until = filter.until;
-  }
-  return { clauses, params };
-}
+const fromRow = (r: EventRow): EventRecord => eventFromRow(r, (d) => objectOf(d));
 
 const APPEND = statement<{ id: number }>('events.append', `WITH appending AS (SELECT pg_advisory_xact_lock(@lockKey::bigint))
   INSERT INTO events (at, type, grant_id, client_id, server, subject, person_id, outcome, detail)
@@ -83,7 +44,7 @@ export class PostgresEvents implements EventRepository {
   async list(filter: EventFilter): Promise<EventRecord[]> {
     const { clauses, params } = eventWhere(filter);
     const sql = `SELECT * FROM events ${whereOf(clauses)} ORDER BY at DESC, id DESC LIMIT @limit OFFSET @offset`;
-    return (await this.ex.rows(dynamicStatement<EventRow>('events.list', sql), { ...params, ...pageOf(filter) })).map(eventFromRow);
+    return (await this.ex.rows(dynamicStatement<EventRow>('events.list', sql), { ...params, ...pageOf(filter) })).map(fromRow);
   }
 
   async count(filter: EventFilter): Promise<number> {
@@ -97,6 +58,6 @@ export class PostgresEvents implements EventRepository {
     const sql = `SELECT * FROM events ${whereOf([...clauses, 'id > @afterId'])} ORDER BY id ASC LIMIT @limit`;
     const after = Number.isFinite(afterId) ? Math.floor(afterId) : 0;
     const rows = await this.ex.rows(dynamicStatement<EventRow>('events.scan', sql), { ...params, afterId: after, limit: pageOf({ limit }).limit });
-    return rows.map(eventFromRow);
+    return rows.map(fromRow);
   }
 }

@@ -1,49 +1,10 @@
 /** SQLite events repository over `events` (./migrations.ts); `id` is the integer rowid. */
 import type { EventFilter, EventRecord, EventRepository, NewEvent } from '../types.js';
+import { eventFromRow, eventWhere, type EventRow } from '../rows/event-rows.js';
 import type { Synchronous } from './async-repositories.js';
-import { equalsWhere, fromJson, pageOf, preparer, toJson, whereOf, type Params, type SqliteContext } from './shared.js';
+import { fromJson, pageOf, preparer, toJson, whereOf, type SqliteContext } from './shared.js';
 
-interface EventRow {
-  id: number;
-  at: number;
-  type: string;
-  grant_id: string | null;
-  client_id: string | null;
-  server: string | null;
-  subject: string | null;
-  person_id: string | null;
-  outcome: 'success' | 'failure';
-  detail: string;
-}
-
-function eventFromRow(r: EventRow): EventRecord {
-  return {
-    id: r.id,
-    at: r.at,
-    type: r.type,
-    grantId: r.grant_id,
-    clientId: r.client_id,
-    server: r.server,
-    subject: r.subject,
-    outcome: r.outcome,
-    detail: fromJson(r.detail),
-    ...(r.person_id !== null ? { personId: r.person_id } : {}),
-  };
-}
-
-/** `since` and `until` are both inclusive bounds on `at`. */
-function eventWhere(filter: EventFilter): { clauses: string[]; params: Params } {
-  const { clauses, params } = equalsWhere({ type: filter.type, grant_id: filter.grantId, client_id: filter.clientId, server: filter.server, person_id: filter.personId });
-  if (filter.since != null) {
-    clauses.push('at >= @since');
-    params.since = filter.since;
-  }
-  if (filter.until != null) {
-    clauses.push('at <= @until');
-    params.until = filter.until;
-  }
-  return { clauses, params };
-}
+const fromRow = (r: EventRow): EventRecord => eventFromRow(r, (d) => fromJson(d as string));
 
 export class SqliteEvents implements Synchronous<EventRepository> {
   readonly #insert;
@@ -73,7 +34,7 @@ export class SqliteEvents implements Synchronous<EventRepository> {
     const { clauses, params } = eventWhere(filter);
     const { limit, offset } = pageOf(filter);
     const sql = `SELECT * FROM events ${whereOf(clauses)} ORDER BY at DESC, id DESC LIMIT @limit OFFSET @offset`;
-    return (this.ctx.pages.get(sql).all({ ...params, limit, offset }) as EventRow[]).map(eventFromRow);
+    return (this.ctx.pages.get(sql).all({ ...params, limit, offset }) as EventRow[]).map(fromRow);
   }
 
   count(filter: EventFilter): number {
@@ -87,6 +48,6 @@ export class SqliteEvents implements Synchronous<EventRepository> {
     const sql = `SELECT * FROM events ${whereOf([...clauses, 'id > @afterId'])} ORDER BY id ASC LIMIT @limit`;
     const page = pageOf({ limit });
     const after = Number.isFinite(afterId) ? Math.floor(afterId) : 0;
-    return (this.ctx.pages.get(sql).all({ ...params, afterId: after, limit: page.limit }) as EventRow[]).map(eventFromRow);
+    return (this.ctx.pages.get(sql).all({ ...params, afterId: after, limit: page.limit }) as EventRow[]).map(fromRow);
   }
 }
