@@ -36,6 +36,8 @@ export interface AdminSession {
   actor: AdminActor;
   /** The admin's person id, with admin SSO. */
   personId?: string;
+  /** Who the page header says is signed in: the person's name and email with admin SSO; absent for the admin token. */
+  displayName?: string;
 }
 
 export interface AdminSessionOptions {

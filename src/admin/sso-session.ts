@@ -59,6 +59,7 @@ export async function checkSso(sso: AdminSso, c: Context): Promise<SsoCheck> {
       expiresAt: session.expiresAt * 1000,
       actor: `person:${person.id}`,
       personId: person.id,
+      displayName: person.name && person.email ? `${person.name} (${person.email})` : (person.name ?? person.email ?? person.id),
     },
   };
 }

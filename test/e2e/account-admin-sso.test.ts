@@ -264,6 +264,7 @@ describe('/account and admin SSO in headless Chromium (org IdP, real upstreams, 
     await page.waitForURL(`${stack.publicUrl}/admin/grants`);
     expect(requested.some((u) => u.startsWith(`${stack.publicUrl}/identity/login?return=`))).toBe(true);
     expect(await page.getByLabel('Admin token').count()).toBe(0);
+    expect(await page.getByTestId('signed-in-as').textContent()).toBe('Signed in as Root Admin (root@acme.example)');
     await page.screenshot({ path: join(screenshotDir(), 'admin-sso-grants.png'), fullPage: true });
     const root = await personId('root');
     expect(await stack.keyhole.store.events.list({ type: 'admin.signed_in', personId: root })).toMatchObject([

@@ -3,7 +3,10 @@
  * every value goes through Hono JSX, which escapes text and attributes. Tables turn into stacked cards on
  * narrow screens (each cell labelled through `data-label`).
  */
-import type { Child } from 'hono/jsx';
+import { createContext, useContext, type Child } from 'hono/jsx';
+
+/** Who is signed in, for the header (set by src/admin/page.ts from the session); undefined on the sign-in page. */
+export const SignedInAs = createContext<string | undefined>(undefined);
 
 const STYLE = `
 :root{color-scheme:light dark;--fg:#1b1f24;--muted:#57606a;--bg:#f6f8fa;--card:#fff;--line:#d0d7de;--accent:#0969da;--danger:#cf222e;--warn:#9a6700;--ok:#1a7f37}
@@ -73,6 +76,7 @@ export function AdminLayout(props: { title: string; nonce: string; csrf?: string
       </a>
     </li>
   );
+  const who = useContext(SignedInAs);
   return (
     <html lang="en">
       <head>
@@ -99,6 +103,11 @@ export function AdminLayout(props: { title: string; nonce: string; csrf?: string
                     {link('tools', 'Tools')}
                   </ul>
                 </nav>
+                {who !== undefined ? (
+                  <span class="muted" data-testid="signed-in-as">
+                    Signed in as <strong>{who}</strong>
+                  </span>
+                ) : null}
                 <form method="post" action="/admin/logout" class="inline">
                   <input type="hidden" name="csrf" value={props.csrf} />
                   <button type="submit" class="link">

@@ -197,3 +197,21 @@ describe('admin grants pages', () => {
     });
   });
 });
+
+describe('admin page header', () => {
+  it('says who is signed in on every signed-in page ("the admin token" here), and nothing on the sign-in page', async () => {
+    const h = await startHarness({ clock: () => T0 });
+    try {
+      const { cookie } = await h.signIn();
+      for (const path of ['/admin/grants', '/admin/people', '/admin/clients', '/admin/events', '/admin/activity', '/admin/grants/g_doesnotexist']) {
+        const html = await (await h.request(path, { cookie })).text();
+        expect(html, path).toContain('<span class="muted" data-testid="signed-in-as">Signed in as <strong>the admin token</strong></span>');
+      }
+      const login = await (await h.request('/admin/login')).text();
+      expect(login).not.toContain('signed-in-as');
+      expect(login).not.toContain('Sign out');
+    } finally {
+      await h.close();
+    }
+  });
+});
