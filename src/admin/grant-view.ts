@@ -39,12 +39,16 @@ export function upstreamTokenState(grant: GrantRecord, credential: UpstreamCrede
 
 /** Joins grants with their clients (one lookup per distinct client) and upstream credential states. */
 export async function buildGrantViews(store: Store, grants: GrantRecord[], now: number): Promise<GrantView[]> {
+  // Two reads for the whole page (clients, then the active grants' upstream credentials), not two per grant.
+  const clientRecords = new Map((await store.clients.findMany([...new Set(grants.map((g) => g.clientId))])).map((c) => [c.clientId, c]));
+  const activeIds = grants.filter((g) => g.status === 'active').map((g) => g.id);
+  const credentials = new Map((await store.upstreamCredentials.findMany(activeIds)).map((c) => [c.grantId, c]));
   const clients = new Map<string, ClientSummary>();
   const views: GrantView[] = [];
   for (const g of grants) {
     let client = clients.get(g.clientId);
     if (!client) {
-      client = clientSummary(g.clientId, await store.clients.find(g.clientId));
+      client = clientSummary(g.clientId, clientRecords.get(g.clientId));
       clients.set(g.clientId, client);
     }
     views.push({
@@ -59,7 +63,7 @@ export async function buildGrantViews(store: Store, grants: GrantRecord[], now: 
       scopes: g.scopes,
       createdAt: g.createdAt,
       lastUsedAt: g.lastUsedAt,
-      upstream: upstreamTokenState(g, g.status === 'active' ? await store.upstreamCredentials.find(g.id) : undefined, now),
+      upstream: upstreamTokenState(g, g.status === 'active' ? credentials.get(g.id) : undefined, now),
       person: g.person,
     });
   }

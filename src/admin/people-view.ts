@@ -2,11 +2,11 @@
  * What the People page and API show of a person (issue 13 §3, §5): the person, every grant of theirs across every
  * server and client (joined with the client and the upstream token state, ./grant-view.ts) and their last activity
  * (the latest of their sign-in and their grants' last use). The list is paginated in SQL (store.people.list); the
- * grants are read per person on the page. Never a token value.
+ * grants of the whole page are read at once (store.grants.listByPeople). Never a token value.
  */
 import type { EventRecord, PersonRecord, Store } from '../store/types.js';
 import type { PersonView } from '../../views/admin/view-models.js';
-import { buildGrantViews, grantJson } from './grant-view.js';
+import { buildGrantViews, grantJson, type GrantView } from './grant-view.js';
 
 export type { PersonView } from '../../views/admin/view-models.js';
 
@@ -14,15 +14,23 @@ export type { PersonView } from '../../views/admin/view-models.js';
 export const PERSON_TIMELINE_LIMIT = 200;
 
 export async function buildPersonView(store: Store, person: PersonRecord, now: number): Promise<PersonView> {
-  const grants = await buildGrantViews(store, await store.grants.listByPerson(person.id), now);
-  const times = [person.lastSeenAt, ...grants.map((g) => g.lastUsedAt)].filter((t): t is number => t !== null);
-  return { person, grants, lastActivityAt: times.length ? Math.max(...times) : null };
+  return personView(person, await buildGrantViews(store, await store.grants.listByPerson(person.id), now));
 }
 
+/** The views of one page of people: three reads for the page (grants, clients, credentials), whatever its size. */
 export async function buildPersonViews(store: Store, people: PersonRecord[], now: number): Promise<PersonView[]> {
-  const out: PersonView[] = [];
-  for (const p of people) out.push(await buildPersonView(store, p, now));
-  return out;
+  const grants = await buildGrantViews(store, await store.grants.listByPeople(people.map((p) => p.id)), now);
+  const byPerson = new Map<string, GrantView[]>();
+  for (const g of grants) {
+    const id = g.person?.id;
+    if (id) byPerson.set(id, [...(byPerson.get(id) ?? []), g]);
+  }
+  return people.map((p) => personView(p, byPerson.get(p.id) ?? []));
+}
+
+function personView(person: PersonRecord, grants: GrantView[]): PersonView {
+  const times = [person.lastSeenAt, ...grants.map((g) => g.lastUsedAt)].filter((t): t is number => t !== null);
+  return { person, grants, lastActivityAt: times.length ? Math.max(...times) : null };
 }
 
 /** The person's events and their grants' events, newest first, at most PERSON_TIMELINE_LIMIT. */

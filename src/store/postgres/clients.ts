@@ -88,6 +88,7 @@ const S = {
   upsert: statement('clients.upsert', `${INSERT}
     ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, metadata = excluded.metadata, secret_hash = excluded.secret_hash`),
   get: statement<ClientRow>('clients.get', 'SELECT * FROM clients WHERE client_id = @clientId'),
+  getMany: statement<ClientRow>('clients.get-many', 'SELECT * FROM clients WHERE client_id = ANY(@ids::text[])'),
   list: statement<ClientRow>('clients.list', 'SELECT * FROM clients ORDER BY created_at DESC, seq DESC'),
   block: statement('clients.block', 'UPDATE clients SET blocked_at = @at WHERE client_id = @clientId AND blocked_at IS NULL'),
   delete: statement('clients.delete', `WITH pending AS (DELETE FROM pending_authorizations WHERE client_id = @clientId)
@@ -116,6 +117,10 @@ export class PostgresClients implements ClientRepository {
   async find(clientId: string): Promise<ClientRecord | undefined> {
     const row = await this.ex.one(S.get, { clientId });
     return row && clientFromRow(row);
+  }
+
+  async findMany(clientIds: string[]): Promise<ClientRecord[]> {
+    return clientIds.length ? (await this.ex.rows(S.getMany, { ids: clientIds })).map(clientFromRow) : [];
   }
 
   async list(): Promise<ClientRecord[]> {

@@ -29,6 +29,7 @@ const S = {
   findActive: statement<GrantRow>('grants.find-active', `SELECT * FROM grants WHERE ${GRANT_FIND_ACTIVE_WHERE}
     ORDER BY created_at DESC, seq DESC LIMIT 1`),
   byPerson: statement<GrantRow>('grants.by-person', 'SELECT * FROM grants WHERE person_id = @personId ORDER BY created_at DESC, seq DESC'),
+  byPeople: statement<GrantRow>('grants.by-people', 'SELECT * FROM grants WHERE person_id = ANY(@ids::text[]) ORDER BY created_at DESC, seq DESC'),
   updateScopes: statement('grants.update-scopes', 'UPDATE grants SET scopes = @scopes WHERE id = @id'),
   touch: statement('grants.touch', 'UPDATE grants SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)'),
   revokeRow: statement('grants.revoke', `UPDATE grants SET status = 'revoked', status_reason = @reason, revoked_at = @at
@@ -74,6 +75,10 @@ export class PostgresGrants implements GrantRepository {
 
   async listByPerson(personId: string): Promise<GrantRecord[]> {
     return (await this.ex.rows(S.byPerson, { personId })).map(grantFromRow);
+  }
+
+  async listByPeople(personIds: string[]): Promise<GrantRecord[]> {
+    return personIds.length ? (await this.ex.rows(S.byPeople, { ids: personIds })).map(grantFromRow) : [];
   }
 
   async updateScopes(id: string, scopes: string[]): Promise<void> {

@@ -55,6 +55,7 @@ const S = {
       AND EXISTS (SELECT 1 FROM grants WHERE id = @grantId AND status = 'active' FOR SHARE)
     RETURNING *`),
   get: statement<CredentialRow>('credentials.get', 'SELECT * FROM upstream_credentials WHERE grant_id = @grantId'),
+  getMany: statement<CredentialRow>('credentials.get-many', 'SELECT * FROM upstream_credentials WHERE grant_id = ANY(@ids::text[])'),
   markRefreshFailing: statement('credentials.mark-refresh-failing', 'UPDATE upstream_credentials SET refresh_failing_since = @since, version = version + 1 WHERE grant_id = @grantId'),
   countRefreshLocations: statement<RefreshLocationCounts>('credentials.count-refresh-locations', `SELECT
       count(*) FILTER (WHERE refresh_token IS NOT NULL) AS sqlite,
@@ -113,6 +114,10 @@ export class PostgresUpstreamCredentials implements UpstreamCredentialRepository
   async find(grantId: string): Promise<UpstreamCredential | undefined> {
     const row = await this.ex.one(S.get, { grantId });
     return row && credentialFromRow(row);
+  }
+
+  async findMany(grantIds: string[]): Promise<UpstreamCredential[]> {
+    return grantIds.length ? (await this.ex.rows(S.getMany, { ids: grantIds })).map(credentialFromRow) : [];
   }
 
   async markRefreshFailing(grantId: string, since: number | null): Promise<void> {

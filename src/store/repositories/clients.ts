@@ -54,6 +54,8 @@ export type ClientExpiryReason = 'never_authorized' | 'unused';
 export interface ClientRepository {
   create(client: ClientRecord): Promise<void>;
   find(clientId: string): Promise<ClientRecord | undefined>;
+  /** The clients of these ids that exist, in one query (admin pages: one read per page, not one per grant). */
+  findMany(clientIds: string[]): Promise<ClientRecord[]>;
   /**
    * Creates the client, or replaces kind, metadata and secret hash of an existing one (createdAt and blockedAt stay).
    * For clients whose metadata lives elsewhere: CIMD documents (re-fetched) and static clients (config).

@@ -73,6 +73,8 @@ export interface GrantRepository {
   findActive(clientId: string, server: string, subject: string, personId?: string | null): Promise<GrantRecord | undefined>;
   /** Every grant of the person (active and revoked), newest first, unpaginated (offboarding, /account). */
   listByPerson(personId: string): Promise<GrantRecord[]>;
+  /** `listByPerson` for several people in one query (the People page: one read per page, not one per person). */
+  listByPeople(personIds: string[]): Promise<GrantRecord[]>;
   updateScopes(id: string, scopes: string[]): Promise<void>;
   /** Sets lastUsedAt, never moving it backwards. */
   touch(id: string, at: number): Promise<void>;

@@ -60,6 +60,8 @@ export interface UpstreamCredentialRepository {
    */
   putIfVersion(c: UpstreamCredentialWrite, expectedVersion: number): Promise<UpstreamCredential | undefined>;
   find(grantId: string): Promise<UpstreamCredential | undefined>;
+  /** The credentials of these grants that exist, in one query (admin pages: one read per page, not one per grant). */
+  findMany(grantIds: string[]): Promise<UpstreamCredential[]>;
   /** Sets `refreshFailingSince` (a write: the version is incremented). */
   markRefreshFailing(grantId: string, since: number | null): Promise<void>;
   countRefreshLocations(): Promise<RefreshLocationCounts>;

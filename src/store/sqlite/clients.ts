@@ -109,6 +109,7 @@ export class SqliteClients implements Synchronous<ClientRepository> {
       upsert: p(`${INSERT}
         ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, metadata = excluded.metadata, secret_hash = excluded.secret_hash`),
       get: p<ClientRow>('SELECT * FROM clients WHERE client_id = @clientId'),
+      getMany: p<ClientRow>('SELECT * FROM clients WHERE client_id IN (SELECT value FROM json_each(@ids))'),
       list: p<ClientRow>('SELECT * FROM clients ORDER BY created_at DESC, rowid DESC'),
       count: p<{ n: number }>('SELECT count(*) AS n FROM clients'),
       block: p('UPDATE clients SET blocked_at = @at WHERE client_id = @clientId AND blocked_at IS NULL'),
@@ -136,6 +137,10 @@ export class SqliteClients implements Synchronous<ClientRepository> {
   find(clientId: string): ClientRecord | undefined {
     const row = this.#s.get.get({ clientId });
     return row && clientFromRow(row);
+  }
+
+  findMany(clientIds: string[]): ClientRecord[] {
+    return clientIds.length ? this.#s.getMany.all({ ids: JSON.stringify(clientIds) }).map(clientFromRow) : [];
   }
 
   list(): ClientRecord[] {

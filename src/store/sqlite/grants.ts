@@ -30,6 +30,7 @@ export class SqliteGrants implements Synchronous<GrantRepository> {
       get: p<GrantRow>('SELECT * FROM grants WHERE id = @id'),
       findActive: p<GrantRow>(`SELECT * FROM grants WHERE ${GRANT_FIND_ACTIVE_WHERE} ORDER BY created_at DESC, rowid DESC LIMIT 1`),
       byPerson: p<GrantRow>('SELECT * FROM grants WHERE person_id = @personId ORDER BY created_at DESC, rowid DESC'),
+      byPeople: p<GrantRow>('SELECT * FROM grants WHERE person_id IN (SELECT value FROM json_each(@ids)) ORDER BY created_at DESC, rowid DESC'),
       updateScopes: p('UPDATE grants SET scopes = @scopes WHERE id = @id'),
       touch: p('UPDATE grants SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)'),
       revokeRow: p(`UPDATE grants SET status = 'revoked', status_reason = @reason, revoked_at = @at
@@ -70,6 +71,10 @@ export class SqliteGrants implements Synchronous<GrantRepository> {
 
   listByPerson(personId: string): GrantRecord[] {
     return this.#s.byPerson.all({ personId }).map(grantFromRow);
+  }
+
+  listByPeople(personIds: string[]): GrantRecord[] {
+    return personIds.length ? this.#s.byPeople.all({ ids: JSON.stringify(personIds) }).map(grantFromRow) : [];
   }
 
   updateScopes(id: string, scopes: string[]): void {

@@ -81,6 +81,7 @@ export class SqliteUpstreamCredentials implements Synchronous<UpstreamCredential
           AND EXISTS (SELECT 1 FROM grants WHERE id = @grantId AND status = 'active')
         RETURNING *`),
       get: p<CredentialRow>('SELECT * FROM upstream_credentials WHERE grant_id = @grantId'),
+      getMany: p<CredentialRow>('SELECT * FROM upstream_credentials WHERE grant_id IN (SELECT value FROM json_each(@ids))'),
       markRefreshFailing: p('UPDATE upstream_credentials SET refresh_failing_since = @since, version = version + 1 WHERE grant_id = @grantId'),
       countRefreshLocations: p<{ sqlite: number | null; keychain: number | null; none: number | null }>(`SELECT
           sum(CASE WHEN refresh_token IS NOT NULL THEN 1 ELSE 0 END) AS sqlite,
@@ -110,6 +111,10 @@ export class SqliteUpstreamCredentials implements Synchronous<UpstreamCredential
   find(grantId: string): UpstreamCredential | undefined {
     const row = this.#s.get.get({ grantId });
     return row && credentialFromRow(row);
+  }
+
+  findMany(grantIds: string[]): UpstreamCredential[] {
+    return grantIds.length ? this.#s.getMany.all({ ids: JSON.stringify(grantIds) }).map(credentialFromRow) : [];
   }
 
   markRefreshFailing(grantId: string, since: number | null): void {

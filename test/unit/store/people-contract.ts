@@ -166,6 +166,11 @@ export function peopleContract(get: () => Store): void {
       expect(await store.grants.find(g1.id)).toEqual(g1);
       expect(await store.grants.find(g4.id)).toEqual(g4);
       expect((await store.grants.listByPerson('u_alice')).map((g) => g.id)).toEqual([g2.id, g1.id]);
+      // Several people in one call: the same grants, newest first; a person without grants and an empty list give none.
+      expect((await store.grants.listByPeople(['u_alice', 'u_bob', 'u_nobody'])).map((g) => g.id).sort()).toEqual([g1.id, g2.id, g3.id].sort());
+      expect((await store.grants.listByPeople(['u_alice'])).map((g) => g.id)).toEqual([g2.id, g1.id]);
+      expect(await store.grants.listByPeople(['u_nobody'])).toEqual([]);
+      expect(await store.grants.listByPeople([])).toEqual([]);
       expect((await store.grants.list({ personId: 'u_alice', server: 'demo' })).map((g) => g.id)).toEqual([g1.id]);
       expect(await store.grants.count({ personId: 'u_bob' })).toBe(1);
       // Same client, server and upstream account: each person finds their own grant; no person finds the person-less one.

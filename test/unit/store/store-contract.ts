@@ -195,6 +195,16 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         expect(await store.clients.find('nope')).toBeUndefined();
       });
 
+      it('finds many clients in one call: the ones that exist, none for an empty list', async () => {
+        const a = makeClient({ clientId: 'many-a' });
+        const b = makeClient({ clientId: 'https://app.example.com/oauth/many-b.json', kind: 'cimd' });
+        await store.clients.create(a);
+        await store.clients.create(b);
+        const got = await store.clients.findMany(['many-a', 'nope', b.clientId, "x') OR 1=1 --"]);
+        expect(got.sort((x, y) => x.clientId.localeCompare(y.clientId))).toEqual([b, a].sort((x, y) => x.clientId.localeCompare(y.clientId)));
+        expect(await store.clients.findMany([])).toEqual([]);
+      });
+
       it('keeps a CIMD URL as client id', async () => {
         const c = makeClient({ kind: 'cimd', clientId: 'https://app.example.com/oauth/client.json' });
         await store.clients.create(c);
@@ -358,6 +368,17 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHan
         const got = await store.grants.find(g.id);
         expect(got?.scopes).toEqual(['a', 'b', 'c']);
         expect(got?.lastUsedAt).toBe(T0 + 100);
+      });
+
+      it('finds many upstream credentials in one call: the ones that exist, none for an empty list', async () => {
+        const [g1, g2, g3] = [makeGrant(), makeGrant(), makeGrant()];
+        for (const g of [g1, g2, g3]) await store.grants.create(g!);
+        await store.upstreamCredentials.put(makeCredential(g1!));
+        await store.upstreamCredentials.put(makeCredential(g3!, { accessExpiresAt: T0 + 7 }));
+        const got = await store.upstreamCredentials.findMany([g1!.id, g2!.id, g3!.id, 'g_nope']);
+        expect(new Map(got.map((c) => [c.grantId, c]))).toEqual(new Map([[g1!.id, await store.upstreamCredentials.find(g1!.id)], [g3!.id, await store.upstreamCredentials.find(g3!.id)]]));
+        expect(got.find((c) => c.grantId === g3!.id)?.accessExpiresAt).toBe(T0 + 7);
+        expect(await store.upstreamCredentials.findMany([])).toEqual([]);
       });
 
       it('revokes a grant: status, reason, time, tokens, codes and credential, once', async () => {
