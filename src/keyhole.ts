@@ -183,7 +183,13 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
   const upstreamClients = new Map(Object.entries(config.servers).map(([name, s]) => [name, new UpstreamOAuthClient(name, s.oauth, redirectUri, kinds.clientSource(name), discoveryFailed(name))]));
   const revoker = new GrantRevoker({
     store, vault, events, upstreamClients, clock,
-    onNoticeFailed: (e) => logger.warn('keyhole.change_notice_failed', { kind: 'grant-revoked', error: e instanceof Error ? e.name : 'Error' }),
+    // ids and error names only
+    onNotice: (grantId, r) => {
+      const error = 'error' in r ? (r.error instanceof Error ? r.error.name : 'Error') : undefined;
+      if (r.outcome === 'failed') logger.warn('keyhole.change_notice_failed', { kind: 'grant-revoked', grant_id: grantId, attempt: r.attempt, error, retry_in_ms: r.retryInMs });
+      else if (r.outcome === 'published_late') logger.info('keyhole.change_notice_published', { kind: 'grant-revoked', grant_id: grantId, attempt: r.attempt });
+      else logger.error('keyhole.change_notice_abandoned', { kind: 'grant-revoked', grant_id: grantId, attempt: r.attempt, error });
+    },
   });
   // The token manager (upstream layer) ends a grant through the revoker (grants layer) without importing it.
   const tokenManager = new UpstreamTokenManager({

@@ -14,6 +14,7 @@ import type { UpstreamVault } from '../vault/upstream-vault.js';
 import { fingerprint } from '../store/crypto/hash.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { UpstreamOAuthClient } from '../upstream/oauth-client.js';
+import { publishNotice, type NoticeReport } from './revocation-notice.js';
 
 export type GrantEndedListener = (grantId: string) => void;
 
@@ -27,8 +28,10 @@ export class GrantRevoker {
       events: EventRecorder;
       upstreamClients: ReadonlyMap<string, Pick<UpstreamOAuthClient, 'revoke'>>;
       clock: () => number;
-      /** The `grant-revoked` notice to other instances could not be published (database unreachable). */
-      onNoticeFailed?: (err: unknown) => void;
+      /** The `grant-revoked` notice to other instances failed (retried, ./revocation-notice.ts), was published late, or was given up. */
+      onNotice?: (grantId: string, report: NoticeReport) => void;
+      /** Retry delays of a notice that could not be published; default NOTICE_RETRY_DELAYS_MS. */
+      noticeRetryDelaysMs?: readonly number[];
     },
   ) {}
 
@@ -63,8 +66,8 @@ export class GrantRevoker {
     for (const l of this.listeners) l(grantId);
     // Other instances: their token lookups read the database (or a cache that follows it), so they already refuse the
     // grant's tokens; the notice closes their streams and drops their per-grant caches. A notice that cannot be
-    // published is not retried: the grant is revoked all the same, and their streams end when the client reconnects.
-    await store.changes.publish('grant-revoked', grantId).catch((e: unknown) => this.deps.onNoticeFailed?.(e));
+    // published is retried in the background for about two minutes (./revocation-notice.ts).
+    await publishNotice(() => store.changes.publish('grant-revoked', grantId), (r) => this.deps.onNotice?.(grantId, r), this.deps.noticeRetryDelaysMs);
     // The keychain entry goes with the row (the row was the only pointer to it).
     let keychain: 'deleted' | 'failed' | undefined;
     if (entry?.credential.refreshInKeychain || vault.backend === 'keychain') {
