@@ -3,7 +3,7 @@
  * repositories (../sqlite/events.ts, ../postgres/events.ts), which read the same columns.
  */
 import type { EventFilter, EventRecord } from '../types.js';
-import { equalsWhere, type Params } from '../sqlite/shared.js';
+import { equalsWhere, type Params } from './sql-values.js';
 
 export interface EventRow {
   id: number;

@@ -3,7 +3,7 @@
  * (../sqlite/grants.ts, ../postgres/grants.ts), which read the same columns.
  */
 import type { GrantRecord, GrantStatus } from '../types.js';
-import { splitScopes } from '../sqlite/shared.js';
+import { splitScopes } from './sql-values.js';
 import { stringArrayOf } from './person-rows.js';
 
 export interface GrantRow {
