@@ -3,7 +3,7 @@
  * its header in JS, into the `*_kid` column beside it.
  */
 import type pg from 'pg';
-import { sealedKid } from '../sqlite/sealed-kid.js';
+import { sealedKid } from '../rows/sealed-kid.js';
 
 export async function backfillKids(client: pg.ClientBase): Promise<void> {
   const credentials = await client.query<{ grant_id: string; access_token: string; refresh_token: string | null }>(

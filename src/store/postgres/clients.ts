@@ -5,70 +5,14 @@
 import type {
   ClientExpiryReason,
   ClientFilter,
-  ClientKind,
   ClientListEntry,
   ClientRecord,
   ClientRepository,
   DcrRegistrationCounter,
 } from '../types.js';
-import { dynamicStatement, statement, type Executor, type Params } from './executor.js';
-import { jsonText, objectOf, pageOf, whereOf } from './values.js';
-
-interface ClientRow {
-  client_id: string;
-  kind: ClientKind;
-  metadata: unknown;
-  secret_hash: string | null;
-  created_at: number;
-  blocked_at: number | null;
-  last_used_at: number | null;
-}
-
-interface ClientListRow extends ClientRow {
-  grant_count: number;
-  active_count: number;
-  grant_last_used: number | null;
-}
-
-function clientFromRow(r: ClientRow): ClientRecord {
-  return {
-    clientId: r.client_id,
-    kind: r.kind,
-    metadata: objectOf(r.metadata),
-    secretHash: r.secret_hash,
-    createdAt: r.created_at,
-    blockedAt: r.blocked_at,
-    lastUsedAt: r.last_used_at,
-  };
-}
-
-function clientParams(client: ClientRecord): Params {
-  return {
-    clientId: client.clientId,
-    kind: client.kind,
-    metadata: jsonText(client.metadata),
-    secretHash: client.secretHash,
-    createdAt: client.createdAt,
-    blockedAt: client.blockedAt,
-    lastUsedAt: client.lastUsedAt ?? null,
-  };
-}
-
-/** The WHERE clause of a client filter; every value is a bound parameter. */
-function clientWhere(filter: ClientFilter): { where: string; params: Params } {
-  const clauses: string[] = [];
-  const params: Params = {};
-  if (filter.kind != null) {
-    clauses.push('kind = @kind');
-    params.kind = filter.kind;
-  }
-  if (filter.unusedSince != null) {
-    clauses.push('coalesce(last_used_at, created_at) < @unusedSince'); // the expression of idx_clients_kind_last_use
-    params.unusedSince = filter.unusedSince;
-  }
-  if (filter.neverUsed != null) clauses.push(filter.neverUsed ? 'last_used_at IS NULL' : 'last_used_at IS NOT NULL');
-  return { where: whereOf(clauses), params };
-}
+import { dynamicStatement, statement, type Executor } from './executor.js';
+import { pageOf } from './values.js';
+import { CLIENT_INSERT, clientFromRow, clientParams, clientWhere, entryFromRow, type ClientListRow, type ClientRow } from '../rows/client-rows.js';
 
 /** The page of client rows first (inner query), then grant statistics for those rows only. */
 function clientPageSql(where: string): string {
@@ -80,8 +24,7 @@ function clientPageSql(where: string): string {
     ORDER BY c.created_at DESC, c.seq DESC`;
 }
 
-const INSERT = `INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at, last_used_at)
-  VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt, @lastUsedAt)`;
+const INSERT = CLIENT_INSERT;
 
 const S = {
   insert: statement('clients.insert', INSERT),
@@ -135,13 +78,7 @@ export class PostgresClients implements ClientRepository {
   async listPage(filter: ClientFilter): Promise<ClientListEntry[]> {
     const { where, params } = clientWhere(filter);
     const rows = await this.ex.rows(dynamicStatement<ClientListRow>('clients.page', clientPageSql(where)), { ...params, ...pageOf(filter) });
-    return rows.map((r) => ({
-      ...clientFromRow(r),
-      lastUsedAt: r.last_used_at,
-      grantCount: r.grant_count,
-      activeGrantCount: r.active_count,
-      grantLastUsedAt: r.grant_last_used,
-    }));
+    return rows.map(entryFromRow);
   }
 
   async block(clientId: string, at: number): Promise<void> {

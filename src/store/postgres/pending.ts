@@ -1,41 +1,12 @@
 /** PostgreSQL pending-authorizations repository over `pending_authorizations` (./migrations.ts; ../repositories/pending.ts). */
 import type { PendingAuthorization, PendingAuthorizationRepository, Sealed, TokenHash } from '../types.js';
-import { sealedKid } from '../sqlite/sealed-kid.js';
+import { sealedKid } from '../rows/sealed-kid.js';
 import { statement, type Executor } from './executor.js';
-import { joinScopes, splitScopes } from './values.js';
-
-interface PendingRow {
-  id: string;
-  request: PendingAuthorization['request'] | string;
-  upstream_state_hash: string | null;
-  upstream_verifier: string | null;
-  upstream_scopes: string;
-  grant_id: string | null;
-  browser_binding_hash: string | null;
-  person_id: string | null;
-  created_at: number;
-  expires_at: number;
-}
-
-function pendingFromRow(r: PendingRow): PendingAuthorization {
-  return {
-    id: r.id,
-    request: typeof r.request === 'string' ? (JSON.parse(r.request) as PendingAuthorization['request']) : r.request,
-    upstreamStateHash: r.upstream_state_hash,
-    upstreamVerifier: r.upstream_verifier,
-    upstreamScopes: splitScopes(r.upstream_scopes),
-    grantId: r.grant_id,
-    browserBindingHash: r.browser_binding_hash,
-    personId: r.person_id,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-  };
-}
+import { joinScopes } from './values.js';
+import { PENDING_INSERT, pendingFromRow, pendingParams, type PendingRow } from '../rows/pending-rows.js';
 
 const S = {
-  insert: statement('pending.insert', `INSERT INTO pending_authorizations
-    (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, browser_binding_hash, person_id, created_at, expires_at)
-    VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @browserBindingHash, @personId, @createdAt, @expiresAt)`),
+  insert: statement('pending.insert', PENDING_INSERT),
   get: statement<PendingRow>('pending.get', 'SELECT * FROM pending_authorizations WHERE id = @id'),
   attachUpstream: statement('pending.attach-upstream', `UPDATE pending_authorizations
     SET upstream_state_hash = @stateHash, upstream_verifier = @verifier, verifier_kid = @verifierKid, upstream_scopes = @scopes,
@@ -50,20 +21,7 @@ export class PostgresPending implements PendingAuthorizationRepository {
   constructor(private readonly ex: Executor) {}
 
   async create(pa: PendingAuthorization): Promise<void> {
-    await this.ex.run(S.insert, {
-      id: pa.id,
-      clientId: pa.request.clientId,
-      request: JSON.stringify(pa.request),
-      upstreamStateHash: pa.upstreamStateHash,
-      upstreamVerifier: pa.upstreamVerifier,
-      verifierKid: sealedKid(pa.upstreamVerifier),
-      upstreamScopes: joinScopes(pa.upstreamScopes),
-      grantId: pa.grantId,
-      browserBindingHash: pa.browserBindingHash ?? null,
-      personId: pa.personId ?? null,
-      createdAt: pa.createdAt,
-      expiresAt: pa.expiresAt,
-    });
+    await this.ex.run(S.insert, pendingParams(pa));
   }
 
   async find(id: string): Promise<PendingAuthorization | undefined> {

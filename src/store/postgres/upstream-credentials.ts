@@ -4,7 +4,7 @@
  * FOR SHARE while it writes, so that it cannot interleave with a revocation (see ./grants.ts).
  */
 import type { RefreshLocationCounts, Sealed, UpstreamCredential, UpstreamCredentialRepository, UpstreamCredentialWrite } from '../types.js';
-import { sealedKid } from '../sqlite/sealed-kid.js';
+import { sealedKid } from '../rows/sealed-kid.js';
 import { statement, type Executor } from './executor.js';
 import { clampBatch, joinScopes, splitScopes } from './values.js';
 

@@ -5,7 +5,7 @@
  * ciphertext header in JS (SQLite does the same through a SQL function), then merged in (field, id) byte order.
  */
 import type { Sealed, SealedEntry, SealedEntryFilter, SealedField, SealedKidCount, VaultEntryRepository } from '../types.js';
-import { sealedKid } from '../sqlite/sealed-kid.js';
+import { sealedKid } from '../rows/sealed-kid.js';
 import { statement, type Executor } from './executor.js';
 import { clampBatch } from './values.js';
 

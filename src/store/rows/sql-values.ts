@@ -25,6 +25,11 @@ export function splitScopes(value: string): string[] {
 export function toJson(value: Record<string, unknown> | undefined | null): string {
   return JSON.stringify(value ?? {});
 }
+/** A JSON object column as a record, whether it arrives as text (SQLite) or parsed (PostgreSQL `json`); anything else (null, arrays, scalars) as `{}`. */
+export function objectOf(value: unknown): Record<string, unknown> {
+  if (typeof value === 'string') return objectOf(JSON.parse(value));
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
 export function fromJson(value: string): Record<string, unknown> {
   const parsed: unknown = JSON.parse(value);
   return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};

@@ -6,82 +6,14 @@
 import type {
   ClientExpiryReason,
   ClientFilter,
-  ClientKind,
   ClientListEntry,
   ClientRecord,
   ClientRepository,
   DcrRegistrationCounter,
 } from '../types.js';
 import type { Synchronous } from './async-repositories.js';
-import { fromJson, pageOf, preparer, toJson, whereOf, type Params, type SqliteContext } from './shared.js';
-
-interface ClientRow {
-  client_id: string;
-  kind: ClientKind;
-  metadata: string;
-  secret_hash: string | null;
-  created_at: number;
-  blocked_at: number | null;
-  last_used_at: number | null;
-}
-
-interface ClientListRow extends ClientRow {
-  grant_count: number;
-  active_count: number;
-  grant_last_used: number | null;
-}
-
-function clientFromRow(r: ClientRow): ClientRecord {
-  return {
-    clientId: r.client_id,
-    kind: r.kind,
-    metadata: fromJson(r.metadata),
-    secretHash: r.secret_hash,
-    createdAt: r.created_at,
-    blockedAt: r.blocked_at,
-    lastUsedAt: r.last_used_at,
-  };
-}
-
-function entryFromRow(r: ClientListRow): ClientListEntry {
-  return {
-    ...clientFromRow(r),
-    lastUsedAt: r.last_used_at,
-    grantCount: r.grant_count,
-    activeGrantCount: r.active_count,
-    grantLastUsedAt: r.grant_last_used,
-  };
-}
-
-/** The row parameters of a client, shared by insert and upsert. */
-function clientParams(client: ClientRecord): Params {
-  return {
-    clientId: client.clientId,
-    kind: client.kind,
-    metadata: toJson(client.metadata),
-    secretHash: client.secretHash,
-    createdAt: client.createdAt,
-    blockedAt: client.blockedAt,
-    lastUsedAt: client.lastUsedAt ?? null,
-  };
-}
-
-/** The WHERE clause of a client filter; every value is a bound parameter. */
-function clientWhere(filter: ClientFilter): { where: string; params: Params } {
-  const clauses: string[] = [];
-  const params: Params = {};
-  if (filter.kind != null) {
-    clauses.push('kind = @kind');
-    params.kind = filter.kind;
-  }
-  if (filter.unusedSince != null) {
-    // The expression of idx_clients_kind_last_use.
-    clauses.push('coalesce(last_used_at, created_at) < @unusedSince');
-    params.unusedSince = filter.unusedSince;
-  }
-  if (filter.neverUsed != null) clauses.push(filter.neverUsed ? 'last_used_at IS NULL' : 'last_used_at IS NOT NULL');
-  return { where: whereOf(clauses), params };
-}
+import { pageOf, preparer, type SqliteContext } from './shared.js';
+import { CLIENT_INSERT, clientFromRow, clientParams, clientWhere, entryFromRow, type ClientListRow, type ClientRow } from '../rows/client-rows.js';
 
 /**
  * The page query: the page of client rows is chosen first (ORDER BY … LIMIT … OFFSET in the inner query), then the
@@ -96,8 +28,7 @@ function clientPageSql(where: string): string {
     ORDER BY c.created_at DESC, c.rid DESC`;
 }
 
-const INSERT = `INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at, last_used_at)
-  VALUES (@clientId, @kind, @metadata, @secretHash, @createdAt, @blockedAt, @lastUsedAt)`;
+const INSERT = CLIENT_INSERT;
 
 export class SqliteClients implements Synchronous<ClientRepository> {
   readonly #s;

@@ -63,7 +63,7 @@
  *   (the cross-instance change feed, ../postgres/change-feed.ts); SQLite needs none (one process per file).
  */
 import type { Database } from 'better-sqlite3';
-import { sealedKid } from './sealed-kid.js';
+import { sealedKid } from '../rows/sealed-kid.js';
 
 export type Migration = string | ((db: Database) => void);
 

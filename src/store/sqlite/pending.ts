@@ -1,37 +1,9 @@
 /** SQLite pending-authorizations repository over `pending_authorizations` (./migrations.ts). */
 import type { PendingAuthorization, PendingAuthorizationRepository, Sealed, TokenHash } from '../types.js';
 import type { Synchronous } from './async-repositories.js';
-import { sealedKid } from './sealed-kid.js';
-import { joinScopes, preparer, splitScopes, type SqliteContext } from './shared.js';
-
-interface PendingRow {
-  id: string;
-  client_id: string;
-  request: string;
-  upstream_state_hash: string | null;
-  upstream_verifier: string | null;
-  upstream_scopes: string;
-  grant_id: string | null;
-  browser_binding_hash: string | null;
-  person_id: string | null;
-  created_at: number;
-  expires_at: number;
-}
-
-function pendingFromRow(r: PendingRow): PendingAuthorization {
-  return {
-    id: r.id,
-    request: JSON.parse(r.request) as PendingAuthorization['request'],
-    upstreamStateHash: r.upstream_state_hash,
-    upstreamVerifier: r.upstream_verifier,
-    upstreamScopes: splitScopes(r.upstream_scopes),
-    grantId: r.grant_id,
-    browserBindingHash: r.browser_binding_hash,
-    personId: r.person_id,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-  };
-}
+import { sealedKid } from '../rows/sealed-kid.js';
+import { joinScopes, preparer, type SqliteContext } from './shared.js';
+import { PENDING_INSERT, pendingFromRow, pendingParams, type PendingRow } from '../rows/pending-rows.js';
 
 export class SqlitePending implements Synchronous<PendingAuthorizationRepository> {
   readonly #s;
@@ -39,9 +11,7 @@ export class SqlitePending implements Synchronous<PendingAuthorizationRepository
   constructor(private readonly ctx: SqliteContext) {
     const p = preparer(ctx.db);
     this.#s = {
-      insert: p(`INSERT INTO pending_authorizations
-        (id, client_id, request, upstream_state_hash, upstream_verifier, verifier_kid, upstream_scopes, grant_id, browser_binding_hash, person_id, created_at, expires_at)
-        VALUES (@id, @clientId, @request, @upstreamStateHash, @upstreamVerifier, @verifierKid, @upstreamScopes, @grantId, @browserBindingHash, @personId, @createdAt, @expiresAt)`),
+      insert: p(PENDING_INSERT),
       get: p<PendingRow>('SELECT * FROM pending_authorizations WHERE id = @id'),
       getByState: p<PendingRow>('SELECT * FROM pending_authorizations WHERE upstream_state_hash = @stateHash'),
       attachUpstream: p(`UPDATE pending_authorizations
@@ -54,20 +24,7 @@ export class SqlitePending implements Synchronous<PendingAuthorizationRepository
   }
 
   create(pa: PendingAuthorization): void {
-    this.#s.insert.run({
-      id: pa.id,
-      clientId: pa.request.clientId,
-      request: JSON.stringify(pa.request),
-      upstreamStateHash: pa.upstreamStateHash,
-      upstreamVerifier: pa.upstreamVerifier,
-      verifierKid: sealedKid(pa.upstreamVerifier),
-      upstreamScopes: joinScopes(pa.upstreamScopes),
-      grantId: pa.grantId,
-      browserBindingHash: pa.browserBindingHash ?? null,
-      personId: pa.personId ?? null,
-      createdAt: pa.createdAt,
-      expiresAt: pa.expiresAt,
-    });
+    this.#s.insert.run(pendingParams(pa));
   }
 
   find(id: string): PendingAuthorization | undefined {

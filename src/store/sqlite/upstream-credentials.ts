@@ -7,7 +7,7 @@ import type {
   UpstreamCredentialWrite,
 } from '../types.js';
 import type { Synchronous } from './async-repositories.js';
-import { sealedKid } from './sealed-kid.js';
+import { sealedKid } from '../rows/sealed-kid.js';
 import { clampBatch, joinScopes, preparer, splitScopes, type SqliteContext } from './shared.js';
 
 interface CredentialRow {

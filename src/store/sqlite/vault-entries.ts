@@ -5,7 +5,7 @@
  */
 import type { Sealed, SealedEntry, SealedEntryFilter, SealedField, SealedKidCount, VaultEntryRepository } from '../types.js';
 import type { Synchronous } from './async-repositories.js';
-import { sealedKid } from './sealed-kid.js';
+import { sealedKid } from '../rows/sealed-kid.js';
 import { clampBatch, preparer, type SqliteContext } from './shared.js';
 
 /** The sealed values of the small tables (migration 3), as (field, id, kid, sealed) rows. */
