@@ -54,6 +54,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import type { ReadinessCheck } from './metrics/health-routes.js';
 import { runDrain, type DrainStep, type DrainStepReport } from './http/drain.js';
 import { trackInFlightRequests, type InFlightRequests } from './http/in-flight-requests.js';
+import { limitHeapGrowth } from './http/heap-growth.js';
 import type { Server as HttpServer } from 'node:http';
 
 export { MASTER_KEY_HELP, MissingMasterKeyError } from './vault/errors.js';
@@ -304,6 +305,9 @@ export async function createKeyhole(opts: KeyholeOptions): Promise<Keyhole> {
     ...(people ? { people: people.service, personSessions: people.sessions, orgIdp: people.idp } : {}),
     rotateSigningKey: () => kinds.rotateSigningKey(),
     async listen() {
+      // Issue 17: keep the JavaScript heap near what is live (src/http/heap-growth.ts), here as in the benchmark.
+      const heapGrowth = limitHeapGrowth(config.memory.heapGrowthPercent);
+      if (heapGrowth === 'command-line') logger.info('keyhole.memory', { heapGrowth: 'command-line flag' });
       await vault.check(); // keytar missing or no Secret Service: refuse to start (before writing anything), say what to install
       await kinds.ready(); // seal static credentials, load or create the identity signing keys
       for (const w of warnings) logger.warn('keyhole.vault', { warning: w });

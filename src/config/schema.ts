@@ -161,6 +161,9 @@ export const staticClientSchema = z
   })
   .refine((c) => !(c.clientSecret && c.clientSecretSha256), { message: 'give clientSecret or clientSecretSha256, not both' });
 
+/** `memory.heapGrowthPercent` by default (bench/README.md, Memory: the figures behind it). */
+export const DEFAULT_HEAP_GROWTH_PERCENT = 25;
+
 export const configSchema = z.strictObject({
   /** The issuer and the base of every resource URL. No trailing slash. */
   publicUrl: baseUrl,
@@ -242,6 +245,14 @@ export const configSchema = z.strictObject({
   shutdown: z.strictObject({
     graceSeconds: z.number().min(0).max(3_600).default(25),
   }).default({ graceSeconds: 25 }),
+  /**
+   * Memory (src/http/heap-growth.ts): the JavaScript heap may grow to (1 + heapGrowthPercent / 100) × what was live
+   * after the last full garbage collection before the next one. Lower: a smaller RSS, more frequent collections.
+   * 0: V8's own adaptive factor (up to 4×). A `--heap-growing-percent` given to node on the command line wins.
+   */
+  memory: z.strictObject({
+    heapGrowthPercent: z.number().int().min(0).max(300).default(DEFAULT_HEAP_GROWTH_PERCENT),
+  }).default({ heapGrowthPercent: DEFAULT_HEAP_GROWTH_PERCENT }),
 }).superRefine((c, ctx) => {
   // Group rules without an IdP to say who is in which group would silently allow (or refuse) everyone.
   if (c.identity) return;

@@ -9,7 +9,9 @@
  * Memory: at most `maxKeys` buckets, evicted in least-recently-used order approximated by CLOCK (second chance: a
  * bucket used since it was last passed over is moved to the back instead of evicted, so a hit costs no Map
  * mutation); `sweep(now)` drops every bucket that has refilled completely, which is exactly as if it had never
- * been used. Evicting a partly drained bucket under the
+ * been used. Between sweeps, every new bucket also drops the (up to) two oldest ones when they are full again, so
+ * the store holds about the keys active within one refill time rather than every key seen since the last sweep
+ * (issue 17: a burst over 100k people kept them all until the minute's sweep). Evicting a partly drained bucket under the
  * cap gives its key a fresh burst: size `maxKeys` well above the number of active keys.
  */
 export interface BucketSpec {
@@ -55,6 +57,14 @@ export function createMemoryBucketStore(options: { maxKeys?: number } = {}): Mem
 
   /** Buckets found by the first pass, reused by the second (takeAll is synchronous: no interleaving). */
   const found: Array<Bucket | undefined> = [];
+  /** Incremental sweep: the (up to) two oldest buckets are dropped when full again (as if never used). */
+  const dropOldFull = (now: number): void => {
+    for (let n = 0; n < 2 && buckets.size > 0; n++) {
+      const [key, b] = buckets.entries().next().value!;
+      if (b.fullAt > now) return;
+      buckets.delete(key);
+    }
+  };
   const evictOne = (): void => {
     for (;;) {
       const [key, b] = buckets.entries().next().value!;
@@ -86,12 +96,14 @@ export function createMemoryBucketStore(options: { maxKeys?: number } = {}): Mem
         found.length = 0;
         return { ok: false, index: refused, retryAfterMs: wait };
       }
+      let created = false;
       for (let i = 0; i < specs.length; i++) {
         const spec = specs[i]!;
         const b = found[i];
         const tokens = level(b, spec, now) - 1;
         const fullAt = now + (spec.capacity - tokens) / spec.refillPerMs;
         if (b === undefined) {
+          created = true;
           if (buckets.size >= maxKeys) evictOne();
           buckets.set(spec.key, { tokens, at: now, fullAt, used: false });
         } else {
@@ -102,6 +114,7 @@ export function createMemoryBucketStore(options: { maxKeys?: number } = {}): Mem
         }
       }
       found.length = 0;
+      if (created) dropOldFull(now); // after the takes: never drops a bucket this call is still updating
       return OK;
     },
     sweep(now) {

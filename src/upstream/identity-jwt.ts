@@ -6,7 +6,8 @@
  * access token), `iat`, `exp` (≤ 5 minutes), `jti`. The upstream verifies it with `<publicUrl>/.well-known/jwks.json`.
  *
  * Hot path: one minted JWT is cached per grant and reused until 30 s before it expires (or the scopes, or the
- * signing key, change); a 401 from the upstream mints a fresh one.
+ * signing key, change); a 401 from the upstream mints a fresh one. At most `maxCached` grants' JWTs are kept
+ * (default {@link DEFAULT_MAX_CACHED_IDENTITY_JWTS}, least recently used evicted: an evicted grant gets a new JWT).
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-2
  */
 import { randomUUID } from 'node:crypto';
@@ -14,6 +15,10 @@ import { SignJWT } from 'jose';
 import type { Store } from '../store/types.js';
 import { bearerHeader, type CredentialGrant, type UpstreamAuthHeader, type UpstreamCredentialSource } from './credential-source.js';
 import { SIGNING_ALG, type SigningKeys } from './signing-keys.js';
+import { LruMap } from '../http/lru-map.js';
+
+/** Minted JWTs kept in memory at most (grants). */
+export const DEFAULT_MAX_CACHED_IDENTITY_JWTS = 10_000;
 
 /** Mint a new JWT when the cached one has less than this many seconds left. */
 export const IDENTITY_JWT_REUSE_MARGIN_SECONDS = 30;
@@ -33,17 +38,25 @@ export interface IdentityJwtSourceDeps {
   audience: string;
   ttlSeconds: number;
   clock: () => number;
+  /** Grants whose JWT is cached at most (default {@link DEFAULT_MAX_CACHED_IDENTITY_JWTS}). */
+  maxCached?: number;
 }
 
 export class IdentityJwtSource implements UpstreamCredentialSource {
-  private readonly cache = new Map<string, Cached>();
+  private readonly cache: LruMap<string, Cached>;
 
   constructor(private readonly deps: IdentityJwtSourceDeps) {
+    this.cache = new LruMap(deps.maxCached ?? DEFAULT_MAX_CACHED_IDENTITY_JWTS);
     deps.keys.onRotate(() => this.cache.clear());
   }
 
   forget(grantId: string): void {
     this.cache.delete(grantId);
+  }
+
+  /** Grants whose JWT is cached now. */
+  get cachedJwts(): number {
+    return this.cache.size;
   }
 
   async getCredential(grant: CredentialGrant, force: boolean): Promise<UpstreamAuthHeader> {

@@ -1,7 +1,10 @@
 /**
  * The default upstream credential source: the grant's upstream OAuth access token, as `Authorization: Bearer …`.
  * - Cached in memory (decrypted) until its refresh moment (./refresh-moment.ts: the configured skew, or
- *   min(60 s, lifetime / 4) before expiry); dropped when the grant ends (`forget`).
+ *   min(60 s, lifetime / 4) before expiry); dropped when the grant ends (`forget`). The cache holds at most
+ *   `maxCachedTokens` grants (default {@link DEFAULT_MAX_CACHED_TOKENS}), least recently used evicted (issue 17: a
+ *   burst over 100k grants must not keep 100k decrypted tokens); an evicted grant's next request reads the vault
+ *   again, so a grant that ended meanwhile is refused there (no entry: GrantEndedError).
  * - Refresh is single-flight per grant, in the process (one job per grant, 50 concurrent callers cause one refresh)
  *   AND across instances on one database (`store.refreshLocks`: a PostgreSQL advisory lock). The holder re-reads the
  *   credential after taking the lock: when another instance refreshed meanwhile it uses the winner's token and never
@@ -37,6 +40,10 @@ import { refreshMoment } from './refresh-moment.js';
 import { RefreshBackoff, type RefreshPermit } from './refresh-backoff.js';
 import { FailureEventThrottle } from './failure-events.js';
 import { CredentialVersionConflictError } from '../vault/errors.js';
+import { LruMap } from '../http/lru-map.js';
+
+/** Decrypted upstream access tokens kept in memory at most (grants; least recently used evicted). */
+export const DEFAULT_MAX_CACHED_TOKENS = 10_000;
 
 /** Why the token manager ends a grant. */
 export type GrantEndReason = 'upstream_invalid_grant' | 'upstream_token_expired';
@@ -82,6 +89,8 @@ export interface UpstreamTokenManagerDeps {
   backoff?: { firstSeconds: number; maxSeconds: number };
   /** At most one `upstream.refresh_failed` event per grant per this many seconds (default 60). */
   failureEventIntervalSeconds?: number;
+  /** Grants whose decrypted access token is cached at most (default {@link DEFAULT_MAX_CACHED_TOKENS}). */
+  maxCachedTokens?: number;
   /**
    * Told when a refresh's result is committed: how long after its answer was parsed (ms), the window in which a
    * SIGKILL loses a rotation the upstream committed (docs/invariants.md #8). Ids and milliseconds only.
@@ -124,7 +133,7 @@ class CallerWaitExpired extends Error {
 }
 
 export class UpstreamTokenManager implements UpstreamCredentialSource {
-  private readonly cache = new Map<string, Cached>();
+  private readonly cache: LruMap<string, Cached>;
   private readonly inflight = new Map<string, Promise<string>>();
   private readonly jobs = new Map<string, Job>();
   private readonly spent = new Set<string>();
@@ -141,6 +150,7 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
     if (typeof endGrant !== 'function') throw new TypeError('UpstreamTokenManager: endGrant is required');
     if (typeof clock !== 'function') throw new TypeError('UpstreamTokenManager: clock is required');
     if (!(clients instanceof Map)) throw new TypeError('UpstreamTokenManager: clients must be a Map of server name to client');
+    this.cache = new LruMap(deps.maxCachedTokens ?? DEFAULT_MAX_CACHED_TOKENS);
     this.callerWaitMs = deps.callerWaitMs ?? UPSTREAM_REQUEST_TIMEOUT_MS;
     this.writeRetry = deps.writeRetry ?? { firstMs: 200, maxMs: 5_000 };
     this.backoff = new RefreshBackoff({ clock, ...(deps.backoff ?? {}) });
@@ -156,6 +166,11 @@ export class UpstreamTokenManager implements UpstreamCredentialSource {
   /** Grants whose rotated upstream refresh token is kept in memory because it could not be written yet (/readyz). */
   pendingWrites(): string[] {
     return [...this.jobs].filter(([, j]) => j.writePending).map(([id]) => id);
+  }
+
+  /** Grants whose access token is cached now (at most `maxCachedTokens`). */
+  cachedTokens(): number {
+    return this.cache.size;
   }
 
   /** Refreshes running now, background ones included. */

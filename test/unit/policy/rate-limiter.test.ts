@@ -214,3 +214,23 @@ describe('rate-limiter with several instances (config `instances`: each enforces
     expect(() => createRateLimits({ now: () => 0, instances: 0 })).toThrow(TypeError);
   });
 });
+
+describe('bucket-store between sweeps (issue 17)', () => {
+  it('drops the oldest buckets once they are full again as new keys arrive, so a burst over many keys does not stay', () => {
+    const store = createMemoryBucketStore({ maxKeys: 200_000 });
+    // 100k people, one request each, 1 ms apart; a bucket refills completely 10 ms after its request.
+    for (let i = 0; i < 100_000; i++) expect(store.takeAll([{ key: `p${i}`, capacity: 10, refillPerMs: 1 / 10 }], i).ok).toBe(true);
+    // Only the buckets still refilling (the last ~10 ms) remain, not 100k.
+    expect(store.size()).toBeLessThanOrEqual(12);
+    expect(store.size()).toBeGreaterThanOrEqual(10);
+  });
+
+  it('never drops a bucket that is still refilling: its limit holds', () => {
+    const store = createMemoryBucketStore({ maxKeys: 200_000 });
+    const slow = [{ key: 'slow', capacity: 1, refillPerMs: 1 / 60_000 }];
+    expect(store.takeAll(slow, 0).ok).toBe(true); // drained; full again at 60 000
+    for (let i = 0; i < 1_000; i++) store.takeAll([{ key: `k${i}`, capacity: 10, refillPerMs: 1 }], i + 1);
+    expect(store.takeAll(slow, 2_000)).toMatchObject({ ok: false });
+    expect(store.takeAll(slow, 60_000).ok).toBe(true);
+  });
+});

@@ -105,6 +105,21 @@ describe('identity mode', () => {
     expect(before).not.toContain(kid);
   });
 
+  it('keeps at most maxCached grants\' JWTs (least recently used evicted: a new JWT for an evicted grant) (issue 17)', async () => {
+    const keys = keysOf();
+    const source = new IdentityJwtSource({ keys, store, issuer: 'https://kh.example.com', audience: 'https://internal.example.com/mcp', ttlSeconds: 300, clock, maxCached: 2 });
+    const g = (id: string) => ({ ...grant, id });
+    const jwtOf = async (id: string) => (await source.getCredential(g(id), false)).value;
+    const a = await jwtOf('g_a');
+    const b = await jwtOf('g_b');
+    expect(await jwtOf('g_a')).toBe(a); // a is now the most recent
+    await jwtOf('g_c'); // evicts b
+    expect(source.cachedJwts).toBe(2);
+    expect(await jwtOf('g_a')).toBe(a);
+    expect(await jwtOf('g_b')).not.toBe(b);
+    expect(source.cachedJwts).toBe(2);
+  });
+
   it('mints a verifiable at+jwt, reuses it, and mints anew on force, scope change, rotation or near expiry', async () => {
     const keys = keysOf();
     const source = new IdentityJwtSource({ keys, store, issuer: 'https://kh.example.com', audience: 'https://internal.example.com/mcp', ttlSeconds: 300, clock });

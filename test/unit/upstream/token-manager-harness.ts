@@ -50,6 +50,8 @@ export interface Harness {
   cipher: VaultCipher;
   vault: UpstreamVault;
   upstream: FakeUpstreamClient;
+  /** The GrantRevoker every manager of this harness listens to (revocation as keyhole does it). */
+  revoker: GrantRevoker;
   /** Every endGrant call the token manager made. */
   ended: Array<[string, GrantEndReason, string]>;
   grant: CredentialGrant;
@@ -78,7 +80,7 @@ export async function createHarness(given?: Store): Promise<Harness> {
   const grant = { id: record.id, server: record.server, clientId: record.clientId, subject: record.subject };
 
   return {
-    store, cipher, vault, upstream, ended, grant, now,
+    store, cipher, vault, upstream, ended, grant, now, revoker,
     manager(over = {}) {
       const m = new UpstreamTokenManager({
         store, vault, events, clients, clock,

@@ -65,3 +65,42 @@ describe('touchGrant', () => {
     expect(() => touchGrant({ store: { grants: { touch: async () => undefined } }, clock: () => NOW, intervalMs: -1 })).toThrow(/intervalMs/);
   });
 });
+
+describe('touchGrant memory (issue 17)', () => {
+  function bounded(maxGrants: number) {
+    const writes: string[] = [];
+    let ms = 1_000_000;
+    let grantId = 'g_0';
+    const step = touchGrant({ store: { grants: { touch: async (id: string) => void writes.push(id) } }, clock: () => NOW, intervalMs: 60_000, now: () => ms, maxGrants });
+    const app = stepApp(step, () => authenticatedRequest({ token: accessToken({ grantId }) }));
+    return {
+      step, writes,
+      advance: (by: number) => void (ms += by),
+      call: (id: string) => { grantId = id; return app.request('/mcp/demo', { method: 'GET' }); },
+    };
+  }
+
+  it('remembers at most maxGrants grants; an evicted grant is written again on its next request (never skipped)', async () => {
+    const { step, writes, call } = bounded(3);
+    for (const id of ['g_1', 'g_2', 'g_3', 'g_4', 'g_5']) await call(id);
+    expect(step.remembered()).toBe(3);
+    await call('g_5'); // remembered: no second write within the interval
+    expect(writes.filter((w) => w === 'g_5')).toHaveLength(1);
+    await call('g_1'); // evicted: written again
+    expect(writes.filter((w) => w === 'g_1')).toHaveLength(2);
+    expect(step.remembered()).toBe(3);
+  });
+
+  it('forgets grants written longer than the interval ago as new ones come', async () => {
+    const { step, call, advance } = bounded(10_000);
+    for (let i = 0; i < 100; i++) await call(`g_${i}`);
+    expect(step.remembered()).toBe(100);
+    advance(60_001);
+    await call('g_new');
+    expect(step.remembered()).toBe(1);
+  });
+
+  it('refuses a bad maxGrants when built', () => {
+    expect(() => touchGrant({ store: { grants: { touch: async () => undefined } }, clock: () => NOW, maxGrants: 0 })).toThrow(/maxGrants/);
+  });
+});
