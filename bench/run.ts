@@ -28,7 +28,7 @@ import { startPostgres, type PostgresServer } from '../test/helpers/postgres.js'
 import { createPostgresStore } from '../src/store/postgres/postgres-store.js';
 import type { Store } from '../src/store/types.js';
 import { Samples, round, roundSpread, sleep, spread, type Spread } from './lib/stats.js';
-import { formatProfile, formatSplit, splitCpuProfile, summariseCpuProfile, TOKEN_PHASES } from './lib/cpuprofile.js';
+import { formatProfile, formatSplit, splitCpuProfile, summariseCpuProfile, TOKEN_PHASES, type ProfileWindow } from './lib/cpuprofile.js';
 import { BenchIds, seedStore } from './seed.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -748,19 +748,25 @@ async function profile(): Promise<void> {
   const kh = what === 'bare' || what === 'raw'
     ? await start(startChild({ name: what, module: './bare-proxy.js', args: ['--mode', what === 'raw' ? 'raw' : 'hono', '--upstream', `${upstream.url}/mcp`], execArgv: profArgs }))
     : await startKeyhole(db, `${upstream.url}/mcp`, 'keyhole-profiled', profArgs);
+  // The samples of the measured load only (start-up, seeding and warm-up left out): CLOCK_MONOTONIC µs, V8's clock.
+  let window: ProfileWindow | undefined;
   if (what !== 'token') {
     const target: Target = what === 'mcp'
       ? { name: 'keyhole', url: `${kh.url}/mcp/${ids.server}`, token: (i) => ids.accessToken(i) }
       : { name: what as TargetName, url: `${kh.url}/mcp`, token: (i) => ids.upstreamToken(i) };
     await jsonLoad(target, 16, P.warmupS);
     const c0 = kh.cpuUs();
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
     const r = await jsonLoad(target, 16, P.profileS);
+    window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
     log(`profile: ${what} tools/call c=16 under --cpu-prof: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(3)} ms, ${((kh.cpuUs() - c0) / (r.ok + r.non2xx)).toFixed(0)} CPU µs/req`);
   } else {
     await refreshLoad(kh, P.warmupS / 2);
     const c0 = kh.cpuUs();
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
     const r = await refreshLoad(kh, P.profileS);
-    log(`profile: keyhole /token refresh c=${P.tokenConnections} under --cpu-prof: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(3)} ms, ${((kh.cpuUs() - c0) / (r.ok + r.non2xx)).toFixed(0)} CPU µs/req`);
+    window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
+    log(`profile: keyhole /token refresh c=${P.tokenConnections} under --cpu-prof: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(3)} ms, ${((kh.cpuUs() - c0) / (r.ok + r.non2xx)).toFixed(0)} CPU µs/req; samples of the load only: --window ${window.fromUs},${window.toUs}`);
   }
   await stop(kh);
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
@@ -768,8 +774,8 @@ async function profile(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const dest = join(resultsDir, `${what === 'mcp' ? 'keyhole' : what}.cpuprofile`);
   copyFileSync(join(profDir, file), dest);
-  const split = what === 'token' ? `\n\ntoken endpoint phases (first matching rule wins, bench/lib/cpuprofile.ts TOKEN_PHASES):\n${formatSplit(splitCpuProfile(dest, TOKEN_PHASES))}` : '';
-  const text = formatProfile(summariseCpuProfile(dest)) + split;
+  const split = what === 'token' ? `\n\ntoken endpoint phases (first matching rule wins, bench/lib/cpuprofile.ts TOKEN_PHASES):\n${formatSplit(splitCpuProfile(dest, TOKEN_PHASES, window))}` : '';
+  const text = formatProfile(summariseCpuProfile(dest, 25, window)) + split;
   writeFileSync(join(resultsDir, `profile-${what}.txt`), `${text}\n`);
   process.stdout.write(`${text}\n\nprofile written to bench/results/${what === 'mcp' ? 'keyhole' : what}.cpuprofile (open in Chrome DevTools), summary in bench/results/profile-${what}.txt\n`);
 }

@@ -76,7 +76,22 @@ function keyOf(cf: CallFrame): string {
   return `${cf.functionName || '(anonymous)'} ${shortUrl(cf.url)}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
 }
 
-export function summariseCpuProfile(file: string, top = 25): ProfileSummary {
+/**
+ * A time window in CLOCK_MONOTONIC microseconds (`process.hrtime.bigint() / 1000n` in any process of the machine: V8
+ * stamps profile samples with the same clock), to leave start-up and warm-up out of a summary.
+ */
+export interface ProfileWindow { fromUs: number; toUs: number }
+
+/** Sample i's timestamp is startTime plus the deltas up to i; true when it falls inside the window (or there is none). */
+function inWindow(p: CpuProfile, window: ProfileWindow | undefined): (i: number) => boolean {
+  if (!window) return () => true;
+  const at: number[] = new Array<number>(p.samples.length);
+  let t = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) { t += p.timeDeltas[i] ?? 0; at[i] = t; }
+  return (i) => at[i]! >= window.fromUs && at[i]! <= window.toUs;
+}
+
+export function summariseCpuProfile(file: string, top = 25, window?: ProfileWindow): ProfileSummary {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -89,8 +104,10 @@ export function summariseCpuProfile(file: string, top = 25): ProfileSummary {
   const incl = new Map<string, number>();
   let totalUs = 0;
   let idleUs = 0;
+  const inside = inWindow(p, window);
   // timeDeltas[i] is the time since the previous sample: attribute timeDeltas[i+1] to sample i.
   for (let i = 0; i < p.samples.length; i++) {
+    if (!inside(i)) continue;
     const dt = p.timeDeltas[i + 1] ?? 0;
     const node = byId.get(p.samples[i]!);
     if (!node) continue;
@@ -146,7 +163,7 @@ export const TOKEN_PHASES: ReadonlyArray<readonly [string, (cf: CallFrame) => bo
     || (f.functionName === 'touch' && /\/clients\.js/.test(f.url)) || (f.functionName === 'record' && /\/src\/keyhole\.js/.test(f.url))],
   ['client authentication', (f) => /\/authorization-server\/client-(auth|id-metadata)\.js/.test(f.url)],
   ['token generation / hashing', (f) => /\/store\/crypto\/hash\.js/.test(f.url)],
-  ['store: transaction and statements', (f) => /\/dist-bench\/src\/store\/|\/node_modules\/(better-sqlite3|pg|pg-pool|pg-protocol)\//.test(f.url)],
+  ['store: transaction and statements', (f) => /\/src\/store\/|\/node_modules\/(better-sqlite3|pg|pg-pool|pg-protocol)\//.test(f.url)],
   ['body parsing (readForm)', (f) => /\/src\/http\/read-form\.js/.test(f.url)],
   ['JSON / response write', (f) => /node:_http_outgoing|stream_base_commons|node:net$/.test(f.url) || f.functionName === 'writev'
     || (f.functionName === 'json' && /\/hono\//.test(f.url)) || /^response/.test(f.functionName)],
@@ -156,7 +173,7 @@ export const TOKEN_PHASES: ReadonlyArray<readonly [string, (cf: CallFrame) => bo
 ];
 
 /** Busy time split into phases (first matching rule wins; the rest is "other"). */
-export function splitCpuProfile(file: string, phases: ReadonlyArray<readonly [string, (cf: CallFrame) => boolean]>): ProfileRow[] {
+export function splitCpuProfile(file: string, phases: ReadonlyArray<readonly [string, (cf: CallFrame) => boolean]>, window?: ProfileWindow): ProfileRow[] {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -177,7 +194,9 @@ export function splitCpuProfile(file: string, phases: ReadonlyArray<readonly [st
   };
   const out = new Map<string, number>();
   let busyUs = 0;
+  const inside = inWindow(p, window);
   for (let i = 0; i < p.samples.length; i++) {
+    if (!inside(i)) continue;
     const dt = p.timeDeltas[i + 1] ?? 0;
     const node = byId.get(p.samples[i]!);
     if (!node || node.callFrame.functionName === '(idle)') continue;
@@ -204,12 +223,16 @@ export function formatTopSelf(s: ProfileSummary, n = 10): string {
 
 // `node dist-bench/bench/lib/cpuprofile.js <file.cpuprofile> [--top N | --split token]`: the whole summary, only the
 // top N self-time functions as a Markdown table, or the token endpoint's phases as a Markdown table.
+// `--window FROM,TO` (CLOCK_MONOTONIC µs, as printed by `--profile`) keeps only the samples of the measured load.
 if (process.argv[1]?.endsWith('cpuprofile.js') && process.argv[2]) {
   const topAt = process.argv.indexOf('--top');
+  const windowAt = process.argv.indexOf('--window');
+  const [fromUs, toUs] = windowAt > 0 ? (process.argv[windowAt + 1] ?? '').split(',').map(Number) : [];
+  const window = fromUs !== undefined && toUs !== undefined && Number.isFinite(fromUs) && Number.isFinite(toUs) ? { fromUs, toUs } : undefined;
   if (process.argv.includes('--split')) {
-    process.stdout.write(`${formatSplit(splitCpuProfile(process.argv[2], TOKEN_PHASES))}\n`);
+    process.stdout.write(`${formatSplit(splitCpuProfile(process.argv[2], TOKEN_PHASES, window))}\n`);
   } else {
-    const summary = summariseCpuProfile(process.argv[2]);
+    const summary = summariseCpuProfile(process.argv[2], 25, window);
     process.stdout.write(`${topAt > 0 ? formatTopSelf(summary, Number(process.argv[topAt + 1]) || 10) : formatProfile(summary)}\n`);
   }
 }
