@@ -28,7 +28,7 @@ import { startPostgres, type PostgresServer } from '../test/helpers/postgres.js'
 import { createPostgresStore } from '../src/store/postgres/postgres-store.js';
 import type { Store } from '../src/store/types.js';
 import { Samples, round, roundSpread, sleep, spread, type Spread } from './lib/stats.js';
-import { formatProfile, summariseCpuProfile } from './lib/cpuprofile.js';
+import { formatProfile, formatSplit, splitCpuProfile, summariseCpuProfile, TOKEN_PHASES, type ProfileWindow } from './lib/cpuprofile.js';
 import { BenchIds, seedStore } from './seed.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -353,6 +353,8 @@ interface TokenResults {
   refreshPerSec: Spread;
   p50Ms: Spread;
   p99Ms: Spread;
+  /** keyhole's CPU time (user + sys) per refresh: the figure to compare when the machine is busy. */
+  cpuUsPerReq: Spread;
   failed: number;
 }
 
@@ -372,18 +374,21 @@ function refreshLoad(keyhole: ServerChild, durationS: number, pool: RefreshPool 
 async function measureToken(keyhole: ServerChild, pool: RefreshPool = sqliteRefresh): Promise<TokenResults> {
   const run = (durationS: number) => refreshLoad(keyhole, durationS, pool);
   await run(P.warmupS / 2);
-  const runs: HttpLoadResult[] = [];
+  const runs: Array<HttpLoadResult & { cpuUsPerReq: number }> = [];
   for (let rep = 0; rep < P.reps; rep++) {
+    const c0 = keyhole.cpuUs();
     const r = await run(P.tokenDurationS);
+    const cpuUsPerReq = (keyhole.cpuUs() - c0) / Math.max(1, r.ok + r.non2xx);
     warnIfFailed('token', r);
-    runs.push(r);
-    log(`token rep ${rep + 1}/${P.reps}: ${r.rps.toFixed(0)} refresh/s, p50 ${r.p50Ms.toFixed(2)} ms (${pool.next.toLocaleString('en')} refresh tokens used)`);
+    runs.push({ ...r, cpuUsPerReq });
+    log(`token rep ${rep + 1}/${P.reps}: ${r.rps.toFixed(0)} refresh/s, p50 ${r.p50Ms.toFixed(2)} ms, ${cpuUsPerReq.toFixed(0)} CPU µs/refresh (${pool.next.toLocaleString('en')} refresh tokens used)`);
   }
   return {
     connections: P.tokenConnections,
     refreshPerSec: spread(runs.map((r) => r.rps)),
     p50Ms: spread(runs.map((r) => r.p50Ms)),
     p99Ms: spread(runs.map((r) => r.p99Ms)),
+    cpuUsPerReq: spread(runs.map((r) => r.cpuUsPerReq)),
     failed: runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
   };
 }
@@ -684,7 +689,7 @@ function table(r: Results): string {
   }
   if (r.token) {
     L.push('', `3. POST /token grant_type=refresh_token (rotation; ${r.token.connections} connections)`);
-    L.push(`   refresh/s ${cell(r.token.refreshPerSec, 0)}   p50 ${cell(r.token.p50Ms, 2)} ms   p99 ${cell(r.token.p99Ms, 2)} ms${r.token.failed ? `  (${r.token.failed} failed)` : ''}`);
+    L.push(`   refresh/s ${cell(r.token.refreshPerSec, 0)}   p50 ${cell(r.token.p50Ms, 2)} ms   p99 ${cell(r.token.p99Ms, 2)} ms   cpu µs/refresh ${cell(r.token.cpuUsPerReq, 0)}${r.token.failed ? `  (${r.token.failed} failed)` : ''}`);
   }
   if (r.memory) {
     const x = r.memory;
@@ -707,7 +712,7 @@ function table(r: Results): string {
       const ratio = t.includes('/');
       L.push(`   ${pad(t, 24)}${pad(`${cell(v.rps, ratio ? 2 : 0)}${ratio ? '×' : ' req/s'}`, 30)}${ratio ? `cpu ${cell(v.cpuUsPerReq, 2)}×` : `cpu ${cell(v.cpuUsPerReq, 0)} µs/req`}`);
     }
-    L.push(`   refresh_token grants on PostgreSQL: ${cell(r.pg.token.refreshPerSec, 0)} /s, p50 ${cell(r.pg.token.p50Ms, 2)} ms${r.pg.token.failed ? `  (${r.pg.token.failed} failed)` : ''}`);
+    L.push(`   refresh_token grants on PostgreSQL: ${cell(r.pg.token.refreshPerSec, 0)} /s, p50 ${cell(r.pg.token.p50Ms, 2)} ms, keyhole cpu µs/refresh ${cell(r.pg.token.cpuUsPerReq, 0)}${r.pg.token.failed ? `  (${r.pg.token.failed} failed)` : ''}`);
     for (const l of r.pg.lookup) L.push(`   lookup ${pad(l.grants.toLocaleString('en'), 10)} mean ${cell(l.meanUs, 1)} µs, p99 ${cell(l.p99Us, 1)} µs`);
   }
   if (r.goals?.length) {
@@ -743,17 +748,25 @@ async function profile(): Promise<void> {
   const kh = what === 'bare' || what === 'raw'
     ? await start(startChild({ name: what, module: './bare-proxy.js', args: ['--mode', what === 'raw' ? 'raw' : 'hono', '--upstream', `${upstream.url}/mcp`], execArgv: profArgs }))
     : await startKeyhole(db, `${upstream.url}/mcp`, 'keyhole-profiled', profArgs);
+  // The samples of the measured load only (start-up, seeding and warm-up left out): CLOCK_MONOTONIC µs, V8's clock.
+  let window: ProfileWindow | undefined;
   if (what !== 'token') {
     const target: Target = what === 'mcp'
       ? { name: 'keyhole', url: `${kh.url}/mcp/${ids.server}`, token: (i) => ids.accessToken(i) }
       : { name: what as TargetName, url: `${kh.url}/mcp`, token: (i) => ids.upstreamToken(i) };
     await jsonLoad(target, 16, P.warmupS);
     const c0 = kh.cpuUs();
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
     const r = await jsonLoad(target, 16, P.profileS);
+    window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
     log(`profile: ${what} tools/call c=16 under --cpu-prof: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(3)} ms, ${((kh.cpuUs() - c0) / (r.ok + r.non2xx)).toFixed(0)} CPU µs/req`);
   } else {
+    await refreshLoad(kh, P.warmupS / 2);
+    const c0 = kh.cpuUs();
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
     const r = await refreshLoad(kh, P.profileS);
-    log(`profile: keyhole /token refresh c=${P.tokenConnections} under --cpu-prof: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(3)} ms`);
+    window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
+    log(`profile: keyhole /token refresh c=${P.tokenConnections} under --cpu-prof: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(3)} ms, ${((kh.cpuUs() - c0) / (r.ok + r.non2xx)).toFixed(0)} CPU µs/req; samples of the load only: --window ${window.fromUs},${window.toUs}`);
   }
   await stop(kh);
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
@@ -761,7 +774,8 @@ async function profile(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const dest = join(resultsDir, `${what === 'mcp' ? 'keyhole' : what}.cpuprofile`);
   copyFileSync(join(profDir, file), dest);
-  const text = formatProfile(summariseCpuProfile(dest));
+  const split = what === 'token' ? `\n\ntoken endpoint phases (first matching rule wins, bench/lib/cpuprofile.ts TOKEN_PHASES):\n${formatSplit(splitCpuProfile(dest, TOKEN_PHASES, window))}` : '';
+  const text = formatProfile(summariseCpuProfile(dest, 25, window)) + split;
   writeFileSync(join(resultsDir, `profile-${what}.txt`), `${text}\n`);
   process.stdout.write(`${text}\n\nprofile written to bench/results/${what === 'mcp' ? 'keyhole' : what}.cpuprofile (open in Chrome DevTools), summary in bench/results/profile-${what}.txt\n`);
 }

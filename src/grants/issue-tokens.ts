@@ -4,7 +4,7 @@
  */
 import type { KeyholeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';
-import { fingerprint, randomToken, sha256Hex } from '../store/crypto/hash.js';
+import { fingerprintOfHash, randomToken, sha256Hex } from '../store/crypto/hash.js';
 import { formatScope } from '../oauth/scope.js';
 
 export interface TokenResponse {
@@ -29,13 +29,15 @@ export async function issueTokenPair(
   const now = clock();
   const access = randomToken('kh_at_');
   const refresh = randomToken('kh_rt_');
+  const accessHash = sha256Hex(access);
+  const refreshHash = sha256Hex(refresh);
   const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = config.tokens;
   await store.transaction(async (tx) => {
-    await tx.tokens.createAccess({ hash: sha256Hex(access), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.scopes, expiresAt: now + accessTokenTtlSeconds, revokedAt: null });
-    await tx.tokens.createRefresh({ hash: sha256Hex(refresh), grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.refreshScopes ?? p.scopes, expiresAt: now + refreshTokenTtlSeconds, usedAt: null, revokedAt: null });
+    await tx.tokens.createAccess({ hash: accessHash, grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.scopes, expiresAt: now + accessTokenTtlSeconds, revokedAt: null });
+    await tx.tokens.createRefresh({ hash: refreshHash, grantId: p.grantId, familyId: p.familyId, clientId: p.clientId, resource: p.resource, scopes: p.refreshScopes ?? p.scopes, expiresAt: now + refreshTokenTtlSeconds, usedAt: null, revokedAt: null });
   });
   return {
     response: { access_token: access, token_type: 'Bearer', expires_in: accessTokenTtlSeconds, refresh_token: refresh, scope: formatScope(p.scopes) },
-    fingerprints: { access_fp: fingerprint(access), refresh_fp: fingerprint(refresh) },
+    fingerprints: { access_fp: fingerprintOfHash(accessHash), refresh_fp: fingerprintOfHash(refreshHash) },
   };
 }

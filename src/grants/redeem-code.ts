@@ -9,7 +9,7 @@ import type { KeyholeConfig } from '../config/schema.js';
 import type { CodeRecord, Store } from '../store/types.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { InvalidGrantError, InvalidTargetError } from '../oauth/errors.js';
-import { fingerprint, sha256Hex } from '../store/crypto/hash.js';
+import { fingerprintOfHash, sha256Hex } from '../store/crypto/hash.js';
 import { assertCodeVerifier } from '../oauth/pkce.js';
 import { issueTokenPair, type TokenResponse } from './issue-tokens.js';
 
@@ -52,7 +52,7 @@ export async function redeemCode(deps: CodeRedemptionDeps, r: CodeRedemption): P
     // authorization server MUST deny the request and SHOULD revoke (when possible) all tokens previously issued".
     // Only the client holding the verifier reaches this line, so a replay revokes the family (docs/invariants.md #4).
     await store.tokens.revokeFamily(record.familyId, now);
-    await events.record({ type: 'code.replayed', ...base, outcome: 'failure', detail: { code_fp: fingerprint(r.code), family_id: record.familyId } });
+    await events.record({ type: 'code.replayed', ...base, outcome: 'failure', detail: { code_fp: fingerprintOfHash(hash), family_id: record.familyId } });
     throw new InvalidGrantError('the authorization code was already used');
   }
   if (record.expiresAt <= now) throw new InvalidGrantError('the authorization code has expired');
@@ -60,10 +60,14 @@ export async function redeemCode(deps: CodeRedemptionDeps, r: CodeRedemption): P
   const resource = r.resourceFor(grant?.server);
   if (resource !== undefined && resource !== record.resource) throw new InvalidTargetError('resource does not match the authorization request');
   if (!grant || grant.status !== 'active') throw new InvalidGrantError('the grant has been revoked');
-  const { response, fingerprints } = await issueTokenPair(deps, { grantId: grant.id, familyId: record.familyId, clientId: r.clientId, resource: record.resource, scopes: record.scopes });
-  await events.record({ type: 'code.redeemed', ...base, server: grant.server, subject: grant.subject, detail: { code_fp: fingerprint(r.code), family_id: record.familyId } });
-  await events.record({ type: 'token.issued', ...base, server: grant.server, subject: grant.subject, detail: { ...fingerprints, family_id: record.familyId, scopes: record.scopes, via: 'authorization_code' } });
-  return response;
+  // The pair and its two events in one transaction, as a rotation (issue 17: events batched into the grant's commit,
+  // not one commit each): they commit together or not at all. `via: tx`, or the write would wait for this transaction.
+  return await store.transaction(async (tx) => {
+    const { response, fingerprints } = await issueTokenPair({ ...deps, store: tx }, { grantId: grant.id, familyId: record.familyId, clientId: r.clientId, resource: record.resource, scopes: record.scopes });
+    await events.record({ type: 'code.redeemed', ...base, server: grant.server, subject: grant.subject, detail: { code_fp: fingerprintOfHash(hash), family_id: record.familyId } }, tx);
+    await events.record({ type: 'token.issued', ...base, server: grant.server, subject: grant.subject, detail: { ...fingerprints, family_id: record.familyId, scopes: record.scopes, via: 'authorization_code' } }, tx);
+    return response;
+  });
 }
 
 /** The code's client, redirect_uri and PKCE verifier must all match; a mismatch leaves the code untouched. */

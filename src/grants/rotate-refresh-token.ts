@@ -14,7 +14,7 @@ import type { Store } from '../store/types.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { InvalidGrantError, InvalidScopeError, InvalidTargetError, TemporarilyUnavailableError } from '../oauth/errors.js';
 import type { PersonCheck } from './person-check.js';
-import { fingerprint, sha256Hex } from '../store/crypto/hash.js';
+import { fingerprintOfHash, sha256Hex } from '../store/crypto/hash.js';
 import { isSubset } from '../oauth/scope.js';
 import { issueTokenPair, type TokenResponse } from './issue-tokens.js';
 
@@ -81,13 +81,13 @@ export async function rotateRefreshToken(deps: RefreshTokenRotationDeps, r: Refr
     // https://www.rfc-editor.org/rfc/rfc6749#section-6 — "If a new refresh token is issued, the refresh token scope MUST be
     // identical to that of the refresh token included by the client in the request": only the access token narrows.
     const { response, fingerprints } = await issueTokenPair({ ...deps, store: tx }, { grantId: grant.id, familyId: record.familyId, clientId: r.clientId, resource: record.resource, scopes, refreshScopes: record.scopes });
-    await events.record({ type: 'token.refreshed', ...base, detail: { ...fingerprints, previous_fp: fingerprint(r.token), family_id: record.familyId, grace } }, tx);
+    await events.record({ type: 'token.refreshed', ...base, detail: { ...fingerprints, previous_fp: fingerprintOfHash(hash), family_id: record.familyId, grace } }, tx);
     return { response };
   });
   if ('replayUsedAt' in outcome) {
     const usedAt = outcome.replayUsedAt;
     await store.tokens.revokeFamily(record.familyId, now);
-    await events.record({ type: 'refresh.replay_detected', ...base, outcome: 'failure', detail: { refresh_fp: fingerprint(r.token), family_id: record.familyId, used_seconds_ago: now - usedAt } });
+    await events.record({ type: 'refresh.replay_detected', ...base, outcome: 'failure', detail: { refresh_fp: fingerprintOfHash(hash), family_id: record.familyId, used_seconds_ago: now - usedAt } });
     throw new InvalidGrantError('the refresh token was already used');
   }
   return outcome.response;

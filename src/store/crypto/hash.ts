@@ -14,7 +14,12 @@ export function sha256Hex(value: string): string {
  * The only token-derived value that may appear in a log line or an event.
  */
 export function fingerprint(value: string): string {
-  return `fp_${sha256Hex(value).slice(0, 12)}`;
+  return fingerprintOfHash(sha256Hex(value));
+}
+
+/** `fingerprint(value)` from `sha256Hex(value)` already computed (the stored hash): the same label, one hash fewer. */
+export function fingerprintOfHash(hash: string): string {
+  return `fp_${hash.slice(0, 12)}`;
 }
 
 /** `prefix` + base64url of `bytes` random bytes (default 32 = 256 bits), e.g. `kh_at_…`, `kh_rt_…`, `kh_code_…`. */

@@ -32,6 +32,23 @@ describe('GrantService.redeemCode', () => {
     expect(await h.store.tokens.findRefresh(sha256Hex(pair.refresh_token))).toMatchObject({ revokedAt: T0 });
     expect((await h.events()).map((e) => e.type)).toEqual(['grant.created', 'upstream.authorized', 'code.issued', 'code.redeemed', 'token.issued', 'code.replayed']);
   });
+
+  it('issues the pair and its two events in one transaction: when token.issued cannot be written, no token and no event exists', async () => {
+    h = await createGrantHarness();
+    const done = await h.service.completeAuthorization(authorization());
+    const before = await h.events();
+    h.fault.calls.length = 0;
+    h.fault.failOn = { repo: 'events', method: 'append', when: (args) => (args[0] as { type: string }).type === 'token.issued' };
+    await expect(h.service.redeemCode({ code: done.code, clientId: 'c_client', redirectUri: null, codeVerifier: VERIFIER, resourceFor: () => undefined }))
+      .rejects.toThrow(/injected failure: events.append/);
+    // Both tokens and code.redeemed were written in the transaction, then rolled back with it.
+    const created = h.fault.calls.filter((c) => c.method === 'createRefresh' || c.method === 'createAccess');
+    expect(created.map((c) => c.method).sort()).toEqual(['createAccess', 'createRefresh']);
+    expect(h.fault.calls.some((c) => c.method === 'append' && (c.args[0] as { type: string }).type === 'code.redeemed')).toBe(true);
+    expect(await h.raw.tokens.findRefresh((created.find((c) => c.method === 'createRefresh')!.args[0] as { hash: string }).hash)).toBeUndefined();
+    expect(await h.raw.tokens.findAccess((created.find((c) => c.method === 'createAccess')!.args[0] as { hash: string }).hash)).toBeUndefined();
+    expect(await h.events()).toEqual(before);
+  });
 });
 
 describe('GrantService.rotateRefreshToken', () => {
