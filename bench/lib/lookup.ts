@@ -20,7 +20,7 @@ export interface LookupRep {
   /** sha256Hex(token) + lookup: the whole of the authenticate step's database work. */
   withHashMeanUs: number;
   /**
-   * SQLite only: the lookup statement itself (ACCESS_TOKEN_LOOKUP_SQL on keyhole's connection), without the store's
+   * SQLite only: the lookup statement itself (ACCESS_TOKEN_LOOKUP_SQL on keyhole's connection, raw mode), without the store's
    * lookup cache. This is what grows with the number of grants (B-tree depth, page cache); findAccess above hits the
    * bounded cache whenever the sampled tokens fit in it (all of them at 1k grants).
    */
@@ -62,7 +62,8 @@ export async function measureLookup(o: { dir: string; size: number; samples: num
   o.log(`lookup: seeded ${o.size.toLocaleString('en')} grants in ${seedSeconds.toFixed(1)} s (${(dbBytes / 1048576).toFixed(0)} MB)`);
 
   store = openSqliteStore(path);
-  const query = SqliteStore.connectionOf(store).prepare<[{ hash: string }], unknown>(ACCESS_TOKEN_LOOKUP_SQL);
+  // In raw mode (an array per row), as the store's lookup cache runs it (src/store/sqlite/cached-token-lookup.ts).
+  const query = SqliteStore.connectionOf(store).prepare<[{ hash: string }], unknown>(ACCESS_TOKEN_LOOKUP_SQL).raw(true);
   try {
     // Warm-up: JIT and the statement; the page cache warms as production's would.
     const warm = pickHashes(ids, o.size, Math.min(o.samples, 20_000));

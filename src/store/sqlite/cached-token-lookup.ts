@@ -7,27 +7,40 @@
  *   every other keyhole process that writes off the file, and read-only commands never write) shares that
  *   generation, and empties itself on its next lookup when it moved: one integer comparison per request, where a
  *   `PRAGMA data_version` query on every request used to be (≈ 4 % of keyhole's CPU, bench/results/profile-after.md).
- * Misses and reads inside a transaction are not cached. Bounded, oldest entry evicted first.
+ * Misses and reads inside a transaction are not cached. Bounded, oldest entry evicted first: the insertion order is
+ * kept in a ring of keys, not read back from the Map (`map.keys().next()` walks over the holes that deletions leave
+ * at the front of V8's hash table until it is rebuilt: microseconds per eviction once the cache is full).
  */
 import type Database from 'better-sqlite3';
 import type { AccessTokenLookup, GrantStatus, TokenHash } from '../types.js';
-import type { AccessTokenRow } from './token-rows.js';
 import { canonicalDatabasePath } from './process-lock.js';
-import { accessFromRow } from './token-rows.js';
+import { splitScopes } from './shared.js';
 
-/** The request hot path: a primary-key point query on access_tokens joined to grants by primary key. */
-export const ACCESS_TOKEN_LOOKUP_SQL = `SELECT a.*, g.status AS grant_status, g.server AS grant_server,
-    g.subject AS grant_subject, g.person_id AS grant_person_id
+/**
+ * The request hot path: a primary-key point query on access_tokens joined to grants by primary key. The columns are
+ * listed, in the order `LookupTuple` reads them: the cache runs it in raw mode (an array per row, no object with
+ * column-name keys to build and throw away, bench/lookup-variants.ts).
+ */
+export const ACCESS_TOKEN_LOOKUP_SQL = `SELECT a.hash, a.grant_id, a.family_id, a.client_id, a.resource, a.scopes,
+    a.expires_at, a.revoked_at, g.status AS grant_status, g.server AS grant_server, g.subject AS grant_subject,
+    g.person_id AS grant_person_id
   FROM access_tokens a JOIN grants g ON g.id = a.grant_id WHERE a.hash = @hash`;
 
 /** Upper bound of the cache (entries). */
 const LOOKUP_CACHE_MAX = 10_000;
 
-interface AccessLookupRow extends AccessTokenRow {
-  grant_status: GrantStatus;
-  grant_server: string;
-  grant_subject: string;
-  grant_person_id: string | null;
+/** One row of ACCESS_TOKEN_LOOKUP_SQL in raw mode, in its column order. */
+type LookupTuple = [
+  hash: string, grantId: string, familyId: string, clientId: string, resource: string, scopes: string,
+  expiresAt: number, revokedAt: number | null, grantStatus: GrantStatus, server: string, subject: string,
+  personId: string | null,
+];
+
+function lookupFromTuple(t: LookupTuple): AccessTokenLookup {
+  return Object.freeze({
+    hash: t[0], grantId: t[1], familyId: t[2], clientId: t[3], resource: t[4], scopes: splitScopes(t[5]),
+    expiresAt: t[6], revokedAt: t[7], grantStatus: t[8], server: t[9], subject: t[10], personId: t[11],
+  });
 }
 
 /**
@@ -56,12 +69,15 @@ function generationOf(db: Database.Database): Generation {
 
 export class CachedTokenLookup {
   readonly #cache = new Map<TokenHash, AccessTokenLookup>();
-  readonly #lookup: Database.Statement<[{ hash: string }], AccessLookupRow>;
+  /** The cached keys in insertion order; `#next` is the slot of the oldest once the ring is full. */
+  readonly #ring: TokenHash[] = [];
+  #next = 0;
+  readonly #lookup: Database.Statement<[{ hash: string }], LookupTuple>;
   readonly #generation: Generation;
   #seenGeneration: number;
 
   constructor(private readonly db: Database.Database) {
-    this.#lookup = db.prepare<[{ hash: string }], AccessLookupRow>(ACCESS_TOKEN_LOOKUP_SQL);
+    this.#lookup = db.prepare<[{ hash: string }], LookupTuple>(ACCESS_TOKEN_LOOKUP_SQL).raw(true);
     this.#generation = generationOf(db);
     this.#seenGeneration = this.#generation.value;
   }
@@ -72,7 +88,7 @@ export class CachedTokenLookup {
     const cacheable = !this.db.inTransaction && g.pending.size === 0;
     if (cacheable) {
       if (g.value !== this.#seenGeneration) {
-        this.#cache.clear(); // a connection on this file revoked something
+        this.#clear(); // a connection on this file revoked something
         this.#seenGeneration = g.value;
       }
       const hit = this.#cache.get(hash);
@@ -80,12 +96,23 @@ export class CachedTokenLookup {
     }
     const row = this.#lookup.get({ hash });
     if (!row) return undefined;
-    const result: AccessTokenLookup = Object.freeze({ ...accessFromRow(row), grantStatus: row.grant_status, server: row.grant_server, subject: row.grant_subject, personId: row.grant_person_id });
+    const result = lookupFromTuple(row);
     if (cacheable) {
-      if (this.#cache.size >= LOOKUP_CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
+      if (this.#ring.length < LOOKUP_CACHE_MAX) this.#ring.push(hash);
+      else {
+        this.#cache.delete(this.#ring[this.#next]!);
+        this.#ring[this.#next] = hash;
+        this.#next = (this.#next + 1) % LOOKUP_CACHE_MAX;
+      }
       this.#cache.set(hash, result);
     }
     return result;
+  }
+
+  #clear(): void {
+    this.#cache.clear();
+    this.#ring.length = 0;
+    this.#next = 0;
   }
 
   /** Runs a write that may revoke a token or a grant, then invalidates the caches (also when the write throws). */
@@ -100,7 +127,7 @@ export class CachedTokenLookup {
 
   /** The one path that empties the caches: this one at once, every other one on the file at its next lookup. */
   invalidate(): void {
-    this.#cache.clear();
+    this.#clear();
     this.#generation.value++;
     this.#seenGeneration = this.#generation.value;
   }

@@ -79,6 +79,30 @@ describe('mcp bearer check', () => {
     await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
   });
 
+  // The store caches a found token (src/store/sqlite/cached-token-lookup.ts): a token that passed the bearer check
+  // once must still be refused on the very next request once it has expired or been revoked.
+  it('refuses a token that passed once (cached) on the very next request after it expired', async () => {
+    const { access } = await h.seedTokens(grant, { accessExpiresAt: h.clock.now + 10 });
+    const first = await call('a', { authorization: `Bearer ${access}` });
+    expect(first.status).not.toBe(401); // past the bearer check (the harness has no upstream to forward to)
+    h.clock.now += 10;
+    await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
+  });
+
+  it('refuses a token that passed once (cached) on the very next request after it was revoked', async () => {
+    const { access } = await h.seedTokens(grant);
+    expect((await call('a', { authorization: `Bearer ${access}` })).status).not.toBe(401);
+    await h.store.tokens.revokeAccess(sha(access), h.clock.now);
+    await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
+  });
+
+  it('refuses a token that passed once (cached) on the very next request after its grant was revoked', async () => {
+    const { access } = await h.seedTokens(grant);
+    expect((await call('a', { authorization: `Bearer ${access}` })).status).not.toBe(401);
+    await h.store.grants.revoke(grant.id, 'admin_revoked', h.clock.now);
+    await expectInvalidToken(await call('a', { authorization: `Bearer ${access}` }));
+  });
+
   it('rejects a token whose grant was revoked with invalid_token', async () => {
     const { access } = await h.seedTokens(grant);
     // Only the grant's status changes (the token row itself is left alone), so the grant check is what refuses it.

@@ -90,6 +90,25 @@ describe('access-token lookup cache (tokens.findAccess)', () => {
     expect(await a.tokens.findAccess('a'.repeat(64))).toBe(first);
   });
 
+  it('holds at most 10,000 entries, evicts the oldest first, and still sees a revocation once it has wrapped around', async () => {
+    const hashes = Array.from({ length: 10_002 }, (_, i) => i.toString(16).padStart(64, '0'));
+    await a.transaction(async (tx) => {
+      for (const hash of hashes) await tx.tokens.createAccess(makeAccess(grant, 'f_9', { hash }));
+    });
+    const first = new Map<string, unknown>();
+    for (const hash of hashes.slice(0, 10_001)) first.set(hash, await a.tokens.findAccess(hash)); // the 10,001st evicts the 1st
+    expect(await a.tokens.findAccess(hashes[1]!)).toBe(first.get(hashes[1]!)); // kept
+    expect(await a.tokens.findAccess(hashes[10_000]!)).toBe(first.get(hashes[10_000]!)); // kept
+    const again = await a.tokens.findAccess(hashes[0]!); // evicted: read again (and evicts the 2nd)
+    expect(again).not.toBe(first.get(hashes[0]!));
+    expect(again).toEqual(first.get(hashes[0]!));
+    expect(await a.tokens.findAccess(hashes[2]!)).toBe(first.get(hashes[2]!));
+    expect(await a.tokens.findAccess(hashes[1]!)).not.toBe(first.get(hashes[1]!));
+    await a.tokens.revokeAccess(hashes[5_000]!, 100);
+    expect((await a.tokens.findAccess(hashes[5_000]!))!.revokedAt).toBe(100);
+    expect((await a.tokens.findAccess(hashes[5_001]!))!.revokedAt).toBeNull();
+  });
+
   it('does not cache misses: a token created after a failed lookup is found', async () => {
     expect(await a.tokens.findAccess('c'.repeat(64))).toBeUndefined();
     await a.tokens.createAccess(makeAccess(grant, 'f_3', { hash: 'c'.repeat(64) }));
