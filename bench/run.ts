@@ -785,6 +785,7 @@ async function profile(): Promise<void> {
         const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:(\d+)\s+)?(\w+)\s*$/.exec(l);
         return m ? [`${m[3]!.padEnd(16)} ${(Number(m[1]) / n).toFixed(2).padStart(8)} /req${m[2] ? `  (${(Number(m[2]) / n).toFixed(2)} errors/req)` : ''}`] : [];
       });
+      process.stdout.write(lines.slice(0, 8).join('\n') + '\n');
       process.stdout.write(`strace -f -c of ${what} over ${n} requests (calls per request; the warm-up excluded):\n${perReq.join('\n')}\n`);
       await stop(kh);
       return;
