@@ -62,6 +62,7 @@ const P = QUICK
       profileS: 10,
     };
 
+if (argv.includes('--warmup')) P.warmupS = Number(argv[argv.indexOf('--warmup') + 1]) || P.warmupS;
 if (argv.includes('--seconds')) P.profileS = Number(argv[argv.indexOf('--seconds') + 1]) || P.profileS;
 // `--json-seconds N`: longer tools/call runs (e.g. with --quick --only json, for an A/B of two builds).
 if (argv.includes('--json-seconds')) P.jsonDurationS = Number(argv[argv.indexOf('--json-seconds') + 1]) || P.jsonDurationS;
@@ -768,6 +769,10 @@ async function profile(): Promise<void> {
       const n0 = r0.ok + r0.non2xx;
       const per = (k: keyof typeof before) => ((after[k] - before[k]) / n0).toFixed(2);
       process.stdout.write(`${what} without strace: ${r0.rps.toFixed(0)} req/s; per request: user ${per('userUs')} µs, system ${per('sysUs')} µs, voluntary context switches ${per('voluntary')}, involuntary ${per('involuntary')}\n`);
+      if (argv.includes('--no-strace')) {
+        await stop(kh);
+        return;
+      }
     }
     const straceOut = join(dir, 'strace.txt');
     const tracer = SYSCALLS ? spawn('strace', ['-f', '-c', '-o', straceOut, '-p', String(kh.pid)], { stdio: 'ignore' }) : undefined;
