@@ -10,9 +10,9 @@
  * Targets are interleaved round-robin within every repetition, so that machine noise hits them alike.
  * See bench/README.md for what each figure means.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,7 @@ const P = QUICK
       profileS: 10,
     };
 
+if (argv.includes('--warmup')) P.warmupS = Number(argv[argv.indexOf('--warmup') + 1]) || P.warmupS;
 if (argv.includes('--seconds')) P.profileS = Number(argv[argv.indexOf('--seconds') + 1]) || P.profileS;
 // `--json-seconds N`: longer tools/call runs (e.g. with --quick --only json, for an A/B of two builds).
 if (argv.includes('--json-seconds')) P.jsonDurationS = Number(argv[argv.indexOf('--json-seconds') + 1]) || P.jsonDurationS;
@@ -736,6 +737,16 @@ function roundDeep<T>(x: T): T {
 // ---------------------------------------------------------------------------------------------------------------
 // main
 
+/** utime and stime (µs) and context switches of a process, from /proc (Linux). */
+function procStats(pid: number): { userUs: number; sysUs: number; voluntary: number; involuntary: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const tick = 1e6 / 100;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const num = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { userUs: Number(f[11]) * tick, sysUs: Number(f[12]) * tick, voluntary: num('voluntary_ctxt_switches'), involuntary: num('nonvoluntary_ctxt_switches') };
+}
+
 /** `--profile [mcp|token]`: keyhole under --cpu-prof while serving tools/call (default) or refresh grants at c=16. */
 async function profile(): Promise<void> {
   const arg = argv[argv.indexOf('--profile') + 1] ?? '';
@@ -744,7 +755,9 @@ async function profile(): Promise<void> {
   const db = await seedKeyholeDb();
   const profDir = join(dir, 'profile');
   mkdirSync(profDir, { recursive: true });
-  const profArgs = ['--cpu-prof', '--cpu-prof-dir', profDir];
+  // `--syscalls`: no profiler; `strace -f -c` counts the proxy's system calls over the measured load instead.
+  const SYSCALLS = argv.includes('--syscalls');
+  const profArgs = SYSCALLS ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir];
   const kh = what === 'bare' || what === 'raw'
     ? await start(startChild({ name: what, module: './bare-proxy.js', args: ['--mode', what === 'raw' ? 'raw' : 'hono', '--upstream', `${upstream.url}/mcp`], execArgv: profArgs }))
     : await startKeyhole(db, `${upstream.url}/mcp`, 'keyhole-profiled', profArgs);
@@ -755,11 +768,42 @@ async function profile(): Promise<void> {
       ? { name: 'keyhole', url: `${kh.url}/mcp/${ids.server}`, token: (i) => ids.accessToken(i) }
       : { name: what as TargetName, url: `${kh.url}/mcp`, token: (i) => ids.upstreamToken(i) };
     await jsonLoad(target, 16, P.warmupS);
+    if (SYSCALLS) {
+      // First without strace: user and system CPU and context switches per request, from /proc.
+      const before = procStats(kh.pid);
+      const r0 = await jsonLoad(target, 16, P.profileS);
+      const after = procStats(kh.pid);
+      const n0 = r0.ok + r0.non2xx;
+      const per = (k: keyof typeof before) => ((after[k] - before[k]) / n0).toFixed(2);
+      process.stdout.write(`${what} without strace: ${r0.rps.toFixed(0)} req/s; per request: user ${per('userUs')} µs, system ${per('sysUs')} µs, voluntary context switches ${per('voluntary')}, involuntary ${per('involuntary')}\n`);
+      if (argv.includes('--no-strace')) {
+        await stop(kh);
+        return;
+      }
+    }
+    const straceOut = join(dir, 'strace.txt');
+    const tracer = SYSCALLS ? spawn('strace', ['-f', '-c', '-o', straceOut, '-p', String(kh.pid)], { stdio: 'ignore' }) : undefined;
+    if (tracer) await new Promise((r) => setTimeout(r, 500));
     const c0 = kh.cpuUs();
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     const r = await jsonLoad(target, 16, P.profileS);
     window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
-    log(`profile: ${what} tools/call c=16 under --cpu-prof: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(3)} ms, ${((kh.cpuUs() - c0) / (r.ok + r.non2xx)).toFixed(0)} CPU µs/req`);
+    log(`profile: ${what} tools/call c=16 ${SYSCALLS ? 'under strace' : 'under --cpu-prof'}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(3)} ms, ${((kh.cpuUs() - c0) / (r.ok + r.non2xx)).toFixed(0)} CPU µs/req`);
+    if (tracer) {
+      const exited = new Promise((r) => tracer.once('exit', r));
+      tracer.kill('SIGINT');
+      await exited;
+      const n = r.ok + r.non2xx;
+      const lines = readFileSync(straceOut, 'utf8').split('\n');
+      const perReq = lines.flatMap((l) => {
+        const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:(\d+)\s+)?(\w+)\s*$/.exec(l);
+        return m ? [`${m[3]!.padEnd(16)} ${(Number(m[1]) / n).toFixed(2).padStart(8)} /req${m[2] ? `  (${(Number(m[2]) / n).toFixed(2)} errors/req)` : ''}`] : [];
+      });
+      process.stdout.write(lines.slice(0, 8).join('\n') + '\n');
+      process.stdout.write(`strace -f -c of ${what} over ${n} requests (calls per request; the warm-up excluded):\n${perReq.join('\n')}\n`);
+      await stop(kh);
+      return;
+    }
   } else {
     await refreshLoad(kh, P.warmupS / 2);
     const c0 = kh.cpuUs();

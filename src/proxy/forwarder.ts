@@ -96,11 +96,17 @@ function presentedSessionIds(incoming: IncomingMessage): string[] {
   return out;
 }
 
-/** A flat raw header array without `name` (case-insensitive): a client must not supply the upstream credential's header. */
+/**
+ * A flat raw header array without `name` (case-insensitive): a client must not supply the upstream credential's
+ * header. The same array when it has no such field (the usual case: `Authorization` is never forwarded).
+ */
 function withoutHeader(raw: string[], name: string): string[] {
   const lower = name.toLowerCase();
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() !== lower) out.push(raw[i]!, raw[i + 1]!);
+  let i = 0;
+  while (i < raw.length && !(raw[i]!.length === lower.length && raw[i]!.toLowerCase() === lower)) i += 2;
+  if (i >= raw.length) return raw;
+  const out = raw.slice(0, i);
+  for (i += 2; i < raw.length; i += 2) if (raw[i]!.toLowerCase() !== lower) out.push(raw[i]!, raw[i + 1]!);
   return out;
 }
 

@@ -48,7 +48,12 @@ export class SqliteAuditLog implements Synchronous<AuditLogRepository> {
     let s = this.#inserts.get(rows);
     if (!s) {
       const one = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
-      s = this.#db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => one).join(', ')}`);
+      // OR FAIL, not the default ABORT: an ABORT statement that writes several rows inside a transaction must be
+      // undoable on its own, so SQLite keeps a statement journal, a copy of every page the statement changes, which
+      // spills to a temp file past 64 KiB (two pwrite(2) per page: ~1.7 syscalls and a page copy per audited request,
+      // bench `--profile --syscalls`). FAIL needs none (https://www.sqlite.org/lang_conflict.html); the batch stays
+      // all or nothing because `append` runs in a transaction that rolls back on the error.
+      s = this.#db.prepare(`INSERT OR FAIL INTO audit_log (${AUDIT_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => one).join(', ')}`);
       this.#inserts.set(rows, s);
     }
     return s;

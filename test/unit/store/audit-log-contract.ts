@@ -58,6 +58,17 @@ export function auditLogContract(get: () => Store): void {
       expect((await log.query({}, { limit: 10 })).records.map((r) => r.id)).toEqual([rec(1).id]);
     });
 
+    it('appends all or nothing when the duplicate is deep in a large batch (SQLite: in a later multi-row INSERT), and a later batch still goes in', async () => {
+      await log.append([rec(150)]);
+      // 200 rows: chunks 64, 64, 64, 4, 4 on SQLite; the duplicate (rec(150)) sits in the third chunk, after 128
+      // rows of the same batch were written.
+      const batch = Array.from({ length: 200 }, (_, i) => rec(i + 1));
+      await expect(log.append(batch)).rejects.toThrow(/unique/i);
+      expect((await log.scan({}, null, 500)).records.map((r) => r.id)).toEqual([rec(150).id]);
+      await log.append([rec(201), rec(202)]);
+      expect((await log.scan({}, null, 500)).records.map((r) => r.id)).toEqual([rec(150).id, rec(201).id, rec(202).id]);
+    });
+
     it('appends through a transaction-scoped store, and a rolled-back transaction leaves no record', async () => {
       await store.transaction(async (tx) => tx.auditLog.append([rec(1)]));
       await expect(store.transaction(async (tx) => {
