@@ -60,7 +60,7 @@ export class SqliteAuditLog implements Synchronous<AuditLogRepository> {
   }
 
   /**
-   * One transaction; the rows go in chunks of AUDIT_CHUNKS sizes (a batch of 200: 3 × 64 + 2 × 4), each one
+   * One transaction; the rows go in chunks of AUDIT_CHUNKS sizes (a batch of 500: 7 × 64 + 3 × 16 + 1 × 4), each one
    * multi-row INSERT with positional parameters. Against one statement run per row, that is fewer statement steps,
    * no per-row named-parameter binding, and one `sqlite_sequence` update (AUTOINCREMENT) per chunk (bench/).
    */
