@@ -66,6 +66,8 @@ if (argv.includes('--warmup')) P.warmupS = Number(argv[argv.indexOf('--warmup') 
 if (argv.includes('--seconds')) P.profileS = Number(argv[argv.indexOf('--seconds') + 1]) || P.profileS;
 // `--json-seconds N`: longer tools/call runs (e.g. with --quick --only json, for an A/B of two builds).
 if (argv.includes('--json-seconds')) P.jsonDurationS = Number(argv[argv.indexOf('--json-seconds') + 1]) || P.jsonDurationS;
+// `--token-seconds N`: longer refresh_token runs (e.g. with --quick --only token, for an A/B of two builds).
+if (argv.includes('--token-seconds')) P.tokenDurationS = Number(argv[argv.indexOf('--token-seconds') + 1]) || P.tokenDurationS;
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const resultsDir = join(repoRoot, 'bench', 'results');

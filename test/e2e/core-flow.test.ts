@@ -106,6 +106,25 @@ describe('core flow with real peers', () => {
     expect((await eventsOf(stack, 'upstream.token_refreshed')).length).toBe(before + 1);
   });
 
+  it('answers /token over a real socket with no-store, Pragma and CORS, and refuses bodies over the limit with 413, declared or chunked', async () => {
+    const post = (body: BodyInit, headers: Record<string, string> = {}) => fetch(`${stack.publicUrl}/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body, duplex: 'half',
+    } as RequestInit);
+    const refused = await post(new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'kh_rt_unknown', client_id: conn.provider.clientInformation()!.client_id }));
+    expect(refused.status).toBe(400);
+    expect((await refused.json() as { error: string }).error).toBe('invalid_grant');
+    const oversize = `grant_type=refresh_token&refresh_token=${'a'.repeat(70 * 1024)}`;
+    const declared = await post(oversize); // fetch sends a Content-Length
+    const chunked = await post(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(oversize)); c.close(); } }));
+    for (const [res, status] of [[refused, 400], [declared, 413], [chunked, 413]] as const) {
+      expect(res.status).toBe(status);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('pragma')).toBe('no-cache');
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    }
+    for (const res of [declared, chunked]) expect((await res.json() as { error: string }).error).toBe('invalid_request');
+  });
+
   it('refreshes keyhole tokens for the SDK client (rotation) and keeps working', async () => {
     const tokens = conn.provider.tokens()!;
     const info = conn.provider.clientInformation()!;

@@ -6,6 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLIENT_REDIRECT, createHarness, RESOURCE_A, VERIFIER, type Harness } from './harness.js';
 import { ClientExpiry } from '../../../src/authorization-server/client-expiry.js';
+import { ClientUseRecorder } from '../../../src/authorization-server/client-usage.js';
+import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 
 const HOUR = 3_600;
 const DAY = 86_400;
@@ -157,6 +159,35 @@ describe('client expiry', () => {
       expect(run).toHaveBeenCalledTimes(1);
     } finally {
       vi.useRealTimers();
+    }
+  });
+});
+
+describe('ClientUseRecorder', () => {
+  it('touches a client once per second: a second use within it runs no statement, a new second or another client does', async () => {
+    const store = openSqliteStore(':memory:');
+    try {
+      const clock = { now: 1_700_000_000 };
+      const newClient = (clientId: string) => store.clients.create({ clientId, kind: 'dcr', metadata: {}, secretHash: null, createdAt: clock.now - DAY, blockedAt: null });
+      await newClient('c_a');
+      await newClient('c_b');
+      const touch = vi.spyOn(store.clients, 'touch');
+      const recorder = new ClientUseRecorder(store, () => {}, () => clock.now);
+      const use = (clientId: string) => recorder.record({ type: 'token.refreshed', clientId, detail: {} });
+      await use('c_a');
+      await use('c_a');
+      await use('c_b');
+      expect(touch.mock.calls).toEqual([['c_a', clock.now], ['c_b', clock.now]]);
+      expect((await store.clients.find('c_a'))?.lastUsedAt).toBe(clock.now);
+      clock.now += 1;
+      await use('c_a');
+      expect(touch).toHaveBeenCalledTimes(3);
+      expect((await store.clients.find('c_a'))?.lastUsedAt).toBe(clock.now);
+      expect((await store.clients.find('c_b'))?.lastUsedAt).toBe(clock.now - 1);
+      // Every use is still an event.
+      expect(await store.events.count({ type: 'token.refreshed' })).toBe(4);
+    } finally {
+      await store.close();
     }
   });
 });
