@@ -64,6 +64,8 @@ const P = QUICK
     };
 
 if (argv.includes('--warmup')) P.warmupS = Number(argv[argv.indexOf('--warmup') + 1]) || P.warmupS;
+// `--reps N`: more interleaved repetitions (e.g. the ladder on a busy machine).
+if (argv.includes('--reps')) P.reps = Math.max(1, Math.floor(Number(argv[argv.indexOf('--reps') + 1]))) || P.reps;
 if (argv.includes('--seconds')) P.profileS = Number(argv[argv.indexOf('--seconds') + 1]) || P.profileS;
 // `--json-seconds N`: longer tools/call runs (e.g. with --quick --only json, for an A/B of two builds).
 if (argv.includes('--json-seconds')) P.jsonDurationS = Number(argv[argv.indexOf('--json-seconds') + 1]) || P.jsonDurationS;
@@ -771,7 +773,7 @@ function table(r: Results): string {
     L.push('', `1b. cost ladder: tools/call ${x.mode}, ${x.durationS} s runs, interleaved; each keyhole rung has one feature fewer than the one above`);
     L.push(`   ${pad('rung', 24)}${pad('req/s', 24)}${pad('cpu µs/req', 22)}${pad('cpu × raw', 20)}${pad('req/s × raw', 20)}${pad('step µs/req', 20)}the step: what this rung has that the next has not`);
     for (const g of x.rungs) {
-      L.push(`   ${pad(g.name, 24)}${pad(cell(g.rps, 0), 24)}${pad(cell(g.cpuUsPerReq, 0), 22)}${pad(cell(g.cpuToRaw, 2), 20)}${pad(cell(g.rpsToRaw, 2), 20)}${pad(g.stepCpuUs.runs ? cell(g.stepCpuUs, 0) : '', 20)}${g.step}${g.failed ? `  (${g.failed} failed)` : ''}`);
+      L.push(`   ${pad(g.name, 24)}${pad(cell(g.rps, 0), 24)}${pad(cell(g.cpuUsPerReq, 0), 22)}${pad(cell(g.cpuToRaw, 2), 20)}${pad(cell(g.rpsToRaw, 2), 20)}${pad(g.stepCpuUs.runs.length ? cell(g.stepCpuUs, 0) : '', 20)}${g.step}${g.failed ? `  (${g.failed} failed)` : ''}`);
     }
   }
   if (r.sse) {
