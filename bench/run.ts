@@ -64,6 +64,9 @@ const P = QUICK
     };
 
 if (argv.includes('--warmup')) P.warmupS = Number(argv[argv.indexOf('--warmup') + 1]) || P.warmupS;
+// `--ladder-rate N`: the ladder in open loop, 16 connections paced at N req/s in total, instead of closed loop: every
+// rung then serves the same rate, so its CPU µs/req is not skewed by how many requests one event-loop turn batches.
+const LADDER_RATE = argv.includes('--ladder-rate') ? Number(argv[argv.indexOf('--ladder-rate') + 1]) || undefined : undefined;
 // `--reps N`: more interleaved repetitions (e.g. the ladder on a busy machine).
 if (argv.includes('--reps')) P.reps = Math.max(1, Math.floor(Number(argv[argv.indexOf('--reps') + 1]))) || P.reps;
 if (argv.includes('--seconds')) P.profileS = Number(argv[argv.indexOf('--seconds') + 1]) || P.profileS;
@@ -352,16 +355,17 @@ interface LadderResults {
 /** The ladder at c=16: same interleaving and repetitions as the json figures. `targets` top to bottom, raw last. */
 async function measureLadder(targets: Target[], upstream: ServerChild): Promise<LadderResults> {
   const connections = 16;
+  const rate = LADDER_RATE;
   for (const t of targets) await jsonLoad(t, connections, P.warmupS);
   log('ladder: warmed up');
   const runs: Record<string, JsonRun[]> = {};
   for (let rep = 0; rep < P.reps; rep++) {
     for (const t of rotate(targets, rep)) {
-      const r = await measuredJsonLoad(t, upstream, connections, P.jsonDurationS);
+      const r = await measuredJsonLoad(t, upstream, connections, P.jsonDurationS, rate);
       warnIfFailed(`ladder ${t.name}`, r);
       (runs[t.name] ??= []).push(r);
     }
-    log(`ladder rep ${rep + 1}/${P.reps} c=${connections}: ${targets.map((t) => `${t.name} ${runs[t.name]!.at(-1)!.rps.toFixed(0)} req/s ${runs[t.name]!.at(-1)!.cpuUsPerReq.toFixed(0)} µs/req`).join(', ')}`);
+    log(`ladder rep ${rep + 1}/${P.reps} c=${connections}${rate ? ` paced ${rate}/s` : ''}: ${targets.map((t) => `${t.name} ${runs[t.name]!.at(-1)!.rps.toFixed(0)} req/s ${runs[t.name]!.at(-1)!.cpuUsPerReq.toFixed(0)} µs/req`).join(', ')}`);
   }
   const raw = runs.raw!;
   const rungs = targets.map((t, i): LadderRung => {
@@ -379,7 +383,7 @@ async function measureLadder(targets: Target[], upstream: ServerChild): Promise<
       failed: rs.reduce((n, r) => n + r.non2xx + r.errors, 0),
     };
   });
-  return { mode: `c=${connections}`, connections, durationS: P.jsonDurationS, rungs };
+  return { mode: `c=${connections}${rate ? ` paced ${rate}/s` : ''}`, connections, durationS: P.jsonDurationS, rungs };
 }
 
 interface SseResults {
