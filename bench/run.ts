@@ -348,24 +348,35 @@ interface LadderResults {
   mode: string;
   connections: number;
   durationS: number;
+  reps: number;
   /** Top (keyhole as configured in the other figures) to bottom (raw). */
   rungs: LadderRung[];
 }
 
-/** The ladder at c=16: same interleaving and repetitions as the json figures. `targets` top to bottom, raw last. */
-async function measureLadder(targets: Target[], upstream: ServerChild): Promise<LadderResults> {
+/**
+ * The ladder at c=16: same interleaving and repetitions as the json figures. `targets` top to bottom, raw last;
+ * `warm`: targets the json figures have just warmed up (the others get the same warm-up first).
+ */
+async function measureLadder(targets: Target[], upstream: ServerChild, warm: ReadonlySet<Target>): Promise<LadderResults> {
   const connections = 16;
   const rate = LADDER_RATE;
-  for (const t of targets) await jsonLoad(t, connections, P.warmupS);
+  // The CI's plain `--quick` (every part) runs one repetition, only to prove the ladder works; `--only ladder` or
+  // `--reps N` get the usual repetitions.
+  const reps = QUICK && !ONLY.has('ladder') && !argv.includes('--reps') ? 1 : P.reps;
+  for (const t of targets) {
+    if (warm.has(t)) continue;
+    await jsonLoad(t, 128, P.warmupS);
+    await jsonLoad(t, 1, P.warmupS / 2);
+  }
   log('ladder: warmed up');
   const runs: Record<string, JsonRun[]> = {};
-  for (let rep = 0; rep < P.reps; rep++) {
+  for (let rep = 0; rep < reps; rep++) {
     for (const t of rotate(targets, rep)) {
       const r = await measuredJsonLoad(t, upstream, connections, P.jsonDurationS, rate);
       warnIfFailed(`ladder ${t.name}`, r);
       (runs[t.name] ??= []).push(r);
     }
-    log(`ladder rep ${rep + 1}/${P.reps} c=${connections}${rate ? ` paced ${rate}/s` : ''}: ${targets.map((t) => `${t.name} ${runs[t.name]!.at(-1)!.rps.toFixed(0)} req/s ${runs[t.name]!.at(-1)!.cpuUsPerReq.toFixed(0)} µs/req`).join(', ')}`);
+    log(`ladder rep ${rep + 1}/${reps} c=${connections}${rate ? ` paced ${rate}/s` : ''}: ${targets.map((t) => `${t.name} ${runs[t.name]!.at(-1)!.rps.toFixed(0)} req/s ${runs[t.name]!.at(-1)!.cpuUsPerReq.toFixed(0)} µs/req`).join(', ')}`);
   }
   const raw = runs.raw!;
   const rungs = targets.map((t, i): LadderRung => {
@@ -383,7 +394,7 @@ async function measureLadder(targets: Target[], upstream: ServerChild): Promise<
       failed: rs.reduce((n, r) => n + r.non2xx + r.errors, 0),
     };
   });
-  return { mode: `c=${connections}${rate ? ` paced ${rate}/s` : ''}`, connections, durationS: P.jsonDurationS, rungs };
+  return { mode: `c=${connections}${rate ? ` paced ${rate}/s` : ''}`, connections, durationS: P.jsonDurationS, reps, rungs };
 }
 
 interface SseResults {
@@ -774,7 +785,7 @@ function table(r: Results): string {
   }
   if (r.ladder) {
     const x = r.ladder;
-    L.push('', `1b. cost ladder: tools/call ${x.mode}, ${x.durationS} s runs, interleaved; each keyhole rung has one feature fewer than the one above`);
+    L.push('', `1b. cost ladder: tools/call ${x.mode}, ${x.durationS} s runs, ${x.reps} interleaved repetitions; each keyhole rung has one feature fewer than the one above`);
     L.push(`   ${pad('rung', 24)}${pad('req/s', 24)}${pad('cpu µs/req', 22)}${pad('cpu × raw', 20)}${pad('req/s × raw', 20)}${pad('step µs/req', 20)}the step: what this rung has that the next has not`);
     for (const g of x.rungs) {
       L.push(`   ${pad(g.name, 24)}${pad(cell(g.rps, 0), 24)}${pad(cell(g.cpuUsPerReq, 0), 22)}${pad(cell(g.cpuToRaw, 2), 20)}${pad(cell(g.rpsToRaw, 2), 20)}${pad(g.stepCpuUs.runs.length ? cell(g.stepCpuUs, 0) : '', 20)}${g.step}${g.failed ? `  (${g.failed} failed)` : ''}`);
@@ -938,10 +949,17 @@ async function main(): Promise<void> {
     const ladderDbs = enabled('ladder') ? LADDER.map((l) => copyKeyholeDb(db, l.name)) : [];
     if (enabled('json') || enabled('ladder') || enabled('sse') || enabled('token') || enabled('pg')) {
       const upstreamMcp = `${upstream.url}/mcp`;
-      const [raw, bare, kh] = await Promise.all([
+      // The ladder's keyholes start with the others (idle until the ladder runs): same publicUrl as the seeded grants'
+      // resource (`db.port`), each listening on a port of its own.
+      const startLadder = () => Promise.all(LADDER.map(async (l, i) => {
+        const child = await startKeyhole({ ...ladderDbs[i]!, port: await freePort() }, upstreamMcp, l.name, [], { ...l.variant, publicUrl: db.publicUrl });
+        return { name: l.name, url: `${child.url}/mcp/${ids.server}`, token: (j: number) => ids.accessToken(j), proxy: child } satisfies Target;
+      }));
+      const [raw, bare, kh, rungs] = await Promise.all([
         start(startChild({ name: 'raw', module: './bare-proxy.js', args: ['--mode', 'raw', '--upstream', upstreamMcp] })),
         start(startChild({ name: 'bare', module: './bare-proxy.js', args: ['--mode', 'hono', '--upstream', upstreamMcp] })),
         startKeyhole(db, upstreamMcp, 'keyhole'),
+        enabled('ladder') ? startLadder() : Promise.resolve([]),
       ]);
       const up = (name: TargetName, url: string, proxy?: ServerChild): Target => ({ name, url, token: (i) => ids.upstreamToken(i), ...(proxy ? { proxy } : {}) });
       const direct = up('direct', upstreamMcp);
@@ -950,13 +968,7 @@ async function main(): Promise<void> {
       const khT: Target = { name: 'keyhole', url: `${kh.url}/mcp/${ids.server}`, token: (i) => ids.accessToken(i), proxy: kh };
       if (enabled('json')) results.json = await measureJson([direct, rawT, bareT, khT], upstream);
       if (enabled('ladder')) {
-        // Same publicUrl as the seeded grants' resource (`db.port`), each listening on a port of its own.
-        const rungs = await Promise.all(LADDER.map(async (l, i) => {
-          const port = await freePort();
-          const child = await startKeyhole({ ...ladderDbs[i]!, port }, upstreamMcp, l.name, [], { ...l.variant, publicUrl: db.publicUrl });
-          return { name: l.name, url: `${child.url}/mcp/${ids.server}`, token: (j: number) => ids.accessToken(j), proxy: child } satisfies Target;
-        }));
-        results.ladder = await measureLadder([khT, ...rungs, bareT, rawT], upstream);
+        results.ladder = await measureLadder([khT, ...rungs, bareT, rawT], upstream, new Set(results.json ? [rawT, bareT, khT] : []));
         await Promise.all(rungs.map((t) => stop(t.proxy)));
       }
       if (enabled('sse')) results.sse = await measureSse([direct, bareT, khT]);
