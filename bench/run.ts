@@ -785,7 +785,7 @@ function table(r: Results): string {
   }
   if (r.ladder) {
     const x = r.ladder;
-    L.push('', `1b. cost ladder: tools/call ${x.mode}, ${x.durationS} s runs, ${x.reps} interleaved repetitions; each keyhole rung has one feature fewer than the one above`);
+    L.push('', `1b. cost ladder: tools/call ${x.mode}, ${x.durationS} s runs, ${x.reps} interleaved repetition${x.reps === 1 ? "" : "s"}; each keyhole rung has one feature fewer than the one above`);
     L.push(`   ${pad('rung', 24)}${pad('req/s', 24)}${pad('cpu µs/req', 22)}${pad('cpu × raw', 20)}${pad('req/s × raw', 20)}${pad('step µs/req', 20)}the step: what this rung has that the next has not`);
     for (const g of x.rungs) {
       L.push(`   ${pad(g.name, 24)}${pad(cell(g.rps, 0), 24)}${pad(cell(g.cpuUsPerReq, 0), 22)}${pad(cell(g.cpuToRaw, 2), 20)}${pad(cell(g.rpsToRaw, 2), 20)}${pad(g.stepCpuUs.runs.length ? cell(g.stepCpuUs, 0) : '', 20)}${g.step}${g.failed ? `  (${g.failed} failed)` : ''}`);
