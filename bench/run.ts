@@ -2,7 +2,7 @@
  * keyhole's benchmark: its overhead against a direct call and against bare pass-through proxies.
  * `npm run bench` (full, ~10 min on 2 cores) · `npm run bench -- --quick` (CI: proves it works, < 60 s)
  * · `npm run bench -- --profile` (CPU profile of keyhole under load, summarised).
- * Optional: `--only json,sse,token,memory,lookup,pg` runs a subset; `--seconds N` sets the profiling duration.
+ * Optional: `--only json,ladder,sse,token,memory,lookup,pg` runs a subset; `--seconds N` sets the profiling duration.
  * `pg` starts a throw-away PostgreSQL (test/helpers/postgres.ts, the tests' own) for keyhole on PostgreSQL.
  *
  * Everything runs on 127.0.0.1 in this process tree: the fast upstream, the raw node:http proxy, the bare Hono
@@ -12,7 +12,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,7 @@ import type { Store } from '../src/store/types.js';
 import { Samples, round, roundSpread, sleep, spread, type Spread } from './lib/stats.js';
 import { formatProfile, formatSplit, splitCpuProfile, summariseCpuProfile, TOKEN_PHASES, type ProfileWindow } from './lib/cpuprofile.js';
 import { BenchIds, seedStore } from './seed.js';
+import type { KeyholeChildSpec } from './keyhole-server.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // parameters
@@ -63,6 +64,11 @@ const P = QUICK
     };
 
 if (argv.includes('--warmup')) P.warmupS = Number(argv[argv.indexOf('--warmup') + 1]) || P.warmupS;
+// `--ladder-rate N`: the ladder in open loop, 16 connections paced at N req/s in total, instead of closed loop: every
+// rung then serves the same rate, so its CPU µs/req is not skewed by how many requests one event-loop turn batches.
+const LADDER_RATE = argv.includes('--ladder-rate') ? Number(argv[argv.indexOf('--ladder-rate') + 1]) || undefined : undefined;
+// `--reps N`: more interleaved repetitions (e.g. the ladder on a busy machine).
+if (argv.includes('--reps')) P.reps = Math.max(1, Math.floor(Number(argv[argv.indexOf('--reps') + 1]))) || P.reps;
 if (argv.includes('--seconds')) P.profileS = Number(argv[argv.indexOf('--seconds') + 1]) || P.profileS;
 // `--json-seconds N`: longer tools/call runs (e.g. with --quick --only json, for an A/B of two builds).
 if (argv.includes('--json-seconds')) P.jsonDurationS = Number(argv[argv.indexOf('--json-seconds') + 1]) || P.jsonDurationS;
@@ -77,7 +83,7 @@ const log = (m: string) => process.stderr.write(`[bench ${((performance.now() - 
 // ---------------------------------------------------------------------------------------------------------------
 // the stack
 
-type TargetName = 'direct' | 'raw' | 'bare' | 'keyhole' | 'keyhole-pg';
+type TargetName = 'direct' | 'raw' | 'bare' | 'keyhole' | 'keyhole-pg' | LadderRungName;
 interface Target {
   name: TargetName;
   url: string;
@@ -145,11 +151,42 @@ async function seedKeyholeDb(postgresUrl?: string): Promise<KeyholeDb> {
   return { dbPath, port, publicUrl, resource, ...(postgresUrl ? { postgresUrl } : {}) };
 }
 
-async function startKeyhole(db: KeyholeDb, upstreamUrl: string, name: string, execArgv: string[] = []): Promise<ServerChild> {
+async function startKeyhole(db: KeyholeDb, upstreamUrl: string, name: string, execArgv: string[] = [], variant: Partial<KeyholeChildSpec> = {}): Promise<ServerChild> {
+  const spec: KeyholeChildSpec = { ...(db.postgresUrl ? { postgresUrl: db.postgresUrl } : { dbPath: db.dbPath }), upstreamUrl, port: db.port, server: ids.server, ...variant };
   return start(startChild({
     name, module: './keyhole-server.js', execArgv, logFile: join(dir, `${name}.log`),
-    env: { KEYHOLE_MASTER_KEY: masterKey, BENCH_KEYHOLE: JSON.stringify({ ...(db.postgresUrl ? { postgresUrl: db.postgresUrl } : { dbPath: db.dbPath }), upstreamUrl, port: db.port, server: ids.server }) },
+    env: { KEYHOLE_MASTER_KEY: masterKey, BENCH_KEYHOLE: JSON.stringify(spec) },
   }));
+}
+
+/**
+ * The cost ladder (issue 17: where keyhole's CPU per request goes, feature by feature, in one run). Each rung is a
+ * keyhole with one feature fewer than the rung above (cumulative), then the bare Hono pass-through and the raw proxy.
+ * Every switch is config except `discardAuditRecords` (keyhole has no config switch for the audit rows; see
+ * keyhole-server.ts).
+ */
+type LadderRungName = 'keyhole-no-limits' | 'keyhole-no-audit-line' | 'keyhole-no-audit-rows';
+const LADDER: Array<{ name: LadderRungName; variant: Partial<KeyholeChildSpec> }> = [
+  { name: 'keyhole-no-limits', variant: { limits: false } },
+  { name: 'keyhole-no-audit-line', variant: { limits: false, logLevel: 'warn' } },
+  { name: 'keyhole-no-audit-rows', variant: { limits: false, logLevel: 'warn', discardAuditRecords: true } },
+];
+/** What each rung has that the rung below it has not (the step's CPU is that feature's cost). */
+const LADDER_STEPS: Record<string, string> = {
+  keyhole: 'rate limits per person and per client (configured, never hit)',
+  'keyhole-no-limits': 'the keyhole.audit log line (logLevel info → warn)',
+  'keyhole-no-audit-line': 'the audit rows written to SQLite (auditLog append)',
+  'keyhole-no-audit-rows': 'the rest of keyhole: auth (hash + lookup), upstream credential, audit record + metrics, routing',
+  bare: 'Hono + @hono/node-server over node:http',
+  raw: '(the floor: node:http keep-alive proxy)',
+};
+
+/** A copy of the seeded SQLite file per ladder keyhole (one process per file: src/store/sqlite/process-lock.ts). */
+function copyKeyholeDb(db: KeyholeDb, name: string): KeyholeDb {
+  const dbPath = join(dir, `${name}.db`);
+  copyFileSync(db.dbPath, dbPath);
+  for (const ext of ['-wal', '-shm']) if (existsSync(db.dbPath + ext)) copyFileSync(db.dbPath + ext, dbPath + ext);
+  return { ...db, dbPath };
 }
 
 const MCP_HEADERS = {
@@ -293,6 +330,73 @@ async function measureJson(targets: Target[], upstream: ServerChild): Promise<Js
     };
   }
   return out;
+}
+
+interface LadderRung {
+  name: string;
+  /** What this rung has that the next one down has not. */
+  step: string;
+  rps: Spread;
+  p50Ms: Spread;
+  cpuUsPerReq: Spread;
+  /** This rung / the raw proxy of the same repetition. */
+  rpsToRaw: Spread;
+  cpuToRaw: Spread;
+  /** CPU µs/req of this rung minus the next one down, per repetition: what the step's feature costs. */
+  stepCpuUs: Spread;
+  failed: number;
+}
+interface LadderResults {
+  mode: string;
+  connections: number;
+  durationS: number;
+  reps: number;
+  /** Top (keyhole as configured in the other figures) to bottom (raw). */
+  rungs: LadderRung[];
+}
+
+/**
+ * The ladder at c=16: same interleaving and repetitions as the json figures. `targets` top to bottom, raw last;
+ * `warm`: targets the json figures have just warmed up (the others get the same warm-up first).
+ */
+async function measureLadder(targets: Target[], upstream: ServerChild, warm: ReadonlySet<Target>): Promise<LadderResults> {
+  const connections = 16;
+  const rate = LADDER_RATE;
+  // The CI's plain `--quick` (every part) runs one repetition, only to prove the ladder works; `--only ladder` or
+  // `--reps N` get the usual repetitions.
+  const reps = QUICK && !ONLY.has('ladder') && !argv.includes('--reps') ? 1 : P.reps;
+  for (const t of targets) {
+    if (warm.has(t)) continue;
+    await jsonLoad(t, 128, P.warmupS);
+    await jsonLoad(t, 1, P.warmupS / 2);
+  }
+  log('ladder: warmed up');
+  const runs: Record<string, JsonRun[]> = {};
+  for (let rep = 0; rep < reps; rep++) {
+    for (const t of rotate(targets, rep)) {
+      const r = await measuredJsonLoad(t, upstream, connections, P.jsonDurationS, rate);
+      warnIfFailed(`ladder ${t.name}`, r);
+      (runs[t.name] ??= []).push(r);
+    }
+    log(`ladder rep ${rep + 1}/${reps} c=${connections}${rate ? ` paced ${rate}/s` : ''}: ${targets.map((t) => `${t.name} ${runs[t.name]!.at(-1)!.rps.toFixed(0)} req/s ${runs[t.name]!.at(-1)!.cpuUsPerReq.toFixed(0)} µs/req`).join(', ')}`);
+  }
+  const raw = runs.raw!;
+  const rungs = targets.map((t, i): LadderRung => {
+    const rs = runs[t.name]!;
+    const below = targets[i + 1] ? runs[targets[i + 1]!.name]! : undefined;
+    return {
+      name: t.name,
+      step: LADDER_STEPS[t.name] ?? '',
+      rps: spread(rs.map((r) => r.rps)),
+      p50Ms: spread(rs.map((r) => r.p50Ms)),
+      cpuUsPerReq: spread(rs.map((r) => r.cpuUsPerReq)),
+      rpsToRaw: spread(rs.map((r, j) => r.rps / raw[j]!.rps)),
+      cpuToRaw: spread(rs.map((r, j) => r.cpuUsPerReq / raw[j]!.cpuUsPerReq)),
+      stepCpuUs: spread(below ? rs.map((r, j) => r.cpuUsPerReq - below[j]!.cpuUsPerReq) : []),
+      failed: rs.reduce((n, r) => n + r.non2xx + r.errors, 0),
+    };
+  });
+  return { mode: `c=${connections}${rate ? ` paced ${rate}/s` : ''}`, connections, durationS: P.jsonDurationS, reps, rungs };
 }
 
 interface SseResults {
@@ -586,6 +690,7 @@ interface Results {
   quick: boolean;
   params: typeof P;
   json?: JsonResults;
+  ladder?: LadderResults;
   sse?: SseResults;
   token?: TokenResults;
   memory?: MemoryResults;
@@ -678,6 +783,14 @@ function table(r: Results): string {
         const d = ratio ? 2 : 3;
         L.push(`   ${pad(mode, 21)}${pad(t, 17)}${pad(cell(v.rps, ratio ? 2 : 0), 24)}${pad(cell(v.p50Ms, d), 24)}${pad(cell(v.p99Ms, d), 26)}${cell(v.cpuUsPerReq, ratio ? 2 : 0)}${v.failed ? `  (${v.failed} failed)` : ''}`);
       }
+    }
+  }
+  if (r.ladder) {
+    const x = r.ladder;
+    L.push('', `1b. cost ladder: tools/call ${x.mode}, ${x.durationS} s runs, ${x.reps} interleaved repetition${x.reps === 1 ? "" : "s"}; each keyhole rung has one feature fewer than the one above`);
+    L.push(`   ${pad('rung', 24)}${pad('req/s', 24)}${pad('cpu µs/req', 22)}${pad('cpu × raw', 20)}${pad('req/s × raw', 20)}${pad('step µs/req', 20)}the step: what this rung has that the next has not`);
+    for (const g of x.rungs) {
+      L.push(`   ${pad(g.name, 24)}${pad(cell(g.rps, 0), 24)}${pad(cell(g.cpuUsPerReq, 0), 22)}${pad(cell(g.cpuToRaw, 2), 20)}${pad(cell(g.rpsToRaw, 2), 20)}${pad(g.stepCpuUs.runs.length ? cell(g.stepCpuUs, 0) : '', 20)}${g.step}${g.failed ? `  (${g.failed} failed)` : ''}`);
     }
   }
   if (r.sse) {
@@ -830,16 +943,25 @@ async function main(): Promise<void> {
   log(`${QUICK ? 'quick run' : 'full run'} in ${dir}`);
   if (PROFILE) return profile();
   const results: Results = { machine: machine(), quick: QUICK, params: P };
-  const needStack = enabled('json') || enabled('sse') || enabled('token') || enabled('memory') || enabled('pg');
+  const needStack = enabled('json') || enabled('ladder') || enabled('sse') || enabled('token') || enabled('memory') || enabled('pg');
   if (needStack) {
     const upstream = await startUpstream();
     const db = await seedKeyholeDb();
-    if (enabled('json') || enabled('sse') || enabled('token') || enabled('pg')) {
+    // Copied before any keyhole writes to the file.
+    const ladderDbs = enabled('ladder') ? LADDER.map((l) => copyKeyholeDb(db, l.name)) : [];
+    if (enabled('json') || enabled('ladder') || enabled('sse') || enabled('token') || enabled('pg')) {
       const upstreamMcp = `${upstream.url}/mcp`;
-      const [raw, bare, kh] = await Promise.all([
+      // The ladder's keyholes start with the others (idle until the ladder runs): same publicUrl as the seeded grants'
+      // resource (`db.port`), each listening on a port of its own.
+      const startLadder = () => Promise.all(LADDER.map(async (l, i) => {
+        const child = await startKeyhole({ ...ladderDbs[i]!, port: await freePort() }, upstreamMcp, l.name, [], { ...l.variant, publicUrl: db.publicUrl });
+        return { name: l.name, url: `${child.url}/mcp/${ids.server}`, token: (j: number) => ids.accessToken(j), proxy: child } satisfies Target;
+      }));
+      const [raw, bare, kh, rungs] = await Promise.all([
         start(startChild({ name: 'raw', module: './bare-proxy.js', args: ['--mode', 'raw', '--upstream', upstreamMcp] })),
         start(startChild({ name: 'bare', module: './bare-proxy.js', args: ['--mode', 'hono', '--upstream', upstreamMcp] })),
         startKeyhole(db, upstreamMcp, 'keyhole'),
+        enabled('ladder') ? startLadder() : Promise.resolve([]),
       ]);
       const up = (name: TargetName, url: string, proxy?: ServerChild): Target => ({ name, url, token: (i) => ids.upstreamToken(i), ...(proxy ? { proxy } : {}) });
       const direct = up('direct', upstreamMcp);
@@ -847,6 +969,10 @@ async function main(): Promise<void> {
       const bareT = up('bare', `${bare.url}/mcp`, bare);
       const khT: Target = { name: 'keyhole', url: `${kh.url}/mcp/${ids.server}`, token: (i) => ids.accessToken(i), proxy: kh };
       if (enabled('json')) results.json = await measureJson([direct, rawT, bareT, khT], upstream);
+      if (enabled('ladder')) {
+        results.ladder = await measureLadder([khT, ...rungs, bareT, rawT], upstream, new Set(results.json ? [rawT, bareT, khT] : []));
+        await Promise.all(rungs.map((t) => stop(t.proxy)));
+      }
       if (enabled('sse')) results.sse = await measureSse([direct, bareT, khT]);
       if (enabled('token')) results.token = await measureToken(kh);
       if (enabled('pg')) {

@@ -69,6 +69,16 @@ if (r.json) {
   }
 }
 
+// The cost ladder (bench/run.ts `ladder`): where keyhole's CPU per request goes, feature by feature, in the same run.
+if (r.ladder?.rungs?.length) {
+  const x = r.ladder;
+  L.push('', `Where the CPU goes (tools/call ${x.mode}, interleaved): each keyhole rung has one feature fewer than the one above; the step is what that feature costs.`);
+  L.push('', '| rung | req/s | CPU µs/req | CPU × raw | req/s × raw | step: CPU µs/req | what the step is |', '|---|---|---|---|---|---|---|');
+  for (const g of x.rungs) {
+    L.push(`| ${g.name} | ${fmt(med(g.rps))} | ${fmt(med(g.cpuUsPerReq))} | ${range(g.cpuToRaw, 2)}× | ${range(g.rpsToRaw, 2)}× | ${g.stepCpuUs?.runs?.length ? range(g.stepCpuUs) : ''} | ${g.step} |`);
+  }
+}
+
 const other = [];
 const sse = r.sse?.latency?.['keyhole − direct'];
 if (sse) other.push(['SSE, 1,000 progress events per call: added latency per event (keyhole − direct)', `p50 ${fmt(med(sse.p50Us) / 1000, 3)} ms, p99 ${fmt(med(sse.p99Us) / 1000, 3)} ms; ${fmt(med(r.sse.latency.keyhole?.eventsPerRead), 2)} events per client read`]);
