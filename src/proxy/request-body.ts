@@ -13,12 +13,25 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
+ * The first value of a field (`lower` in lower case) from a flat raw header array, as `incoming.headers[lower]`
+ * would give it for a single-value field, without building `incoming.headers` (Node builds that object on first
+ * access, one `_addHeaderLine` per field: measurable on the /mcp hot path, which otherwise reads only rawHeaders).
+ */
+export function firstRawHeader(raw: string[], lower: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length === lower.length && n.toLowerCase() === lower) return raw[i + 1]!;
+  }
+  return undefined;
+}
+
+/**
  * Read the whole request body, refusing anything past `maxBytes` without buffering more than `maxBytes`.
  * A declared `Content-Length` over the cap is refused before reading. After a refusal the rest of the body is
  * left unread (paused); `@hono/node-server` drains or closes the connection once the response is sent.
  */
 export async function readRequestBody(incoming: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const declared = incoming.headers['content-length'];
+  const declared = firstRawHeader(incoming.rawHeaders, 'content-length');
   if (declared !== undefined) {
     const n = Number(declared);
     if (Number.isFinite(n) && n > maxBytes) throw new BodyTooLargeError(maxBytes);
