@@ -2,7 +2,7 @@
  * One audit record per MCP request (issue 14). It holds ids, names, sizes and timings, never a token value
  * (docs/invariants.md #1); `arguments` only on servers with `"audit": { "arguments": "redacted" }`, already redacted.
  */
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 export const AUDIT_OUTCOMES = ['ok', 'error', 'denied', 'unauthorized', 'rate_limited', 'upstream_unavailable', 'timeout'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
@@ -69,9 +69,28 @@ export interface AuditInput {
  * instead of dirtying a random page of that index per row (which made most of the audit append's cost, bench/).
  */
 export function newAuditId(): string {
-  const u = randomUUID(); // 8-4-4-4-12: the first 8 and the last 12 hex are random
-  return `au_${Date.now().toString(16).padStart(12, '0')}${u.slice(0, 8)}${u.slice(24)}`;
+  const ms = Date.now();
+  if (ms !== idMs) {
+    idMs = ms;
+    idPrefix = `au_${ms.toString(16).padStart(12, '0')}`;
+  }
+  if (idRandomAt === idRandom.length) {
+    randomFillSync(idRandom);
+    idRandomAt = 0;
+  }
+  const id = idPrefix + idRandom.toString('hex', idRandomAt, idRandomAt + ID_RANDOM_BYTES);
+  idRandomAt += ID_RANDOM_BYTES;
+  return id;
 }
+
+// The time prefix is formatted once per millisecond, and the random part comes from a pool of CSPRNG bytes
+// refilled 512 ids at a time (each byte used once): about 6x cheaper per id than slicing a `randomUUID()`,
+// with the same 80 random bits (what `randomUUID` does inside too, with its own pool).
+const ID_RANDOM_BYTES = 10;
+const idRandom = Buffer.alloc(ID_RANDOM_BYTES * 512);
+let idRandomAt = idRandom.length;
+let idMs = -1;
+let idPrefix = '';
 
 export function isAuditOutcome(value: unknown): value is AuditOutcome {
   return typeof value === 'string' && (AUDIT_OUTCOMES as readonly string[]).includes(value);

@@ -85,16 +85,19 @@ const SESSION_NOT_FOUND = jsonRpcErrorBody('SESSION_NOT_FOUND');
 
 /** Every `Mcp-Session-Id` value the client sent (each field, and each comma-separated part of it). */
 function presentedSessionIds(incoming: IncomingMessage): string[] {
-  if (incoming.headers['mcp-session-id'] === undefined) return []; // hot path: most requests carry none
-  const values = incoming.headersDistinct['mcp-session-id'];
-  if (!values) return [];
-  const out: string[] = [];
-  for (const v of values) {
-    out.push(v);
+  // From rawHeaders, as `headersDistinct` would list them, without making Node build `incoming.headers`.
+  const raw = incoming.rawHeaders;
+  let out: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length !== 14 || n.toLowerCase() !== 'mcp-session-id') continue;
+    const v = raw[i + 1]!;
+    (out ??= []).push(v);
     if (v.includes(',')) for (const part of v.split(',')) out.push(part.trim());
   }
-  return out;
+  return out ?? NONE;
 }
+const NONE: string[] = [];
 
 /**
  * A flat raw header array without `name` (case-insensitive): a client must not supply the upstream credential's

@@ -31,6 +31,14 @@ export function clientGone(outgoing: ServerResponse): boolean {
   return outgoing.destroyed || outgoing.writableEnded || outgoing.headersSent;
 }
 
+interface UpstreamAddress {
+  https: boolean;
+  agent: HttpAgent;
+  hostname: string;
+  port: string | undefined;
+  path: string;
+}
+
 export interface UpstreamSender {
   /** `headers` is a flat raw array; `mayRetryReusedSocket` allows one resend when a pooled socket was stale. */
   send(url: URL, method: string, headers: string[], body: Buffer | null, timeoutMs: number, outgoing: ServerResponse, mayRetryReusedSocket: boolean): Promise<Outcome>;
@@ -61,6 +69,27 @@ export function createUpstreamSender(): UpstreamSender {
     return agent;
   }
 
+  /**
+   * What a request to `url` needs from it, read once per URL object (a server's route holds one for its life;
+   * a config change builds a new route, so a new URL object and a new entry): the URL getters and the agent
+   * lookup by origin otherwise run on every request. Weak: a dropped route's entry goes with it.
+   */
+  const addresses = new WeakMap<URL, UpstreamAddress>();
+  function addressOf(url: URL): UpstreamAddress {
+    let a = addresses.get(url);
+    if (!a) {
+      a = {
+        https: url.protocol === 'https:',
+        agent: agentFor(url),
+        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        port: url.port || undefined,
+        path: url.pathname + url.search,
+      };
+      addresses.set(url, a);
+    }
+    return a;
+  }
+
   function send(
     url: URL,
     method: string,
@@ -71,16 +100,17 @@ export function createUpstreamSender(): UpstreamSender {
     mayRetryReusedSocket: boolean,
   ): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
+      const a = addressOf(url);
       const options: RequestOptions = {
-        agent: agentFor(url),
-        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-        port: url.port || undefined,
-        path: url.pathname + url.search,
+        agent: a.agent,
+        hostname: a.hostname,
+        port: a.port,
+        path: a.path,
         method,
         headers: headers as unknown as RequestOptions['headers'], // Node ≥ 18.? accepts a raw [name, value, …] array
         setHost: false,
       };
-      const req = url.protocol === 'https:' ? httpsRequest(options) : httpRequest(options);
+      const req = a.https ? httpsRequest(options) : httpRequest(options);
       let settled = false;
       const finish = (o: Outcome): void => {
         if (settled) return;

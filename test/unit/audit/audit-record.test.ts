@@ -32,6 +32,14 @@ describe('audit-record', () => {
     expect(newAuditId() > a).toBe(true);
   });
 
+  it('keeps ids distinct, well formed and time-ordered across refills of the random pool (2,000 ids in a row)', () => {
+    const ids = Array.from({ length: 2_000 }, () => newAuditId());
+    for (const id of ids) expect(id).toMatch(/^au_[0-9a-f]{32}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids.map((id) => id.slice(15))).size).toBe(ids.length); // the random parts differ, not just the time
+    for (let i = 1; i < ids.length; i++) expect(ids[i]!.slice(0, 15) >= ids[i - 1]!.slice(0, 15)).toBe(true);
+  });
+
   it('knows the seven outcomes', () => {
     expect(AUDIT_OUTCOMES).toEqual(['ok', 'error', 'denied', 'unauthorized', 'rate_limited', 'upstream_unavailable', 'timeout']);
     expect(isAuditOutcome('denied')).toBe(true);

@@ -633,6 +633,42 @@ describe('readRequestBody', () => {
     expect(seen).toHaveLength(0);
   });
 
+  // Sent in one write with its end: the body is all buffered (several chunks) before the handler reads it, the
+  // synchronous path of readWholeBody.
+  function chunkedAtOnce(parts: Buffer[]): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: proxyPort, method: 'POST', path: '/mcp/demo', agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.cork();
+      for (const p of parts) req.write(p);
+      req.end();
+      req.uncork();
+    });
+  }
+
+  it('reads a chunked body that arrived whole, every chunk in order', async () => {
+    const r = await chunkedAtOnce([Buffer.from('{"a":'), Buffer.from('"'), Buffer.alloc(300, 'q'), Buffer.from('"}')]);
+    expect(r.status).toBe(200);
+    expect(seen[0]!.body.toString()).toBe(`{"a":"${'q'.repeat(300)}"}`);
+  });
+
+  it('refuses a chunked body past maxBytes that arrived whole (no declared length)', async () => {
+    const r = await chunkedAtOnce([Buffer.alloc(600, 'a'), Buffer.alloc(600, 'b')]);
+    expect(r.status).toBe(413);
+    expect(bodyErrors[0]).toBeInstanceOf(BodyTooLargeError);
+    expect(seen).toHaveLength(0);
+  });
+
+  it('reads an empty chunked body that arrived whole', async () => {
+    const r = await chunkedAtOnce([]);
+    expect(r.status).toBe(200);
+    expect(seen[0]!.body.length).toBe(0);
+  });
+
   it('accepts a body of exactly maxBytes', async () => {
     const r = await call('POST', '/mcp/demo', [], Buffer.alloc(MAX_BODY, 'z'));
     expect(r.status).toBe(200);

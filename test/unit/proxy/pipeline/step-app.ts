@@ -41,7 +41,9 @@ export function authenticatedRequest(over: Partial<McpRequest> = {}): McpRequest
 
 /** A Node request body for `c.env.incoming` (app.request runs no Node server). */
 export function incoming(body: string | Buffer, headers: Record<string, string> = {}): IncomingMessage {
-  return Object.assign(Readable.from([Buffer.from(body)]), { headers }) as unknown as IncomingMessage;
+  // A real IncomingMessage has both: `rawHeaders` (what the /mcp path reads) and the `headers` Node builds from it.
+  const rawHeaders = Object.entries(headers).flat();
+  return Object.assign(Readable.from([Buffer.from(body)]), { headers, rawHeaders }) as unknown as IncomingMessage;
 }
 
 export function stepApp(step: McpStep, seed?: (c: { req: { method: string } }) => McpRequest) {
