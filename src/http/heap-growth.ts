@@ -23,6 +23,7 @@ const FLAG = '--heap-growing-percent';
 export function limitHeapGrowth(percent: number, execArgv: readonly string[] = process.execArgv): number | 'command-line' {
   if (!Number.isInteger(percent) || percent < 0) throw new TypeError('limitHeapGrowth: percent must be an integer ≥ 0');
   if (execArgv.some((a) => a === FLAG || a.startsWith(`${FLAG}=`) || a.startsWith('--heap_growing_percent'))) return 'command-line';
+  if (percent === 0) return 0; // V8's own factor: no flag is touched
   setFlagsFromString(`${FLAG}=${percent}`);
   return percent;
 }

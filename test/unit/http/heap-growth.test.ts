@@ -20,8 +20,9 @@ describe('limitHeapGrowth (issue 17)', () => {
     expect(() => limitHeapGrowth(1.5, [])).toThrow(/percent/);
   });
 
-  it('config memory.heapGrowthPercent: 25 by default, 0..300', () => {
-    expect(parseConfig(minimal).memory).toEqual({ heapGrowthPercent: 25 });
+  it('config memory.heapGrowthPercent: 0 (V8\'s own factor) by default, 0..300', () => {
+    expect(parseConfig(minimal).memory).toEqual({ heapGrowthPercent: 0 });
+    expect(parseConfig({ ...minimal, memory: { heapGrowthPercent: 25 } }).memory.heapGrowthPercent).toBe(25);
     expect(parseConfig({ ...minimal, memory: { heapGrowthPercent: 0 } }).memory.heapGrowthPercent).toBe(0);
     expect(() => parseConfig({ ...minimal, memory: { heapGrowthPercent: -1 } })).toThrow();
     expect(() => parseConfig({ ...minimal, memory: { heapGrowthPercent: 301 } })).toThrow();
