@@ -72,7 +72,11 @@ export function readWholeBody(incoming: IncomingMessage, maxBytes: number): Buff
   return typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
 }
 
-function streamRequestBody(incoming: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * The body as a stream, counting against `maxBytes`. Only after {@link readWholeBody} returned null: that call made
+ * the declared-length, already-consumed and already-ended checks.
+ */
+export function streamRequestBody(incoming: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;

@@ -4,7 +4,7 @@
  * it upstream, and replays it as is when the upstream refuses a credential once (401).
  * Puts on the context: `mcp.body` (a Buffer for POST; GET and DELETE keep null).
  */
-import { BodyTooLargeError, readRequestBody, readWholeBody } from '../request-body.js';
+import { BodyTooLargeError, readWholeBody, streamRequestBody } from '../request-body.js';
 import { jsonRpcErrorBody } from '../jsonrpc-errors.js';
 import type { McpStep } from './mcp-request.js';
 
@@ -22,7 +22,7 @@ export function readBody(opts: ReadBodyOptions): McpStep {
     if (req.method === 'POST') {
       try {
         // Synchronously when the body is all here already (the usual case), else as a stream.
-        req.body = readWholeBody(c.env.incoming, maxBodyBytes) ?? await readRequestBody(c.env.incoming, maxBodyBytes);
+        req.body = readWholeBody(c.env.incoming, maxBodyBytes) ?? await streamRequestBody(c.env.incoming, maxBodyBytes);
       } catch (e) {
         if (e instanceof BodyTooLargeError) return c.json(tooLarge, 413);
         throw e;
