@@ -23,7 +23,10 @@ export async function buildPersonViews(store: Store, people: PersonRecord[], now
   const byPerson = new Map<string, GrantView[]>();
   for (const g of grants) {
     const id = g.person?.id;
-    if (id) byPerson.set(id, [...(byPerson.get(id) ?? []), g]);
+    if (!id) continue;
+    const list = byPerson.get(id);
+    if (list) list.push(g);
+    else byPerson.set(id, [g]);
   }
   return people.map((p) => personView(p, byPerson.get(p.id) ?? []));
 }

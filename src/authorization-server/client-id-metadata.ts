@@ -17,6 +17,7 @@ import { GuardedFetchError, guardedGet, type ResolveHost } from '../http/guarded
 import type { Logger } from '../http/logger.js';
 import { parseJsonObject } from '../http/json-object.js';
 import { freshnessSeconds } from '../http/freshness.js';
+import { LruMap } from '../http/lru-map.js';
 
 /** A refusal of a client ID metadata document. `transient`: the document could not be fetched right now. */
 export class ClientMetadataDocumentError extends InvalidClientError {
@@ -142,8 +143,8 @@ export class ClientIdMetadataResolver {
   readonly #extraCa: string | undefined;
   readonly #resolve: ResolveHost | undefined;
   readonly #logger: Logger | undefined;
-  /** url → freshness of the stored record (insertion order = age, for eviction). */
-  readonly #cache = new Map<string, CacheEntry>();
+  /** url → freshness of the stored record; the oldest remembered is evicted first (reads do not refresh it). */
+  readonly #cache: LruMap<string, CacheEntry>;
   /** One fetch per URL at a time. */
   readonly #inFlight = new Map<string, Promise<ClientRecord>>();
 
@@ -153,6 +154,7 @@ export class ClientIdMetadataResolver {
     this.#clock = opts.clock;
     this.#nowMs = opts.nowMs ?? Date.now;
     this.#config = opts.config;
+    this.#cache = new LruMap(opts.config.maxCacheEntries);
     this.#resolve = opts.resolve;
     this.#logger = opts.logger;
     if (opts.config.extraCa) {
@@ -187,7 +189,7 @@ export class ClientIdMetadataResolver {
     if (mode === 'token' && !stored) throw new ClientMetadataDocumentError('unknown client: authorize first');
 
     const now = this.#nowMs();
-    const cached = this.#cache.get(clientId);
+    const cached = this.#cache.peek(clientId);
     if (cached && cached.freshUntil > now) {
       if (!cached.ok) throw cached.error;
       if (stored) return stored;
@@ -239,7 +241,7 @@ export class ClientIdMetadataResolver {
       if (e instanceof GuardedFetchError) {
         this.#logger?.[e.transient ? 'debug' : 'warn']('keyhole.cimd_fetch_failed', { client_id: url, reason: e.detail ?? e.message, transient: e.transient });
       }
-      if (!err.transient) this.#remember(url, { ok: false, error: err, freshUntil: this.#nowMs() + NEGATIVE_CACHE_MS });
+      if (!err.transient) this.#cache.set(url, { ok: false, error: err, freshUntil: this.#nowMs() + NEGATIVE_CACHE_MS });
       else this.#cache.delete(url);
       throw err;
     }
@@ -254,18 +256,8 @@ export class ClientIdMetadataResolver {
         detail: { kind: 'cimd', client_name: typeof metadata.client_name === 'string' ? metadata.client_name : null, document_host: new URL(url).host, redirect_hosts: (metadata.redirect_uris as string[]).map(hostOf) },
       });
     }
-    this.#remember(url, { ok: true, freshUntil: this.#nowMs() + freshSeconds * 1000 });
+    this.#cache.set(url, { ok: true, freshUntil: this.#nowMs() + freshSeconds * 1000 });
     return await this.#store.clients.find(url) ?? record;
-  }
-
-  #remember(url: string, entry: CacheEntry): void {
-    this.#cache.delete(url);
-    this.#cache.set(url, entry);
-    while (this.#cache.size > this.#config.maxCacheEntries) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest === undefined) break;
-      this.#cache.delete(oldest);
-    }
   }
 }
 

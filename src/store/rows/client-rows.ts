@@ -3,7 +3,7 @@
  * (../sqlite/clients.ts, ../postgres/clients.ts; the repository is documented in ../repositories/clients.ts).
  */
 import type { ClientFilter, ClientKind, ClientListEntry, ClientRecord } from '../repositories/clients.js';
-import { objectOf, toJson, whereOf, type Params } from './sql-values.js';
+import { equalsWhere, objectOf, toJson, whereOf, type Params } from './sql-values.js';
 
 /** The INSERT both engines run (upsert adds its own ON CONFLICT clause). */
 export const CLIENT_INSERT = `INSERT INTO clients (client_id, kind, metadata, secret_hash, created_at, blocked_at, last_used_at)
@@ -63,12 +63,7 @@ export function clientParams(client: ClientRecord): Params {
 
 /** The WHERE clause of a client filter; every value is a bound parameter. */
 export function clientWhere(filter: ClientFilter): { where: string; params: Params } {
-  const clauses: string[] = [];
-  const params: Params = {};
-  if (filter.kind != null) {
-    clauses.push('kind = @kind');
-    params.kind = filter.kind;
-  }
+  const { clauses, params } = equalsWhere({ kind: filter.kind });
   if (filter.unusedSince != null) {
     // The expression of idx_clients_kind_last_use.
     clauses.push('coalesce(last_used_at, created_at) < @unusedSince');
