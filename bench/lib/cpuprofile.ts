@@ -91,7 +91,8 @@ function inWindow(p: CpuProfile, window: ProfileWindow | undefined): (i: number)
   return (i) => at[i]! >= window.fromUs && at[i]! <= window.toUs;
 }
 
-export function summariseCpuProfile(file: string, top = 25, window?: ProfileWindow): ProfileSummary {
+/** The profile, its nodes by id, and each node's parent id. */
+function loadProfile(file: string): { p: CpuProfile; byId: Map<number, ProfileNode>; parent: Map<number, number> } {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -99,6 +100,11 @@ export function summariseCpuProfile(file: string, top = 25, window?: ProfileWind
     byId.set(n.id, n);
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
+  return { p, byId, parent };
+}
+
+export function summariseCpuProfile(file: string, top = 25, window?: ProfileWindow): ProfileSummary {
+  const { p, byId, parent } = loadProfile(file);
   const self = new Map<string, number>();
   const area = new Map<string, number>();
   const incl = new Map<string, number>();
@@ -174,13 +180,7 @@ export const TOKEN_PHASES: ReadonlyArray<readonly [string, (cf: CallFrame) => bo
 
 /** Busy time split into phases (first matching rule wins; the rest is "other"). */
 export function splitCpuProfile(file: string, phases: ReadonlyArray<readonly [string, (cf: CallFrame) => boolean]>, window?: ProfileWindow): ProfileRow[] {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const byId = new Map<number, ProfileNode>();
-  const parent = new Map<number, number>();
-  for (const n of p.nodes) {
-    byId.set(n.id, n);
-    for (const c of n.children ?? []) parent.set(c, n.id);
-  }
+  const { p, byId, parent } = loadProfile(file);
   const phaseOfNode = new Map<number, string>();
   const phaseOf = (leaf: ProfileNode): string => {
     const cached = phaseOfNode.get(leaf.id);
